@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* tdcpuid-agent subcommands: one file each, one row each in tdcpuid_agent.c. */
+#ifndef TDC_AGENT_H
+#define TDC_AGENT_H
+
+int probe_main(int argc, char *argv[]);
+
+#endif

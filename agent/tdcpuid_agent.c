@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tdcpuid-agent: runs inside the guest (TD), probes CPUID on every vCPU and
+ * produces evidence.  Each subcommand lives in its own file; this table is
+ * the only place that lists them.
+ */
+#include "agent.h"
+#include "tdcpuid/cli.h"
+
+static const struct tdc_subcommand subcommands[] = {
+	{ "probe", probe_main, "Execute CPUID on every CPU and print the result" },
+};
+
+int main(int argc, char *argv[])
+{
+	return tdc_cli_dispatch("tdcpuid-agent", subcommands,
+				sizeof(subcommands) / sizeof(subcommands[0]),
+				"Exit status: 0 ok, 2 usage or bad input, 3 internal error.",
+				argc, argv);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Evidence: the CBOR envelope and claims the agent sends and the verifier
+ * checks.  Wire format: docs/evidence.cddl.  Design: ../shared/DESIGN.md
+ * "Evidence".
+ *
+ *   envelope = { claims: bstr .cbor Claims, ? tdreport: bstr, ? quote: bstr }
+ *   REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims-bytes)
+ *
+ * The hardware report binds the exact claim bytes sent, so the verifier
+ * hashes what it received and never re-encodes.
+ */
+#ifndef TDCPUID_EVIDENCE_H
+#define TDCPUID_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdcpuid/buf.h"
+#include "tdcpuid/cpuid.h"
+
+#define TDC_EVIDENCE_MAX (1u << 20)      /* whole envelope */
+#define TDC_CLAIMS_MAX_CPUS 8192
+#define TDC_CLAIMS_MAX_SKIPPED 8192
+#define TDC_CLAIMS_NONCE_MAX 64
+#define TDC_CLAIMS_STR_MAX 256
+#define TDC_CLAIMS_VERSION_MAJOR 1
+#define TDC_CLAIMS_VERSION_MINOR 0
+#define TDC_REPORTDATA_TAG "tdcpuid-claims-v1"
+#define TDC_REPORTDATA_LEN 64
+
+enum tdc_tee { TDC_TEE_NONE = 0, TDC_TEE_TDX = 1, TDC_TEE_SIM = 2 };
+const char *tdc_tee_name(enum tdc_tee t);  /* "none", "tdx", "sim" */
+int tdc_tee_parse(const char *s, enum tdc_tee *t);
+
+struct tdc_cpu_claim {
+	uint32_t cpu;                   /* Linux CPU number */
+	struct tdc_cpuid_table delta;   /* entries that differ from the common table */
+	bool has_xcr0;
+	uint64_t xcr0;
+};
+
+struct tdc_skipped_cpu {
+	uint32_t cpu;
+	char reason[TDC_CLAIMS_STR_MAX]; /* "offline", "not in affinity mask", ... */
+};
+
+struct tdc_claims {
+	uint32_t version_major;
+	uint32_t version_minor;
+	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
+	size_t nonce_len;
+	enum tdc_tee tee;
+	struct tdc_cpuid_table common;  /* canonical order */
+	struct tdc_cpu_claim *cpus;     /* probed CPUs, ascending */
+	size_t ncpus;
+	struct tdc_skipped_cpu *skipped;
+	size_t nskipped;
+	bool has_xcr0;                  /* XCR0 of the CPU the common table came from */
+	uint64_t xcr0;
+	char kernel_release[TDC_CLAIMS_STR_MAX];
+	char agent_version[TDC_CLAIMS_STR_MAX];
+	char vm_name[TDC_CLAIMS_STR_MAX]; /* optional, "" if absent (service registry) */
+	uint64_t cpuid_count;           /* CPUID instructions the probe executed */
+};
+
+void tdc_claims_init(struct tdc_claims *c);
+void tdc_claims_free(struct tdc_claims *c);
+/* Deterministic: same claims → same bytes (canonical CBOR, sorted tables). */
+int tdc_claims_encode(const struct tdc_claims *c, struct tdc_buf *out);
+/* Strict decoder for untrusted bytes; every error names the field. */
+int tdc_claims_decode(const uint8_t *data, size_t len, struct tdc_claims *c);
+/*
+ * The CPUID table CPU @cpu saw: common with that CPU's delta applied.
+ * TDC_ERR_NOT_FOUND if @cpu was not probed.
+ */
+int tdc_claims_cpu_table(const struct tdc_claims *c, uint32_t cpu,
+			 struct tdc_cpuid_table *out);
+
+struct tdc_envelope {
+	struct tdc_buf claims;   /* raw claim bytes, exactly as bound */
+	struct tdc_buf tdreport; /* len 0 if absent */
+	struct tdc_buf quote;    /* len 0 if absent */
+};
+
+void tdc_envelope_init(struct tdc_envelope *e);
+void tdc_envelope_free(struct tdc_envelope *e);
+int tdc_envelope_encode(const struct tdc_envelope *e, struct tdc_buf *out);
+int tdc_envelope_decode(const uint8_t *data, size_t len, struct tdc_envelope *e);
+
+/* REPORTDATA = SHA-512(TDC_REPORTDATA_TAG || 0x00 || claims). */
+int tdc_reportdata_compute(const uint8_t *claims, size_t len,
+			   uint8_t out[TDC_REPORTDATA_LEN]);
+
+#endif

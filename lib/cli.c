@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tdcpuid/cli.h"
+#include "tdcpuid/error.h"
+
+const char *tdc_prog = "tdcpuid";
+
+static void show_usage(FILE *f, const char *tool, const struct tdc_subcommand *cmds,
+		       size_t n, const char *exit_help)
+{
+	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n", tool);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].description);
+	fprintf(f, "\nYou may pass `--help' to any of these subcommands to view usage.\n%s\n",
+		exit_help);
+}
+
+int tdc_cli_dispatch(const char *tool, const struct tdc_subcommand *cmds, size_t n,
+		     const char *exit_help, int argc, char *argv[])
+{
+	const char *slash = strrchr(argv[0], '/');
+
+	tdc_prog = slash ? slash + 1 : argv[0];
+	if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+		printf("%s %s\n", tool, TDC_VERSION);
+		return TDC_EXIT_OK;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+			  !strcmp(argv[1], "help"))) {
+		show_usage(stdout, tool, cmds, n, exit_help);
+		return TDC_EXIT_OK;
+	}
+	if (argc < 2) {
+		show_usage(stderr, tool, cmds, n, exit_help);
+		return TDC_EXIT_INPUT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].function(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: invalid subcommand '%s'\n", tdc_prog, argv[1]);
+	show_usage(stderr, tool, cmds, n, exit_help);
+	return TDC_EXIT_INPUT;
+}
+
+int tdc_cli_fail(const char *subcommand, int code)
+{
+	fprintf(stderr, "%s %s: %s\n", tdc_prog, subcommand, tdc_errmsg(code));
+	return tdc_exit_code(code);
+}
+
+int tdc_parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return tdc_err(TDC_ERR_FORMAT, "'%s' is not an unsigned number", s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return tdc_err(TDC_ERR_FORMAT, "'%s' is not an unsigned number", s);
+	if (v > max)
+		return tdc_err(TDC_ERR_RANGE, "%s exceeds the maximum %llu", s, max);
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+
+#include "tdcpuid/cpuid.h"
+#include "tdcpuid/error.h"
+
+void tdc_cpuid_table_init(struct tdc_cpuid_table *t)
+{
+	t->e = NULL;
+	t->n = t->cap = 0;
+}
+
+void tdc_cpuid_table_free(struct tdc_cpuid_table *t)
+{
+	free(t->e);
+	tdc_cpuid_table_init(t);
+}
+
+static struct tdc_cpuid_entry *find_exact(const struct tdc_cpuid_table *t,
+					  uint32_t leaf, uint32_t subleaf)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].leaf == leaf && t->e[i].subleaf == subleaf)
+			return &t->e[i];
+	return NULL;
+}
+
+int tdc_cpuid_table_set(struct tdc_cpuid_table *t, const struct tdc_cpuid_entry *e)
+{
+	struct tdc_cpuid_entry *slot = find_exact(t, e->leaf, e->subleaf);
+
+	if (slot) {
+		*slot = *e;
+		return 0;
+	}
+	if (t->n >= TDC_CPUID_MAX_ENTRIES)
+		return tdc_err(TDC_ERR_TOO_LARGE, "CPUID table: more than %d entries",
+			       TDC_CPUID_MAX_ENTRIES);
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 64;
+		struct tdc_cpuid_entry *p = realloc(t->e, ncap * sizeof(*p));
+
+		if (!p)
+			return tdc_err(TDC_ERR_ALLOC, "CPUID table of %zu entries", ncap);
+		t->e = p;
+		t->cap = ncap;
+	}
+	t->e[t->n++] = *e;
+	return 0;
+}
+
+const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table *t,
+						   uint32_t leaf, uint32_t subleaf)
+{
+	const struct tdc_cpuid_entry *e = find_exact(t, leaf, subleaf);
+
+	if (e)
+		return e;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].leaf == leaf && !(t->e[i].flags & TDC_CPUID_F_INDEXED))
+			return &t->e[i];
+	return NULL;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct tdc_cpuid_entry *x = a, *y = b;
+
+	if (x->leaf != y->leaf)
+		return x->leaf < y->leaf ? -1 : 1;
+	if (x->subleaf != y->subleaf)
+		return x->subleaf < y->subleaf ? -1 : 1;
+	return 0;
+}
+
+void tdc_cpuid_table_sort(struct tdc_cpuid_table *t)
+{
+	if (t->n > 1)
+		qsort(t->e, t->n, sizeof(*t->e), entry_cmp);
+}
+
+int tdc_cpuid_table_copy(struct tdc_cpuid_table *dst, const struct tdc_cpuid_table *src)
+{
+	tdc_cpuid_table_init(dst);
+	if (!src->n)
+		return 0;
+	if (!(dst->e = malloc(src->n * sizeof(*dst->e))))
+		return tdc_err(TDC_ERR_ALLOC, "CPUID table copy");
+	memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+enum tdc_cpuid_range tdc_cpuid_range_of(uint32_t leaf)
+{
+	switch (leaf >> 28) {
+	case 0x0:
+		return TDC_RANGE_BASIC;
+	case 0x4:
+		return TDC_RANGE_HYPERVISOR;
+	case 0x8:
+		return TDC_RANGE_EXTENDED;
+	case 0xc:
+		return TDC_RANGE_CENTAUR;
+	default:
+		return TDC_RANGE_OTHER;
+	}
+}
+
+const char *tdc_cpuid_range_name(enum tdc_cpuid_range r)
+{
+	static const char *const names[] = {
+		[TDC_RANGE_BASIC] = "basic",
+		[TDC_RANGE_HYPERVISOR] = "hypervisor",
+		[TDC_RANGE_EXTENDED] = "extended",
+		[TDC_RANGE_CENTAUR] = "centaur",
+		[TDC_RANGE_OTHER] = "other",
+	};
+	return r <= TDC_RANGE_OTHER ? names[r] : "other";
+}
+
+const char *tdc_reg_name(enum tdc_reg r)
+{
+	static const char *const names[] = { "EAX", "EBX", "ECX", "EDX" };
+
+	return (unsigned)r < TDC_NREGS ? names[r] : "?";
+}
+
+int tdc_reg_parse(const char *s, enum tdc_reg *r)
+{
+	for (int i = 0; i < TDC_NREGS; i++) {
+		if (strcasecmp(s, tdc_reg_name(i)) == 0) {
+			*r = i;
+			return 0;
+		}
+	}
+	return tdc_err(TDC_ERR_FORMAT, "unknown register '%s' (expected EAX, EBX, ECX or EDX)", s);
+}

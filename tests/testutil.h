@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the C tests. */
+#ifndef TDC_TESTUTIL_H
+#define TDC_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "tdcpuid/buf.h"
+
+/* Exit code ctest treats as "skipped" (SKIP_RETURN_CODE). */
+#define TDC_TEST_SKIP 77
+
+/* Print "SKIP: reason" and exit 77. */
+void tdc_test_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Path under tests/data (static buffer). */
+const char *tdc_testdata(const char *rel);
+
+/* Read a test fixture, failing the test if it cannot. */
+void tdc_test_read(const char *rel, struct tdc_buf *out);
+
+#endif

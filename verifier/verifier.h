@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* tdcpuid-verifier subcommands: one file each, one row each in tdcpuid_verifier.c. */
+#ifndef TDC_VERIFIER_H
+#define TDC_VERIFIER_H
+
+int version_main(int argc, char *argv[]);
+
+#endif
