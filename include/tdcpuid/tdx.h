@@ -85,8 +85,24 @@ struct tdx_report {
 	uint8_t mac[32];
 	struct tdx_tee_tcb_info tcb;
 	struct tdx_tdinfo td;
+	uint32_t warnings;          /* TDX_REPORT_WARN_* : non-fatal oddities */
 	const uint8_t *raw;         /* the 1024 input bytes (borrowed) */
 };
+
+/*
+ * Oddities the parser flags but does not reject: tdx-abi.md §5 calls these
+ * fields "reserved" without saying they must be zero, and later module
+ * versions have turned reserved bytes into fields (TDX 1.5 SERVTD_HASH).
+ */
+enum {
+	TDX_REPORT_WARN_SUBTYPE = 1u << 0,       /* report_type.subtype != 0 */
+	TDX_REPORT_WARN_MAC_RESERVED = 1u << 1,  /* bytes 3..16 or 192..224 */
+	TDX_REPORT_WARN_TCB_RESERVED = 1u << 2,  /* bytes 400..512 */
+	TDX_REPORT_WARN_TD_RESERVED = 1u << 3,   /* bytes 960..1024 */
+	TDX_REPORT_WARN_SEAM_ATTR = 1u << 4,     /* SEAM attributes (MBZ in TDX 1.0) */
+};
+/* "subtype|tcb-reserved" (or "none"); returns @buf. */
+const char *tdx_report_warnings_str(uint32_t warnings, char *buf, size_t len);
 
 /* Parse exactly TDX_REPORT_LEN bytes. Checks type 0x81 and reserved bytes. */
 int tdx_report_parse(const uint8_t *data, size_t len, struct tdx_report *out);
