@@ -41,6 +41,11 @@ struct tdc_requested {
 	uint64_t xfam;
 	bool has_tsc_khz;
 	uint64_t tsc_khz;
+	/* kvm_tdx_init_vm.mrconfigid/mrowner/mrownerconfig (SHA-384), if given. */
+	bool has_mrconfigid, has_mrowner, has_mrownerconfig;
+	uint8_t mrconfigid[48];
+	uint8_t mrowner[48];
+	uint8_t mrownerconfig[48];
 	/* KVM_TDX_CAPABILITIES, if given. */
 	bool has_caps;
 	uint64_t supported_attrs;
