@@ -9,6 +9,8 @@
 
 static const struct tdc_subcommand subcommands[] = {
 	{ "version", version_main, "Print the version" },
+	{ "capture", capture_main, "Record a running QEMU's requested CPUID over QMP" },
+	{ "import", import_main, "Read a requested configuration and print what it requests" },
 };
 
 int main(int argc, char *argv[])

@@ -4,5 +4,7 @@
 #define TDC_VERIFIER_H
 
 int version_main(int argc, char *argv[]);
+int capture_main(int argc, char *argv[]);
+int import_main(int argc, char *argv[]);
 
 #endif
