@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdcpuid-conform: one pipeline, three backends (../shared/DESIGN.md
+ * "Conformance runs"):
+ *
+ *   requested configuration -> guest run -> guest-observed CPUID per vCPU
+ *   -> comparison against the `kvm` model (compare.h) -> verdict
+ *
+ * A backend fills a struct tdc_conform_run: what was requested of every
+ * vCPU and what every vCPU saw.  It never judges; the comparison does.
+ */
+#ifndef TDC_CONFORM_H
+#define TDC_CONFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdcpuid/buf.h"
+#include "tdcpuid/cpuid.h"
+#include "tdcpuid/requested.h"
+
+#define TDC_CONFORM_MAX_SMP 64
+#define TDC_CONFORM_DEFAULT_TIMEOUT_MS 30000u
+/* A fixed point is normally reached in 2-3 rounds; more means a runaway rule. */
+#define TDC_CONFORM_MAX_ROUNDS 16
+
+/* Test hooks: guests that misbehave on purpose, to exercise failure paths. */
+enum tdc_conform_fault {
+	TDC_FAULT_NONE = 0,
+	TDC_FAULT_HANG,   /* guest spins forever without reporting */
+};
+
+struct tdc_conform_opts {
+	const char *backend;      /* "kvm", "qemu", "linux" */
+	unsigned smp;
+	unsigned timeout_ms;      /* wall clock for the whole guest run */
+	const char *cpu;          /* --cpu: "host[,+feat,-feat]" (kvm) or QEMU -cpu (qemu/linux) */
+	const struct tdc_requested *requested; /* --requested (kvm): set exactly this */
+	const char *qemu;         /* QEMU binary */
+	const char *guest;        /* multiboot guest ELF (qemu backend) */
+	const char *kernel;       /* bzImage (linux backend) */
+	const char *initrd;       /* initramfs (linux backend) */
+	bool tdx;                 /* linux backend: run as a TD */
+	enum tdc_conform_fault fault;
+	bool verbose;
+};
+
+struct tdc_conform_run {
+	/* What each vCPU was given (kvm: KVM_SET_CPUID2; qemu: read over QMP). */
+	struct tdc_requested requested;
+	/* What each vCPU saw, one table per vCPU, canonical order. */
+	struct tdc_cpuid_table *observed;
+	size_t ncpus;
+	unsigned rounds;          /* guest runs until the leaf rules reached a fixed point */
+	unsigned long cpuid_count; /* CPUID executions in the guest, all vCPUs */
+	double guest_ms;          /* wall time of the guest part */
+	char backend_info[256];   /* e.g. "QEMU 7.2.0, -cpu host" */
+	/* The requested configuration as an importable document (kvm-json, or
+	 * the QMP capture for qemu/linux): what --dump-requested writes. */
+	struct tdc_buf requested_doc;
+};
+
+void tdc_conform_run_init(struct tdc_conform_run *run);
+void tdc_conform_run_free(struct tdc_conform_run *run);
+int tdc_conform_run_alloc(struct tdc_conform_run *run, size_t ncpus);
+
+/* ---- backends ------------------------------------------------------- */
+int tdc_conform_kvm(const struct tdc_conform_opts *o, struct tdc_conform_run *run);
+int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *run);
+int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *run);
+
+/* ---- the leaf-rule fixed point, shared by every backend --------------- */
+/*
+ * Executes a list of (leaf, subleaf) on every vCPU of a live guest and
+ * stores the results in @out[vcpu] (tdc_cpuid_table_set semantics).
+ */
+typedef int (*tdc_guest_exec_fn)(void *ctx, const struct tdc_cpuid_table *list,
+				 struct tdc_cpuid_table *out, size_t ncpus);
+/*
+ * Run @exec over the (leaf, subleaf) of @seed plus the range bases, then
+ * apply the probe's leaf rules (tdc_cpuid_enumerate) to each vCPU's results
+ * and run again for whatever they name that was not executed yet, until
+ * nothing is missing.  @out[i] ends up with exactly the entries the leaf
+ * rules enumerate plus the seed's.
+ */
+int tdc_conform_fixpoint(tdc_guest_exec_fn exec, void *ctx,
+			 const struct tdc_cpuid_table *seed,
+			 struct tdc_cpuid_table *out, size_t ncpus,
+			 unsigned *rounds, unsigned long *count);
+
+/* ---- direct KVM (conform/kvm.c) -------------------------------------- */
+struct tdc_kvm_vm;
+/* KVM_GET_SUPPORTED_CPUID into @out (flags: TDC_CPUID_F_INDEXED). */
+int tdc_kvm_supported_cpuid(struct tdc_cpuid_table *out);
+int tdc_kvm_vm_create(unsigned nvcpus, unsigned timeout_ms, struct tdc_kvm_vm **vm);
+void tdc_kvm_vm_destroy(struct tdc_kvm_vm *vm);
+int tdc_kvm_vm_set_cpuid(struct tdc_kvm_vm *vm, unsigned vcpu,
+			 const struct tdc_cpuid_table *t);
+void tdc_kvm_vm_set_fault(struct tdc_kvm_vm *vm, enum tdc_conform_fault f);
+/* tdc_guest_exec_fn over a live VM: one KVM_RUN per vCPU thread. */
+int tdc_kvm_vm_exec(void *vm, const struct tdc_cpuid_table *list,
+		    struct tdc_cpuid_table *out, size_t ncpus);
+/*
+ * Whether KVM offers VM type @type (KVM_CAP_VM_TYPES bit; 5 = KVM_X86_TDX_VM).
+ * Returns 1/0, or a negative error when /dev/kvm cannot be opened.
+ */
+int tdc_kvm_has_vm_type(unsigned type);
+
+/* --cpu host[,+feat,-feat]: KVM_GET_SUPPORTED_CPUID with named edits. */
+int tdc_conform_cpu_host(const char *spec, struct tdc_requested *out);
+
+/* Monotonic milliseconds. */
+double tdc_conform_now_ms(void);
+
+#endif

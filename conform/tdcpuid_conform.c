@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tdcpuid-conform: one command, one verdict.  Runs a guest with a requested
+ * CPUID configuration, reads back what every vCPU saw, and judges it with
+ * the kvm platform model.  Exit codes as `tdcpuid-verifier check`:
+ * 0 pass, 1 mismatch, 2 bad input/usage, 3 internal/environment.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare.h"
+#include "conform.h"
+#include "dump.h"
+#include "tdcpuid/cli.h"
+#include "tdcpuid/error.h"
+
+static const char usage_text[] =
+	"Usage: tdcpuid-conform [--backend kvm|qemu|linux] [--smp N] [--cpu SPEC]\n"
+	"                       [--requested FILE [--requested-format FMT]]\n"
+	"                       [--verify-against FILE] [--format text|json]\n"
+	"                       [--timeout SECONDS] [--dump-requested FILE]\n"
+	"                       [--dump-observed FILE] [--qemu PATH] [--guest ELF]\n"
+	"                       [--kernel BZIMAGE] [--initrd FILE] [--tdx]\n"
+	"\n"
+	"Run a guest with a requested CPUID configuration and check, bit by bit,\n"
+	"that every vCPU sees it (kvm platform model; dynamic fields excepted).\n"
+	"\n"
+	"  -b, --backend B         kvm: direct /dev/kvm, tiny real-mode guest (default)\n"
+	"                          qemu: QEMU + KVM, multiboot guest, config read over QMP\n"
+	"                          linux: QEMU + kernel + tdcpuid initramfs (needs vmx/svm)\n"
+	"  -s, --smp N             vCPUs (default 1)\n"
+	"  -c, --cpu SPEC          kvm: host[,+FEATURE,-FEATURE...] = KVM_GET_SUPPORTED_CPUID\n"
+	"                          with edits (feature names or bits like CPUID.01H:ECX[21]);\n"
+	"                          qemu/linux: passed to QEMU -cpu as given (default host)\n"
+	"  -r, --requested FILE    kvm: set exactly this configuration (any importer format)\n"
+	"      --requested-format F  kvm-json, qmp, cpuid-r, tdx-init-vm (default: detect)\n"
+	"      --verify-against FILE judge against this configuration instead of the one\n"
+	"                          set (what a lying host would claim; for testing)\n"
+	"  -f, --format F          text (default) or json\n"
+	"  -t, --timeout SECONDS   wall clock for the guest run (default 30)\n"
+	"      --dump-requested FILE  write the configuration that was set (kvm-json;\n"
+	"                          qemu: the QMP capture document)\n"
+	"      --dump-observed FILE   write what every vCPU saw (JSON, one kvm-json\n"
+	"                          entry list per vCPU)\n"
+	"      --qemu PATH         QEMU binary (default qemu-system-x86_64)\n"
+	"      --guest ELF         multiboot guest (default: the one built with the tool)\n"
+	"      --kernel BZIMAGE    linux backend kernel (default: scripts/fetch-kernel cache)\n"
+	"      --initrd FILE       linux backend initramfs (default: initramfs/build output)\n"
+	"      --tdx               linux backend: run as a TD (-object tdx-guest)\n"
+	"      --test-fault hang   the guest never reports (exercises the failure path)\n"
+	"  -v, --verbose           progress on stderr\n"
+	"\n"
+	"Exit status: 0 pass, 1 mismatch, 2 usage or bad input, 3 internal or\n"
+	"environment error (no /dev/kvm, guest timeout, QEMU failure).\n";
+
+static const struct option longopts[] = {
+	{ "backend", required_argument, NULL, 'b' },
+	{ "smp", required_argument, NULL, 's' },
+	{ "cpu", required_argument, NULL, 'c' },
+	{ "requested", required_argument, NULL, 'r' },
+	{ "requested-format", required_argument, NULL, 'R' },
+	{ "verify-against", required_argument, NULL, 'V' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "dump-requested", required_argument, NULL, 'D' },
+	{ "dump-observed", required_argument, NULL, 'O' },
+	{ "qemu", required_argument, NULL, 'q' },
+	{ "guest", required_argument, NULL, 'g' },
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "tdx", no_argument, NULL, 'T' },
+	{ "test-fault", required_argument, NULL, 'F' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'W' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cli {
+	struct tdc_conform_opts o;
+	const char *requested_path, *requested_format, *against_path;
+	const char *dump_requested, *dump_observed;
+	enum tdc_conform_format format;
+};
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", tdc_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", tdc_prog);
+	return TDC_EXIT_INPUT;
+}
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_args(int argc, char *argv[], struct cli *c)
+{
+	unsigned long long v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "b:s:c:r:f:t:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu") && strcmp(optarg, "linux"))
+				return usage_error("--backend '%s': expected kvm, qemu or linux", optarg);
+			c->o.backend = optarg;
+			break;
+		case 's':
+			if (tdc_parse_u64(optarg, TDC_CONFORM_MAX_SMP, &v) != 0 || v == 0)
+				return usage_error("--smp '%s': expected 1..64", optarg);
+			c->o.smp = v;
+			break;
+		case 'c': c->o.cpu = optarg; break;
+		case 'r': c->requested_path = optarg; break;
+		case 'R': c->requested_format = optarg; break;
+		case 'V': c->against_path = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "json"))
+				c->format = TDC_CONFORM_JSON;
+			else if (!strcmp(optarg, "text"))
+				c->format = TDC_CONFORM_TEXT;
+			else
+				return usage_error("--format '%s': expected text or json", optarg);
+			break;
+		case 't':
+			if (tdc_parse_u64(optarg, 3600, &v) != 0 || v == 0)
+				return usage_error("--timeout '%s': expected 1..3600 seconds", optarg);
+			c->o.timeout_ms = v * 1000;
+			break;
+		case 'D': c->dump_requested = optarg; break;
+		case 'O': c->dump_observed = optarg; break;
+		case 'q': c->o.qemu = optarg; break;
+		case 'g': c->o.guest = optarg; break;
+		case 'k': c->o.kernel = optarg; break;
+		case 'i': c->o.initrd = optarg; break;
+		case 'T': c->o.tdx = true; break;
+		case 'F':
+			if (strcmp(optarg, "hang"))
+				return usage_error("--test-fault '%s': expected hang", optarg);
+			c->o.fault = TDC_FAULT_HANG;
+			break;
+		case 'v': c->o.verbose = true; break;
+		case 'h': fputs(usage_text, stdout); return TDC_EXIT_OK;
+		case 'W': printf("tdcpuid-conform %s\n", TDC_VERSION); return TDC_EXIT_OK;
+		default: fputs(usage_text, stderr); return TDC_EXIT_INPUT;
+		}
+	}
+	if (optind != argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!c->o.backend)
+		c->o.backend = access("/dev/kvm", F_OK) == 0 ? "kvm" : "qemu";
+	if (c->requested_path && strcmp(c->o.backend, "kvm"))
+		return usage_error("--requested: only the kvm backend sets a table directly "
+				   "(%s takes --cpu)", c->o.backend);
+	if (c->requested_path && c->o.cpu)
+		return usage_error("%s", "--requested and --cpu are exclusive");
+	return -1;
+}
+
+static int run_backend(const struct tdc_conform_opts *o, struct tdc_conform_run *run)
+{
+	if (!strcmp(o->backend, "kvm"))
+		return tdc_conform_kvm(o, run);
+	if (!strcmp(o->backend, "qemu"))
+		return tdc_conform_qemu(o, run);
+	return tdc_conform_linux(o, run);
+}
+
+static int judge(struct cli *c, struct tdc_conform_run *run)
+{
+	struct tdc_requested against;
+	const struct tdc_requested *req = &run->requested;
+	struct tdc_conform_report rep;
+	struct tdc_buf out;
+	char header[512];
+	int r;
+
+	tdc_requested_init(&against);
+	tdc_conform_report_init(&rep);
+	tdc_buf_init(&out);
+	if (c->against_path) {
+		if ((r = tdc_requested_load(c->against_path, NULL, &against)) != 0)
+			goto out;
+		req = &against;
+	}
+	if ((r = tdc_conform_compare(req, run->observed, run->ncpus, "kvm", &rep)) != 0)
+		goto out;
+	snprintf(header, sizeof(header),
+		 "tdcpuid-conform: backend %s (%s), requested %s%s, %zu vCPU(s), %lu CPUID executions, guest %.1f ms",
+		 c->o.backend, run->backend_info, req->format[0] ? req->format : "configuration",
+		 c->against_path ? " (--verify-against)" : "", run->ncpus, run->cpuid_count,
+		 run->guest_ms);
+	if ((r = tdc_conform_report_format(&rep, c->format, header, &out)) != 0)
+		goto out;
+	fwrite(out.data, 1, out.len, stdout);
+	fflush(stdout);
+	r = rep.pass ? 0 : 1;
+out:
+	tdc_buf_free(&out);
+	tdc_conform_report_free(&rep);
+	tdc_requested_free(&against);
+	return r;
+}
+
+int main(int argc, char *argv[])
+{
+	struct cli c = { .o = { .smp = 1, .timeout_ms = TDC_CONFORM_DEFAULT_TIMEOUT_MS } };
+	struct tdc_requested requested;
+	struct tdc_conform_run run;
+	int r;
+
+	tdc_prog = "tdcpuid-conform";
+	if ((r = parse_args(argc, argv, &c)) >= 0)
+		return r;
+	tdc_requested_init(&requested);
+	tdc_conform_run_init(&run);
+	if (c.requested_path) {
+		if ((r = tdc_requested_load(c.requested_path, c.requested_format, &requested)) != 0)
+			goto out;
+		c.o.requested = &requested;
+	}
+	if ((r = run_backend(&c.o, &run)) != 0)
+		goto out;
+	if (c.dump_requested && (r = tdc_conform_dump_requested(&run, c.dump_requested)) != 0)
+		goto out;
+	if (c.dump_observed && (r = tdc_conform_dump_observed(&run, c.dump_observed)) != 0)
+		goto out;
+	r = judge(&c, &run);
+out:
+	tdc_conform_run_free(&run);
+	tdc_requested_free(&requested);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", tdc_prog, tdc_errmsg(r));
+		return tdc_exit_code(r);
+	}
+	return r;
+}
