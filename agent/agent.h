@@ -4,5 +4,6 @@
 #define TDC_AGENT_H
 
 int probe_main(int argc, char *argv[]);
+int sim_keygen_main(int argc, char *argv[]);
 
 #endif

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "pck_ext.h"
 #include "testutil.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
@@ -316,6 +317,17 @@ static void test_quote_signatures(void **state)
 					  sizeof(cn));
 		assert_non_null(strstr(cn, "SIMULATED"));
 		ASN1_OBJECT_free(oid);
+	}
+	/* 6. the project's PCK extension decoder (verifier/pck_ext.c) reads it */
+	{
+		struct tdc_pck_ext ext;
+
+		assert_int_equal(tdc_pck_ext_from_cert(sk_X509_value(sk, 0), &ext), 0);
+		assert_memory_equal(ext.fmspc, TDC_SIM_FMSPC, 6);
+		assert_memory_equal(ext.ppid, "TDCPUID-SIM-PPID", 16);
+		assert_int_equal(ext.pcesvn, TDC_SIM_PCESVN);
+		assert_int_equal(ext.sgx_type, 0);
+		assert_memory_equal(ext.cpusvn, quote.qe_report.cpu_svn, 16);
 	}
 
 	X509_free(intel_root);

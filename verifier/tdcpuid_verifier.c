@@ -11,6 +11,7 @@ static const struct tdc_subcommand subcommands[] = {
 	{ "version", version_main, "Print the version" },
 	{ "capture", capture_main, "Record a running QEMU's requested CPUID over QMP" },
 	{ "import", import_main, "Read a requested configuration and print what it requests" },
+	{ "inspect", inspect_main, "Print an evidence file, TDREPORT or quote field by field" },
 };
 
 int main(int argc, char *argv[])

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TEE backends behind one ops struct (wireguard-tools ipc-*.h style):
+ * tee_tdx.c talks to the kernel (/dev/tdx_guest, configfs-tsm), tee_sim.c is
+ * the labelled simulator.  cmd_evidence.c only sees this header.
+ *
+ * Every failure returns a TDC_ERR_* code with a one-line detail that names
+ * the path and the errno text; environment failures map to exit 3.
+ */
+#ifndef TDC_AGENT_TEE_H
+#define TDC_AGENT_TEE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tdcpuid/buf.h"
+#include "tdcpuid/evidence.h"
+#include "tdcpuid/sim.h"
+#include "tdcpuid/tdx.h"
+
+/* Environment overrides, so failure paths can be tested with fake files. */
+#define TDC_ENV_TDX_GUEST_DEV "TDC_TDX_GUEST_DEV" /* default /dev/tdx_guest */
+#define TDC_ENV_TSM_DIR "TDC_TSM_DIR"             /* default /sys/kernel/config/tsm/report */
+#define TDC_ENV_SIM_DIR "TDC_SIM_DIR"             /* default ./tdcpuid-sim */
+#define TDC_TDX_GUEST_DEV_DEFAULT "/dev/tdx_guest"
+#define TDC_CONFIGFS_DIR "/sys/kernel/config"
+#define TDC_TSM_DIR_DEFAULT TDC_CONFIGFS_DIR "/tsm/report"
+#define TDC_SIM_DIR_DEFAULT "./tdcpuid-sim"
+
+struct tdc_tee_ctx;
+
+struct tdc_tee_ops {
+	const char *name;     /* "tdx", "sim" */
+	enum tdc_tee kind;
+	int (*open)(struct tdc_tee_ctx *ctx);
+	void (*close)(struct tdc_tee_ctx *ctx);
+	/* 0 if get_quote can work here; else an error saying why not. */
+	int (*quote_available)(struct tdc_tee_ctx *ctx);
+	int (*get_report)(struct tdc_tee_ctx *ctx, const uint8_t reportdata[TDX_REPORTDATA_LEN],
+			  uint8_t report[TDX_REPORT_LEN]);
+	int (*get_quote)(struct tdc_tee_ctx *ctx, const uint8_t reportdata[TDX_REPORTDATA_LEN],
+			 struct tdc_buf *quote);
+};
+
+struct tdc_tee_ctx {
+	const struct tdc_tee_ops *ops;
+	/* tdx */
+	const char *dev_path;
+	const char *tsm_dir;
+	/* sim */
+	const char *sim_dir;
+	struct tdc_sim_params sim;
+	struct tdc_sim_keys keys;
+};
+
+extern const struct tdc_tee_ops tdc_tee_tdx_ops;
+extern const struct tdc_tee_ops tdc_tee_sim_ops;
+
+/* Paths from the environment or the defaults. */
+const char *tdc_tee_dev_path(void);
+const char *tdc_tee_tsm_dir(void);
+const char *tdc_tee_sim_dir(void);
+
+/*
+ * "tdx", "sim" or "auto": auto is tdx when the device exists and otherwise
+ * an error that names `--tee sim` -- never a silent fallback to the
+ * simulator.
+ */
+int tdc_tee_select(const char *name, const struct tdc_tee_ops **ops);
+
+/* Initialise @ctx for @ops (paths from the environment) and open it. */
+int tdc_tee_open(struct tdc_tee_ctx *ctx, const struct tdc_tee_ops *ops,
+		 const char *sim_dir);
+void tdc_tee_close(struct tdc_tee_ctx *ctx);
+
+#endif
