@@ -103,7 +103,7 @@ const struct tdc_feature *tdc_feature_table(size_t *n);
  * The project-wide message form of a bit:
  *   CPUID.01H:ECX.tsc-deadline [bit 24]     (leaf without subleaves)
  *   CPUID.07H.0:EBX.avx2 [bit 5]            (indexed leaf)
- *   CPUID.80000001H:ECX[bit 8]             (unnamed: no ".name")
+ *   CPUID.80000001H:ECX [bit 8]            (unnamed: no ".name"; as QEMU prints it)
  * Returns @buf.  @indexed selects the ".subleaf" form.
  */
 #define TDC_BITNAME_MAX 96

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Parallel CPUID probe: one thread per CPU, pinned with sched_setaffinity,
+ * each running the table-driven enumeration (lib/leafrules.c).  CPUID
+ * results differ per CPU (APIC IDs, topology), and in a TD every vCPU is a
+ * separate TDX-module context, so every CPU is probed, not just one.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "probe.h"
+#include "tdcpuid/buf.h"
+#include "tdcpuid/error.h"
+
+#define SYSFS_CPU_DIR "/sys/devices/system/cpu"
+#define SYSFS_LIST_MAX 65536 /* "0-8191" lists are tiny; a cap all the same */
+#define NCPU (TDC_PROBE_MAX_CPU + 1)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+
+/* ---- CPU lists ---------------------------------------------------------- */
+
+static int parse_cpu_num(const char **pp, size_t n, size_t *v, const char *all)
+{
+	char *end;
+	unsigned long x;
+
+	if (**pp < '0' || **pp > '9')
+		return tdc_err(TDC_ERR_FORMAT, "CPU list '%s': expected a CPU number at '%s'",
+			       all, *pp);
+	errno = 0;
+	x = strtoul(*pp, &end, 10);
+	if (errno || x >= n)
+		return tdc_err(TDC_ERR_RANGE, "CPU list '%s': CPU %.16s beyond the limit %zu",
+			       all, *pp, n - 1);
+	*v = x;
+	*pp = end;
+	return 0;
+}
+
+int tdc_cpulist_parse(const char *s, bool *set, size_t n)
+{
+	const char *p = s;
+	size_t lo, hi;
+	int r;
+
+	memset(set, 0, n * sizeof(*set));
+	while (*p && *p != '\n') {
+		if ((r = parse_cpu_num(&p, n, &lo, s)) != 0)
+			return r;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if ((r = parse_cpu_num(&p, n, &hi, s)) != 0)
+				return r;
+			if (hi < lo)
+				return tdc_err(TDC_ERR_FORMAT, "CPU list '%s': range %zu-%zu is reversed",
+					       s, lo, hi);
+		}
+		for (size_t c = lo; c <= hi; c++)
+			set[c] = true;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return tdc_err(TDC_ERR_FORMAT, "CPU list '%s': unexpected '%c'", s, *p);
+	}
+	if (*p == '\n' && p[1])
+		return tdc_err(TDC_ERR_FORMAT, "CPU list '%s': text after the newline", s);
+	return 0;
+}
+
+/* Read one sysfs CPU list; TDC_ERR_NOT_FOUND if the file is absent. */
+static int read_sysfs_list(const char *dir, const char *name, bool *set)
+{
+	char path[512];
+	struct tdc_buf b;
+	int r;
+
+	tdc_buf_init(&b);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((r = tdc_read_file(path, SYSFS_LIST_MAX, &b)) != 0)
+		goto out;
+	if ((r = tdc_cpulist_parse(tdc_buf_cstr(&b), set, NCPU)) != 0)
+		r = tdc_err_wrap(r, "%s: ", path);
+out:
+	tdc_buf_free(&b);
+	return r;
+}
+
+/* ---- Which CPUs to probe ------------------------------------------------ */
+
+struct cpu_sets {
+	bool possible[NCPU];
+	bool present[NCPU];
+	bool online[NCPU];
+	bool affinity[NCPU];
+	bool requested[NCPU];
+	bool have_requested;
+};
+
+static int read_affinity(bool *set)
+{
+	cpu_set_t *mask = CPU_ALLOC(NCPU);
+	size_t sz = CPU_ALLOC_SIZE(NCPU);
+	int r = 0;
+
+	if (!mask)
+		return tdc_err(TDC_ERR_ALLOC, "CPU affinity mask");
+	CPU_ZERO_S(sz, mask);
+	if (sched_getaffinity(0, sz, mask) != 0) {
+		r = tdc_err(TDC_ERR_IO, "sched_getaffinity: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t c = 0; c < NCPU; c++)
+		set[c] = CPU_ISSET_S(c, sz, mask);
+out:
+	CPU_FREE(mask);
+	return r;
+}
+
+/*
+ * sysfs may be missing (containers, early initramfs without /sys): fall
+ * back from possible to present to online to the affinity mask, so the
+ * universe is never smaller than what we can actually run on.
+ */
+static int read_cpu_sets(const struct tdc_probe_opts *o, struct cpu_sets *cs)
+{
+	const char *dir = o->sysfs_cpu_dir ? o->sysfs_cpu_dir : SYSFS_CPU_DIR;
+	int r;
+
+	if ((r = read_affinity(cs->affinity)) != 0)
+		return r;
+	if ((r = read_sysfs_list(dir, "online", cs->online)) != 0) {
+		if (r != TDC_ERR_NOT_FOUND && r != TDC_ERR_IO)
+			return r;
+		memcpy(cs->online, cs->affinity, sizeof(cs->online));
+	}
+	if ((r = read_sysfs_list(dir, "present", cs->present)) != 0) {
+		if (r != TDC_ERR_NOT_FOUND && r != TDC_ERR_IO)
+			return r;
+		memcpy(cs->present, cs->online, sizeof(cs->present));
+	}
+	if ((r = read_sysfs_list(dir, "possible", cs->possible)) != 0) {
+		if (r != TDC_ERR_NOT_FOUND && r != TDC_ERR_IO)
+			return r;
+		memcpy(cs->possible, cs->present, sizeof(cs->possible));
+	}
+	tdc_errclear();
+	if (o->cpus && *o->cpus) {
+		cs->have_requested = true;
+		if ((r = tdc_cpulist_parse(o->cpus, cs->requested, NCPU)) != 0)
+			return tdc_err_wrap(TDC_ERR_USAGE, "--cpu: ");
+	}
+	return 0;
+}
+
+/* NULL if @c should be probed, else why not. */
+static const char *skip_reason(const struct cpu_sets *cs, size_t c)
+{
+	if (!cs->possible[c] && !cs->present[c])
+		return "not present (not a possible CPU of this system)";
+	if (!cs->present[c])
+		return "not present (possible, hot-pluggable, not plugged)";
+	if (!cs->online[c])
+		return "offline";
+	if (!cs->affinity[c])
+		return "not in this process's CPU affinity mask (taskset or cgroup cpuset)";
+	return NULL;
+}
+
+static bool in_universe(const struct cpu_sets *cs, size_t c)
+{
+	if (cs->have_requested)
+		return cs->requested[c];
+	return cs->possible[c] || cs->present[c] || cs->online[c] || cs->affinity[c];
+}
+
+/* ---- One thread per CPU ------------------------------------------------- */
+
+struct probe_job {
+	uint32_t cpu;
+	tdc_cpuid_fn fn;
+	void *fn_ctx;
+	bool native;
+	/* results */
+	int err;                    /* fatal: the whole probe fails */
+	bool skipped;               /* could not run there: reason says why */
+	char reason[TDC_CLAIMS_STR_MAX];
+	struct tdc_cpuid_table table;
+	unsigned long count;
+	bool has_xcr0;
+	uint64_t xcr0;
+};
+
+static int pin_self(uint32_t cpu)
+{
+	cpu_set_t *mask = CPU_ALLOC(NCPU);
+	size_t sz = CPU_ALLOC_SIZE(NCPU);
+	int r = 0;
+
+	if (!mask)
+		return ENOMEM;
+	CPU_ZERO_S(sz, mask);
+	CPU_SET_S(cpu, sz, mask);
+	/* pid 0 = the calling thread, not the whole process. */
+	if (sched_setaffinity(0, sz, mask) != 0)
+		r = errno;
+	CPU_FREE(mask);
+	return r;
+}
+
+/* A thread that migrated never produced a trustworthy per-CPU result. */
+static bool check_cpu(struct probe_job *j, const char *when)
+{
+	int now = sched_getcpu();
+
+	if (now == (int)j->cpu)
+		return true;
+	j->skipped = true;
+	snprintf(j->reason, sizeof(j->reason),
+		 "pinning did not hold: sched_getcpu() = %d %s", now, when);
+	return false;
+}
+
+static void read_xcr0(struct probe_job *j)
+{
+	const struct tdc_cpuid_entry *l1 = tdc_cpuid_table_find(&j->table, 1, 0);
+
+	/* XGETBV raises #UD unless the OS set CR4.OSXSAVE (reflected in CPUID). */
+	if (!j->native || !l1 || !(l1->regs[TDC_ECX] & CPUID_1_ECX_OSXSAVE))
+		return;
+	j->xcr0 = tdc_xgetbv(0);
+	j->has_xcr0 = true;
+}
+
+static void *probe_thread(void *arg)
+{
+	struct probe_job *j = arg;
+	int e;
+
+	if ((e = pin_self(j->cpu)) != 0) {
+		j->skipped = true;
+		snprintf(j->reason, sizeof(j->reason), "sched_setaffinity: %s", strerror(e));
+		return NULL;
+	}
+	if (!check_cpu(j, "after pinning"))
+		return NULL;
+	j->err = tdc_cpuid_enumerate(j->fn, j->fn_ctx, &j->table, &j->count);
+	if (j->err) {
+		snprintf(j->reason, sizeof(j->reason), "%s", tdc_errmsg(j->err));
+		return NULL;
+	}
+	read_xcr0(j);
+	check_cpu(j, "after enumeration");
+	return NULL;
+}
+
+static int run_batch(struct probe_job *jobs, size_t n)
+{
+	pthread_t tids[TDC_PROBE_MAX_THREADS];
+	size_t started = 0;
+	int e, r = 0;
+
+	for (; started < n; started++) {
+		if ((e = pthread_create(&tids[started], NULL, probe_thread, &jobs[started])) != 0) {
+			r = tdc_err(TDC_ERR_INTERNAL, "pthread_create for CPU %u: %s",
+				    jobs[started].cpu, strerror(e));
+			break;
+		}
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	return r;
+}
+
+static int run_jobs(struct probe_job *jobs, size_t n)
+{
+	int r;
+
+	for (size_t off = 0; off < n; off += TDC_PROBE_MAX_THREADS) {
+		size_t k = n - off < TDC_PROBE_MAX_THREADS ? n - off : TDC_PROBE_MAX_THREADS;
+
+		if ((r = run_batch(jobs + off, k)) != 0)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].err)
+			return tdc_err(jobs[i].err, "CPU %u: %s", jobs[i].cpu, jobs[i].reason);
+	return 0;
+}
+
+/* ---- Claims ------------------------------------------------------------- */
+
+static int entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
+{
+	if (a->leaf != b->leaf)
+		return a->leaf < b->leaf ? -1 : 1;
+	if (a->subleaf != b->subleaf)
+		return a->subleaf < b->subleaf ? -1 : 1;
+	return 0;
+}
+
+static bool same_values(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
+{
+	return a->flags == b->flags && !memcmp(a->regs, b->regs, sizeof(a->regs));
+}
+
+/*
+ * Delta of @t against @common (both sorted): entries that differ or exist
+ * only in @t, and TDC_CPUID_F_ABSENT markers for entries only in @common.
+ */
+static int make_delta(const struct tdc_cpuid_table *common, const struct tdc_cpuid_table *t,
+		      struct tdc_cpuid_table *delta)
+{
+	size_t i = 0, k = 0;
+	int r = 0, c;
+
+	while (r == 0 && (i < common->n || k < t->n)) {
+		if (i == common->n)
+			c = 1;
+		else if (k == t->n)
+			c = -1;
+		else
+			c = entry_cmp(&common->e[i], &t->e[k]);
+		if (c < 0) {
+			struct tdc_cpuid_entry gone = { .leaf = common->e[i].leaf,
+							.subleaf = common->e[i].subleaf,
+							.flags = common->e[i].flags | TDC_CPUID_F_ABSENT };
+			r = tdc_cpuid_table_set(delta, &gone);
+			i++;
+		} else if (c > 0) {
+			r = tdc_cpuid_table_set(delta, &t->e[k++]);
+		} else {
+			if (!same_values(&common->e[i], &t->e[k]))
+				r = tdc_cpuid_table_set(delta, &t->e[k]);
+			i++;
+			k++;
+		}
+	}
+	return r;
+}
+
+static int add_skipped(struct tdc_claims *out, uint32_t cpu, const char *reason)
+{
+	struct tdc_skipped_cpu *s;
+
+	if (out->nskipped >= TDC_CLAIMS_MAX_SKIPPED)
+		return tdc_err(TDC_ERR_TOO_LARGE, "more than %d skipped CPUs", TDC_CLAIMS_MAX_SKIPPED);
+	s = &out->skipped[out->nskipped++];
+	s->cpu = cpu;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	return 0;
+}
+
+static int skipped_cmp(const void *a, const void *b)
+{
+	const struct tdc_skipped_cpu *x = a, *y = b;
+
+	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
+}
+
+static void fill_identity(struct tdc_claims *out)
+{
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		snprintf(out->kernel_release, sizeof(out->kernel_release), "%s", u.release);
+	snprintf(out->agent_version, sizeof(out->agent_version), "tdcpuid-agent %s", TDC_VERSION);
+}
+
+/* Move the probed tables into @out: common = lowest probed CPU, deltas for all. */
+static int build_claims(struct probe_job *jobs, size_t n, struct tdc_claims *out)
+{
+	struct probe_job *first = NULL;
+	int r;
+
+	for (size_t i = 0; i < n && !first; i++)
+		if (!jobs[i].skipped)
+			first = &jobs[i];
+	if (!first)
+		return tdc_err(TDC_ERR_NOT_FOUND, "no CPU could be probed (%zu skipped)",
+			       out->nskipped);
+	tdc_cpuid_table_sort(&first->table);
+	tdc_cpuid_table_free(&out->common);
+	out->common = first->table;
+	tdc_cpuid_table_init(&first->table);
+	out->has_xcr0 = first->has_xcr0;
+	out->xcr0 = first->xcr0;
+	for (size_t i = 0; i < n; i++) {
+		struct tdc_cpu_claim *cc;
+
+		if (jobs[i].skipped)
+			continue;
+		cc = &out->cpus[out->ncpus++];
+		cc->cpu = jobs[i].cpu;
+		cc->has_xcr0 = jobs[i].has_xcr0;
+		cc->xcr0 = jobs[i].xcr0;
+		tdc_cpuid_table_init(&cc->delta);
+		out->cpuid_count += jobs[i].count;
+		if (&jobs[i] == first)
+			continue; /* its table is the common table: empty delta */
+		tdc_cpuid_table_sort(&jobs[i].table);
+		if ((r = make_delta(&out->common, &jobs[i].table, &cc->delta)) != 0)
+			return tdc_err_wrap(r, "CPU %u delta: ", jobs[i].cpu);
+	}
+	return 0;
+}
+
+static void free_jobs(struct probe_job *jobs, size_t n)
+{
+	for (size_t i = 0; jobs && i < n; i++)
+		tdc_cpuid_table_free(&jobs[i].table);
+	free(jobs);
+}
+
+/* Split the universe into jobs (to probe) and skipped entries (with reasons). */
+static int plan(const struct cpu_sets *cs, const struct tdc_probe_opts *o,
+		struct tdc_claims *out, struct probe_job *jobs, size_t *njobs)
+{
+	const char *why;
+	int r;
+
+	*njobs = 0;
+	for (size_t c = 0; c < NCPU; c++) {
+		if (!in_universe(cs, c))
+			continue;
+		if ((why = skip_reason(cs, c)) != NULL) {
+			if ((r = add_skipped(out, c, why)) != 0)
+				return r;
+			continue;
+		}
+		jobs[*njobs] = (struct probe_job){ .cpu = c, .fn_ctx = o->fn_ctx,
+						   .fn = o->fn ? o->fn : tdc_cpuid_native_fn,
+						   .native = !o->fn };
+		tdc_cpuid_table_init(&jobs[*njobs].table);
+		(*njobs)++;
+	}
+	return 0;
+}
+
+int tdc_probe_run(const struct tdc_probe_opts *opts, struct tdc_claims *out)
+{
+	struct cpu_sets *cs = calloc(1, sizeof(*cs));
+	struct probe_job *jobs = calloc(NCPU, sizeof(*jobs));
+	size_t njobs = 0;
+	int r;
+
+	out->cpus = calloc(NCPU, sizeof(*out->cpus));
+	out->skipped = calloc(NCPU, sizeof(*out->skipped));
+	out->ncpus = out->nskipped = 0;
+	out->cpuid_count = 0;
+	if (!cs || !jobs || !out->cpus || !out->skipped) {
+		r = tdc_err(TDC_ERR_ALLOC, "probe state for %d CPUs", NCPU);
+		goto out;
+	}
+	if ((r = read_cpu_sets(opts, cs)) != 0)
+		goto out;
+	if ((r = plan(cs, opts, out, jobs, &njobs)) != 0)
+		goto out;
+	if ((r = run_jobs(jobs, njobs)) != 0)
+		goto out;
+	/* Skips found while running (pinning failed) join the list, CPU order kept. */
+	for (size_t i = 0; i < njobs; i++)
+		if (jobs[i].skipped && (r = add_skipped(out, jobs[i].cpu, jobs[i].reason)) != 0)
+			goto out;
+	/* Claims list CPUs in ascending order (docs/evidence.cddl). */
+	qsort(out->skipped, out->nskipped, sizeof(*out->skipped), skipped_cmp);
+	if ((r = build_claims(jobs, njobs, out)) != 0)
+		goto out;
+	fill_identity(out);
+out:
+	free_jobs(jobs, njobs);
+	free(cs);
+	return r;
+}
