@@ -1119,6 +1119,16 @@ static void write_seeds(void)
 
 	if (!dir)
 		return;
+	{
+		struct tdc_claims c;
+		struct tdc_buf b;
+
+		tdc_claims_init(&c);
+		encode_ok(&c, &b);
+		snprintf(path, sizeof(path), "%s/claims/seed-minimal.cbor", dir);
+		assert_int_equal(tdc_write_file(path, b.data, b.len), 0);
+		tdc_buf_free(&b);
+	}
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct tdc_claims c;
 		struct tdc_envelope e;
