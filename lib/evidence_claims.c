@@ -204,7 +204,8 @@ static int string_problem(const char *s, bool nonempty, char *msg, size_t len)
 struct enc {
 	struct tdc_buf *b;
 	const struct tdc_claims *c;
-	struct tdc_cpuid_table common; /* sorted copy */
+	struct tdc_cpuid_table common;      /* sorted copy */
+	const struct tdc_cpu_claim **cpus;  /* sorted by CPU number */
 };
 
 static int sorted_copy(const struct tdc_cpuid_table *src, struct tdc_cpuid_table *dst,
@@ -289,6 +290,7 @@ out:
 	return r;
 }
 
+/* Leaves the sorted CPU list in en->cpus for the skipped-CPU check. */
 static int put_cpus(struct enc *en)
 {
 	const struct tdc_claims *c = en->c;
@@ -315,15 +317,24 @@ static int put_cpus(struct enc *en)
 			goto out;
 	}
 out:
-	free(v);
+	en->cpus = v;
 	return r;
 }
 
-static bool cpu_probed(const struct tdc_claims *c, uint32_t cpu)
+static bool cpu_probed(const struct enc *en, uint32_t cpu)
 {
-	for (size_t i = 0; i < c->ncpus; i++)
-		if (c->cpus[i].cpu == cpu)
+	size_t lo = 0, hi = en->c->ncpus;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (en->cpus[mid]->cpu == cpu)
 			return true;
+		if (en->cpus[mid]->cpu < cpu)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 
@@ -334,7 +345,7 @@ static int put_one_skipped(struct enc *en, const struct tdc_skipped_cpu *s)
 
 	if ((r = string_problem(s->reason, true, msg, sizeof(msg))) != 0)
 		return tdc_err(r, "claims.skipped[cpu %u].reason: %s", s->cpu, msg);
-	if (cpu_probed(en->c, s->cpu))
+	if (cpu_probed(en, s->cpu))
 		return tdc_err(TDC_ERR_DUPLICATE,
 			       "claims.skipped: CPU %u is also listed as probed", s->cpu);
 	if ((r = tdc_cbor_put_array(en->b, 2)) != 0 ||
@@ -462,6 +473,7 @@ int tdc_claims_encode(const struct tdc_claims *c, struct tdc_buf *out)
 out:
 	if (r)
 		out->len = start;
+	free(en.cpus);
 	tdc_cpuid_table_free(&en.common);
 	return r;
 }

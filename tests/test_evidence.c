@@ -626,6 +626,65 @@ static void test_reject_encoding(void **state)
 			  "indefinite-length map");
 }
 
+/* Shortest-form rule for lengths and counts, not just integer values. */
+static void test_reject_long_heads(void **state)
+{
+	struct tdc_buf b;
+
+	(void)state;
+	tdc_buf_init(&b);
+	w_map(&b, 3);
+	w_u(&b, 0);
+	w_arr(&b, 2);
+	w_u(&b, 1);
+	w_u(&b, 0);
+	w_u(&b, 1);
+	w_raw(&b, "\x40", 1);
+	w_u(&b, 2);
+	w_raw(&b, "\x78\x03sim", 5); /* text length in a 1-byte argument */
+	expect_fail(&b, TDC_ERR_FORMAT, "claims.tee: non-shortest encoding of text string");
+	tdc_buf_free(&b);
+
+	tdc_buf_init(&b);
+	w_raw(&b, "\xb8\x01\x00\x82\x01\x00", 6); /* map count 1 in 2 bytes */
+	expect_fail(&b, TDC_ERR_FORMAT, "claims: non-shortest encoding of map");
+	tdc_buf_free(&b);
+
+	tdc_buf_init(&b);
+	w_raw(&b, "\xa1\x00\x99\x00\x02\x01\x00", 7); /* array count 2 in 3 bytes */
+	expect_fail(&b, TDC_ERR_FORMAT, "claims.version: non-shortest encoding of array");
+	tdc_buf_free(&b);
+
+	tdc_buf_init(&b);
+	w_raw(&b, "\xa1\x18\x00", 3); /* map key 0 in 2 bytes */
+	expect_fail(&b, TDC_ERR_FORMAT, "claims: non-shortest encoding of unsigned integer");
+	tdc_buf_free(&b);
+}
+
+/* Thousands of CPUs: still well under the cap, and fast. */
+static void test_scale(void **state)
+{
+	struct tdc_claims c, d;
+	struct tdc_buf b;
+	struct tdc_cpuid_table t;
+
+	(void)state;
+	make_claims(&c, TDC_CLAIMS_MAX_CPUS);
+	encode_ok(&c, &b);
+	assert_true(b.len < TDC_EVIDENCE_MAX);
+	if (tdc_claims_decode(b.data, b.len, &d) != 0)
+		fail_msg("decode: %s", tdc_errdetail());
+	assert_claims_equal(&c, &d);
+	for (size_t i = 0; i < d.ncpus; i += 97) {
+		assert_int_equal(tdc_claims_cpu_table(&d, d.cpus[i].cpu, &t), 0);
+		tdc_cpuid_table_free(&t);
+	}
+	print_message("%zu CPUs (%zu skipped): %zu bytes\n", c.ncpus, c.nskipped, b.len);
+	tdc_claims_free(&c);
+	tdc_claims_free(&d);
+	tdc_buf_free(&b);
+}
+
 static void test_reject_indefinite_top(void **state)
 {
 	struct tdc_buf b;
@@ -1167,6 +1226,8 @@ int main(void)
 		cmocka_unit_test(test_reject_version),
 		cmocka_unit_test(test_reject_encoding),
 		cmocka_unit_test(test_reject_indefinite_top),
+		cmocka_unit_test(test_reject_long_heads),
+		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_reject_fields),
 		cmocka_unit_test(test_reject_tables),
 		cmocka_unit_test(test_reject_cpus),

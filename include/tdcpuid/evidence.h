@@ -67,13 +67,21 @@ struct tdc_claims {
 
 void tdc_claims_init(struct tdc_claims *c);
 void tdc_claims_free(struct tdc_claims *c);
-/* Deterministic: same claims → same bytes (canonical CBOR, sorted tables). */
+/*
+ * Deterministic: same claims → same bytes (canonical CBOR, sorted tables).
+ * Appends to @out; on error @out is left as it was.
+ */
 int tdc_claims_encode(const struct tdc_claims *c, struct tdc_buf *out);
-/* Strict decoder for untrusted bytes; every error names the field. */
+/*
+ * Strict decoder for untrusted bytes; every error names the field.  @c is
+ * initialised by the call (it must not hold allocations); on error it is
+ * left empty, so tdc_claims_free() is always safe afterwards.
+ */
 int tdc_claims_decode(const uint8_t *data, size_t len, struct tdc_claims *c);
 /*
  * The CPUID table CPU @cpu saw: common with that CPU's delta applied.
- * TDC_ERR_NOT_FOUND if @cpu was not probed.
+ * TDC_ERR_NOT_FOUND if @cpu was not probed.  @out is initialised by the
+ * call, sorted, and owned by the caller (tdc_cpuid_table_free).
  */
 int tdc_claims_cpu_table(const struct tdc_claims *c, uint32_t cpu,
 			 struct tdc_cpuid_table *out);
@@ -86,6 +94,7 @@ struct tdc_envelope {
 
 void tdc_envelope_init(struct tdc_envelope *e);
 void tdc_envelope_free(struct tdc_envelope *e);
+/* Appends to @out.  Decode initialises @e (left empty on error). */
 int tdc_envelope_encode(const struct tdc_envelope *e, struct tdc_buf *out);
 int tdc_envelope_decode(const uint8_t *data, size_t len, struct tdc_envelope *e);
 
