@@ -18,6 +18,7 @@
 struct head {
 	struct tdc_cbor_item it;
 	bool indefinite;
+	bool seen; /* a callback ran: never mistake "nothing" for uint 0 */
 };
 
 static void set_int(void *ctx, enum tdc_cbor_major m, uint64_t v)
@@ -26,6 +27,7 @@ static void set_int(void *ctx, enum tdc_cbor_major m, uint64_t v)
 
 	h->it.major = m;
 	h->it.val = v;
+	h->seen = true;
 }
 
 static void cb_u8(void *c, uint8_t v) { set_int(c, TDC_CBOR_UINT, v); }
@@ -47,6 +49,7 @@ static void set_str(void *ctx, enum tdc_cbor_major m, cbor_data p, size_t n)
 	h->it.major = m;
 	h->it.val = n;
 	h->it.data = p;
+	h->seen = true;
 }
 
 static void cb_bytes(void *c, cbor_data p, size_t n) { set_str(c, TDC_CBOR_BYTES, p, n); }
@@ -58,6 +61,7 @@ static void set_indef(void *ctx, enum tdc_cbor_major m)
 
 	h->it.major = m;
 	h->indefinite = true;
+	h->seen = true;
 }
 
 static void cb_ibytes(void *c) { set_indef(c, TDC_CBOR_BYTES); }
@@ -71,6 +75,7 @@ static void set_simple(void *ctx, const char *what)
 
 	h->it.major = TDC_CBOR_SIMPLE;
 	h->it.simple = what;
+	h->seen = true;
 }
 
 static void cb_float(void *c, float v) { (void)v; set_simple(c, "floating-point number"); }
@@ -208,7 +213,7 @@ int tdc_cbor_next(struct tdc_cbor_rd *d, struct tdc_cbor_item *it)
 	if (res.status == CBOR_DECODER_NEDATA)
 		return tdc_cbor_fail(d, TDC_ERR_TRUNCATED,
 				     "item at offset %zu runs past the end of the input", off);
-	if (res.status != CBOR_DECODER_FINISHED || res.read == 0 || res.read > rem)
+	if (res.status != CBOR_DECODER_FINISHED || !h.seen || res.read == 0 || res.read > rem)
 		return tdc_cbor_fail(d, TDC_ERR_FORMAT,
 				     "malformed CBOR item at offset %zu (initial byte 0x%02x)",
 				     off, p[0]);

@@ -617,6 +617,9 @@ static void test_reject_encoding(void **state)
 	expect_count_fail((const uint8_t *)"\xf6", 1, TDC_ERR_TYPE, "got null");
 	expect_count_fail((const uint8_t *)"\x24", 1, TDC_ERR_TYPE, "got negative integer");
 	expect_count_fail((const uint8_t *)"\x1c", 1, TDC_ERR_FORMAT, "malformed");
+	expect_count_fail((const uint8_t *)"\xe0", 1, TDC_ERR_FORMAT, "malformed");
+	expect_count_fail((const uint8_t *)"\xf8\x20", 2, TDC_ERR_FORMAT, "malformed");
+	expect_count_fail((const uint8_t *)"\xff", 1, TDC_ERR_TYPE, "got break");
 	expect_count_fail((const uint8_t *)"\x1b", 1, TDC_ERR_TRUNCATED, "past the end");
 	expect_count_fail((const uint8_t *)"\x9f\xff", 2, TDC_ERR_FORMAT,
 			  "claims.cpuid_count: indefinite-length array");
