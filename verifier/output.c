@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Verdict outputs: text (QEMU-style lines for the bits worth a look) and
+ * JSON (every bit, as per-register masks; schema in docs/verdict-json.md).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "verify_internal.h"
+#include "tdcpuid/error.h"
+
+int tdc_out_format_parse(const char *s, enum tdc_out_format *f)
+{
+	static const char *const names[] = { "text", "json", "ear" };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*f = (enum tdc_out_format)i;
+			return 0;
+		}
+	}
+	return tdc_err(TDC_ERR_USAGE, "unknown output format '%s' (text, json or ear)", s);
+}
+
+static const char *check_status_name(enum tdc_check_status s)
+{
+	static const char *const names[] = { "pass", "fail", "skip", "info" };
+
+	return names[s];
+}
+
+/* The model class of one bit (the class masks partition the register). */
+static const char *bit_class(const struct tdc_reg_result *rr, unsigned bit)
+{
+	for (unsigned c = 0; c < TDC_C__COUNT; c++)
+		if (rr->cls[c] >> bit & 1)
+			return tdc_bitclass_name(c);
+	return "?";
+}
+
+static enum tdc_verdict bit_verdict(const struct tdc_reg_result *rr, unsigned bit)
+{
+	for (unsigned v = 0; v < TDC_V__COUNT; v++)
+		if (rr->verdict[v] >> bit & 1)
+			return v;
+	return TDC_V_MISMATCH;
+}
+
+const char *tdc_bit_describe(const struct tdc_reg_result *rr, unsigned bit, char *buf,
+			     size_t len)
+{
+	char name[TDC_BITNAME_MAX], req[16];
+
+	tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, bit);
+	if (rr->req_known >> bit & 1)
+		snprintf(req, sizeof(req), "%u", rr->requested >> bit & 1);
+	else
+		snprintf(req, sizeof(req), "%s", rr->requested_has ? "unspecified" : "not requested");
+	snprintf(buf, len, "%s: requested %s, guest sees %u%s, model says %s", name, req,
+		 rr->seen >> bit & 1, rr->guest_has ? "" : " (leaf absent)", bit_class(rr, bit));
+	return buf;
+}
+
+/* "TDX" for TDX models, "KVM" for the legacy one: whose decision it was. */
+static const char *actor(const struct tdc_check_result *res)
+{
+	return strncmp(res->model_name, "tdx", 3) ? "KVM" : "TDX";
+}
+
+static int text_checks(const struct tdc_check_result *res, struct tdc_buf *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < res->nchecks && !r; i++) {
+		const struct tdc_check_item *c = &res->checks[i];
+		static const char *const tag[] = { "PASS", "FAIL", "SKIP", "INFO" };
+
+		r = tdc_buf_printf(out, "%-4s  %s: %s\n", tag[c->status], c->name, c->detail);
+	}
+	return r;
+}
+
+static int text_cpu_prefix(const struct tdc_reg_result *rr, struct tdc_buf *out)
+{
+	return rr->cpu >= 0 ? tdc_buf_printf(out, "CPU %d: ", rr->cpu) : 0;
+}
+
+/* One line per notable bit; untrusted (VMM) registers collapse to one line. */
+static int text_register(const struct tdc_check_result *res, const struct tdc_reg_result *rr,
+			 bool verbose, struct tdc_buf *out)
+{
+	char name[TDC_BITNAME_MAX], desc[256];
+	int r = 0;
+
+	if (rr->verdict[TDC_V_UNTRUSTED] && (rr->seen || verbose)) {
+		tdc_format_reg(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg);
+		if ((r = text_cpu_prefix(rr, out)) != 0 ||
+		    (r = tdc_buf_printf(out, "UNTRUSTED: %s = 0x%08x: answered through #VE%s, not attestable\n",
+					name, rr->seen, (rr->leaf >> 28) == 4 ? " by the VMM" : "")) != 0)
+			return r;
+	}
+	for (unsigned b = 0; b < 32 && !r; b++) {
+		enum tdc_verdict v = bit_verdict(rr, b);
+		bool fail = rr->policy_fail >> b & 1;
+		bool asked = rr->req_known >> b & 1;
+
+		tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, b);
+		if ((v == TDC_V_MISMATCH || fail || v == TDC_V_FORCED || v == TDC_V_UNSUPPORTED ||
+		     verbose) && (r = text_cpu_prefix(rr, out)) != 0)
+			return r;
+		if (v == TDC_V_MISMATCH)
+			r = tdc_buf_printf(out, "MISMATCH: %s\n", tdc_bit_describe(rr, b, desc, sizeof(desc)));
+		else if (fail)
+			r = tdc_buf_printf(out, "POLICY: %s: verdict %s fails the policy\n",
+					   tdc_bit_describe(rr, b, desc, sizeof(desc)), tdc_verdict_name(v));
+		else if (v == TDC_V_FORCED && (asked || verbose))
+			r = tdc_buf_printf(out, "%s forcibly sets the feature: %s\n", actor(res), name);
+		else if (v == TDC_V_UNSUPPORTED)
+			r = tdc_buf_printf(out, "%s doesn't support requested feature: %s\n", actor(res), name);
+		else if (verbose && v != TDC_V_UNTRUSTED)
+			r = tdc_buf_printf(out, "%s: %s\n", tdc_verdict_name(v),
+					   tdc_bit_describe(rr, b, desc, sizeof(desc)));
+	}
+	return r;
+}
+
+int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, struct tdc_buf *out)
+{
+	int r;
+
+	if ((r = tdc_buf_printf(out, "model %s, policy %s, tee %s, %zu vCPU%s%s%s\n",
+				res->model_name, res->policy_name[0] ? res->policy_name : "-",
+				tdc_tee_name(res->tee), res->ncpus, res->ncpus == 1 ? "" : "s",
+				res->vm_name[0] ? ", vm " : "", res->vm_name)) != 0)
+		return r;
+	if (res->have_report &&
+	    (r = tdc_buf_printf(out, "%s\n", res->authenticated ?
+				"evidence authenticated off-platform by a verified quote" :
+				"evidence NOT authenticated off-platform (no verified quote)")) != 0)
+		return r;
+	if (res->tee == TDC_TEE_SIM &&
+	    (r = tdc_buf_printf(out, "SIMULATED TEE: this evidence proves nothing about real hardware\n")) != 0)
+		return r;
+	if ((r = text_checks(res, out)) != 0)
+		return r;
+	for (size_t i = 0; i < res->nregs; i++)
+		if ((r = text_register(res, &res->regs[i], verbose, out)) != 0)
+			return r;
+	if ((r = tdc_buf_printf(out, "summary:")) != 0)
+		return r;
+	for (unsigned v = 0; v < TDC_V__COUNT; v++)
+		if ((r = tdc_buf_printf(out, " %zu %s%s", res->counts[v], tdc_verdict_name(v),
+					v + 1 < TDC_V__COUNT ? "," : "\n")) != 0)
+			return r;
+	return tdc_buf_printf(out, "result: %s (%zu policy failure%s)\n",
+			      res->passed ? "PASS" : "FAIL", res->policy_failures,
+			      res->policy_failures == 1 ? "" : "s");
+}
+
+static json_t *hex32(uint32_t v)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "0x%08x", v);
+	return json_string(s);
+}
+
+static json_t *hex64(uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "0x%016llx", (unsigned long long)v);
+	return json_string(s);
+}
+
+static json_t *hexbytes(const uint8_t *p, size_t n)
+{
+	char s[2 * 64 + 1];
+
+	tdc_hex_encode(p, n, s);
+	return json_string(s);
+}
+
+/* Masks keyed by name, only the non-empty ones. */
+static json_t *mask_map(const uint32_t *masks, unsigned n, const char *(*name)(unsigned))
+{
+	json_t *o = json_object();
+
+	for (unsigned i = 0; i < n; i++)
+		if (masks[i])
+			json_object_set_new(o, name(i), hex32(masks[i]));
+	return o;
+}
+
+static const char *verdict_name_u(unsigned v) { return tdc_verdict_name(v); }
+static const char *class_name_u(unsigned c) { return tdc_bitclass_name(c); }
+
+static json_t *json_register(const struct tdc_reg_result *rr)
+{
+	json_t *o = json_object(), *notable = json_array();
+	char name[TDC_BITNAME_MAX];
+
+	json_object_set_new(o, "leaf", hex32(rr->leaf));
+	json_object_set_new(o, "subleaf", json_integer(rr->subleaf));
+	json_object_set_new(o, "reg", json_string(tdc_reg_name(rr->reg)));
+	json_object_set_new(o, "cpu", rr->cpu < 0 ? json_null() : json_integer(rr->cpu));
+	json_object_set_new(o, "guest_has", json_boolean(rr->guest_has));
+	json_object_set_new(o, "requested_has", json_boolean(rr->requested_has));
+	json_object_set_new(o, "seen", hex32(rr->seen));
+	json_object_set_new(o, "requested", hex32(rr->requested));
+	json_object_set_new(o, "requested_known", hex32(rr->req_known));
+	json_object_set_new(o, "expected", hex32(rr->expected));
+	json_object_set_new(o, "expected_known", hex32(rr->exp_known));
+	json_object_set_new(o, "class", mask_map(rr->cls, TDC_C__COUNT, class_name_u));
+	json_object_set_new(o, "verdict", mask_map(rr->verdict, TDC_V__COUNT, verdict_name_u));
+	json_object_set_new(o, "policy_fail", hex32(rr->policy_fail));
+	if (rr->source)
+		json_object_set_new(o, "source", json_string(rr->source));
+	for (unsigned b = 0; b < 32; b++) {
+		enum tdc_verdict v = bit_verdict(rr, b);
+		json_t *bit;
+
+		if (v == TDC_V_CONFIRMED && !(rr->policy_fail >> b & 1))
+			continue;
+		tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, b);
+		bit = json_pack("{s:i, s:s, s:s, s:s, s:i, s:b}", "bit", b, "name", name,
+				"verdict", tdc_verdict_name(v), "class", bit_class(rr, b),
+				"seen", rr->seen >> b & 1, "policy_fail", rr->policy_fail >> b & 1);
+		if (bit && (rr->req_known >> b & 1))
+			json_object_set_new(bit, "requested", json_integer(rr->requested >> b & 1));
+		if (bit && (rr->exp_known >> b & 1))
+			json_object_set_new(bit, "expected", json_integer(rr->expected >> b & 1));
+		json_array_append_new(notable, bit);
+	}
+	json_object_set_new(o, "bits", notable);
+	return o;
+}
+
+static json_t *json_checks(const struct tdc_check_result *res)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < res->nchecks; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name", res->checks[i].name,
+						   "status", check_status_name(res->checks[i].status),
+						   "detail", res->checks[i].detail));
+	return a;
+}
+
+static json_t *json_counts(const struct tdc_check_result *res)
+{
+	json_t *o = json_object();
+
+	for (unsigned v = 0; v < TDC_V__COUNT; v++)
+		json_object_set_new(o, tdc_verdict_name(v), json_integer((json_int_t)res->counts[v]));
+	return o;
+}
+
+static int dump_json(json_t *root, struct tdc_buf *out)
+{
+	char *s;
+	int r;
+
+	if (!root)
+		return tdc_err(TDC_ERR_ALLOC, "JSON output");
+	s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!s)
+		return tdc_err(TDC_ERR_ALLOC, "JSON output");
+	r = tdc_buf_put(out, s, strlen(s));
+	free(s);
+	return r ? r : tdc_buf_put_u8(out, '\n');
+}
+
+json_t *tdc_check_summary_json(const struct tdc_check_result *res)
+{
+	char at[32];
+	struct tm tm;
+	json_t *o = json_object();
+
+	gmtime_r(&res->at, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(o, "format", json_string("tdcpuid-verdict"));
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "passed", json_boolean(res->passed));
+	json_object_set_new(o, "policy_failures", json_integer((json_int_t)res->policy_failures));
+	json_object_set_new(o, "at", json_string(at));
+	json_object_set_new(o, "model", json_string(res->model_name));
+	json_object_set_new(o, "policy", json_string(res->policy_name));
+	json_object_set_new(o, "tee", json_string(tdc_tee_name(res->tee)));
+	json_object_set_new(o, "simulated", json_boolean(res->tee == TDC_TEE_SIM));
+	json_object_set_new(o, "authenticated", json_boolean(res->authenticated));
+	json_object_set_new(o, "vcpus", json_integer((json_int_t)res->ncpus));
+	if (res->vm_name[0])
+		json_object_set_new(o, "vm", json_string(res->vm_name));
+	json_object_set_new(o, "nonce", hexbytes(res->nonce, res->nonce_len));
+	json_object_set_new(o, "evidence_sha256", hexbytes(res->evidence_sha256, 32));
+	if (res->have_report)
+		json_object_set_new(o, "attested", json_pack("{s:o, s:o}", "attributes",
+							     hex64(res->attributes), "xfam",
+							     hex64(res->xfam)));
+	json_object_set_new(o, "counts", json_counts(res));
+	json_object_set_new(o, "checks", json_checks(res));
+	return o;
+}
+
+int tdc_check_format_json(const struct tdc_check_result *res, struct tdc_buf *out)
+{
+	json_t *root = tdc_check_summary_json(res), *regs = json_array();
+
+	for (size_t i = 0; i < res->nregs; i++)
+		json_array_append_new(regs, json_register(&res->regs[i]));
+	json_object_set_new(root, "registers", regs);
+	return dump_json(root, out);
+}
+
+int tdc_check_format(const struct tdc_check_result *res, enum tdc_out_format f,
+		     const char *sign_key_pem, struct tdc_buf *out)
+{
+	switch (f) {
+	case TDC_OUT_TEXT:
+		return tdc_check_format_text(res, false, out);
+	case TDC_OUT_JSON:
+		return tdc_check_format_json(res, out);
+	case TDC_OUT_EAR:
+		return tdc_check_format_ear(res, sign_key_pem, out);
+	}
+	return tdc_err(TDC_ERR_USAGE, "unknown output format");
+}

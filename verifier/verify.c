@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The check pipeline: evidence bytes -> named checks + per-bit verdicts.
+ *
+ * Layers (go-tdx-guest style): lib/ parses (envelope, claims, TDREPORT,
+ * quote), quote_verify.c verifies signatures and chains, and this file
+ * validates: binding, freshness, TD fields and CPUID against the request,
+ * the model and the policy.  Malformed evidence never aborts the pipeline
+ * with an error code: it is a failed, named check, so every caller (CLI,
+ * service, conformance) reports it the same way.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "engine.h"
+#include "model.h"
+#include "policy.h"
+#include "quote_verify.h"
+#include "tdcpuid/error.h"
+#include "tdcpuid/evidence.h"
+#include "tdcpuid/sim.h"
+#include "tdcpuid/tdx.h"
+#include "verify_internal.h"
+
+/* XCR0-managed XFAM bits: user state components (XSS ones are supervisor). */
+#define XFAM_XCR0_MASK 0x00000000000e03ffull
+
+void tdc_check_result_init(struct tdc_check_result *res)
+{
+	memset(res, 0, sizeof(*res));
+}
+
+void tdc_check_result_free(struct tdc_check_result *res)
+{
+	free(res->regs);
+	free(res->checks);
+	memset(res, 0, sizeof(*res));
+}
+
+int tdc_check_add(struct tdc_check_result *res, const char *name,
+		  enum tdc_check_status st, const char *fmt, ...)
+{
+	struct tdc_check_item *c;
+	va_list ap;
+
+	if (res->nchecks == res->capchecks) {
+		size_t ncap = res->capchecks ? res->capchecks * 2 : 32;
+		void *p = realloc(res->checks, ncap * sizeof(*res->checks));
+
+		if (!p)
+			return tdc_err(TDC_ERR_ALLOC, "check list");
+		res->checks = p;
+		res->capchecks = ncap;
+	}
+	c = &res->checks[res->nchecks++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->status = st;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Record a parser/library failure as a failed check with its detail. */
+static int fail_with(struct tdc_check_result *res, const char *name, int code)
+{
+	return tdc_check_add(res, name, TDC_CHECK_FAIL, "%s", tdc_errmsg(code));
+}
+
+/* Everything pulled out of the evidence on the way. */
+struct ev_state {
+	struct tdc_envelope env;
+	struct tdc_claims claims;
+	bool claims_ok;
+	uint8_t reportdata[TDC_REPORTDATA_LEN];
+	struct tdx_report report;
+	bool have_report;
+	struct tdc_quote_result quote;
+	bool have_quote;
+	bool sim_quote;
+	/* Attested TD fields: from the quote body if verified, else the TDREPORT. */
+	bool have_td;
+	uint64_t attributes, xfam;
+	const uint8_t *tee_tcb_svn, *mrtd, *mrconfigid;
+	const uint8_t (*rtmr)[48];
+};
+
+static void ev_state_free(struct ev_state *st)
+{
+	tdc_envelope_free(&st->env);
+	tdc_claims_free(&st->claims);
+}
+
+static int check_structure(const uint8_t *ev, size_t len, struct ev_state *st,
+			   struct tdc_check_result *res)
+{
+	int r;
+
+	if ((r = tdc_envelope_decode(ev, len, &st->env)) != 0)
+		return fail_with(res, "evidence_format", r);
+	if ((r = tdc_claims_decode(st->env.claims.data, st->env.claims.len, &st->claims)) != 0)
+		return fail_with(res, "claims_format", r);
+	st->claims_ok = true;
+	res->tee = st->claims.tee;
+	res->ncpus = st->claims.ncpus;
+	snprintf(res->vm_name, sizeof(res->vm_name), "%s", st->claims.vm_name);
+	memcpy(res->nonce, st->claims.nonce, st->claims.nonce_len);
+	res->nonce_len = st->claims.nonce_len;
+	if ((r = tdc_reportdata_compute(st->env.claims.data, st->env.claims.len,
+					st->reportdata)) != 0)
+		return r;
+	return tdc_check_add(res, "evidence_format", TDC_CHECK_PASS,
+			     "envelope %zu bytes, claims v%u.%u, %zu CPUs, %zu skipped, tee %s",
+			     len, st->claims.version_major, st->claims.version_minor,
+			     st->claims.ncpus, st->claims.nskipped, tdc_tee_name(st->claims.tee));
+}
+
+static int check_nonce(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
+		       struct ev_state *st, struct tdc_check_result *res)
+{
+	if (!cfg->nonce)
+		return tdc_check_add(res, "nonce", TDC_CHECK_SKIP,
+				     "no expected nonce given: freshness not checked");
+	if (st->claims.nonce_len != cfg->nonce_len ||
+	    CRYPTO_memcmp(st->claims.nonce, cfg->nonce, cfg->nonce_len) != 0)
+		return tdc_check_add(res, "nonce", TDC_CHECK_FAIL,
+				     "claims carry a different nonce (%zu bytes) than the one issued (%zu bytes): replay or evidence of another session",
+				     st->claims.nonce_len, cfg->nonce_len);
+	if (cfg->nonce_issued && pol->nonce_max_age &&
+	    (uint64_t)(res->at - cfg->nonce_issued) > pol->nonce_max_age)
+		return tdc_check_add(res, "nonce", TDC_CHECK_FAIL,
+				     "nonce issued %lld s ago, policy allows %llu s",
+				     (long long)(res->at - cfg->nonce_issued),
+				     (unsigned long long)pol->nonce_max_age);
+	return tdc_check_add(res, "nonce", TDC_CHECK_PASS, "matches the issued nonce");
+}
+
+static int check_binding(const char *name, const uint8_t got[64], const struct ev_state *st,
+			 struct tdc_check_result *res)
+{
+	if (CRYPTO_memcmp(got, st->reportdata, TDC_REPORTDATA_LEN) != 0)
+		return tdc_check_add(res, name, TDC_CHECK_FAIL,
+				     "REPORTDATA is not SHA-512(\"%s\"||0||claims): the report does not bind these claims",
+				     TDC_REPORTDATA_TAG);
+	return tdc_check_add(res, name, TDC_CHECK_PASS,
+			     "REPORTDATA = SHA-512(\"%s\"||0||claims)", TDC_REPORTDATA_TAG);
+}
+
+static int load_sim_key(const char *dir, uint8_t key[TDC_SIM_HMAC_KEY_LEN])
+{
+	struct tdc_sim_keys k;
+	int r;
+
+	tdc_sim_keys_init(&k);
+	if ((r = tdc_sim_keys_load(&k, dir)) == 0)
+		memcpy(key, k.hmac_key, TDC_SIM_HMAC_KEY_LEN);
+	tdc_sim_keys_free(&k);
+	return r;
+}
+
+static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
+			struct tdc_check_result *res)
+{
+	uint8_t key[TDC_SIM_HMAC_KEY_LEN];
+	int r;
+
+	if (!st->env.tdreport.len)
+		return 0;
+	if ((r = tdx_report_parse(st->env.tdreport.data, st->env.tdreport.len, &st->report)) != 0)
+		return fail_with(res, "tdreport_format", r);
+	if ((r = tdx_report_check_hashes(&st->report)) != 0)
+		return fail_with(res, "tdreport_hash_links", r);
+	if ((r = tdc_check_add(res, "tdreport_hash_links", TDC_CHECK_PASS,
+			       "SHA-384 of TEE_TCB_INFO and TDINFO match REPORTMACSTRUCT")) != 0)
+		return r;
+	st->have_report = true;
+	if ((r = check_binding("tdreport_binding", st->report.report_data, st, res)) != 0)
+		return r;
+	if (st->claims.tee != TDC_TEE_SIM)
+		return tdc_check_add(res, "tdreport_mac", TDC_CHECK_INFO,
+				     "the MAC is checkable only on the platform that made it");
+	if (!cfg->sim_dir)
+		return tdc_check_add(res, "tdreport_mac", TDC_CHECK_SKIP,
+				     "simulated report: no --sim-dir key given");
+	if ((r = load_sim_key(cfg->sim_dir, key)) != 0)
+		return fail_with(res, "tdreport_mac", r);
+	r = tdc_sim_report_verify(st->env.tdreport.data, st->env.tdreport.len, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (r)
+		return fail_with(res, "tdreport_mac", r);
+	return tdc_check_add(res, "tdreport_mac", TDC_CHECK_PASS,
+			     "HMAC-SHA-256 with the simulator key verifies (SIMULATED)");
+}
+
+static int load_root(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
+		     X509 **root, bool *owned)
+{
+	const char *path = cfg->trust_root ? cfg->trust_root :
+			   pol->trust_anchor ? pol->trust_anchor : tdc_default_root_path();
+
+	*owned = false;
+	if (cfg->root) {
+		*root = cfg->root;
+		return 0;
+	}
+	*owned = true;
+	return tdc_load_root(path, root);
+}
+
+/* Fold the quote appraisal's own checks into ours, prefixed "quote.". */
+static int add_quote_checks(const struct tdc_quote_result *q, struct tdc_check_result *res)
+{
+	char name[TDC_CHECK_NAME_MAX];
+	int r;
+
+	for (size_t i = 0; i < q->n_checks; i++) {
+		snprintf(name, sizeof(name), "quote.%s", q->checks[i].name);
+		if ((r = tdc_check_add(res, name, q->checks[i].pass ? TDC_CHECK_PASS : TDC_CHECK_FAIL,
+				       "%s", q->checks[i].reason)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int check_quote(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
+		       struct ev_state *st, struct tdc_check_result *res)
+{
+	struct tdc_quote_opts opts = {
+		.at = res->at, .collateral = cfg->collateral, .cache = cfg->collateral_cache,
+		.allow_debug = true, /* DEBUG is the policy's call, below */
+		.accept_tcb = pol->accept_tcb,
+		.report_data = st->reportdata, .report_data_len = TDC_REPORTDATA_LEN,
+	};
+	bool owned;
+	int r;
+
+	if (!st->env.quote.len)
+		return 0;
+	if ((r = load_root(cfg, pol, &opts.root, &owned)) != 0)
+		return fail_with(res, "quote_trust_anchor", r);
+	r = tdc_quote_appraise(&opts, st->env.quote.data, st->env.quote.len, &st->quote);
+	if (owned)
+		X509_free(opts.root);
+	if (r && !st->quote.n_checks)
+		return fail_with(res, "quote", r);
+	if ((r = add_quote_checks(&st->quote, res)) != 0)
+		return r;
+	if (!st->quote.parsed)
+		return 0;
+	st->have_quote = true;
+	st->sim_quote = tdc_sim_quote_is_sim(&st->quote.quote);
+	res->authenticated = st->quote.all_pass && st->quote.tcb_acceptable;
+	if (st->quote.quote.trailing)
+		tdc_check_add(res, "quote_trailing", TDC_CHECK_INFO,
+			      "%zu bytes after the signature data, not covered by any signature",
+			      st->quote.quote.trailing);
+	return 0;
+}
+
+/* Which attested TD fields count: the verified quote's, else the TDREPORT's. */
+static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
+{
+	if (st->have_quote) {
+		const struct tdx_td_body *b = &st->quote.quote.body;
+
+		if (st->have_report &&
+		    (b->td_attributes != st->report.td.attributes || b->xfam != st->report.td.xfam ||
+		     memcmp(b->mr_td, st->report.td.mr_td, 48)))
+			tdc_check_add(res, "report_quote_consistent", TDC_CHECK_FAIL,
+				      "quote body and TDREPORT describe different TDs");
+		st->attributes = b->td_attributes;
+		st->xfam = b->xfam;
+		st->tee_tcb_svn = b->tee_tcb_svn;
+		st->mrtd = b->mr_td;
+		st->mrconfigid = b->mr_config_id;
+		st->rtmr = (const uint8_t (*)[48])b->rtmr;
+	} else if (st->have_report) {
+		st->attributes = st->report.td.attributes;
+		st->xfam = st->report.td.xfam;
+		st->tee_tcb_svn = st->report.tcb.tee_tcb_svn;
+		st->mrtd = st->report.td.mr_td;
+		st->mrconfigid = st->report.td.mr_config_id;
+		st->rtmr = (const uint8_t (*)[48])st->report.td.rtmr;
+	} else {
+		return tdc_check_add(res, "hardware_report", TDC_CHECK_FAIL,
+				     "evidence carries neither a TDREPORT nor a quote: the claims are not bound to a TEE");
+	}
+	st->have_td = true;
+	res->have_report = true;
+	res->attributes = st->attributes;
+	res->xfam = st->xfam;
+	return 0;
+}
+
+static int check_policy_text(struct tdc_check_result *res, const char *name, int code,
+			     struct tdc_buf *why, const char *ok)
+{
+	if (code == 0)
+		return tdc_check_add(res, name, TDC_CHECK_PASS, "%s", ok);
+	if (code != TDC_ERR_POLICY)
+		return fail_with(res, name, code);
+	/* One line per violated rule: keep them all, joined. */
+	for (size_t i = 0; i < why->len; i++)
+		if (why->data[i] == '\n')
+			why->data[i] = (i + 1 == why->len) ? '\0' : ';';
+	return tdc_check_add(res, name, TDC_CHECK_FAIL, "%s", tdc_buf_cstr(why));
+}
+
+static int check_td_policy(const struct tdc_policy *pol, struct ev_state *st,
+			   struct tdc_check_result *res)
+{
+	struct tdc_buf why;
+	int r, code;
+	bool sim = st->claims.tee == TDC_TEE_SIM || st->sim_quote;
+
+	tdc_buf_init(&why);
+	if (st->claims.tee != TDC_TEE_SIM && st->sim_quote)
+		tdc_check_add(res, "tee_label", TDC_CHECK_FAIL,
+			      "claims say tee \"%s\" but the quote comes from the simulator",
+			      tdc_tee_name(st->claims.tee));
+	if (sim)
+		res->tee = TDC_TEE_SIM;
+	code = tdc_policy_check_evidence(pol, sim, st->have_quote, &why);
+	if ((r = check_policy_text(res, "evidence_kind", code, &why,
+				   st->have_quote ? "quote-authenticated evidence" :
+				   "TDREPORT accepted by policy (not authenticated off-platform)")) != 0)
+		goto out;
+	if (!st->have_td)
+		goto out;
+	tdc_buf_reset(&why);
+	code = tdc_policy_check_td(pol, st->attributes, st->xfam, st->tee_tcb_svn, st->mrtd,
+				   st->rtmr, st->mrconfigid, &why);
+	r = check_policy_text(res, "td_policy", code, &why,
+			      "ATTRIBUTES, XFAM, TEE_TCB_SVN and measurements accepted");
+out:
+	tdc_buf_free(&why);
+	return r;
+}
+
+/* The host's TD_PARAMS, if it told us, must be the TD that reported. */
+static int check_td_params(const struct tdc_requested *req, const struct ev_state *st,
+			   struct tdc_check_result *res)
+{
+	if (!req->has_td_params || !st->have_td)
+		return 0;
+	if (req->attributes != st->attributes || req->xfam != st->xfam)
+		return tdc_check_add(res, "td_params", TDC_CHECK_FAIL,
+				     "requested ATTRIBUTES 0x%llx XFAM 0x%llx, attested ATTRIBUTES 0x%llx XFAM 0x%llx",
+				     (unsigned long long)req->attributes, (unsigned long long)req->xfam,
+				     (unsigned long long)st->attributes, (unsigned long long)st->xfam);
+	return tdc_check_add(res, "td_params", TDC_CHECK_PASS,
+			     "attested ATTRIBUTES and XFAM are the requested ones");
+}
+
+/* XCR0 is what the guest kernel enabled: it can never exceed the TD's XFAM. */
+static int check_xcr0(const struct ev_state *st, struct tdc_check_result *res)
+{
+	uint64_t allowed = st->xfam & XFAM_XCR0_MASK;
+
+	if (!st->have_td)
+		return 0;
+	if (st->claims.has_xcr0 && (st->claims.xcr0 & ~allowed))
+		return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_FAIL,
+				     "claimed XCR0 0x%llx enables components outside attested XFAM 0x%llx",
+				     (unsigned long long)st->claims.xcr0, (unsigned long long)st->xfam);
+	for (size_t i = 0; i < st->claims.ncpus; i++) {
+		const struct tdc_cpu_claim *c = &st->claims.cpus[i];
+
+		if (c->has_xcr0 && (c->xcr0 & ~allowed))
+			return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_FAIL,
+					     "CPU %u XCR0 0x%llx exceeds attested XFAM 0x%llx", c->cpu,
+					     (unsigned long long)c->xcr0, (unsigned long long)st->xfam);
+	}
+	if (!st->claims.has_xcr0)
+		return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_SKIP,
+				     "no XCR0 claimed (OSXSAVE off)");
+	return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_PASS,
+			     "XCR0 0x%llx within XFAM 0x%llx", (unsigned long long)st->claims.xcr0,
+			     (unsigned long long)st->xfam);
+}
+
+/* ---- CPUID ----------------------------------------------------------- */
+
+static void policy_marks(const struct tdc_policy *pol, struct tdc_check_result *res)
+{
+	for (size_t i = 0; i < res->nregs; i++) {
+		struct tdc_reg_result *rr = &res->regs[i];
+
+		rr->policy_fail = 0;
+		for (unsigned v = 0; v < TDC_V__COUNT; v++)
+			if (rr->verdict[v] && tdc_policy_verdict_fails(pol, v, rr->leaf))
+				rr->policy_fail |= rr->verdict[v];
+	}
+}
+
+static struct tdc_reg_result *find_reg(struct tdc_check_result *res, uint32_t leaf,
+				       uint32_t subleaf, unsigned reg)
+{
+	for (size_t i = 0; i < res->nregs; i++) {
+		struct tdc_reg_result *rr = &res->regs[i];
+
+		if (rr->cpu < 0 && rr->leaf == leaf && rr->reg == reg &&
+		    (rr->subleaf == subleaf || !rr->indexed))
+			return rr;
+	}
+	return NULL;
+}
+
+/* Required bits must be 1 and forbidden bits 0 in what the guest sees. */
+static int check_bit_lists(const struct tdc_policy *pol, struct tdc_check_result *res)
+{
+	const struct tdc_policy_bit *bits;
+	char name[TDC_BITNAME_MAX];
+	size_t n, bad = 0;
+
+	for (int list = 0; list < 2; list++) {
+		bits = list ? tdc_policy_forbidden(pol, &n) : tdc_policy_required(pol, &n);
+		for (size_t i = 0; i < n; i++) {
+			struct tdc_reg_result *rr = find_reg(res, bits[i].leaf, bits[i].subleaf, bits[i].reg);
+			bool seen = rr && (rr->seen >> bits[i].bit & 1);
+
+			if (seen != (list == 0)) {
+				if (rr)
+					rr->policy_fail |= 1u << bits[i].bit;
+				tdc_format_bit(name, sizeof(name), bits[i].leaf, bits[i].subleaf,
+					       tdc_leaf_is_indexed(bits[i].leaf), bits[i].reg, bits[i].bit);
+				tdc_check_add(res, list ? "forbidden_bit" : "required_bit", TDC_CHECK_FAIL,
+					      "%s is %s in the guest (policy %s it)", name,
+					      seen ? "1" : "0", list ? "forbids" : "requires");
+				bad++;
+			}
+		}
+	}
+	if (!bad && (tdc_policy_required(pol, &n), n || (tdc_policy_forbidden(pol, &n), n)))
+		return tdc_check_add(res, "policy_bits", TDC_CHECK_PASS,
+				     "required and forbidden bits as the policy demands");
+	return 0;
+}
+
+/* Dynamic fields still obey rules: OSXSAVE mirrors XCR0, APIC IDs are unique. */
+static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_result *res)
+{
+	const struct tdc_cpuid_entry *l1 = tdc_cpuid_table_find(&c->common, 1, 0);
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (l1 && ((l1->regs[TDC_ECX] >> 27) & 1) != c->has_xcr0)
+		return tdc_check_add(res, "osxsave_xcr0", TDC_CHECK_FAIL,
+				     "CPUID.01H:ECX.osxsave is %u but XCR0 was %s",
+				     (l1->regs[TDC_ECX] >> 27) & 1, c->has_xcr0 ? "read" : "not read");
+	if (!l1 || c->ncpus < 2)
+		return 0;
+	if (!(ids = calloc(c->ncpus, sizeof(*ids))))
+		return tdc_err(TDC_ERR_ALLOC, "APIC ID list");
+	for (size_t i = 0; i < c->ncpus; i++) {
+		const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(&c->cpus[i].delta, 1, 0);
+		uint32_t id = (e && !(e->flags & TDC_CPUID_F_ABSENT) ? e->regs[TDC_EBX] :
+			       l1->regs[TDC_EBX]) >> 24;
+
+		for (size_t j = 0; j < n; j++) {
+			if (ids[j] == id) {
+				r = tdc_check_add(res, "apic_ids_unique", TDC_CHECK_FAIL,
+						  "CPU %u repeats initial APIC ID %u", c->cpus[i].cpu, id);
+				goto out;
+			}
+		}
+		ids[n++] = id;
+	}
+	r = tdc_check_add(res, "apic_ids_unique", TDC_CHECK_PASS,
+			  "%zu vCPUs, distinct initial APIC IDs", n);
+out:
+	free(ids);
+	return r;
+}
+
+static void predict_in_init(const struct tdc_check_config *cfg, struct tdc_predict_in *in,
+			    bool have_td, uint64_t attrs, uint64_t xfam)
+{
+	const struct tdc_requested *req = cfg->requested;
+
+	memset(in, 0, sizeof(*in));
+	in->platform = cfg->platform;
+	in->requested = &req->table;
+	in->requested_known = &req->known;
+	in->strict_config = !strcmp(req->format, "tdx-init-vm");
+	/* Attested values win: the host's claim about TD_PARAMS is checked, not trusted. */
+	in->xfam = have_td ? xfam : req->xfam;
+	in->attributes = have_td ? attrs : req->attributes;
+	in->has_tsc_khz = req->has_tsc_khz;
+	in->tsc_khz = req->tsc_khz;
+}
+
+static int run_cpuid_engine(const struct tdc_check_config *cfg, const struct tdc_predict_in *in,
+			    const struct tdc_cpuid_table *common,
+			    const struct tdc_cpuid_table *deltas, const uint32_t *cpus, size_t n,
+			    struct tdc_check_result *res)
+{
+	struct tdc_prediction pred;
+	int r;
+
+	tdc_prediction_init(&pred);
+	r = tdc_model_predict(cfg->model, in, &pred);
+	if (r == TDC_ERR_MODEL) {
+		/* The module would refuse this TD: the request itself is the finding. */
+		tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", tdc_errdetail());
+		r = 0;
+	} else if (r) {
+		goto out;
+	}
+	if ((r = tdc_engine_table(cfg->requested, &pred, common, res)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((r = tdc_engine_cpu_delta(&pred, cfg->requested, common, &deltas[i], cpus[i],
+					      res)) != 0)
+			goto out;
+	tdc_engine_count(res);
+out:
+	tdc_prediction_free(&pred);
+	return r;
+}
+
+static int load_policy(const struct tdc_check_config *cfg, struct tdc_policy **owned,
+		       const struct tdc_policy **pol)
+{
+	int r;
+
+	*owned = NULL;
+	if (cfg->policy) {
+		*pol = cfg->policy;
+		return 0;
+	}
+	if ((r = tdc_policy_default(owned)) != 0)
+		return r;
+	*pol = *owned;
+	return 0;
+}
+
+static void finish(const struct tdc_policy *pol, struct tdc_check_result *res)
+{
+	size_t fails = 0;
+
+	policy_marks(pol, res);
+	for (size_t i = 0; i < res->nregs; i++)
+		fails += (size_t)__builtin_popcount(res->regs[i].policy_fail);
+	for (size_t i = 0; i < res->nchecks; i++)
+		fails += res->checks[i].status == TDC_CHECK_FAIL;
+	res->policy_failures = fails;
+	res->passed = fails == 0;
+	snprintf(res->policy_name, sizeof(res->policy_name), "%s", pol->name);
+}
+
+static int check_cpuid_from_claims(const struct tdc_check_config *cfg, struct ev_state *st,
+				   struct tdc_check_result *res)
+{
+	struct tdc_predict_in in;
+	struct tdc_cpuid_table *deltas = NULL;
+	uint32_t *cpus = NULL;
+	size_t n = st->claims.ncpus ? st->claims.ncpus - 1 : 0;
+	int r = 0;
+
+	/* The common table is the first CPU's; the rest are its deltas. */
+	if (n && (!(deltas = calloc(n, sizeof(*deltas))) || !(cpus = calloc(n, sizeof(*cpus))))) {
+		r = tdc_err(TDC_ERR_ALLOC, "CPU list");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		deltas[i] = st->claims.cpus[i + 1].delta;
+		cpus[i] = st->claims.cpus[i + 1].cpu;
+	}
+	predict_in_init(cfg, &in, st->have_td, st->attributes, st->xfam);
+	r = run_cpuid_engine(cfg, &in, &st->claims.common, deltas, cpus, n, res);
+	if (!r)
+		r = check_dynamic_rules(&st->claims, res);
+out:
+	free(deltas);
+	free(cpus);
+	return r;
+}
+
+static void evidence_digest(const uint8_t *ev, size_t len, struct tdc_check_result *res)
+{
+	unsigned int n = 0;
+
+	EVP_Digest(ev, len, res->evidence_sha256, &n, EVP_sha256(), NULL);
+}
+
+int tdc_check_evidence(const struct tdc_check_config *cfg, const uint8_t *ev, size_t len,
+		       struct tdc_check_result *res)
+{
+	struct tdc_policy *owned_pol;
+	const struct tdc_policy *pol;
+	struct ev_state st;
+	int r;
+
+	if (!cfg->requested || !cfg->model)
+		return tdc_err(TDC_ERR_USAGE, "check needs a requested configuration and a model");
+	memset(&st, 0, sizeof(st));
+	tdc_envelope_init(&st.env);
+	tdc_claims_init(&st.claims);
+	res->at = cfg->at ? cfg->at : time(NULL);
+	snprintf(res->model_name, sizeof(res->model_name), "%s", tdc_model_name(cfg->model));
+	if ((r = load_policy(cfg, &owned_pol, &pol)) != 0)
+		goto out;
+	evidence_digest(ev, len, res);
+	if (len > TDC_EVIDENCE_MAX) {
+		r = tdc_check_add(res, "evidence_format", TDC_CHECK_FAIL,
+				  "evidence is %zu bytes, the limit is %u", len, TDC_EVIDENCE_MAX);
+		goto done;
+	}
+	if ((r = check_structure(ev, len, &st, res)) != 0 || !st.claims_ok)
+		goto done;
+	if ((r = check_nonce(cfg, pol, &st, res)) != 0 ||
+	    (r = check_report(cfg, &st, res)) != 0 ||
+	    (r = check_quote(cfg, pol, &st, res)) != 0 ||
+	    (r = pick_td_fields(&st, res)) != 0 ||
+	    (r = check_td_policy(pol, &st, res)) != 0 ||
+	    (r = check_td_params(cfg->requested, &st, res)) != 0 ||
+	    (r = check_xcr0(&st, res)) != 0 ||
+	    (r = check_cpuid_from_claims(cfg, &st, res)) != 0 ||
+	    (r = check_bit_lists(pol, res)) != 0)
+		goto out;
+done:
+	finish(pol, res);
+out:
+	ev_state_free(&st);
+	tdc_policy_free(owned_pol);
+	return r;
+}
+
+/* Split per-vCPU tables into the first one + deltas, as the agent's claims do. */
+static int split_tables(const struct tdc_cpuid_table *tables, size_t n,
+			struct tdc_cpuid_table *deltas)
+{
+	int r;
+
+	for (size_t i = 1; i < n; i++) {
+		tdc_cpuid_table_init(&deltas[i - 1]);
+		for (size_t j = 0; j < tables[i].n; j++) {
+			const struct tdc_cpuid_entry *e = &tables[i].e[j];
+			const struct tdc_cpuid_entry *c =
+				tdc_cpuid_table_find(&tables[0], e->leaf, e->subleaf);
+
+			if (c && !memcmp(c->regs, e->regs, sizeof(e->regs)))
+				continue;
+			if ((r = tdc_cpuid_table_set(&deltas[i - 1], e)) != 0)
+				return r;
+		}
+		for (size_t j = 0; j < tables[0].n; j++) {
+			struct tdc_cpuid_entry gone = tables[0].e[j];
+
+			if (tdc_cpuid_table_find(&tables[i], gone.leaf, gone.subleaf))
+				continue;
+			gone.flags |= TDC_CPUID_F_ABSENT;
+			if ((r = tdc_cpuid_table_set(&deltas[i - 1], &gone)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int tdc_check_tables(const struct tdc_check_config *cfg,
+		     const struct tdc_cpuid_table *tables, const uint32_t *cpus,
+		     size_t n, struct tdc_check_result *res)
+{
+	struct tdc_policy *owned_pol = NULL;
+	const struct tdc_policy *pol;
+	struct tdc_cpuid_table *deltas = NULL;
+	struct tdc_predict_in in;
+	int r;
+
+	if (!cfg->requested || !cfg->model || !n)
+		return tdc_err(TDC_ERR_USAGE, "check needs a request, a model and at least one vCPU");
+	res->at = cfg->at ? cfg->at : time(NULL);
+	res->ncpus = n;
+	snprintf(res->model_name, sizeof(res->model_name), "%s", tdc_model_name(cfg->model));
+	if ((r = load_policy(cfg, &owned_pol, &pol)) != 0)
+		return r;
+	if (n > 1 && !(deltas = calloc(n - 1, sizeof(*deltas)))) {
+		r = tdc_err(TDC_ERR_ALLOC, "vCPU deltas");
+		goto out;
+	}
+	if ((r = split_tables(tables, n, deltas)) != 0)
+		goto out;
+	predict_in_init(cfg, &in, false, 0, 0);
+	in.vcpu = cpus[0];
+	if ((r = run_cpuid_engine(cfg, &in, &tables[0], deltas, cpus + 1, n - 1, res)) != 0 ||
+	    (r = check_bit_lists(pol, res)) != 0)
+		goto out;
+	finish(pol, res);
+out:
+	for (size_t i = 0; deltas && i + 1 < n; i++)
+		tdc_cpuid_table_free(&deltas[i]);
+	free(deltas);
+	tdc_policy_free(owned_pol);
+	return r;
+}

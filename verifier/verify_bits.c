@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-bit CPUID engine: guest-observed table + request + model
+ * prediction -> one verdict per bit, kept as masks per register.
+ * The rules are the numbered list in engine.h; DESIGN.md has the table.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "model.h"
+#include "tdcpuid/error.h"
+#include "verify_internal.h"
+
+/*
+ * Verdict for a bit whose value the model explains but that the host did
+ * not request.  Where the host's input is absent, the TDX module and KVM
+ * both act as if it were 0 (CPUID_CONFIG / an unset entry), so a
+ * fixed1 bit the guest sees is "forced" and the others are confirmed.
+ * Bits the model cannot predict fall back to what owns them.
+ */
+static const struct {
+	enum tdc_verdict predicted;   /* explained by a known prediction */
+	enum tdc_verdict unpredicted; /* model could not predict the value */
+} class_default[TDC_C__COUNT] = {
+	[TDC_C_FIXED0] = { TDC_V_CONFIRMED, TDC_V_NATIVE },
+	[TDC_C_FIXED1] = { TDC_V_FORCED, TDC_V_NATIVE },
+	[TDC_C_CONFIGURABLE] = { TDC_V_CONFIRMED, TDC_V_NATIVE },
+	[TDC_C_NATIVE] = { TDC_V_NATIVE, TDC_V_NATIVE },
+	[TDC_C_XFAM] = { TDC_V_CALCULATED, TDC_V_CALCULATED },
+	[TDC_C_ATTRIBUTES] = { TDC_V_CALCULATED, TDC_V_CALCULATED },
+	[TDC_C_CALCULATED] = { TDC_V_CALCULATED, TDC_V_CALCULATED },
+	[TDC_C_DYNAMIC] = { TDC_V_DYNAMIC, TDC_V_DYNAMIC },
+	[TDC_C_VE] = { TDC_V_UNTRUSTED, TDC_V_UNTRUSTED },
+	[TDC_C_AS_SET] = { TDC_V_CONFIRMED, TDC_V_NATIVE },
+};
+
+static void fill_classes(struct tdc_reg_result *rr, const struct tdc_pred_reg *pr,
+			 bool vmm)
+{
+	memset(rr->cls, 0, sizeof(rr->cls));
+	for (unsigned b = 0; b < 32; b++) {
+		unsigned c = pr->cls[b] < TDC_C__COUNT ? pr->cls[b] : TDC_C_NATIVE;
+
+		rr->cls[c] |= 1u << b;
+	}
+	/* A VMM-answered leaf is untrusted whatever its bits look like. */
+	if (vmm) {
+		memset(rr->cls, 0, sizeof(rr->cls));
+		rr->cls[TDC_C_VE] = ~0u;
+	}
+	rr->source = pr->src[0];
+	for (unsigned b = 0; b < 32; b++) {
+		if (pr->src[b]) {
+			rr->source = pr->src[b];
+			break;
+		}
+	}
+}
+
+/* The rules of engine.h, as mask arithmetic over one register. */
+static void decide(struct tdc_reg_result *rr)
+{
+	uint32_t s = rr->seen, rk = rr->req_known, r = rr->requested;
+	uint32_t pinned = rr->cls[TDC_C_DYNAMIC] | rr->cls[TDC_C_VE];
+	uint32_t k = rr->exp_known & ~rr->cls[TDC_C_VE];
+	uint32_t rest;
+
+	memset(rr->verdict, 0, sizeof(rr->verdict));
+	/* 1. A known prediction the guest contradicts. */
+	rr->verdict[TDC_V_MISMATCH] = (s ^ rr->expected) & k;
+	rest = ~rr->verdict[TDC_V_MISMATCH];
+	/* 2. Dynamic and #VE bits keep their own verdict. */
+	rr->verdict[TDC_V_UNTRUSTED] = rest & rr->cls[TDC_C_VE];
+	rr->verdict[TDC_V_DYNAMIC] = rest & rr->cls[TDC_C_DYNAMIC] & ~rr->cls[TDC_C_VE];
+	rest &= ~pinned;
+	/*
+	 * kvm-style "as set" bits with a request but no prediction still have
+	 * one expectation: the requested value.
+	 */
+	rr->verdict[TDC_V_MISMATCH] |= rest & rr->cls[TDC_C_AS_SET] & rk & ~k & (s ^ r);
+	rest &= ~rr->verdict[TDC_V_MISMATCH];
+	/* 3. The host's request, where known. */
+	rr->verdict[TDC_V_CONFIRMED] = rest & rk & ~(s ^ r);
+	rr->verdict[TDC_V_FORCED] = rest & rk & s & ~r;
+	rr->verdict[TDC_V_UNSUPPORTED] = rest & rk & ~s & r;
+	rest &= ~rk;
+	/* 4. The class decides. */
+	for (unsigned c = 0; c < TDC_C__COUNT; c++) {
+		uint32_t m = rest & rr->cls[c];
+
+		rr->verdict[class_default[c].predicted] |= m & k;
+		rr->verdict[class_default[c].unpredicted] |= m & ~k;
+	}
+}
+
+static int push_reg(struct tdc_check_result *res, const struct tdc_reg_result *rr)
+{
+	if (res->nregs == res->capregs) {
+		size_t ncap = res->capregs ? res->capregs * 2 : 512;
+		struct tdc_reg_result *p;
+
+		if (ncap > (size_t)TDC_CPUID_MAX_ENTRIES * TDC_NREGS * 4)
+			return tdc_err(TDC_ERR_TOO_LARGE, "verdict: too many registers");
+		if (!(p = realloc(res->regs, ncap * sizeof(*p))))
+			return tdc_err(TDC_ERR_ALLOC, "verdict table");
+		res->regs = p;
+		res->capregs = ncap;
+	}
+	res->regs[res->nregs++] = *rr;
+	return 0;
+}
+
+/*
+ * Does this leaf belong in the report?  Everything the guest or the host
+ * names does; of the model's own leaves, those that are not plain #VE zeros.
+ */
+static bool leaf_wanted(const struct tdc_pred_leaf *pl)
+{
+	return !pl->ve;
+}
+
+/* The union of (leaf, subleaf) keys of the guest table, the request and the model. */
+static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
+			const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
+{
+	struct tdc_cpuid_entry e;
+	int r;
+
+	tdc_cpuid_table_init(keys);
+	for (size_t i = 0; i < guest->n; i++)
+		if ((r = tdc_cpuid_table_set(keys, &guest->e[i])) != 0)
+			return r;
+	for (size_t i = 0; i < req->table.n; i++)
+		if (!tdc_cpuid_table_find(keys, req->table.e[i].leaf, req->table.e[i].subleaf) &&
+		    (r = tdc_cpuid_table_set(keys, &req->table.e[i])) != 0)
+			return r;
+	for (size_t i = 0; i < pred->n; i++) {
+		const struct tdc_pred_leaf *pl = &pred->leaves[i];
+
+		if (!leaf_wanted(pl) || tdc_cpuid_table_find(keys, pl->leaf, pl->subleaf))
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.leaf = pl->leaf;
+		e.subleaf = pl->subleaf;
+		e.flags = pl->indexed ? TDC_CPUID_F_INDEXED : 0;
+		if ((r = tdc_cpuid_table_set(keys, &e)) != 0)
+			return r;
+	}
+	tdc_cpuid_table_sort(keys);
+	return 0;
+}
+
+static void fill_request(struct tdc_reg_result *rr, const struct tdc_requested *req,
+			 unsigned reg)
+{
+	const struct tdc_cpuid_entry *re = tdc_cpuid_table_find(&req->table, rr->leaf, rr->subleaf);
+	const struct tdc_cpuid_entry *rk = tdc_cpuid_table_find(&req->known, rr->leaf, rr->subleaf);
+
+	rr->requested_has = re != NULL;
+	rr->requested = re ? re->regs[reg] : 0;
+	rr->req_known = re ? (rk ? rk->regs[reg] : ~0u) : 0;
+}
+
+int tdc_engine_table(const struct tdc_requested *req, const struct tdc_prediction *pred,
+		     const struct tdc_cpuid_table *guest, struct tdc_check_result *res)
+{
+	struct tdc_cpuid_table keys;
+	struct tdc_pred_leaf tmp;
+	int r = 0;
+
+	if ((r = collect_keys(guest, req, pred, &keys)) != 0)
+		goto out;
+	for (size_t i = 0; i < keys.n; i++) {
+		const struct tdc_cpuid_entry *k = &keys.e[i];
+		const struct tdc_cpuid_entry *ge = tdc_cpuid_table_find(guest, k->leaf, k->subleaf);
+		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(pred, k->leaf, k->subleaf, &tmp);
+
+		for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
+			struct tdc_reg_result rr = {
+				.leaf = k->leaf, .subleaf = k->subleaf, .reg = reg,
+				.indexed = (k->flags & TDC_CPUID_F_INDEXED) || pl->indexed,
+				.guest_has = ge != NULL, .seen = ge ? ge->regs[reg] : 0,
+				.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
+				.cpu = -1,
+			};
+
+			fill_request(&rr, req, reg);
+			fill_classes(&rr, &pl->r[reg], pl->vmm);
+			decide(&rr);
+			if ((r = push_reg(res, &rr)) != 0)
+				goto out;
+		}
+	}
+out:
+	tdc_cpuid_table_free(&keys);
+	return r;
+}
+
+/*
+ * One vCPU's entries that differ from the common table.  Bits owned by a
+ * per-vCPU rule (dynamic) or by the VMM may differ; any other difference
+ * means the vCPUs disagree, which no model explains.
+ */
+int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_requested *req,
+			 const struct tdc_cpuid_table *common, const struct tdc_cpuid_table *delta,
+			 uint32_t cpu, struct tdc_check_result *res)
+{
+	struct tdc_pred_leaf tmp;
+	int r;
+
+	for (size_t i = 0; i < delta->n; i++) {
+		const struct tdc_cpuid_entry *de = &delta->e[i];
+		const struct tdc_cpuid_entry *ce = tdc_cpuid_table_find(common, de->leaf, de->subleaf);
+		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(pred, de->leaf, de->subleaf, &tmp);
+		bool absent = de->flags & TDC_CPUID_F_ABSENT;
+
+		for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
+			uint32_t seen = absent ? 0 : de->regs[reg];
+			uint32_t diff = seen ^ (ce ? ce->regs[reg] : 0);
+			struct tdc_reg_result rr = {
+				.leaf = de->leaf, .subleaf = de->subleaf, .reg = reg,
+				.indexed = (de->flags & TDC_CPUID_F_INDEXED) || pl->indexed,
+				.guest_has = !absent, .seen = seen,
+				.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
+				.cpu = (int32_t)cpu,
+			};
+
+			if (!diff && !absent)
+				continue;
+			fill_request(&rr, req, reg);
+			fill_classes(&rr, &pl->r[reg], pl->vmm);
+			decide(&rr);
+			/* Disagreement outside per-vCPU fields is a mismatch on its own. */
+			uint32_t bad = diff & ~(rr.cls[TDC_C_DYNAMIC] | rr.cls[TDC_C_VE]);
+			for (unsigned v = 0; v < TDC_V__COUNT; v++)
+				rr.verdict[v] &= ~bad;
+			rr.verdict[TDC_V_MISMATCH] |= bad;
+			if ((r = push_reg(res, &rr)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void tdc_engine_count(struct tdc_check_result *res)
+{
+	memset(res->counts, 0, sizeof(res->counts));
+	for (size_t i = 0; i < res->nregs; i++)
+		for (unsigned v = 0; v < TDC_V__COUNT; v++)
+			res->counts[v] += (size_t)__builtin_popcount(res->regs[i].verdict[v]);
+}

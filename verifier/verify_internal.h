@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the engine: verify.c (pipeline) drives verify_bits.c (bits). */
+#ifndef TDC_VERIFY_INTERNAL_H
+#define TDC_VERIFY_INTERNAL_H
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "model.h"
+
+/* Verdicts for every register of @guest (the common table), cpu = -1. */
+int tdc_engine_table(const struct tdc_requested *req, const struct tdc_prediction *pred,
+		     const struct tdc_cpuid_table *guest, struct tdc_check_result *res);
+/* Verdicts for the registers where vCPU @cpu differs from @common. */
+int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_requested *req,
+			 const struct tdc_cpuid_table *common, const struct tdc_cpuid_table *delta,
+			 uint32_t cpu, struct tdc_check_result *res);
+/* Recount res->counts from the verdict masks. */
+void tdc_engine_count(struct tdc_check_result *res);
+
+/* Verdict header fields (no registers) as a JSON object: shared by JSON and EAR. */
+json_t *tdc_check_summary_json(const struct tdc_check_result *res);
+
+#endif
