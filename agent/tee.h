@@ -73,4 +73,13 @@ int tdc_tee_open(struct tdc_tee_ctx *ctx, const struct tdc_tee_ops *ops,
 		 const char *sim_dir);
 void tdc_tee_close(struct tdc_tee_ctx *ctx);
 
+/*
+ * The configfs-tsm exchange inside an existing entry directory: provider
+ * must be "tdx_guest", generation must rise by exactly one across our
+ * inblob write and not move while outblob is read (tdx-abi.md §2).
+ * Exposed for tests, which drive it with a fake entry directory.
+ */
+int tdc_tee_tsm_exchange(const char *entry, const uint8_t reportdata[TDX_REPORTDATA_LEN],
+			 struct tdc_buf *quote);
+
 #endif

@@ -201,7 +201,7 @@ static int read_outblob(const char *entry, struct tdc_buf *quote)
 }
 
 /* The configfs-tsm flow of tdx-abi.md §2, inside an entry we created. */
-static int tsm_exchange(const char *entry, const uint8_t reportdata[TDX_REPORTDATA_LEN],
+int tdc_tee_tsm_exchange(const char *entry, const uint8_t reportdata[TDX_REPORTDATA_LEN],
 			struct tdc_buf *quote)
 {
 	unsigned long long g0, g1, g2;
@@ -252,7 +252,7 @@ static int tdx_get_quote(struct tdc_tee_ctx *ctx, const uint8_t reportdata[TDX_R
 		return tdc_err(errno_code(errno) == TDC_ERR_PERM ? TDC_ERR_PERM : TDC_ERR_TEE,
 			       "configfs-tsm: mkdir %s: %s", entry, strerror(errno));
 	tdc_buf_reset(quote);
-	ret = tsm_exchange(entry, reportdata, quote);
+	ret = tdc_tee_tsm_exchange(entry, reportdata, quote);
 	rm = rmdir(entry);
 	if (rm != 0 && !ret)
 		ret = tdc_err(TDC_ERR_TEE, "configfs-tsm: rmdir %s: %s", entry, strerror(errno));
@@ -262,9 +262,22 @@ static int tdx_get_quote(struct tdc_tee_ctx *ctx, const uint8_t reportdata[TDX_R
 	return ret;
 }
 
+/* Fail before probing (and before touching configfs) if the device is unusable. */
 static int tdx_open(struct tdc_tee_ctx *ctx)
 {
-	return 0;
+	int fd = open(ctx->dev_path, O_RDWR | O_CLOEXEC);
+	int e = errno;
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (e == ENOENT)
+		return tdc_err(TDC_ERR_UNSUPPORTED,
+			       "open %s: %s (not a TDX guest, or the tdx_guest driver is "
+			       "not loaded; `--tee sim` simulates)", ctx->dev_path, strerror(e));
+	return tdc_err(errno_code(e), "open %s: %s%s", ctx->dev_path, strerror(e),
+		       e == EACCES ? " (needs root or access to the device)" : "");
 }
 
 const struct tdc_tee_ops tdc_tee_tdx_ops = {

@@ -20,6 +20,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "pck_ext.h"
+#include "probe.h"
 #include "testutil.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
@@ -337,6 +338,61 @@ static void test_quote_signatures(void **state)
 	tdc_buf_free(&q);
 }
 
+/*
+ * REPORTDATA binding over a real claims encoding (this machine's CPUID on
+ * CPU 0, via the agent's probe): the sim report and quote carry
+ * SHA-512(tag || 0 || claims), and flipping any single bit of any claims
+ * byte gives a different REPORTDATA.
+ */
+static void test_reportdata_binding(void **state)
+{
+	struct tdc_probe_opts opts = { .cpus = "0" };
+	struct tdc_sim_params p;
+	struct tdc_claims c;
+	struct tdc_buf claims, q;
+	struct tdx_quote quote;
+	struct tdx_report r;
+	uint8_t rd[64], rd2[64], rep[1024];
+
+	tdc_claims_init(&c);
+	tdc_buf_init(&claims);
+	tdc_buf_init(&q);
+	assert_int_equal(tdc_probe_run(&opts, &c), 0);
+	c.tee = TDC_TEE_SIM;
+	c.nonce_len = 16;
+	memset(c.nonce, 0x42, 16);
+	assert_int_equal(tdc_claims_encode(&c, &claims), 0);
+	assert_true(claims.len > 100);
+	assert_int_equal(tdc_reportdata_compute(claims.data, claims.len, rd), 0);
+	tdc_sim_params_init(&p);
+	assert_int_equal(tdc_sim_report(&keys, &p, rd, rep), 0);
+	assert_int_equal(tdc_sim_quote(&keys, rep, &q), 0);
+	assert_int_equal(tdx_report_parse(rep, sizeof(rep), &r), 0);
+	assert_int_equal(tdx_quote_parse(q.data, q.len, false, &quote), 0);
+	assert_memory_equal(r.report_data, rd, 64);
+	assert_memory_equal(quote.body.report_data, rd, 64);
+
+	for (size_t i = 0; i < claims.len; i++) {
+		for (int bit = 0; bit < 8; bit += 7) {
+			claims.data[i] ^= (uint8_t)(1u << bit);
+			assert_int_equal(tdc_reportdata_compute(claims.data, claims.len, rd2), 0);
+			assert_memory_not_equal(rd2, r.report_data, 64);
+			assert_memory_not_equal(rd2, quote.body.report_data, 64);
+			claims.data[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	/* Appending or dropping a byte breaks it too. */
+	assert_int_equal(tdc_reportdata_compute(claims.data, claims.len - 1, rd2), 0);
+	assert_memory_not_equal(rd2, rd, 64);
+	assert_int_equal(tdc_buf_put_u8(&claims, 0), 0);
+	assert_int_equal(tdc_reportdata_compute(claims.data, claims.len, rd2), 0);
+	assert_memory_not_equal(rd2, rd, 64);
+
+	tdc_claims_free(&c);
+	tdc_buf_free(&claims);
+	tdc_buf_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_keys_save_load),
 		cmocka_unit_test(test_quote_parses),
 		cmocka_unit_test(test_quote_signatures),
+		cmocka_unit_test(test_reportdata_binding),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

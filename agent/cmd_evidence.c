@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tdcpuid-agent evidence: probe CPUID, bind the claims into a TDREPORT (and
+ * a quote) and write the evidence envelope (docs/evidence.cddl).
+ *
+ *   claims     = CBOR(nonce, tee, CPUID tables, XCR0, ...)
+ *   REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims)
+ *   envelope   = { claims, tdreport, ? quote }
+ *
+ * The TEE comes from agent/tee.h.  `--tee auto` means TDX if the device is
+ * there and an error otherwise: simulated evidence is only ever produced
+ * when asked for by name.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "probe.h"
+#include "tee.h"
+#include "tdcpuid/cli.h"
+#include "tdcpuid/error.h"
+#include "tdcpuid/evidence.h"
+
+enum quote_mode { QUOTE_DEFAULT, QUOTE_YES, QUOTE_NO };
+
+struct evidence_args {
+	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
+	size_t nonce_len;
+	const char *tee;
+	const char *sim_dir;
+	const char *output;
+	const char *vm_name;
+	enum quote_mode quote;
+	struct tdc_probe_opts probe;
+	bool sim_xfam_set;
+	uint64_t sim_xfam;
+	bool sim_attrs_set;
+	uint64_t sim_attrs;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s evidence --nonce HEX [--tee auto|tdx|sim] [--quote|--report-only]\n"
+		"                   [--sim-dir DIR] [--cpu LIST] [--vm-name NAME] [-o FILE]\n"
+		"\n"
+		"Probe CPUID on every CPU, bind the claims into a TDREPORT via REPORTDATA\n"
+		"= SHA-512(\"tdcpuid-claims-v1\" || 0 || claims) and write the CBOR evidence\n"
+		"envelope (docs/evidence.cddl).\n"
+		"\n"
+		"  -n, --nonce HEX        verifier's nonce, 1..%d bytes (required)\n"
+		"  -t, --tee KIND         auto (default): tdx if %s exists, else an error\n"
+		"                         tdx: /dev/tdx_guest + configfs-tsm\n"
+		"                         sim: the labelled SIMULATOR (test keys, proves nothing)\n"
+		"  -q, --quote            also get a DCAP quote (fail if impossible)\n"
+		"  -r, --report-only      TDREPORT only (verifiable on this platform only)\n"
+		"                         default: sim quotes; tdx quotes when configfs-tsm\n"
+		"                         is available, else TDREPORT only, with a note\n"
+		"  -s, --sim-dir DIR      sim keys (from `sim-keygen DIR`); default $%s\n"
+		"                         or %s\n"
+		"      --sim-attributes HEX  sim TD ATTRIBUTES (default SEPT_VE_DISABLE)\n"
+		"      --sim-xfam HEX     sim XFAM (default: the XCR0 the probe saw, else 0x2e7)\n"
+		"  -c, --cpu LIST         probe only these CPUs, e.g. 0-3,7\n"
+		"      --vm-name NAME     name recorded in the claims\n"
+		"  -o, --output FILE      write there instead of stdout\n"
+		"\n"
+		"Environment: %s, %s override the device and configfs-tsm paths.\n"
+		"Exit status: 0 ok, 2 usage or bad input, 3 TEE or environment error.\n",
+		tdc_prog, TDC_CLAIMS_NONCE_MAX, TDC_TDX_GUEST_DEV_DEFAULT, TDC_ENV_SIM_DIR,
+		TDC_SIM_DIR_DEFAULT, TDC_ENV_TDX_GUEST_DEV, TDC_ENV_TSM_DIR);
+}
+
+enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_VM_NAME };
+
+static int parse_u64_opt(const char *name, const char *s, uint64_t *v)
+{
+	unsigned long long x;
+	int ret;
+
+	if ((ret = tdc_parse_u64(s, ~0ull, &x)) != 0)
+		return tdc_err_wrap(TDC_ERR_USAGE, "%s: ", name);
+	*v = x;
+	return 0;
+}
+
+static int parse_args(int argc, char *argv[], struct evidence_args *a)
+{
+	static const struct option opts[] = {
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "tee", required_argument, NULL, 't' },
+		{ "quote", no_argument, NULL, 'q' },
+		{ "report-only", no_argument, NULL, 'r' },
+		{ "sim-dir", required_argument, NULL, 's' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sim-attributes", required_argument, NULL, OPT_SIM_ATTRS },
+		{ "sim-xfam", required_argument, NULL, OPT_SIM_XFAM },
+		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool have_nonce = false;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "n:t:qrs:c:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if ((ret = tdc_hex_decode(optarg, a->nonce, sizeof(a->nonce),
+						  &a->nonce_len)) != 0)
+				return tdc_err_wrap(TDC_ERR_USAGE, "--nonce: ");
+			have_nonce = true;
+			break;
+		case 't': a->tee = optarg; break;
+		case 'q': a->quote = QUOTE_YES; break;
+		case 'r': a->quote = QUOTE_NO; break;
+		case 's': a->sim_dir = optarg; break;
+		case 'c': a->probe.cpus = optarg; break;
+		case 'o': a->output = optarg; break;
+		case OPT_VM_NAME: a->vm_name = optarg; break;
+		case OPT_SIM_ATTRS:
+			if ((ret = parse_u64_opt("--sim-attributes", optarg, &a->sim_attrs)) != 0)
+				return ret;
+			a->sim_attrs_set = true;
+			break;
+		case OPT_SIM_XFAM:
+			if ((ret = parse_u64_opt("--sim-xfam", optarg, &a->sim_xfam)) != 0)
+				return ret;
+			a->sim_xfam_set = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return tdc_err(TDC_ERR_USAGE, "bad option");
+		}
+	}
+	if (optind != argc)
+		return tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (!have_nonce || a->nonce_len == 0)
+		return tdc_err(TDC_ERR_USAGE, "--nonce HEX (1..%d bytes) is required",
+			       TDC_CLAIMS_NONCE_MAX);
+	if (a->vm_name && strlen(a->vm_name) >= TDC_CLAIMS_STR_MAX)
+		return tdc_err(TDC_ERR_USAGE, "--vm-name: longer than %d bytes",
+			       TDC_CLAIMS_STR_MAX - 1);
+	return 0;
+}
+
+/* Resolve QUOTE_DEFAULT (see usage) and check an explicit --quote can work. */
+static int decide_quote(struct tdc_tee_ctx *ctx, enum quote_mode mode, bool *want)
+{
+	int ret = ctx->ops->quote_available(ctx);
+
+	if (mode == QUOTE_NO) {
+		*want = false;
+		return 0;
+	}
+	if (mode == QUOTE_YES) {
+		*want = true;
+		return ret ? tdc_err_wrap(ret, "--quote: ") : 0;
+	}
+	*want = ret == 0;
+	if (ret)
+		fprintf(stderr, "%s evidence: note: no quote (%s); writing a TDREPORT only, "
+			"which only this platform can verify\n", tdc_prog, tdc_errdetail());
+	return 0;
+}
+
+static int fill_claims(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
+		       struct tdc_claims *claims)
+{
+	int ret;
+
+	if ((ret = tdc_probe_run(&a->probe, claims)) != 0)
+		return ret;
+	memcpy(claims->nonce, a->nonce, a->nonce_len);
+	claims->nonce_len = a->nonce_len;
+	claims->tee = ctx->ops->kind;
+	if (a->vm_name)
+		snprintf(claims->vm_name, sizeof(claims->vm_name), "%s", a->vm_name);
+	/* The simulated TD's XFAM follows what this machine actually enabled. */
+	ctx->sim.xfam = a->sim_xfam_set ? a->sim_xfam :
+			claims->has_xcr0 ? claims->xcr0 : TDC_SIM_DEFAULT_XFAM;
+	if (a->sim_attrs_set)
+		ctx->sim.attributes = a->sim_attrs;
+	return 0;
+}
+
+/* A quote that does not carry our REPORTDATA would bind someone else's claims. */
+static int check_quote(const struct tdc_buf *quote, const uint8_t rd[TDC_REPORTDATA_LEN])
+{
+	struct tdx_quote q;
+	int ret;
+
+	if ((ret = tdx_quote_parse(quote->data, quote->len, true, &q)) != 0)
+		return tdc_err_wrap(TDC_ERR_TEE, "the TEE returned an unparsable quote: ");
+	if (memcmp(q.body.report_data, rd, TDC_REPORTDATA_LEN) != 0)
+		return tdc_err(TDC_ERR_TEE, "the quote's REPORTDATA is not ours "
+			       "(another writer used the same configfs-tsm entry?)");
+	return 0;
+}
+
+static int make_evidence(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
+			 struct tdc_envelope *env)
+{
+	uint8_t rd[TDC_REPORTDATA_LEN], report[TDX_REPORT_LEN];
+	struct tdc_claims claims;
+	bool want_quote;
+	int ret;
+
+	tdc_claims_init(&claims);
+	if ((ret = decide_quote(ctx, a->quote, &want_quote)) != 0 ||
+	    (ret = fill_claims(a, ctx, &claims)) != 0 ||
+	    (ret = tdc_claims_encode(&claims, &env->claims)) != 0 ||
+	    (ret = tdc_reportdata_compute(env->claims.data, env->claims.len, rd)) != 0)
+		goto out;
+	/* Quote first: it is the step that can fail for reasons outside the TD. */
+	if (want_quote && ((ret = ctx->ops->get_quote(ctx, rd, &env->quote)) != 0 ||
+			   (ret = check_quote(&env->quote, rd)) != 0))
+		goto out;
+	if ((ret = ctx->ops->get_report(ctx, rd, report)) != 0 ||
+	    (ret = tdc_buf_put(&env->tdreport, report, sizeof(report))) != 0)
+		goto out;
+out:
+	tdc_claims_free(&claims);
+	return ret;
+}
+
+int evidence_main(int argc, char *argv[])
+{
+	struct evidence_args a = { .tee = "auto", .output = "-" };
+	const struct tdc_tee_ops *ops;
+	struct tdc_tee_ctx ctx = { 0 };
+	struct tdc_envelope env;
+	struct tdc_buf out;
+	int ret;
+
+	tdc_envelope_init(&env);
+	tdc_buf_init(&out);
+	if ((ret = parse_args(argc, argv, &a)) == 1)
+		return TDC_EXIT_OK;
+	if (ret != 0)
+		return tdc_cli_fail("evidence", ret);
+	if ((ret = tdc_tee_select(a.tee, &ops)) != 0 ||
+	    (ret = tdc_tee_open(&ctx, ops, a.sim_dir)) != 0)
+		goto out;
+	if ((ret = make_evidence(&a, &ctx, &env)) != 0 ||
+	    (ret = tdc_envelope_encode(&env, &out)) != 0 ||
+	    (ret = tdc_write_file(a.output, out.data, out.len)) != 0)
+		goto out;
+	if (ops->kind == TDC_TEE_SIM)
+		fprintf(stderr, "%s evidence: SIMULATED evidence (tee=sim, test keys from %s), "
+			"not from TDX hardware\n", tdc_prog, ctx.sim_dir);
+	fprintf(stderr, "%s evidence: %zu bytes of claims, TDREPORT%s\n", tdc_prog,
+		env.claims.len, env.quote.len ? ", quote" : " only");
+out:
+	tdc_tee_close(&ctx);
+	tdc_envelope_free(&env);
+	tdc_buf_free(&out);
+	return ret ? tdc_cli_fail("evidence", ret) : TDC_EXIT_OK;
+}
