@@ -12,6 +12,7 @@ static const struct tdc_subcommand subcommands[] = {
 	{ "capture", capture_main, "Record a running QEMU's requested CPUID over QMP" },
 	{ "import", import_main, "Read a requested configuration and print what it requests" },
 	{ "inspect", inspect_main, "Print an evidence file, TDREPORT or quote field by field" },
+	{ "quote", quote_main, "Appraise a TDX quote with the Intel root and collateral (TCB status)" },
 };
 
 int main(int argc, char *argv[])

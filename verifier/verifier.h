@@ -7,5 +7,6 @@ int version_main(int argc, char *argv[]);
 int capture_main(int argc, char *argv[]);
 int import_main(int argc, char *argv[]);
 int inspect_main(int argc, char *argv[]);
+int quote_main(int argc, char *argv[]);
 
 #endif

@@ -1,0 +1,1162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Intel DCAP collateral: parsing (TCB Info v3 / TD_QE identity v2 JSON,
+ * DER CRLs, PEM chains), signature and issuer-chain verification, and the
+ * verified-collateral cache.  See collateral.h for the model.
+ *
+ * JSON comes in through jansson after a size cap; the one place that looks
+ * at JSON text directly is json_member_span(), because the signature covers
+ * the exact bytes of the signed object in the file and any re-serialization
+ * (key order, spacing, number formatting) would break it.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include "collateral.h"
+#include "tdcpuid/buf.h"
+#include "tdcpuid/error.h"
+
+int tdc_parse_utc(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	int n = 0;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 20 || s[n] ||
+	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return tdc_err(TDC_ERR_FORMAT, "time \"%.40s\": expected YYYY-MM-DDThh:mm:ssZ", s);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* ---- JSON field helpers ------------------------------------------------- */
+
+static int jget(json_t *obj, const char *key, json_type type, const char *where, json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return tdc_err(TDC_ERR_MISSING, "%s.%s missing", where, key);
+	if (json_typeof(v) != type)
+		return tdc_err(TDC_ERR_TYPE, "%s.%s has the wrong JSON type", where, key);
+	*out = v;
+	return 0;
+}
+
+static int jstr(json_t *obj, const char *key, const char *where, const char **out)
+{
+	json_t *v = NULL;
+	int ret;
+
+	if ((ret = jget(obj, key, JSON_STRING, where, &v)) != 0)
+		return ret;
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int juint(json_t *obj, const char *key, const char *where, json_int_t max,
+		 uint32_t *out)
+{
+	json_t *v = NULL;
+	int ret;
+
+	if ((ret = jget(obj, key, JSON_INTEGER, where, &v)) != 0)
+		return ret;
+	if (json_integer_value(v) < 0 || json_integer_value(v) > max)
+		return tdc_err(TDC_ERR_RANGE, "%s.%s = %lld outside 0..%lld", where, key,
+			       (long long)json_integer_value(v), (long long)max);
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+/* Hex string of exactly @n bytes. */
+static int jhex(json_t *obj, const char *key, const char *where, uint8_t *out, size_t n)
+{
+	const char *s;
+	size_t got;
+	int ret;
+
+	if ((ret = jstr(obj, key, where, &s)) != 0)
+		return ret;
+	if (strlen(s) != 2 * n)
+		return tdc_err(TDC_ERR_FORMAT, "%s.%s: %zu hex digits, expected %zu", where, key,
+			       strlen(s), 2 * n);
+	if ((ret = tdc_hex_decode(s, out, n, &got)) != 0)
+		return tdc_err_wrap(ret, "%s.%s: ", where, key);
+	return 0;
+}
+
+static int jtime(json_t *obj, const char *key, const char *where, time_t *t,
+		 const char **str)
+{
+	int ret;
+
+	if ((ret = jstr(obj, key, where, str)) != 0)
+		return ret;
+	if ((ret = tdc_parse_utc(*str, t)) != 0)
+		return tdc_err_wrap(ret, "%s.%s: ", where, key);
+	return 0;
+}
+
+/* {"svn": N} x 16 */
+static int parse_components(json_t *tcb, const char *key, uint8_t out[16])
+{
+	json_t *arr, *c;
+	uint32_t svn;
+	int ret;
+
+	if ((ret = jget(tcb, key, JSON_ARRAY, "tcbLevels[].tcb", &arr)) != 0)
+		return ret;
+	if (json_array_size(arr) != TDC_TCB_COMPONENTS)
+		return tdc_err(TDC_ERR_FORMAT, "tcb.%s: %zu components, expected 16", key,
+			       json_array_size(arr));
+	for (size_t i = 0; i < TDC_TCB_COMPONENTS; i++) {
+		c = json_array_get(arr, i);
+		if (!json_is_object(c))
+			return tdc_err(TDC_ERR_TYPE, "tcb.%s[%zu]: expected object", key, i);
+		if ((ret = juint(c, "svn", key, 255, &svn)) != 0)
+			return ret;
+		out[i] = (uint8_t)svn;
+	}
+	return 0;
+}
+
+enum level_kind { LEVEL_PLATFORM, LEVEL_ISVSVN };
+
+static int parse_level(json_t *lv, enum level_kind kind, struct tdc_tcb_level *out)
+{
+	const char *status;
+	json_t *tcb, *adv;
+	uint32_t v;
+	int ret;
+
+	if (!json_is_object(lv))
+		return tdc_err(TDC_ERR_TYPE, "tcbLevels[]: expected object");
+	if ((ret = jget(lv, "tcb", JSON_OBJECT, "tcbLevels[]", &tcb)) != 0 ||
+	    (ret = jtime(lv, "tcbDate", "tcbLevels[]", &out->tcb_date, &out->tcb_date_str)) != 0 ||
+	    (ret = jstr(lv, "tcbStatus", "tcbLevels[]", &status)) != 0 ||
+	    (ret = tdc_tcb_status_parse(status, &out->status)) != 0)
+		return ret;
+	if (kind == LEVEL_ISVSVN) {
+		if ((ret = juint(tcb, "isvsvn", "tcb", 65535, &v)) != 0)
+			return ret;
+		out->isvsvn = (uint16_t)v;
+	} else {
+		if ((ret = parse_components(tcb, "sgxtcbcomponents", out->sgx)) != 0 ||
+		    (ret = parse_components(tcb, "tdxtcbcomponents", out->tdx)) != 0 ||
+		    (ret = juint(tcb, "pcesvn", "tcb", 65535, &v)) != 0)
+			return ret;
+		out->pcesvn = (uint16_t)v;
+	}
+	adv = json_object_get(lv, "advisoryIDs");
+	if (adv) {
+		if (!json_is_array(adv))
+			return tdc_err(TDC_ERR_TYPE, "tcbLevels[].advisoryIDs: expected array");
+		for (size_t i = 0; i < json_array_size(adv); i++)
+			if (!json_is_string(json_array_get(adv, i)))
+				return tdc_err(TDC_ERR_TYPE, "advisoryIDs[%zu]: expected string", i);
+		out->advisories = adv;
+	}
+	return 0;
+}
+
+static int parse_levels(json_t *obj, enum level_kind kind, const char *where,
+			struct tdc_tcb_level **out, size_t *n)
+{
+	json_t *arr;
+	int ret;
+
+	if ((ret = jget(obj, "tcbLevels", JSON_ARRAY, where, &arr)) != 0)
+		return ret;
+	if (json_array_size(arr) == 0 || json_array_size(arr) > TDC_TCB_MAX_LEVELS)
+		return tdc_err(TDC_ERR_RANGE, "%s.tcbLevels: %zu levels (1..%d allowed)", where,
+			       json_array_size(arr), TDC_TCB_MAX_LEVELS);
+	if (!(*out = calloc(json_array_size(arr), sizeof(**out))))
+		return tdc_err(TDC_ERR_ALLOC, "%s.tcbLevels", where);
+	*n = json_array_size(arr);
+	for (size_t i = 0; i < *n; i++)
+		if ((ret = parse_level(json_array_get(arr, i), kind, &(*out)[i])) != 0)
+			return tdc_err_wrap(ret, "%s.tcbLevels[%zu]: ", where, i);
+	return 0;
+}
+
+static int parse_module(json_t *m, const char *where, uint8_t mrsigner[48],
+			uint8_t attrs[8], uint8_t mask[8])
+{
+	int ret;
+
+	if ((ret = jhex(m, "mrsigner", where, mrsigner, 48)) != 0 ||
+	    (ret = jhex(m, "attributes", where, attrs, 8)) != 0 ||
+	    (ret = jhex(m, "attributesMask", where, mask, 8)) != 0)
+		return ret;
+	return 0;
+}
+
+static int parse_module_identities(json_t *body, struct tdc_tcbinfo *t)
+{
+	json_t *arr = json_object_get(body, "tdxModuleIdentities"), *m;
+	int ret;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > TDC_TCB_MAX_MODULES)
+		return tdc_err(TDC_ERR_FORMAT, "tcbInfo.tdxModuleIdentities: expected an array "
+			       "of at most %d", TDC_TCB_MAX_MODULES);
+	if (json_array_size(arr) &&
+	    !(t->modules = calloc(json_array_size(arr), sizeof(*t->modules))))
+		return tdc_err(TDC_ERR_ALLOC, "tdxModuleIdentities");
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		struct tdc_tdx_module_identity *mi = &t->modules[i];
+
+		m = json_array_get(arr, i);
+		t->n_modules = i + 1;
+		if (!json_is_object(m))
+			return tdc_err(TDC_ERR_TYPE, "tdxModuleIdentities[%zu]: expected object", i);
+		if ((ret = jstr(m, "id", "tdxModuleIdentities[]", &mi->id)) != 0 ||
+		    (ret = parse_module(m, "tdxModuleIdentities[]", mi->mrsigner,
+					mi->attributes, mi->attributes_mask)) != 0 ||
+		    (ret = parse_levels(m, LEVEL_ISVSVN, "tdxModuleIdentities[]",
+					&mi->levels, &mi->n_levels)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int load_body(const char *json, size_t len, json_t **doc)
+{
+	json_error_t e;
+
+	if (len > TDC_COLL_FILE_MAX)
+		return tdc_err(TDC_ERR_TOO_LARGE, "collateral JSON: %zu bytes exceeds %u",
+			       len, TDC_COLL_FILE_MAX);
+	if (!(*doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &e)))
+		return tdc_err(TDC_ERR_FORMAT, "collateral JSON: %s at line %d column %d",
+			       e.text, e.line, e.column);
+	if (!json_is_object(*doc))
+		return tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
+	return 0;
+}
+
+int tdc_tcbinfo_parse(const char *json, size_t len, struct tdc_tcbinfo *t)
+{
+	const char *id;
+	json_t *b, *mod;
+	uint32_t v;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if ((ret = load_body(json, len, &t->doc)) != 0)
+		goto out;
+	b = t->doc;
+	if ((ret = jstr(b, "id", "tcbInfo", &id)) != 0 ||
+	    (ret = juint(b, "version", "tcbInfo", 1000, &v)) != 0)
+		goto out;
+	t->version = (int)v;
+	if (strcmp(id, "TDX") != 0 || t->version != 3) {
+		ret = tdc_err(TDC_ERR_VERSION, "tcbInfo: id \"%s\" version %d "
+			      "(expected TDX TCB info version 3)", id, t->version);
+		goto out;
+	}
+	if ((ret = jtime(b, "issueDate", "tcbInfo", &t->issue_date, &t->issue_date_str)) != 0 ||
+	    (ret = jtime(b, "nextUpdate", "tcbInfo", &t->next_update, &t->next_update_str)) != 0 ||
+	    (ret = jhex(b, "fmspc", "tcbInfo", t->fmspc, 6)) != 0 ||
+	    (ret = jhex(b, "pceId", "tcbInfo", t->pceid, 2)) != 0 ||
+	    (ret = juint(b, "tcbType", "tcbInfo", 255, &t->tcb_type)) != 0 ||
+	    (ret = juint(b, "tcbEvaluationDataNumber", "tcbInfo", UINT32_MAX,
+			 &t->eval_number)) != 0 ||
+	    (ret = jget(b, "tdxModule", JSON_OBJECT, "tcbInfo", &mod)) != 0 ||
+	    (ret = parse_module(mod, "tcbInfo.tdxModule", t->module_mrsigner,
+				t->module_attributes, t->module_attributes_mask)) != 0 ||
+	    (ret = parse_module_identities(b, t)) != 0 ||
+	    (ret = parse_levels(b, LEVEL_PLATFORM, "tcbInfo", &t->levels, &t->n_levels)) != 0)
+		goto out;
+out:
+	if (ret)
+		tdc_tcbinfo_free(t);
+	return ret;
+}
+
+void tdc_tcbinfo_free(struct tdc_tcbinfo *t)
+{
+	for (size_t i = 0; i < t->n_modules; i++)
+		free(t->modules[i].levels);
+	free(t->modules);
+	free(t->levels);
+	json_decref(t->doc);
+	memset(t, 0, sizeof(*t));
+}
+
+int tdc_qe_identity_parse(const char *json, size_t len, struct tdc_qe_identity *q)
+{
+	uint8_t misc[4], misc_mask[4];
+	const char *id;
+	uint32_t v;
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	if ((ret = load_body(json, len, &q->doc)) != 0)
+		goto out;
+	if ((ret = jstr(q->doc, "id", "enclaveIdentity", &id)) != 0 ||
+	    (ret = juint(q->doc, "version", "enclaveIdentity", 1000, &v)) != 0)
+		goto out;
+	q->version = (int)v;
+	if (strcmp(id, "TD_QE") != 0 || q->version != 2) {
+		ret = tdc_err(TDC_ERR_VERSION, "enclaveIdentity: id \"%s\" version %d "
+			      "(expected TD_QE identity version 2)", id, q->version);
+		goto out;
+	}
+	if ((ret = jtime(q->doc, "issueDate", "enclaveIdentity", &q->issue_date,
+			 &q->issue_date_str)) != 0 ||
+	    (ret = jtime(q->doc, "nextUpdate", "enclaveIdentity", &q->next_update,
+			 &q->next_update_str)) != 0 ||
+	    (ret = juint(q->doc, "tcbEvaluationDataNumber", "enclaveIdentity", UINT32_MAX,
+			 &q->eval_number)) != 0 ||
+	    (ret = jhex(q->doc, "miscselect", "enclaveIdentity", misc, 4)) != 0 ||
+	    (ret = jhex(q->doc, "miscselectMask", "enclaveIdentity", misc_mask, 4)) != 0 ||
+	    (ret = jhex(q->doc, "attributes", "enclaveIdentity", q->attributes, 16)) != 0 ||
+	    (ret = jhex(q->doc, "attributesMask", "enclaveIdentity", q->attributes_mask, 16)) != 0 ||
+	    (ret = jhex(q->doc, "mrsigner", "enclaveIdentity", q->mrsigner, 32)) != 0 ||
+	    (ret = juint(q->doc, "isvprodid", "enclaveIdentity", 65535, &v)) != 0)
+		goto out;
+	q->isvprodid = (uint16_t)v;
+	/* Intel writes these as big-endian hex of the 32-bit value. */
+	q->miscselect = (uint32_t)misc[0] << 24 | misc[1] << 16 | misc[2] << 8 | misc[3];
+	q->miscselect_mask = (uint32_t)misc_mask[0] << 24 | misc_mask[1] << 16 |
+			     misc_mask[2] << 8 | misc_mask[3];
+	ret = parse_levels(q->doc, LEVEL_ISVSVN, "enclaveIdentity", &q->levels, &q->n_levels);
+out:
+	if (ret)
+		tdc_qe_identity_free(q);
+	return ret;
+}
+
+void tdc_qe_identity_free(struct tdc_qe_identity *q)
+{
+	free(q->levels);
+	json_decref(q->doc);
+	memset(q, 0, sizeof(*q));
+}
+
+/* ---- the raw text of a signed member ------------------------------------ */
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* s[i] == '"': index just past the closing quote, or n on malformed input. */
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+/* One JSON value starting at s[i]; returns the index just past it. */
+static size_t skip_value(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	if (i >= n)
+		return n;
+	if (s[i] == '"')
+		return skip_string(s, n, i);
+	if (s[i] != '{' && s[i] != '[') {
+		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+		       !isspace((unsigned char)s[i]))
+			i++;
+		return i;
+	}
+	while (i < n) {
+		if (s[i] == '"') {
+			i = skip_string(s, n, i);
+			continue;
+		}
+		if (s[i] == '{' || s[i] == '[')
+			depth++;
+		else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return n;
+}
+
+/*
+ * Byte range of the value of top-level member @key.  Only called on text
+ * jansson has already accepted, so the scan can stay this simple; it still
+ * never reads past @n.
+ */
+static int json_member_span(const char *s, size_t n, const char *key, size_t *start,
+			    size_t *end)
+{
+	size_t i = skip_ws(s, n, 0), klen = strlen(key);
+
+	if (i >= n || s[i] != '{')
+		return tdc_err(TDC_ERR_FORMAT, "signed JSON: expected an object");
+	i++;
+	while (i < n) {
+		size_t k0, k1, v0;
+
+		i = skip_ws(s, n, i);
+		if (i >= n || s[i] != '"')
+			break;
+		k0 = i + 1;
+		k1 = skip_string(s, n, i);
+		i = skip_ws(s, n, k1);
+		if (i >= n || s[i] != ':')
+			break;
+		v0 = skip_ws(s, n, i + 1);
+		i = skip_value(s, n, v0);
+		if (k1 - 1 - k0 == klen && memcmp(s + k0, key, klen) == 0) {
+			*start = v0;
+			*end = i;
+			return 0;
+		}
+		i = skip_ws(s, n, i);
+		if (i < n && s[i] == ',')
+			i++;
+	}
+	return tdc_err(TDC_ERR_MISSING, "signed JSON: member \"%s\" not found", key);
+}
+
+int tdc_signed_json_split(const char *doc, size_t len, const char *key,
+			  const char **body, size_t *body_len, uint8_t sig[64])
+{
+	json_t *root = NULL, *v;
+	size_t start = 0, end = 0;
+	int ret;
+
+	if ((ret = load_body(doc, len, &root)) != 0)
+		goto out;
+	v = json_object_get(root, key);
+	if (!json_is_object(v)) {
+		ret = tdc_err(TDC_ERR_MISSING, "signed JSON: \"%s\" object missing", key);
+		goto out;
+	}
+	if ((ret = jhex(root, "signature", "signed JSON", sig, 64)) != 0)
+		goto out;
+	if ((ret = json_member_span(doc, len, key, &start, &end)) != 0)
+		goto out;
+	if (end <= start || doc[start] != '{' || doc[end - 1] != '}') {
+		ret = tdc_err(TDC_ERR_FORMAT, "signed JSON: cannot delimit \"%s\"", key);
+		goto out;
+	}
+	*body = doc + start;
+	*body_len = end - start;
+out:
+	json_decref(root);
+	return ret;
+}
+
+/* ---- crypto helpers ----------------------------------------------------- */
+
+static _Thread_local unsigned long ecdsa_verifies;
+
+unsigned long tdc_ecdsa_verify_count(void)
+{
+	return ecdsa_verifies;
+}
+
+int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
+			const uint8_t sig[64])
+{
+	uint8_t der[80], *p = der;
+	ECDSA_SIG *s = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int der_len, ok = 0;
+
+	if (!s || !r || !ss || !md || !ECDSA_SIG_set0(s, r, ss)) {
+		BN_free(r);
+		BN_free(ss);
+		goto out;
+	}
+	ecdsa_verifies++;
+	der_len = i2d_ECDSA_SIG(s, &p);
+	ok = der_len > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+	     EVP_DigestVerify(md, der, (size_t)der_len, msg, len) == 1;
+out:
+	ECDSA_SIG_free(s);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : tdc_err(TDC_ERR_SIGNATURE, "ECDSA-P256 signature does not verify");
+}
+
+int tdc_p256_key_from_xy(const uint8_t xy[64], EVP_PKEY **out)
+{
+	uint8_t pt[65];
+	EVP_PKEY *k = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[3];
+	int ok;
+
+	pt[0] = 0x04;
+	memcpy(pt + 1, xy, 64);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)"prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt));
+	params[2] = OSSL_PARAM_construct_end();
+	ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
+	     EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	if (!ok)
+		return tdc_err(TDC_ERR_FORMAT, "attestation key is not a P-256 point");
+	*out = k;
+	return 0;
+}
+
+int tdc_cert_valid_at(X509 *cert, time_t at, const char *what)
+{
+	if (X509_cmp_time(X509_get0_notBefore(cert), &at) > 0)
+		return tdc_err(TDC_ERR_CHAIN, "%s is not yet valid at the appraisal time", what);
+	if (X509_cmp_time(X509_get0_notAfter(cert), &at) < 0)
+		return tdc_err(TDC_ERR_CHAIN, "%s has expired at the appraisal time", what);
+	return 0;
+}
+
+static int cert_signed_by(X509 *cert, X509 *issuer)
+{
+	if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(issuer)) != 0)
+		return 0;
+	ecdsa_verifies++;
+	return X509_verify(cert, X509_get0_pubkey(issuer)) == 1;
+}
+
+/* ---- documents ---------------------------------------------------------- */
+
+int tdc_collateral_new(struct tdc_collateral **out)
+{
+	struct tdc_collateral *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->certs = sk_X509_new_null())) {
+		free(c);
+		return tdc_err(TDC_ERR_ALLOC, "collateral");
+	}
+	*out = c;
+	return 0;
+}
+
+void tdc_collateral_free(struct tdc_collateral *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_docs; i++)
+		free(c->docs[i].data);
+	sk_X509_pop_free(c->certs, X509_free);
+	free(c);
+}
+
+static int add_pem_certs(struct tdc_collateral *c, const char *name, const uint8_t *data,
+			 size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	int n = 0, ret = 0;
+	X509 *x;
+
+	if (!bio)
+		return tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		if (!sk_X509_push(c->certs, x)) {
+			X509_free(x);
+			ret = tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
+			break;
+		}
+		n++;
+	}
+	BIO_free(bio);
+	if (!ret && n == 0)
+		ret = tdc_err(TDC_ERR_FORMAT, "collateral %s: no PEM certificate", name);
+	return ret;
+}
+
+static bool is_der_crl(const uint8_t *data, size_t len)
+{
+	const unsigned char *p = data;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	bool ok = crl && p == data + len;
+
+	X509_CRL_free(crl);
+	return ok;
+}
+
+static int classify(const char *name, const uint8_t *data, size_t len, enum tdc_doc_kind *k)
+{
+	size_t i = skip_ws((const char *)data, len, 0);
+	json_t *doc;
+	int ret;
+
+	if (i < len && data[i] == '{') {
+		if ((ret = load_body((const char *)data, len, &doc)) != 0)
+			return tdc_err_wrap(ret, "collateral %s: ", name);
+		ret = 0;
+		if (json_object_get(doc, "tcbInfo"))
+			*k = TDC_DOC_TCBINFO;
+		else if (json_object_get(doc, "enclaveIdentity"))
+			*k = TDC_DOC_QEID;
+		else
+			ret = tdc_err(TDC_ERR_FORMAT, "collateral %s: JSON is neither a "
+				      "tcbInfo nor an enclaveIdentity document", name);
+		json_decref(doc);
+		return ret;
+	}
+	if (len - i >= 27 && memcmp(data + i, "-----BEGIN CERTIFICATE-----", 27) == 0) {
+		*k = TDC_DOC_CERTS;
+		return 0;
+	}
+	if (is_der_crl(data, len)) {
+		*k = TDC_DOC_CRL;
+		return 0;
+	}
+	return tdc_err(TDC_ERR_FORMAT, "collateral %s: not a TCB info, QE identity, "
+		       "DER CRL or PEM certificate file", name);
+}
+
+int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t *data,
+		       size_t len)
+{
+	struct tdc_coll_doc *d;
+	enum tdc_doc_kind kind = TDC_DOC_CRL;
+	int ret;
+
+	if (c->n_docs >= TDC_COLL_MAX_FILES)
+		return tdc_err(TDC_ERR_TOO_LARGE, "collateral: more than %d documents",
+			       TDC_COLL_MAX_FILES);
+	if (len > TDC_COLL_FILE_MAX)
+		return tdc_err(TDC_ERR_TOO_LARGE, "collateral %s: %zu bytes exceeds %u",
+			       name, len, TDC_COLL_FILE_MAX);
+	if ((ret = classify(name, data, len, &kind)) != 0)
+		return ret;
+	if (kind == TDC_DOC_CERTS)
+		return add_pem_certs(c, name, data, len);
+	d = &c->docs[c->n_docs];
+	if (!(d->data = malloc(len ? len : 1)))
+		return tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
+	memcpy(d->data, data, len);
+	d->len = len;
+	d->kind = kind;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	SHA256(data, len, d->sha256);
+	c->n_docs++;
+	return 0;
+}
+
+static int load_one(struct tdc_collateral *c, const char *dir, const char *name)
+{
+	char path[4096];
+	struct tdc_buf b;
+	struct stat st;
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return tdc_err(TDC_ERR_RANGE, "collateral: path too long: %s/%s", dir, name);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	tdc_buf_init(&b);
+	if ((ret = tdc_read_file(path, TDC_COLL_FILE_MAX, &b)) == 0)
+		ret = tdc_collateral_add(c, name, b.data, b.len);
+	tdc_buf_free(&b);
+	return ret;
+}
+
+int tdc_collateral_load_dir(const char *dir, struct tdc_collateral **out)
+{
+	struct dirent **names = NULL;
+	struct tdc_collateral *c = NULL;
+	int n, ret;
+
+	if ((n = scandir(dir, &names, NULL, alphasort)) < 0)
+		return tdc_err(TDC_ERR_NOT_FOUND, "collateral directory %s: %m", dir);
+	if ((ret = tdc_collateral_new(&c)) != 0)
+		goto out;
+	for (int i = 0; i < n && ret == 0; i++)
+		if (names[i]->d_name[0] != '.')
+			ret = load_one(c, dir, names[i]->d_name);
+out:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (ret) {
+		tdc_collateral_free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ---- cache --------------------------------------------------------------- */
+
+int tdc_collateral_cache_new(struct tdc_collateral_cache **out)
+{
+	struct tdc_collateral_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return tdc_err(TDC_ERR_ALLOC, "collateral cache");
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return 0;
+}
+
+static void entry_free(struct tdc_cache_entry *e)
+{
+	if (e->kind == TDC_DOC_TCBINFO && e->obj)
+		tdc_tcbinfo_free(e->obj);
+	else if (e->kind == TDC_DOC_QEID && e->obj)
+		tdc_qe_identity_free(e->obj);
+	else if (e->kind == TDC_DOC_CRL)
+		X509_CRL_free(e->obj);
+	else if (e->kind == TDC_DOC_CERTS && e->obj)
+		tdc_verified_chain_free(e->obj);
+	if (e->kind != TDC_DOC_CRL)
+		free(e->obj);
+	X509_free(e->signer);
+}
+
+void tdc_collateral_cache_free(struct tdc_collateral_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		entry_free(c->e[i]);
+		free(c->e[i]);
+	}
+	free(c->e);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void tdc_verified_chain_free(struct tdc_verified_chain *v)
+{
+	X509_free(v->leaf);
+	X509_free(v->inter);
+	X509_free(v->root);
+}
+
+/* Key: SHA-256(document hash || hash of what it was verified against). */
+void tdc_cache_key(const uint8_t doc_sha[32], X509 *anchor, uint8_t key[32])
+{
+	uint8_t buf[64];
+	unsigned int n = 32;
+
+	memcpy(buf, doc_sha, 32);
+	memset(buf + 32, 0, 32);
+	if (anchor)
+		X509_digest(anchor, EVP_sha256(), buf + 32, &n);
+	SHA256(buf, sizeof(buf), key);
+}
+
+/* Entries are never removed or changed once visible except verified 0 -> 1. */
+struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
+				       const uint8_t key[32])
+{
+	struct tdc_cache_entry *hit = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++)
+		if (memcmp(c->e[i]->key, key, 32) == 0) {
+			hit = c->e[i];
+			break;
+		}
+	if (hit && hit->verified)
+		c->hits++;
+	else
+		c->misses++;
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+int tdc_cache_put(struct tdc_collateral_cache *c, const struct tdc_cache_entry *in,
+		  struct tdc_cache_entry **out)
+{
+	struct tdc_cache_entry *e = malloc(sizeof(*e));
+	int ret = 0;
+
+	if (!e)
+		return tdc_err(TDC_ERR_ALLOC, "collateral cache");
+	*e = *in;
+	pthread_mutex_lock(&c->lock);
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 16;
+		struct tdc_cache_entry **ne;
+
+		/* Entries are separate allocations, so growing the index never
+		 * moves an entry another appraisal is using. */
+		if (!(ne = realloc(c->e, ncap * sizeof(*ne)))) {
+			ret = tdc_err(TDC_ERR_ALLOC, "collateral cache");
+			free(e);
+			goto out;
+		}
+		c->e = ne;
+		c->cap = ncap;
+	}
+	c->e[c->n++] = e;
+	*out = e;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* ---- selection and verification ------------------------------------------ */
+
+struct sel_ctx {
+	struct tdc_collateral *c;
+	struct tdc_collateral_cache *cache;
+	const struct tdc_coll_inputs *in;
+	tdc_check_fn report;
+	void *ctx;
+	X509_CRL *root_crl;
+};
+
+static bool revoked_by(X509_CRL *crl, X509 *cert)
+{
+	X509_REVOKED *r;
+
+	return crl && X509_CRL_get0_by_serial(crl, &r, (ASN1_INTEGER *)
+					      X509_get0_serialNumber(cert)) == 1;
+}
+
+static int crl_valid_at(X509_CRL *crl, time_t at)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+
+	if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) > 0)
+		return tdc_err(TDC_ERR_COLLATERAL, "not yet valid at the appraisal time");
+	if (!next || X509_cmp_time(next, &at) < 0)
+		return tdc_err(TDC_ERR_COLLATERAL, "expired (nextUpdate passed) at the "
+			       "appraisal time");
+	return 0;
+}
+
+/* A CRL issued by @issuer: verified from the cache or now. */
+static int find_crl(struct sel_ctx *s, X509 *issuer, X509_CRL **out, const char **name)
+{
+	for (size_t i = 0; i < s->c->n_docs; i++) {
+		struct tdc_coll_doc *d = &s->c->docs[i];
+		struct tdc_cache_entry e = { 0 }, *hit;
+		const unsigned char *p = d->data;
+		X509_CRL *crl;
+		int ret;
+
+		if (d->kind != TDC_DOC_CRL)
+			continue;
+		tdc_cache_key(d->sha256, issuer, e.key);
+		if ((hit = tdc_cache_find(s->cache, e.key))) {
+			if (!hit->verified)
+				continue; /* remembered: issued by another CA */
+			*out = hit->obj;
+			*name = d->name;
+			return 0;
+		}
+		if (!(crl = d2i_X509_CRL(NULL, &p, (long)d->len)))
+			continue;
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
+			/* Not a failure of this CRL, just not the one wanted. */
+			X509_CRL_free(crl);
+			e.kind = TDC_DOC_CRL;
+			if ((ret = tdc_cache_put(s->cache, &e, &hit)) != 0)
+				return ret;
+			continue;
+		}
+		ecdsa_verifies++;
+		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
+			X509_CRL_free(crl);
+			return tdc_err(TDC_ERR_SIGNATURE, "CRL %s: signature does not verify "
+				       "with its issuer's key", d->name);
+		}
+		e.kind = TDC_DOC_CRL;
+		e.obj = crl;
+		e.verified = true;
+		if ((ret = tdc_cache_put(s->cache, &e, &hit)) != 0) {
+			X509_CRL_free(crl);
+			return ret;
+		}
+		*out = crl;
+		*name = d->name;
+		return 0;
+	}
+	return tdc_err(TDC_ERR_MISSING, "no CRL issued by this CA in the collateral");
+}
+
+static void issuer_cn(X509 *x, char *buf, size_t len)
+{
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf,
+				      (int)len) < 0)
+		snprintf(buf, len, "?");
+}
+
+static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
+{
+	char cn[128];
+	int ret, fail = 0;
+
+	if ((ret = find_crl(s, s->in->root, &sel->root_crl, &sel->root_crl_name)) == 0)
+		ret = crl_valid_at(sel->root_crl, s->in->at);
+	s->report(s->ctx, "collateral.root_crl", ret == 0, "%s%s%s",
+		  sel->root_crl_name ? sel->root_crl_name : "root CA CRL",
+		  ret ? ": " : " verified with the root CA key, current",
+		  ret ? tdc_errdetail() : "");
+	fail |= ret != 0;
+	s->root_crl = ret == 0 ? sel->root_crl : NULL;
+
+	issuer_cn(s->in->pck_issuer, cn, sizeof(cn));
+	if ((ret = find_crl(s, s->in->pck_issuer, &sel->pck_crl, &sel->pck_crl_name)) == 0)
+		ret = crl_valid_at(sel->pck_crl, s->in->at);
+	s->report(s->ctx, "collateral.pck_crl", ret == 0, "%s (issuer %s)%s%s",
+		  sel->pck_crl_name ? sel->pck_crl_name : "PCK CRL", cn,
+		  ret ? ": " : " verified, current", ret ? tdc_errdetail() : "");
+	fail |= ret != 0;
+	if (!fail && revoked_by(sel->root_crl, s->in->pck_issuer)) {
+		s->report(s->ctx, "pck_chain.intermediate_revoked", false,
+			  "intermediate CA %s is revoked by the root CA CRL", cn);
+		fail = 1;
+	}
+	return fail ? TDC_ERR_COLLATERAL : 0;
+}
+
+/* Find the pool certificate whose key verifies @sig over @body; it must be
+ * issued by the trusted root. */
+static int find_signer(struct sel_ctx *s, const char *body, size_t len,
+		       const uint8_t sig[64], X509 **out)
+{
+	for (int i = 0; i < sk_X509_num(s->c->certs); i++) {
+		X509 *x = sk_X509_value(s->c->certs, i);
+
+		if (X509_check_ca(x) != 0)
+			continue; /* signing keys are end-entity certificates */
+		if (tdc_ecdsa_verify_rs(X509_get0_pubkey(x), (const uint8_t *)body, len, sig))
+			continue;
+		if (!cert_signed_by(x, s->in->root))
+			return tdc_err(TDC_ERR_CHAIN, "signing certificate is not issued "
+				       "by the trusted root");
+		X509_up_ref(x);
+		*out = x;
+		return 0;
+	}
+	return tdc_err(TDC_ERR_SIGNATURE, "signature does not verify with any "
+		       "signing certificate in the collateral (wrong signer?)");
+}
+
+typedef int (*parse_fn)(const char *, size_t, void *);
+typedef void (*free_fn)(void *);
+
+struct doc_type {
+	enum tdc_doc_kind kind;
+	const char *key;            /* member holding the signed object */
+	const char *what;
+	size_t size;
+	parse_fn parse;
+	free_fn free;
+};
+
+static const struct doc_type tcbinfo_type = {
+	TDC_DOC_TCBINFO, "tcbInfo", "TCB info", sizeof(struct tdc_tcbinfo),
+	(parse_fn)tdc_tcbinfo_parse, (free_fn)tdc_tcbinfo_free,
+};
+static const struct doc_type qeid_type = {
+	TDC_DOC_QEID, "enclaveIdentity", "QE identity", sizeof(struct tdc_qe_identity),
+	(parse_fn)tdc_qe_identity_parse, (free_fn)tdc_qe_identity_free,
+};
+
+/* Parse (once) and return the cache entry of one signed JSON document. */
+static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_coll_doc *d,
+		     struct tdc_cache_entry **out)
+{
+	struct tdc_cache_entry e = { 0 };
+	const char *body;
+	size_t body_len;
+	uint8_t sig[64];
+	int ret;
+
+	tdc_cache_key(d->sha256, s->in->root, e.key);
+	if ((*out = tdc_cache_find(s->cache, e.key)))
+		return 0;
+	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
+					 &body_len, sig)) != 0)
+		return ret;
+	if (!(e.obj = calloc(1, t->size)))
+		return tdc_err(TDC_ERR_ALLOC, "%s", t->what);
+	if ((ret = t->parse(body, body_len, e.obj)) != 0) {
+		free(e.obj);
+		return ret;
+	}
+	e.kind = t->kind;
+	if ((ret = tdc_cache_put(s->cache, &e, out)) != 0) {
+		t->free(e.obj);
+		free(e.obj);
+	}
+	return ret;
+}
+
+/* Verify the signature of a parsed-but-unverified entry. */
+static int doc_verify(struct sel_ctx *s, const struct doc_type *t, struct tdc_coll_doc *d,
+		      struct tdc_cache_entry *e)
+{
+	const char *body;
+	size_t body_len;
+	uint8_t sig[64];
+	X509 *signer = NULL;
+	int ret;
+
+	if (e->verified)
+		return 0;
+	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
+					 &body_len, sig)) != 0 ||
+	    (ret = find_signer(s, body, body_len, sig, &signer)) != 0)
+		return ret;
+	pthread_mutex_lock(&s->cache->lock);
+	if (!e->verified) {
+		e->signer = signer;
+		e->verified = true;
+		signer = NULL;
+	}
+	pthread_mutex_unlock(&s->cache->lock);
+	X509_free(signer);
+	return 0;
+}
+
+static bool tcbinfo_matches(const struct sel_ctx *s, const void *obj)
+{
+	return memcmp(((const struct tdc_tcbinfo *)obj)->fmspc, s->in->fmspc, 6) == 0;
+}
+
+static bool qeid_matches(const struct sel_ctx *s, const void *obj)
+{
+	return true; /* the parser accepts only TD_QE version 2 */
+}
+
+static time_t doc_issue(const struct doc_type *t, const void *obj)
+{
+	return t->kind == TDC_DOC_TCBINFO ? ((const struct tdc_tcbinfo *)obj)->issue_date :
+					    ((const struct tdc_qe_identity *)obj)->issue_date;
+}
+
+static int doc_time_check(const struct sel_ctx *s, const struct doc_type *t,
+			  const void *obj, const struct tdc_cache_entry *e)
+{
+	time_t issue = doc_issue(t, obj), next;
+	const char *next_str;
+	int ret;
+
+	if (t->kind == TDC_DOC_TCBINFO) {
+		next = ((const struct tdc_tcbinfo *)obj)->next_update;
+		next_str = ((const struct tdc_tcbinfo *)obj)->next_update_str;
+	} else {
+		next = ((const struct tdc_qe_identity *)obj)->next_update;
+		next_str = ((const struct tdc_qe_identity *)obj)->next_update_str;
+	}
+	if (s->in->at < issue)
+		return tdc_err(TDC_ERR_COLLATERAL, "%s is not yet valid (issueDate after the "
+			       "appraisal time)", t->what);
+	if (s->in->at > next)
+		return tdc_err(TDC_ERR_COLLATERAL, "%s has expired (nextUpdate %s)", t->what,
+			       next_str);
+	if ((ret = tdc_cert_valid_at(e->signer, s->in->at, "its signing certificate")) != 0)
+		return tdc_err_wrap(ret, "%s: ", t->what);
+	if (s->root_crl && revoked_by(s->root_crl, e->signer))
+		return tdc_err(TDC_ERR_CHAIN, "%s: signing certificate revoked by the root "
+			       "CA CRL", t->what);
+	return 0;
+}
+
+/*
+ * Choose the newest verified document of type @t that applies to this quote
+ * and report its signature and validity checks.
+ */
+static int select_doc(struct sel_ctx *s, const struct doc_type *t,
+		      bool (*matches)(const struct sel_ctx *, const void *),
+		      const void **obj, const char **name)
+{
+	struct tdc_cache_entry *best = NULL;
+	struct tdc_coll_doc *best_doc = NULL;
+	char sig_check[64], time_check[64];
+	int ret, first_err = 0, n_other = 0;
+	char err[512] = "";
+
+	snprintf(sig_check, sizeof(sig_check), "collateral.%s",
+		 t->kind == TDC_DOC_TCBINFO ? "tcb_info" : "qe_identity");
+	snprintf(time_check, sizeof(time_check), "%s.validity", sig_check);
+	for (size_t i = 0; i < s->c->n_docs; i++) {
+		struct tdc_coll_doc *d = &s->c->docs[i];
+		struct tdc_cache_entry *e;
+
+		if (d->kind != t->kind)
+			continue;
+		if ((ret = doc_entry(s, t, d, &e)) != 0 ||
+		    (matches(s, e->obj) && (ret = doc_verify(s, t, d, e)) != 0)) {
+			if (!first_err) {
+				first_err = ret;
+				snprintf(err, sizeof(err), "%s: %s", d->name, tdc_errdetail());
+			}
+			continue;
+		}
+		if (!matches(s, e->obj)) {
+			n_other++;
+			continue;
+		}
+		if (!best || doc_issue(t, e->obj) > doc_issue(t, best->obj)) {
+			best = e;
+			best_doc = d;
+		}
+	}
+	if (!best) {
+		if (first_err)
+			s->report(s->ctx, sig_check, false, "%s", err);
+		else if (t->kind == TDC_DOC_TCBINFO)
+			s->report(s->ctx, sig_check, false, "no TCB info for FMSPC "
+				  "%02x%02x%02x%02x%02x%02x in the collateral (%d for other "
+				  "FMSPCs)", s->in->fmspc[0], s->in->fmspc[1], s->in->fmspc[2],
+				  s->in->fmspc[3], s->in->fmspc[4], s->in->fmspc[5], n_other);
+		else
+			s->report(s->ctx, sig_check, false, "no TD_QE identity in the collateral");
+		return first_err ? first_err : TDC_ERR_COLLATERAL;
+	}
+	s->report(s->ctx, sig_check, true, "%s: signature and issuer chain verified",
+		  best_doc->name);
+	ret = doc_time_check(s, t, best->obj, best);
+	s->report(s->ctx, time_check, ret == 0, "%s%s", ret ? "" : "current at the appraisal "
+		  "time", ret ? tdc_errdetail() : "");
+	*obj = best->obj;
+	*name = best_doc->name;
+	return ret;
+}
+
+int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache *cache,
+			  const struct tdc_coll_inputs *in, tdc_check_fn report,
+			  void *ctx, struct tdc_coll_selected *sel)
+{
+	struct sel_ctx s = { c, cache, in, report, ctx, NULL };
+	const void *obj = NULL;
+	int ret, fail = 0;
+
+	memset(sel, 0, sizeof(*sel));
+	if (in->use_crl && check_crls(&s, sel) != 0)
+		fail = 1;
+	ret = select_doc(&s, &tcbinfo_type, tcbinfo_matches, &obj, &sel->tcbinfo_name);
+	sel->tcbinfo = obj;
+	fail |= ret != 0;
+	obj = NULL;
+	ret = select_doc(&s, &qeid_type, qeid_matches, &obj, &sel->qeid_name);
+	sel->qeid = obj;
+	fail |= ret != 0;
+	return fail ? TDC_ERR_COLLATERAL : 0;
+}

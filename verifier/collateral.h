@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intel DCAP collateral for TDX quote appraisal: TCB Info v3 (id "TDX"),
+ * TD_QE enclave identity v2, DER CRLs and PEM issuer chains, in the formats
+ * Intel's Provisioning Certification Service returns.
+ *
+ * Documents are loaded raw; each one is parsed, its ECDSA signature (over
+ * the exact bytes of the signed JSON object as they appear in the file) and
+ * its issuer chain to the trusted root verified once, and the verified
+ * result cached under SHA-256(document || root) so a long-running verifier
+ * does that work once per document.  Only successes are cached; validity
+ * times (issueDate/nextUpdate, thisUpdate/nextUpdate, certificate windows)
+ * are checked at every use against the appraisal time.
+ */
+#ifndef TDC_COLLATERAL_H
+#define TDC_COLLATERAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "policy.h"
+
+#define TDC_COLL_MAX_FILES 64
+#define TDC_COLL_FILE_MAX (1u << 20)   /* Intel TCB info is ~10 KB */
+#define TDC_TCB_COMPONENTS 16
+#define TDC_TCB_MAX_LEVELS 256
+#define TDC_TCB_MAX_MODULES 32
+
+/* enum tdc_tcb_status and its names (Intel PCS spelling) live in policy.h,
+ * shared with the policy's accept list. */
+
+/* One tcbLevels[] entry.  Strings borrow from the owning document. */
+struct tdc_tcb_level {
+	uint8_t sgx[TDC_TCB_COMPONENTS];
+	uint16_t pcesvn;
+	uint8_t tdx[TDC_TCB_COMPONENTS];
+	uint16_t isvsvn;            /* QE identity / TDX module identity levels */
+	time_t tcb_date;
+	const char *tcb_date_str;
+	enum tdc_tcb_status status;
+	json_t *advisories;         /* array of strings or NULL (borrowed) */
+};
+
+struct tdc_tdx_module_identity {
+	const char *id;             /* "TDX_01" */
+	uint8_t mrsigner[48];
+	uint8_t attributes[8], attributes_mask[8];
+	struct tdc_tcb_level *levels;
+	size_t n_levels;
+};
+
+struct tdc_tcbinfo {
+	json_t *doc;                /* owns every borrowed string */
+	int version;
+	uint32_t tcb_type, eval_number;
+	time_t issue_date, next_update;
+	const char *issue_date_str, *next_update_str;
+	uint8_t fmspc[6];
+	uint8_t pceid[2];
+	uint8_t module_mrsigner[48];
+	uint8_t module_attributes[8], module_attributes_mask[8];
+	struct tdc_tdx_module_identity *modules;
+	size_t n_modules;
+	struct tdc_tcb_level *levels; /* newest first, as Intel orders them */
+	size_t n_levels;
+};
+
+struct tdc_qe_identity {
+	json_t *doc;
+	int version;
+	uint32_t eval_number;
+	time_t issue_date, next_update;
+	const char *issue_date_str, *next_update_str;
+	uint32_t miscselect, miscselect_mask;
+	uint8_t attributes[16], attributes_mask[16];
+	uint8_t mrsigner[32];
+	uint16_t isvprodid;
+	struct tdc_tcb_level *levels;
+	size_t n_levels;
+};
+
+/* Parse the *body* object text of a TCB info / QE identity (no signature). */
+int tdc_tcbinfo_parse(const char *json, size_t len, struct tdc_tcbinfo *out);
+void tdc_tcbinfo_free(struct tdc_tcbinfo *t);
+int tdc_qe_identity_parse(const char *json, size_t len, struct tdc_qe_identity *out);
+void tdc_qe_identity_free(struct tdc_qe_identity *q);
+
+/*
+ * Split an Intel signed document {"<key>": {...}, "signature": "<hex r||s>"}:
+ * @body and @body_len point at the raw text of the <key> object inside @doc
+ * (what Intel signed, byte for byte) and @sig receives r||s.
+ */
+int tdc_signed_json_split(const char *doc, size_t len, const char *key,
+			  const char **body, size_t *body_len, uint8_t sig[64]);
+
+/* "2023-06-18T08:42:58Z" (UTC, 'Z' required). */
+int tdc_parse_utc(const char *s, time_t *out);
+
+/* ---- crypto helpers shared with quote_verify.c ------------------------- */
+
+/* ECDSA-P256-SHA256 over @msg with a big-endian r||s signature. */
+int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
+			const uint8_t sig[64]);
+/* Raw uncompressed x||y point -> EVP_PKEY (P-256). */
+int tdc_p256_key_from_xy(const uint8_t xy[64], EVP_PKEY **out);
+/* ECDSA verifications done by this thread (benchmarks count them). */
+unsigned long tdc_ecdsa_verify_count(void);
+/* a <= b within [not_before, not_after] of a certificate. */
+int tdc_cert_valid_at(X509 *cert, time_t at, const char *what);
+
+/* ---- documents and cache ----------------------------------------------- */
+
+enum tdc_doc_kind { TDC_DOC_TCBINFO, TDC_DOC_QEID, TDC_DOC_CRL, TDC_DOC_CERTS };
+
+struct tdc_coll_doc {
+	char name[128];
+	enum tdc_doc_kind kind;
+	uint8_t *data;
+	size_t len;
+	uint8_t sha256[32];         /* of data: the cache key's first half */
+};
+
+struct tdc_collateral {
+	struct tdc_coll_doc docs[TDC_COLL_MAX_FILES];
+	size_t n_docs;
+	STACK_OF(X509) *certs;      /* every certificate of every PEM file */
+};
+
+int tdc_collateral_new(struct tdc_collateral **out);
+/* Classify and keep a copy of one document (content decides the kind). */
+int tdc_collateral_add(struct tdc_collateral *c, const char *name,
+		       const uint8_t *data, size_t len);
+/* Every regular file of @dir (not recursive, dotfiles skipped). */
+int tdc_collateral_load_dir(const char *dir, struct tdc_collateral **out);
+void tdc_collateral_free(struct tdc_collateral *c);
+
+struct tdc_cache_entry {
+	uint8_t key[32];
+	enum tdc_doc_kind kind;
+	void *obj;                  /* tdc_tcbinfo, tdc_qe_identity or X509_CRL */
+	X509 *signer;               /* signing certificate (up-ref'd) */
+	bool verified;              /* false: parsed only (FMSPC/id lookup) */
+};
+
+struct tdc_collateral_cache {
+	pthread_mutex_t lock;
+	struct tdc_cache_entry **e; /* each entry its own allocation */
+	size_t n, cap;
+	unsigned long hits, misses;
+};
+
+int tdc_collateral_cache_new(struct tdc_collateral_cache **out);
+/* Key: SHA-256(@doc_sha || SHA-256(@anchor DER)) (anchor may be NULL). */
+void tdc_cache_key(const uint8_t doc_sha[32], X509 *anchor, uint8_t key[32]);
+/* Lookup (entries stay valid until the cache is freed) and insert a copy. */
+struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
+				       const uint8_t key[32]);
+int tdc_cache_put(struct tdc_collateral_cache *c, const struct tdc_cache_entry *in,
+		  struct tdc_cache_entry **out);
+
+/* A PCK chain from a quote that verified to the root (TDC_DOC_CERTS entry). */
+struct tdc_verified_chain {
+	X509 *leaf, *inter, *root;
+};
+void tdc_verified_chain_free(struct tdc_verified_chain *v);
+void tdc_collateral_cache_free(struct tdc_collateral_cache *c);
+
+/*
+ * Verified, time-checked collateral for one appraisal.  Objects are owned
+ * by the cache passed to tdc_collateral_select().
+ */
+struct tdc_coll_selected {
+	const struct tdc_tcbinfo *tcbinfo;
+	const char *tcbinfo_name;
+	const struct tdc_qe_identity *qeid;
+	const char *qeid_name;
+	X509_CRL *pck_crl, *root_crl;
+	const char *pck_crl_name, *root_crl_name;
+};
+
+/* Outcome of one collateral check, reported by quote_verify.c. */
+typedef void (*tdc_check_fn)(void *ctx, const char *name, bool pass,
+			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+struct tdc_coll_inputs {
+	X509 *root;                 /* trusted root */
+	X509 *pck_issuer;           /* intermediate of the quote's PCK chain */
+	const uint8_t *fmspc;       /* from the PCK certificate */
+	time_t at;
+	bool use_crl;
+};
+
+/*
+ * Pick, verify (signature, issuer chain to @in->root, CRLs) and time-check
+ * the collateral for one quote, reporting each check through @report.
+ * Returns 0 if every check passed.
+ */
+int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache *cache,
+			  const struct tdc_coll_inputs *in, tdc_check_fn report,
+			  void *ctx, struct tdc_coll_selected *sel);
+
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TDX quote appraisal (the "verify" layer over lib/quote.c): signature
+ * chain, PCK certificate extensions, optional Intel collateral (TCB info,
+ * QE identity, CRLs) and TCB status.  One implementation, used by
+ * `tdcpuid-verifier quote` and by the quote path of `tdcpuid-verifier check`.
+ *
+ * Every check is recorded as {name, pass, reason}; the caller decides how
+ * to print them (tdc_quote_result_json / tdc_quote_result_text).
+ */
+#ifndef TDC_QUOTE_VERIFY_H
+#define TDC_QUOTE_VERIFY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "collateral.h"
+#include "pck_ext.h"
+#include "tdcpuid/tdx.h"
+
+#define TDC_QUOTE_MAX_CHECKS 48
+#define TDC_QUOTE_MAX_ADVISORIES 64
+#define TDC_QUOTE_MAX_BEHIND 40
+
+struct tdc_check {
+	char name[48];
+	bool pass;
+	char reason[320];
+};
+
+struct tdc_quote_opts {
+	X509 *root;                      /* trusted root (required) */
+	time_t at;                       /* appraisal time */
+	const uint8_t *report_data;      /* expected REPORTDATA prefix, or NULL */
+	size_t report_data_len;          /* 1..64 */
+	struct tdc_collateral *collateral; /* NULL: signature chain only */
+	struct tdc_collateral_cache *cache; /* NULL: verify everything each time */
+	bool no_crl;                     /* explicit opt-out of revocation */
+	bool allow_debug;                /* accept a DEBUG TD */
+	unsigned accept_tcb;             /* bit per enum tdc_tcb_status; 0 = UpToDate */
+	time_t min_tcb_date;             /* 0: no minimum */
+};
+
+/* A component that is below the newest TCB level. */
+struct tdc_behind {
+	char what[24];                   /* "sgx[3]", "pcesvn", "tdx[2]", "tdx_module_svn" */
+	unsigned have, newest;
+};
+
+struct tdc_quote_result {
+	struct tdx_quote quote;          /* borrows the caller's quote bytes */
+	bool parsed;
+	struct tdc_check checks[TDC_QUOTE_MAX_CHECKS];
+	size_t n_checks;
+	bool have_pck;
+	struct tdc_pck_ext pck;
+	char pck_serial[80];
+	bool collateral_used, crl_checked;
+	const char *tcbinfo_name, *qeid_name;
+	bool tcb_matched;                /* false: "no matching TCB level" */
+	enum tdc_tcb_status tcb_status;  /* combined platform, module and QE */
+	enum tdc_tcb_status platform_status, module_status, qe_status;
+	char tcb_date[24];
+	unsigned levels_behind;          /* newer TCB levels than the matched one */
+	char advisories[TDC_QUOTE_MAX_ADVISORIES][32];
+	size_t n_advisories;
+	struct tdc_behind behind[TDC_QUOTE_MAX_BEHIND];
+	size_t n_behind;
+	size_t trailing;
+	bool debug_td;
+	bool tcb_acceptable;
+	bool all_pass;                   /* every check passed */
+	unsigned long ecdsa_verifies;    /* done by this appraisal */
+};
+
+/*
+ * Appraise @quote.  Returns 0 when the appraisal ran (see result->all_pass
+ * and tcb_acceptable), or a negative TDC_ERR_* when the quote could not be
+ * parsed (result->checks names why) or on internal errors.
+ */
+int tdc_quote_appraise(const struct tdc_quote_opts *opts, const uint8_t *quote,
+		       size_t len, struct tdc_quote_result *res);
+
+/* Exit code per the CLI convention: 0 pass, 1 policy/appraisal failure. */
+int tdc_quote_exit_code(const struct tdc_quote_result *res);
+
+/* Every field and check as a JSON object (new reference). */
+json_t *tdc_quote_result_json(const struct tdc_quote_result *res);
+void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out);
+
+/* "UpToDate,SWHardeningNeeded" -> bit mask for tdc_quote_opts.accept_tcb. */
+int tdc_quote_parse_accept(const char *list, unsigned *mask);
+/* Load the first certificate of a PEM file. */
+int tdc_load_root(const char *path, X509 **out);
+/* Default trust anchor path: installed datadir, else the source tree. */
+const char *tdc_default_root_path(void);
+
+#endif
