@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
@@ -66,5 +67,31 @@ int tdc_parse_u64(const char *s, unsigned long long max, unsigned long long *out
 	if (v > max)
 		return tdc_err(TDC_ERR_RANGE, "%s exceeds the maximum %llu", s, max);
 	*out = v;
+	return 0;
+}
+
+int tdc_parse_time(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	unsigned long long epoch;
+	int n = 0, fields;
+
+	if (s[0] == '@') {
+		if (tdc_parse_u64(s + 1, 1ull << 40, &epoch) != 0)
+			return tdc_err(TDC_ERR_FORMAT, "time \"%.40s\": @EPOCH needs seconds", s);
+		*out = (time_t)epoch;
+		return 0;
+	}
+	fields = sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n);
+	if (fields == 3 && s[n] == 'T' &&
+	    sscanf(s + n, "T%2d:%2d:%2dZ%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &fields) == 3)
+		n += fields;
+	if (n < 10 || s[n] || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return tdc_err(TDC_ERR_FORMAT,
+			       "time \"%.40s\": expected YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD or @EPOCH", s);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = timegm(&tm);
 	return 0;
 }

@@ -138,9 +138,11 @@ int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, stru
 				res->vm_name[0] ? ", vm " : "", res->vm_name)) != 0)
 		return r;
 	if (res->have_report &&
-	    (r = tdc_buf_printf(out, "%s\n", res->authenticated ?
-				"evidence authenticated off-platform by a verified quote" :
-				"evidence NOT authenticated off-platform (no verified quote)")) != 0)
+	    (r = tdc_buf_printf(out, "%s\n", !res->authenticated ?
+				"evidence NOT authenticated off-platform (no verified quote)" :
+				res->tee == TDC_TEE_SIM ?
+				"quote verified against the SIMULATOR's test root, not Intel's" :
+				"evidence authenticated off-platform by a verified quote")) != 0)
 		return r;
 	if (res->tee == TDC_TEE_SIM &&
 	    (r = tdc_buf_printf(out, "SIMULATED TEE: this evidence proves nothing about real hardware\n")) != 0)

@@ -8,7 +8,11 @@
 #include "tdcpuid/cli.h"
 
 static const struct tdc_subcommand subcommands[] = {
+	{ "check", check_main, "Check evidence against the requested CPUID, a model and a policy" },
 	{ "version", version_main, "Print the version" },
+	{ "serve", serve_main, "Attestation service: nonce, evidence, verdict, audit log (TCP/vsock)" },
+	{ "log", log_main, "Query the audit log of verdicts" },
+	{ "ingest", ingest_main, "Check evidence armored in a serial console log" },
 	{ "capture", capture_main, "Record a running QEMU's requested CPUID over QMP" },
 	{ "import", import_main, "Read a requested configuration and print what it requests" },
 	{ "inspect", inspect_main, "Print an evidence file, TDREPORT or quote field by field" },

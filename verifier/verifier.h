@@ -4,9 +4,14 @@
 #define TDC_VERIFIER_H
 
 int version_main(int argc, char *argv[]);
+int serve_main(int argc, char *argv[]);
+int log_main(int argc, char *argv[]);
+int ingest_main(int argc, char *argv[]);
 int capture_main(int argc, char *argv[]);
 int import_main(int argc, char *argv[]);
 int inspect_main(int argc, char *argv[]);
 int quote_main(int argc, char *argv[]);
+
+int check_main(int argc, char *argv[]);
 
 #endif

@@ -220,7 +220,9 @@ static int add_quote_checks(const struct tdc_quote_result *q, struct tdc_check_r
 	int r;
 
 	for (size_t i = 0; i < q->n_checks; i++) {
-		snprintf(name, sizeof(name), "quote.%s", q->checks[i].name);
+		/* Names already say "quote.x" or "pck_chain.y": keep them under "quote." once. */
+		snprintf(name, sizeof(name), "%s%s",
+			 strncmp(q->checks[i].name, "quote.", 6) ? "quote." : "", q->checks[i].name);
 		if ((r = tdc_check_add(res, name, q->checks[i].pass ? TDC_CHECK_PASS : TDC_CHECK_FAIL,
 				       "%s", q->checks[i].reason)) != 0)
 			return r;

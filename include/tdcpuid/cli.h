@@ -7,6 +7,7 @@
 #define TDCPUID_CLI_H
 
 #include <stdio.h>
+#include <time.h>
 
 struct tdc_subcommand {
 	const char *name;
@@ -31,5 +32,11 @@ int tdc_cli_fail(const char *subcommand, int code);
 
 /* Parse an unsigned number (decimal or 0x hex) with range check. */
 int tdc_parse_u64(const char *s, unsigned long long max, unsigned long long *out);
+
+/*
+ * A time on the command line: YYYY-MM-DDThh:mm:ssZ (UTC), YYYY-MM-DD
+ * (midnight UTC) or @EPOCH seconds.
+ */
+int tdc_parse_time(const char *s, time_t *out);
 
 #endif

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tdcpuid-verifier check: one evidence file against the requested
+ * configuration, a platform model and a policy -> verdict and exit code.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "collateral.h"
+#include "engine.h"
+#include "model.h"
+#include "policy.h"
+#include "tdcpuid/cli.h"
+#include "tdcpuid/error.h"
+#include "verifier.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s check --evidence FILE --requested FILE [options]\n"
+		"\n"
+		"Check agent evidence against the CPUID configuration the host requested,\n"
+		"bit by bit, with a platform model and a policy.\n"
+		"\n"
+		"  --evidence FILE          evidence envelope from `tdcpuid-agent evidence` ('-' = stdin)\n"
+		"  --requested FILE         requested configuration (kvm-json, qmp capture, cpuid -r,\n"
+		"                           tdx-init-vm; detected from content)\n"
+		"  --requested-format FMT   force the importer (kvm-json|qmp|cpuid-r|tdx-init-vm)\n"
+		"  --platform FILE          host's native CPUID (`cpuid -r` on the host): native\n"
+		"                           bits are predicted instead of reported as native\n"
+		"  --model NAME|FILE        platform model (default: tdx-1.5.01 for tdx-init-vm\n"
+		"                           requests, else kvm); see docs/models.md\n"
+		"  --policy FILE            tenant policy (default: built-in = policies/default.json)\n"
+		"  --nonce HEX              the nonce this evidence must carry (freshness)\n"
+		"  --nonce-issued TIME      when that nonce was issued (policy nonce_max_age)\n"
+		"  --root PEM               quote trust anchor (default: policy's, else Intel SGX Root CA)\n"
+		"  --collateral DIR         Intel collateral for the quote's TCB status\n"
+		"  --sim-dir DIR            simulator keys: check a simulated TDREPORT's MAC\n"
+		"  --at TIME                verification time (YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD, @EPOCH)\n"
+		"  --format text|json|ear   output (default text)\n"
+		"  --sign-key PEM           sign the EAR as a JWT (ES256, P-256 key)\n"
+		"  -v, --verbose            text: one line for every bit\n"
+		"  -o, --output FILE        write the verdict to FILE (default stdout)\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"Exit status: 0 pass, 1 policy failure, 2 bad input or usage, 3 internal error.\n",
+		tdc_prog);
+}
+
+struct check_args {
+	const char *evidence, *requested, *req_format, *platform, *model, *policy;
+	const char *root, *collateral, *sim_dir, *sign_key, *output;
+	enum tdc_out_format format;
+	bool verbose;
+	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
+	size_t nonce_len;
+	bool has_nonce;
+	time_t nonce_issued, at;
+};
+
+enum { O_EVIDENCE = 256, O_REQUESTED, O_REQFMT, O_PLATFORM, O_MODEL, O_POLICY, O_NONCE,
+       O_ISSUED, O_ROOT, O_COLL, O_SIM, O_AT, O_FORMAT, O_SIGN };
+
+static int parse_args(int argc, char *argv[], struct check_args *a)
+{
+	static const struct option longopts[] = {
+		{ "evidence", required_argument, NULL, O_EVIDENCE },
+		{ "requested", required_argument, NULL, O_REQUESTED },
+		{ "requested-format", required_argument, NULL, O_REQFMT },
+		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "nonce", required_argument, NULL, O_NONCE },
+		{ "nonce-issued", required_argument, NULL, O_ISSUED },
+		{ "root", required_argument, NULL, O_ROOT },
+		{ "collateral", required_argument, NULL, O_COLL },
+		{ "sim-dir", required_argument, NULL, O_SIM },
+		{ "at", required_argument, NULL, O_AT },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "sign-key", required_argument, NULL, O_SIGN },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, r = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vo:h", longopts, NULL)) != -1 && !r) {
+		switch (c) {
+		case O_EVIDENCE: a->evidence = optarg; break;
+		case O_REQUESTED: a->requested = optarg; break;
+		case O_REQFMT: a->req_format = optarg; break;
+		case O_PLATFORM: a->platform = optarg; break;
+		case O_MODEL: a->model = optarg; break;
+		case O_POLICY: a->policy = optarg; break;
+		case O_ROOT: a->root = optarg; break;
+		case O_COLL: a->collateral = optarg; break;
+		case O_SIM: a->sim_dir = optarg; break;
+		case O_SIGN: a->sign_key = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'v': a->verbose = true; break;
+		case O_NONCE:
+			r = tdc_hex_decode(optarg, a->nonce, sizeof(a->nonce), &a->nonce_len);
+			a->has_nonce = true;
+			break;
+		case O_ISSUED: r = tdc_parse_time(optarg, &a->nonce_issued); break;
+		case O_AT: r = tdc_parse_time(optarg, &a->at); break;
+		case O_FORMAT: r = tdc_out_format_parse(optarg, &a->format); break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return tdc_err(TDC_ERR_USAGE, "invalid option");
+		}
+	}
+	if (r)
+		return r;
+	if (!a->evidence || !a->requested || optind != argc) {
+		usage(stderr);
+		return tdc_err(TDC_ERR_USAGE, "--evidence and --requested are required");
+	}
+	return 0;
+}
+
+/* The inputs that are not the evidence itself, loaded once. */
+struct check_inputs {
+	struct tdc_requested req;
+	struct tdc_cpuid_table *platform;
+	size_t nplatform;
+	struct tdc_model *model;
+	struct tdc_policy *policy;
+	struct tdc_collateral *collateral;
+};
+
+static void inputs_free(struct check_inputs *in)
+{
+	tdc_requested_free(&in->req);
+	for (size_t i = 0; i < in->nplatform; i++)
+		tdc_cpuid_table_free(&in->platform[i]);
+	free(in->platform);
+	tdc_model_free(in->model);
+	tdc_policy_free(in->policy);
+	tdc_collateral_free(in->collateral);
+}
+
+static int load_platform(const char *path, struct check_inputs *in)
+{
+	struct tdc_buf b;
+	int r;
+
+	tdc_buf_init(&b);
+	if ((r = tdc_read_file(path, TDC_REQUESTED_FILE_MAX, &b)) == 0)
+		r = tdc_import_cpuid_r(b.data, b.len, path, &in->platform, &in->nplatform);
+	tdc_buf_free(&b);
+	if (!r && !in->nplatform)
+		r = tdc_err(TDC_ERR_FORMAT, "%s: no CPU in the platform dump", path);
+	return r;
+}
+
+static int load_inputs(const struct check_args *a, struct check_inputs *in)
+{
+	const char *model = a->model;
+	int r;
+
+	if ((r = tdc_requested_load(a->requested, a->req_format, &in->req)) != 0)
+		return r;
+	if (a->platform && (r = load_platform(a->platform, in)) != 0)
+		return r;
+	if (!model)
+		model = in->req.has_td_params ? "tdx-1.5.01" : "kvm";
+	if ((r = tdc_model_load(model, &in->model)) != 0)
+		return r;
+	if ((r = a->policy ? tdc_policy_load(a->policy, &in->policy) :
+			     tdc_policy_default(&in->policy)) != 0)
+		return r;
+	if (a->collateral && (r = tdc_collateral_load_dir(a->collateral, &in->collateral)) != 0)
+		return r;
+	return 0;
+}
+
+static int run_check(const struct check_args *a, struct check_inputs *in, bool *passed)
+{
+	struct tdc_check_config cfg = {
+		.requested = &in->req, .model = in->model, .policy = in->policy,
+		.platform = in->nplatform ? &in->platform[0] : NULL,
+		.trust_root = a->root, .collateral = in->collateral, .sim_dir = a->sim_dir,
+		.at = a->at, .nonce = a->has_nonce ? a->nonce : NULL, .nonce_len = a->nonce_len,
+		.nonce_issued = a->nonce_issued,
+	};
+	struct tdc_check_result res;
+	struct tdc_buf ev, out;
+	int r;
+
+	tdc_check_result_init(&res);
+	tdc_buf_init(&ev);
+	tdc_buf_init(&out);
+	/* One byte over the cap so the engine can say "too large" precisely. */
+	if ((r = tdc_read_file(a->evidence, TDC_EVIDENCE_MAX + 1, &ev)) != 0 &&
+	    r != TDC_ERR_TOO_LARGE)
+		goto out;
+	if ((r = tdc_check_evidence(&cfg, ev.data, ev.len, &res)) != 0 ||
+	    (r = tdc_check_format(&res, a->format, a->sign_key, &out)) != 0)
+		goto out;
+	if (a->format == TDC_OUT_TEXT && a->verbose) {
+		tdc_buf_reset(&out);
+		if ((r = tdc_check_format_text(&res, true, &out)) != 0)
+			goto out;
+	}
+	r = tdc_write_file(a->output ? a->output : "-", out.data, out.len);
+	*passed = res.passed;
+out:
+	tdc_check_result_free(&res);
+	tdc_buf_free(&ev);
+	tdc_buf_free(&out);
+	return r;
+}
+
+int check_main(int argc, char *argv[])
+{
+	struct check_args a = { .format = TDC_OUT_TEXT };
+	struct check_inputs in;
+	bool passed = false;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	tdc_requested_init(&in.req);
+	if ((r = parse_args(argc, argv, &a)) != 0)
+		return r > 0 ? TDC_EXIT_OK : tdc_cli_fail("check", r);
+	if ((r = load_inputs(&a, &in)) == 0)
+		r = run_check(&a, &in, &passed);
+	inputs_free(&in);
+	if (r)
+		return tdc_cli_fail("check", r);
+	return passed ? TDC_EXIT_OK : TDC_EXIT_FAIL;
+}
