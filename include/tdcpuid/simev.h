@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Build a complete simulated evidence envelope in-process from claims:
+ * encode the claims, bind them into REPORTDATA, make a sim TDREPORT and
+ * (optionally) a sim Quote, and wrap all of it in the envelope.  Used by
+ * the service tests and benchmarks, which need many exchanges quickly and
+ * need to misbehave on purpose (wrong nonce, wrong VM name).
+ */
+#ifndef TDCPUID_SIMEV_H
+#define TDCPUID_SIMEV_H
+
+#include <stdbool.h>
+
+#include "tdcpuid/buf.h"
+#include "tdcpuid/evidence.h"
+#include "tdcpuid/sim.h"
+
+/* Claims from this CPU's real CPUID (one CPU, tee "sim"). */
+int tdc_simev_claims(struct tdc_claims *c, const uint8_t *nonce, size_t nonce_len,
+		     const char *vm_name);
+int tdc_simev_build(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,
+		    const struct tdc_claims *c, bool with_quote, struct tdc_buf *envelope);
+
+#endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/* tdcpuid-verifier log: query the audit log written by `serve` and `ingest`. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "tdcpuid/cli.h"
+#include "tdcpuid/error.h"
+#include "verifier.h"
+
+#define DEFAULT_DB "/var/lib/tdcpuid/audit.db"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s log [--db FILE] [--vm NAME] [--since T] [--limit N]\n"
+		"              [--format text|json] [--check]\n"
+		"\n"
+		"Print verdicts from the audit log, oldest first.\n"
+		"  --db FILE      audit database (default " DEFAULT_DB ")\n"
+		"  --vm NAME      only this VM\n"
+		"  --since T      unix seconds, YYYY-MM-DD[THH:MM:SS] (UTC), or an age such\n"
+		"                 as 90s, 15m, 2h, 7d\n"
+		"  --format F     text (default) or json\n"
+		"  --check        run PRAGMA integrity_check and print its answer first\n",
+		tdc_prog);
+}
+
+static int parse_since(const char *s, int64_t *out)
+{
+	static const struct { char unit; int64_t secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	unsigned long long v;
+	struct tm tm;
+	size_t n = strlen(s);
+	char num[32], *end;
+
+	for (size_t i = 0; n > 1 && n < sizeof(num) && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (s[n - 1] != units[i].unit)
+			continue;
+		memcpy(num, s, n - 1);
+		num[n - 1] = '\0';
+		if (tdc_parse_u64(num, 1ull << 40, &v) != 0)
+			break;
+		*out = (int64_t)time(NULL) - (int64_t)v * units[i].secs;
+		return 0;
+	}
+	if (tdc_parse_u64(s, 1ull << 40, &v) == 0) {
+		*out = (int64_t)v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || (*end && strcmp(end, "Z")))
+		return tdc_err(TDC_ERR_USAGE, "--since: cannot read '%s'", s);
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+struct printer {
+	bool json;
+	json_t *rows;
+	size_t n;
+};
+
+static void iso(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int print_row(void *ctx, const struct tdc_audit_record *r)
+{
+	struct printer *p = ctx;
+	char when[32], ev[65] = "", nonce[65] = "";
+
+	iso(r->time, when, sizeof(when));
+	if (r->has_evidence)
+		tdc_hex_encode(r->evidence_sha256, 32, ev);
+	if (r->has_nonce)
+		tdc_hex_encode(r->nonce, 32, nonce);
+	p->n++;
+	if (!p->json) {
+		printf("%-6lld %s %-16s %-6s %s%s%s%s%s\n", (long long)r->id, when,
+		       r->vm[0] ? r->vm : "-", tdc_audit_verdict_name(r->verdict), r->peer,
+		       r->failing[0] ? " failing=" : "", r->failing, r->detail[0] ? " -- " : "",
+		       r->detail);
+		return 0;
+	}
+	json_array_append_new(p->rows, json_pack(
+		"{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}",
+		"id", (json_int_t)r->id, "time", (json_int_t)r->time, "time_utc", when,
+		"vm", r->vm, "peer", r->peer, "verdict", tdc_audit_verdict_name(r->verdict),
+		"failing", r->failing, "evidence_sha256", r->has_evidence ? ev : NULL,
+		"nonce", r->has_nonce ? nonce : NULL, "detail", r->detail));
+	return 0;
+}
+
+int log_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "vm", required_argument, NULL, 'v' },
+		{ "since", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct tdc_audit_query q = { 0 };
+	struct printer p = { 0 };
+	struct tdc_audit *a = NULL;
+	const char *db = DEFAULT_DB;
+	unsigned long long lim;
+	bool check = false;
+	char ic[256] = "";
+	char *s;
+	int o, e = 0;
+
+	while (!e && (o = getopt_long(argc, argv, "d:v:s:n:f:ch", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': db = optarg; break;
+		case 'v': q.vm = optarg; break;
+		case 's': e = parse_since(optarg, &q.since); break;
+		case 'n':
+			if (tdc_parse_u64(optarg, 1u << 30, &lim) != 0)
+				e = tdc_err(TDC_ERR_USAGE, "--limit: bad number '%s'", optarg);
+			q.limit = (size_t)lim;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				e = tdc_err(TDC_ERR_USAGE, "--format: text or json, not '%s'", optarg);
+			p.json = !strcmp(optarg, "json");
+			break;
+		case 'c': check = true; break;
+		case 'h': usage(stdout); return TDC_EXIT_OK;
+		default: usage(stderr); return TDC_EXIT_INPUT;
+		}
+	}
+	if (!e && optind != argc)
+		e = tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	/* Opening creates a database; a typo in --db should not. */
+	if (!e && access(db, R_OK) != 0)
+		e = tdc_err(TDC_ERR_NOT_FOUND, "%s: %m", db);
+	if (e || (e = tdc_audit_open(db, &a)) != 0)
+		goto out;
+	if (check) {
+		if ((e = tdc_audit_integrity(a, ic, sizeof(ic))) != 0)
+			goto out;
+		printf("integrity_check: %s\n", ic);
+	}
+	p.rows = json_array();
+	if ((e = tdc_audit_select(a, &q, print_row, &p)) != 0)
+		goto out;
+	if (p.json) {
+		if ((s = json_dumps(p.rows, JSON_INDENT(2)))) {
+			printf("%s\n", s);
+			free(s);
+		}
+	}
+out:
+	json_decref(p.rows);
+	tdc_audit_close(a);
+	return e ? tdc_cli_fail("log", e) : (check && strcmp(ic, "ok") ? TDC_EXIT_INTERNAL
+								     : TDC_EXIT_OK);
+}

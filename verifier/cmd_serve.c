@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* tdcpuid-verifier serve: the attestation service (docs/protocol.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nonce.h"
+#include "service.h"
+#include "tdcpuid/cli.h"
+#include "tdcpuid/error.h"
+#include "verifier.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s serve --listen ADDR [--listen ADDR]... --registry DIR --db FILE\n"
+		"                [--workers N] [--max-conns N] [--timeout S] [--nonce-ttl S]\n"
+		"                [--stateless-nonce-key FILE] [--checks engine|basic]\n"
+		"                [--ready-file FILE] [--quiet]\n"
+		"\n"
+		"Serve challenge-response attestation: send each connecting agent a fresh\n"
+		"nonce, check the evidence it returns against its registry entry, record the\n"
+		"verdict durably in the audit log, then answer with the verdict.\n"
+		"\n"
+		"  --listen ADDR     tcp:HOST:PORT or vsock:CID:PORT (CID ANY, LOCAL or a number);\n"
+		"                    port 0 picks a free port (see --ready-file)\n"
+		"  --registry DIR    one JSON file per VM (docs/protocol.md \"Registry\")\n"
+		"  --db FILE         SQLite audit log (created if missing)\n"
+		"  --workers N       verification threads (default 2)\n"
+		"  --max-conns N     open connections at most; more are refused (default 256)\n"
+		"  --timeout S       per-connection deadline from accept (default 10)\n"
+		"  --nonce-ttl S     nonce lifetime (default 60)\n"
+		"  --stateless-nonce-key FILE  HMAC nonces any instance with this key accepts\n"
+		"  --checks MODE     engine: full CPUID/policy check (default when built);\n"
+		"                    basic: binding, nonce, MRCONFIGID only\n"
+		"  --ready-file FILE write the bound addresses here once listening\n"
+		"\n"
+		"SIGTERM/SIGINT: stop accepting, finish open exchanges, exit 0.\n"
+		"SIGHUP: reload the registry (the old one stays if the new one is broken).\n",
+		tdc_prog);
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned max, unsigned *out)
+{
+	unsigned long long v;
+
+	if (tdc_parse_u64(s, max, &v) != 0 || v == 0)
+		return tdc_err(TDC_ERR_USAGE, "%s: expected 1..%u, got '%s'", opt, max, s);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "nonce-ttl", required_argument, NULL, 'n' },
+		{ "stateless-nonce-key", required_argument, NULL, 'k' },
+		{ "checks", required_argument, NULL, 'c' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int o, e = 0;
+
+	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:k:c:R:qh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l':
+			if (c->nlisten >= TDC_SERVE_MAX_LISTEN)
+				return tdc_err(TDC_ERR_USAGE, "at most %d --listen", TDC_SERVE_MAX_LISTEN);
+			e = tdc_addr_parse(optarg, &c->listen[c->nlisten++]);
+			break;
+		case 'r': c->registry_dir = optarg; break;
+		case 'd': c->db_path = optarg; break;
+		case 'w': e = parse_uint("--workers", optarg, 256, &c->workers); break;
+		case 'm': e = parse_uint("--max-conns", optarg, 65536, &c->max_conns); break;
+		case 't': e = parse_uint("--timeout", optarg, 3600, &c->timeout_s); break;
+		case 'n': e = parse_uint("--nonce-ttl", optarg, 86400, &c->nonce_ttl_s); break;
+		case 'k':
+			c->stateless = true;
+			e = tdc_nonce_key_load(optarg, c->nonce_key);
+			break;
+		case 'c':
+			if (!strcmp(optarg, "basic"))
+				c->ops = &tdc_verifier_basic;
+			else
+				e = tdc_err(TDC_ERR_USAGE, "--checks: '%s' (engine or basic)", optarg);
+			break;
+		case 'R': c->ready_file = optarg; break;
+		case 'q': c->quiet = true; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return tdc_err(TDC_ERR_USAGE, "bad option");
+		}
+	}
+	if (e)
+		return e;
+	if (optind != argc)
+		return tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (!c->nlisten || !c->registry_dir || !c->db_path)
+		return tdc_err(TDC_ERR_USAGE, "--listen, --registry and --db are required");
+	return 0;
+}
+
+int serve_main(int argc, char *argv[])
+{
+	struct tdc_serve_config c;
+	int e;
+
+	tdc_serve_config_init(&c);
+	if ((e = parse_args(argc, argv, &c)) == 1)
+		return TDC_EXIT_OK;
+	if (e || (e = tdc_serve_run(&c)) != 0)
+		return tdc_cli_fail("serve", e);
+	return TDC_EXIT_OK;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tdcpuid-verifier serve`: the attestation service (docs/protocol.md).
+ *
+ *   main thread   poll() event loop: accept, hello (nonce), read the
+ *                 evidence frame, nonce + registry checks, write replies,
+ *                 per-connection deadlines, signals (self-pipe)
+ *   workers (N)   verification through struct tdc_verifier_ops
+ *   audit thread  group commit of verdicts to SQLite; a reply is queued
+ *                 for writing only after its record is committed
+ *
+ * The registry (one JSON file per VM) is immutable once built; SIGHUP
+ * builds a new one and swaps the pointer, in-flight jobs keep a reference
+ * to the one they started with.
+ */
+#ifndef TDC_SERVICE_H
+#define TDC_SERVICE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "tdcpuid/buf.h"
+#include "tdcpuid/frame.h"
+#include "tdcpuid/transport.h"
+
+#define TDC_REGISTRY_FILE_MAX (64u * 1024)
+#define TDC_REGISTRY_MAX_VMS 4096
+#define TDC_REGISTRY_PATH_MAX 1024
+#define TDC_SERVE_MAX_LISTEN 8
+
+/* One VM of the registry (docs/protocol.md "Registry"). */
+struct tdc_vm_entry {
+	char name[TDC_FRAME_STR_MAX];
+	bool has_cid;
+	uint32_t cid;                 /* vsock peer CID mapped to this VM */
+	char requested[TDC_REGISTRY_PATH_MAX];  /* resolved against the registry dir */
+	char requested_format[16];
+	char model[TDC_REGISTRY_PATH_MAX];      /* model name or path */
+	char policy[TDC_REGISTRY_PATH_MAX];     /* "" = built-in default */
+	char platform[TDC_REGISTRY_PATH_MAX];   /* optional `cpuid -r` of the host */
+	char trust_root[TDC_REGISTRY_PATH_MAX]; /* optional PEM */
+	char sim_dir[TDC_REGISTRY_PATH_MAX];    /* optional: sim keys (tests only) */
+	bool has_mrconfigid;
+	uint8_t mrconfigid[48];
+	char format[16];              /* verdict document: "json" or "ear" */
+	void *prepared;               /* owned by the verifier ops (parsed config) */
+};
+
+struct tdc_verify_out {
+	bool passed;
+	char format[16];
+	struct tdc_buf doc;                   /* verdict document */
+	char failing[TDC_AUDIT_FAILING_MAX];  /* short list for the audit log */
+	char detail[TDC_AUDIT_STR_MAX];
+	char claims_vm[TDC_FRAME_STR_MAX];    /* VM name inside the bound claims ("" if none) */
+};
+
+/*
+ * How evidence is checked; the service knows nothing else about it.
+ * verify returns 0 when a verdict was reached (pass or fail), negative when
+ * the evidence could not be evaluated (it is then logged as "error").
+ */
+struct tdc_verifier_ops {
+	const char *name;
+	int (*prepare)(void *ctx, struct tdc_vm_entry *vm);   /* at registry load */
+	void (*release)(void *ctx, struct tdc_vm_entry *vm);
+	int (*verify)(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
+		      const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out);
+};
+
+/* Decodes, checks binding, nonce, VM name and MRCONFIGID; verifier/service_basic.c. */
+extern const struct tdc_verifier_ops tdc_verifier_basic;
+/* The full engine (verifier/verify.c); verifier/service_engine.c. */
+extern const struct tdc_verifier_ops tdc_verifier_engine;
+
+struct tdc_registry {
+	atomic_int refs;
+	struct tdc_vm_entry *vms;
+	size_t n;
+	const struct tdc_verifier_ops *ops;
+	void *ops_ctx;
+	uint64_t generation;
+};
+
+int tdc_registry_load(const char *dir, const struct tdc_verifier_ops *ops, void *ctx,
+		      struct tdc_registry **out);
+void tdc_registry_get(struct tdc_registry *r);
+void tdc_registry_put(struct tdc_registry *r);
+const struct tdc_vm_entry *tdc_registry_by_name(const struct tdc_registry *r, const char *name);
+const struct tdc_vm_entry *tdc_registry_by_cid(const struct tdc_registry *r, uint32_t cid);
+/* Parse one entry file (exposed for tests). */
+int tdc_registry_parse_entry(const uint8_t *data, size_t len, const char *what,
+			     const char *dir, struct tdc_vm_entry *vm);
+
+struct tdc_serve_config {
+	struct tdc_addr listen[TDC_SERVE_MAX_LISTEN];
+	size_t nlisten;
+	const char *registry_dir;
+	const char *db_path;
+	unsigned workers;
+	unsigned max_conns;
+	unsigned timeout_s;          /* per connection, from accept */
+	unsigned nonce_ttl_s;
+	bool stateless;
+	uint8_t nonce_key[32];
+	const char *ready_file;      /* written with the bound addresses once listening */
+	const struct tdc_verifier_ops *ops;
+	void *ops_ctx;
+	bool quiet;
+};
+
+void tdc_serve_config_init(struct tdc_serve_config *c);
+/* Runs until SIGTERM/SIGINT (drains, returns 0) or a fatal error. */
+int tdc_serve_run(const struct tdc_serve_config *c);
+
+/* Common helpers for the ops: claims VM name, REPORTDATA binding. */
+int tdc_service_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
+
+#endif
