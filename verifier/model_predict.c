@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running a platform model forward: from the host's native CPUID, the
+ * requested configuration and the TD parameters to the CPUID the guest sees,
+ * with a class and a source for every bit.
+ *
+ * TDX: the algorithm of ../shared/reference/tdx-module-cpuid-model.md
+ * ("TD creation (TDH.MNG.INIT), per lookup entry", steps 1-5, then "At run
+ * time"), i.e. intel/tdx-module 1.5.01 tdh_mng_init.c
+ * read_and_set_cpuid_configurations() and td_cpuid.c td_cpuid_exit().  The
+ * per-leaf data (fixed0/fixed1/config_direct/allow_direct/XFAM masks, which
+ * leaf runs which rule) comes from the model file; this file has one small
+ * function per rule kind, for the parts that are arithmetic.
+ *
+ * kvm: the guest sees the requested entries, except the dynamic fields.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_int.h"
+#include "tdcpuid/error.h"
+#include "tdcpuid/tdx.h"
+
+/* TD ATTRIBUTES.MIGRATABLE (tdx-abi.md section 8). */
+#define ATTR_MIGRATABLE (1ull << 29)
+/* XCR0 bits a TD can enable in user state: x87..Hi16_ZMM, PKRU, AMX (XCR0_USER_BIT_MASK). */
+#define XCR0_USER_MASK 0x000602FFull
+#define XCR0_MAX_VALID_BIT 18
+/* Legacy XSAVE area + header: the size with only x87/SSE enabled. */
+#define XSAVE_BASE_SIZE 576u
+/* TD_PARAMS.TSC_FREQUENCY is in units of 25 MHz, 100 MHz .. 10 GHz. */
+#define TSC_UNIT_KHZ 25000u
+#define TSC_FREQ_MIN 4u
+#define TSC_FREQ_MAX 400u
+/* #VE leaves listed per range: no real CPU has more leaves than this. */
+#define VE_FILL_MAX 0x100u
+#define LEAF_EXT 0x80000000u
+
+struct pctx {
+	const struct tdc_model *m;
+	const struct tdc_predict_in *in;
+	struct tdc_prediction *out;
+	bool refused;
+	char refusal[512];  /* the first refusal: the module reports one operand error */
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void set_cls(struct tdc_pred_reg *r, uint32_t mask, uint8_t cls, const char *src)
+{
+	for (unsigned b = 0; b < 32; b++) {
+		if (mask & (1u << b)) {
+			r->cls[b] = cls;
+			r->src[b] = src;
+		}
+	}
+}
+
+static void set_bits(struct tdc_pred_reg *r, uint32_t mask, uint32_t value)
+{
+	r->value = (r->value & ~mask) | (value & mask);
+}
+
+/* A whole leaf becomes one constant (zero rules, #VE leaves). */
+static void set_leaf(struct tdc_pred_leaf *pl, uint32_t value, uint32_t known, uint8_t cls,
+		     const char *src)
+{
+	for (int i = 0; i < TDC_NREGS; i++) {
+		pl->r[i].value = value;
+		pl->r[i].known = known;
+		set_cls(&pl->r[i], 0xffffffffu, cls, src);
+	}
+}
+
+static unsigned lowest_bit(uint32_t mask)
+{
+	return mask ? (unsigned)__builtin_ctz(mask) : 0;
+}
+
+static void refuse(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void refuse(struct pctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->refused)
+		return;
+	c->refused = true;
+	va_start(ap, fmt);
+	vsnprintf(c->refusal, sizeof(c->refusal), fmt, ap);
+	va_end(ap);
+}
+
+static void note(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct pctx *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* Notes are advisory: running out of memory for one is not a prediction error. */
+	(void)tdc_buf_printf(&c->out->notes, "%s\n", line);
+	(void)tdc_buf_cstr(&c->out->notes);
+}
+
+static const char *regname(char *buf, size_t len, const struct tdc_pred_leaf *pl, int reg)
+{
+	return tdc_format_reg(buf, len, pl->leaf, pl->subleaf, pl->indexed, reg);
+}
+
+/*
+ * The platform's native value, as the CPU would answer the module: a leaf
+ * above the maximum of its range reads as the maximum basic leaf (Intel
+ * SDM, CPUID "INPUT EAX = 0"), and a subleaf a dump omits is all zero
+ * (`cpuid -r` dumps leave out the terminating zero subleaves).
+ */
+static bool native_regs(const struct tdc_cpuid_table *plat, uint32_t leaf, uint32_t sub,
+			uint32_t regs[TDC_NREGS])
+{
+	const struct tdc_cpuid_entry *b, *x, *e;
+	uint32_t maxb, maxx;
+
+	memset(regs, 0, TDC_NREGS * sizeof(regs[0]));
+	if (!plat)
+		return false;
+	b = tdc_cpuid_table_find(plat, 0, 0);
+	x = tdc_cpuid_table_find(plat, LEAF_EXT, 0);
+	maxb = b ? b->regs[TDC_EAX] : 0;
+	maxx = x ? x->regs[TDC_EAX] : LEAF_EXT;
+	if (leaf < LEAF_EXT ? leaf > maxb : leaf > maxx)
+		leaf = maxb;
+	if ((e = tdc_cpuid_table_find(plat, leaf, sub)))
+		memcpy(regs, e->regs, TDC_NREGS * sizeof(regs[0]));
+	return true;
+}
+
+static bool table_has_leaf(const struct tdc_cpuid_table *t, uint32_t leaf)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (t->e[i].leaf == leaf)
+			return true;
+	return false;
+}
+
+/*
+ * The requested value of (leaf, subleaf) and which bits the input specifies.
+ * An absent entry is zero (CPUID_CONFIG: unlisted = 0; a dump omits zero
+ * subleaves), unless a partial format (known masks) says nothing at all
+ * about that leaf: then nothing is known.
+ */
+static bool request_regs(const struct tdc_predict_in *in, uint32_t leaf, uint32_t sub,
+			 uint32_t val[TDC_NREGS], uint32_t known[TDC_NREGS])
+{
+	const struct tdc_cpuid_entry *e = NULL, *k = NULL;
+	bool all = !in->requested_known || in->strict_config ||
+		   table_has_leaf(in->requested, leaf);
+
+	if (in->requested)
+		e = tdc_cpuid_table_find(in->requested, leaf, sub);
+	if (e && in->requested_known)
+		k = tdc_cpuid_table_find(in->requested_known, leaf, sub);
+	for (int i = 0; i < TDC_NREGS; i++) {
+		val[i] = e ? e->regs[i] : 0;
+		known[i] = k ? k->regs[i] : (e || all) ? 0xffffffffu : 0;
+	}
+	return e != NULL;
+}
+
+static const struct tdc_pred_leaf *find_pred(const struct tdc_prediction *p, uint32_t leaf,
+					     uint32_t sub, bool any)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct tdc_pred_leaf *pl = &p->leaves[i];
+
+		if (pl->leaf == leaf && (any || !pl->indexed || pl->subleaf == sub))
+			return pl;
+	}
+	return NULL;
+}
+
+static int grow(struct tdc_prediction *p, size_t *cap)
+{
+	struct tdc_pred_leaf *nl;
+	size_t ncap = *cap ? *cap * 2 : 128;
+
+	if (p->n < *cap)
+		return 0;
+	if (ncap > TDC_CPUID_MAX_ENTRIES)
+		return tdc_err(TDC_ERR_TOO_LARGE, "prediction: more than %d leaves",
+			       TDC_CPUID_MAX_ENTRIES);
+	if (!(nl = realloc(p->leaves, ncap * sizeof(*nl))))
+		return tdc_err(TDC_ERR_ALLOC, "prediction of %zu leaves", ncap);
+	p->leaves = nl;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- the CPUID_CONFIG input of one leaf --------------------------------- */
+
+struct leaf_input {
+	uint32_t val[TDC_NREGS];
+	uint32_t known[TDC_NREGS];
+};
+
+/*
+ * Step 2: an input bit set outside config_direct|allow_direct fails
+ * TDH.MNG.INIT with TDX_OPERAND_INVALID (CPUID_CONFIG).  In filter mode the
+ * host stack masks such bits away first (QEMU tdx_filter_cpuid()).
+ */
+static void config_input(struct pctx *c, const struct model_leaf *ml,
+			 const struct tdc_pred_leaf *pl, struct leaf_input *li)
+{
+	uint32_t allowed[TDC_NREGS] = { 0 };
+	struct tdc_cpuid_entry bad = { .leaf = pl->leaf, .subleaf = pl->subleaf };
+	bool configurable = false, any = false;
+	char rb[TDC_BITNAME_MAX];
+
+	request_regs(c->in, pl->leaf, pl->subleaf, li->val, li->known);
+	for (size_t i = 0; i < ml->nf; i++) {
+		if (ml->f[i].step == STEP_DIRECT || ml->f[i].step == STEP_ALLOW) {
+			allowed[ml->f[i].reg] |= ml->f[i].mask;
+			configurable = true;
+		}
+	}
+	if (!configurable)
+		return;
+	for (int r = 0; r < TDC_NREGS; r++) {
+		bad.regs[r] = li->val[r] & ~allowed[r] & li->known[r];
+		if (c->in->strict_config && bad.regs[r] && !any) {
+			refuse(c, "TDX_OPERAND_INVALID (CPUID_CONFIG): %s bit %u is not configurable",
+			       regname(rb, sizeof(rb), pl, r), lowest_bit(bad.regs[r]));
+			any = true;
+		}
+		li->val[r] &= allowed[r];
+	}
+	if (c->in->strict_config && any)
+		(void)tdc_cpuid_table_set(&c->out->refused, &bad);
+}
+
+/* ---- field rules -------------------------------------------------------- */
+
+struct leaf_state {
+	struct pctx *c;
+	const struct model_leaf *ml;
+	struct tdc_pred_leaf *pl;
+	uint32_t nat[TDC_NREGS];
+	bool have_native;
+	struct leaf_input in;
+};
+
+/* 0x1 EAX: the configured family/model/stepping; 0 = the platform's. */
+static void rule_fms(struct leaf_state *s, const struct model_field *f, struct tdc_pred_reg *r)
+{
+	uint32_t cfg = r->value & f->mask;
+	char rb[TDC_BITNAME_MAX];
+
+	if (!(s->in.known[f->reg] & f->mask) && cfg == 0) {
+		r->known &= ~f->mask;
+		return;
+	}
+	if (cfg == 0) {
+		set_bits(r, f->mask, s->nat[f->reg]);
+		r->known = s->have_native ? r->known | f->mask : r->known & ~f->mask;
+		set_cls(r, f->mask, TDC_C_NATIVE, f->source);
+		return;
+	}
+	set_cls(r, f->mask, TDC_C_CONFIGURABLE, f->source);
+	if (!(s->c->in->attributes & ATTR_MIGRATABLE) && s->have_native &&
+	    cfg != (s->nat[f->reg] & f->mask))
+		refuse(s->c, "TDX_OPERAND_INVALID (CPUID_CONFIG): %s = 0x%08x is neither 0 nor the "
+		       "platform's family/model/stepping 0x%08x (non-migratable TD)",
+		       regname(rb, sizeof(rb), s->pl, f->reg), cfg, s->nat[f->reg] & f->mask);
+}
+
+/*
+ * 0xD.0 ECX: CPUID(0xD,0).EBX with XCR0 = XFAM's user bits, which the CPU
+ * computes as the end of the furthest enabled component in the standard
+ * (non-compacted) layout: max(offset + size) over CPUID(0xD,n).EBX/EAX.
+ */
+static void rule_xsave_max(struct leaf_state *s, const struct model_field *f,
+			   struct tdc_pred_reg *r)
+{
+	uint64_t user = s->c->in->xfam & XCR0_USER_MASK;
+	uint32_t size = XSAVE_BASE_SIZE, regs[TDC_NREGS];
+
+	if (!s->have_native) {
+		r->known &= ~f->mask;
+		return;
+	}
+	for (unsigned n = 2; n <= XCR0_MAX_VALID_BIT; n++) {
+		if (!(user & (1ull << n)))
+			continue;
+		native_regs(s->c->in->platform, 0xd, n, regs);
+		if (regs[TDC_EBX] + (uint64_t)regs[TDC_EAX] > size)
+			size = regs[TDC_EBX] + regs[TDC_EAX];
+	}
+	set_bits(r, f->mask, size);
+	r->known |= f->mask;
+}
+
+/* 0xD.1 EAX.XFD: kept only if some XFAM component supports XFD (CPUID(0xD,n).ECX[2]). */
+static void rule_xfd(struct leaf_state *s, const struct model_field *f, struct tdc_pred_reg *r)
+{
+	uint64_t xfd = 0;
+	uint32_t regs[TDC_NREGS];
+
+	if (!s->have_native) {
+		r->known &= ~f->mask;
+		return;
+	}
+	for (unsigned n = 2; n <= XCR0_MAX_VALID_BIT; n++) {
+		native_regs(s->c->in->platform, 0xd, n, regs);
+		if (regs[TDC_ECX] & (1u << 2))
+			xfd |= 1ull << n;
+	}
+	if (!(xfd & s->c->in->xfam)) {
+		set_bits(r, f->mask, 0);
+		r->known |= f->mask;
+		set_cls(r, f->mask, f->cls, f->source);
+	}
+}
+
+/* 0x15 EBX := TD_PARAMS.TSC_FREQUENCY, the TSC rate in units of 25 MHz. */
+static void rule_tsc(struct leaf_state *s, const struct model_field *f, struct tdc_pred_reg *r)
+{
+	const struct tdc_predict_in *in = s->c->in;
+	uint64_t units;
+
+	if (!in->has_tsc_khz) {
+		r->known &= ~f->mask;
+		return;
+	}
+	units = in->tsc_khz / TSC_UNIT_KHZ;
+	if (in->tsc_khz % TSC_UNIT_KHZ)
+		note(s->c, "TSC frequency %llu kHz is not a multiple of 25 MHz; KVM rounds it "
+		     "down to %llu x 25 MHz", (unsigned long long)in->tsc_khz,
+		     (unsigned long long)units);
+	if (units < TSC_FREQ_MIN || units > TSC_FREQ_MAX)
+		refuse(s->c, "TDX_OPERAND_INVALID (TSC_FREQUENCY): %llu kHz is outside "
+		       "100000..10000000 kHz", (unsigned long long)in->tsc_khz);
+	set_bits(r, f->mask, (uint32_t)units);
+	r->known |= f->mask;
+}
+
+/* 0x80000008 EAX[15:8]: 57 linear-address bits with LA57, else 48. */
+static void rule_la_bits(struct leaf_state *s, const struct model_field *f,
+			 struct tdc_pred_reg *r)
+{
+	const struct tdc_pred_leaf *l7 = find_pred(s->c->out, 7, 0, false);
+	const uint32_t la57 = 1u << 16;
+
+	if (!l7 || !(l7->r[TDC_ECX].known & la57)) {
+		r->known &= ~f->mask;
+		return;
+	}
+	set_bits(r, f->mask, (l7->r[TDC_ECX].value & la57 ? 57u : 48u) << lowest_bit(f->mask));
+	r->known |= f->mask;
+}
+
+static void apply_rule_field(struct leaf_state *s, const struct model_field *f)
+{
+	struct tdc_pred_reg *r = &s->pl->r[f->reg];
+
+	/*
+	 * A rule owns its bits whatever value it leaves in them; XFD and FMS
+	 * decide themselves (XFD owns the bit only when it clears it, FMS is
+	 * native when the input is 0).
+	 */
+	if (f->rule != RULE_XFD && f->rule != RULE_FMS)
+		set_cls(r, f->mask, f->cls, f->source);
+	switch (f->rule) {
+	case RULE_FMS:
+		rule_fms(s, f, r);
+		break;
+	case RULE_ATTR_BIT:
+		set_bits(r, f->mask, (s->c->in->attributes & f->param) == f->param ? f->mask : 0);
+		r->known |= f->mask;
+		break;
+	case RULE_CONST:
+		set_bits(r, f->mask, f->value);
+		r->known |= f->mask;
+		break;
+	case RULE_XSAVE_MAX:
+		rule_xsave_max(s, f, r);
+		break;
+	case RULE_XFD:
+		rule_xfd(s, f, r);
+		break;
+	case RULE_TSC_FREQUENCY:
+		rule_tsc(s, f, r);
+		break;
+	case RULE_LA_BITS:
+		rule_la_bits(s, f, r);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- steps 1-5 for one field ------------------------------------------ */
+
+static void apply_pinned(struct leaf_state *s, const struct model_field *f,
+			 struct tdc_pred_reg *r)
+{
+	char rb[TDC_BITNAME_MAX];
+
+	set_cls(r, f->mask, TDC_C_NATIVE, f->source);
+	if (!f->has_value)
+		return;
+	if (!s->have_native) {
+		/* The module refuses platforms that differ, so these bits are known. */
+		set_bits(r, f->mask, f->value);
+		r->known |= f->mask;
+	} else if ((s->nat[f->reg] & f->mask) != (f->value & f->mask)) {
+		note(s->c, "platform %s = 0x%08x, but the TDX module requires 0x%08x in bits "
+		     "0x%08x (verify_mask): TDH.SYS.INIT would fail on this platform",
+		     regname(rb, sizeof(rb), s->pl, f->reg), s->nat[f->reg], f->value, f->mask);
+	}
+}
+
+static void apply_field(struct leaf_state *s, const struct model_field *f)
+{
+	struct tdc_pred_reg *r = &s->pl->r[f->reg];
+	uint32_t in = s->in.val[f->reg], ink = s->in.known[f->reg];
+	uint64_t xfam = s->c->in->xfam;
+
+	switch (f->step) {
+	case STEP_NATIVE:
+		apply_pinned(s, f, r);
+		return;
+	case STEP_FIXED0:
+		r->value &= ~f->mask;
+		break;
+	case STEP_FIXED1:
+		r->value |= f->mask;
+		break;
+	case STEP_DIRECT:
+		set_bits(r, f->mask, in);
+		r->known = (r->known & ~f->mask) | (ink & f->mask);
+		set_cls(r, f->mask, f->cls, f->source);
+		return;
+	case STEP_ALLOW:
+		/* Input 0 clears; input 1 keeps the native bit; unknown input, unknown bit. */
+		r->value &= in | ~f->mask;
+		r->known = (r->known & ~(f->mask & ~ink)) | (f->mask & ink & ~in);
+		set_cls(r, f->mask, f->cls, f->source);
+		return;
+	case STEP_XFAM:
+		if ((xfam & f->param) == f->param)
+			return;
+		r->value &= ~f->mask;
+		break;
+	case STEP_RULE:
+		apply_rule_field(s, f);
+		return;
+	case STEP_DYNAMIC:
+		if (f->rule == RULE_DYN_APIC_ID)
+			set_bits(r, f->mask, s->c->in->vcpu << lowest_bit(f->mask));
+		else if (f->has_value)
+			set_bits(r, f->mask, f->value);
+		r->known &= ~f->mask;
+		set_cls(r, f->mask, TDC_C_DYNAMIC, f->source);
+		return;
+	}
+	r->known |= f->mask;
+	set_cls(r, f->mask, f->cls, f->source);
+}
+
+/* ---- leaf rules ----------------------------------------------------------- */
+
+static void rule_hle_eq_rtm(struct leaf_state *s)
+{
+	const struct tdc_pred_reg *b = &s->pl->r[TDC_EBX];
+	const uint32_t hle = 1u << 4, rtm = 1u << 11;
+	char rb[TDC_BITNAME_MAX];
+
+	if ((b->known & (hle | rtm)) != (hle | rtm))
+		return;
+	if (!(b->value & hle) != !(b->value & rtm))
+		refuse(s->c, "TDX_OPERAND_INVALID (CPUID_CONFIG): %s.HLE [bit 4] = %u but .RTM "
+		       "[bit 11] = %u; both must be equal", regname(rb, sizeof(rb), s->pl, TDC_EBX),
+		       !!(b->value & hle), !!(b->value & rtm));
+}
+
+static void apply_leaf_rule(struct leaf_state *s, const struct model_rule_ent *e)
+{
+	const struct tdc_predict_in *in = s->c->in;
+	const struct tdc_pred_leaf *ref;
+	bool zero = false;
+
+	switch (e->rule) {
+	case RULE_ZERO:
+		zero = true;
+		break;
+	case RULE_ZERO_UNLESS_XFAM:
+		zero = (in->xfam & e->param) != e->param;
+		break;
+	case RULE_ZERO_UNLESS_ATTR:
+		zero = (in->attributes & e->param) != e->param;
+		break;
+	case RULE_ZERO_UNLESS_BIT:
+		ref = find_pred(s->c->out, e->ref_leaf, e->ref_subleaf, e->ref_any_subleaf);
+		if (!ref || !(ref->r[e->ref_reg].known & (1u << e->ref_bit))) {
+			for (int i = 0; i < TDC_NREGS; i++)
+				s->pl->r[i].known = 0;
+			return;
+		}
+		zero = !(ref->r[e->ref_reg].value & (1u << e->ref_bit));
+		break;
+	case RULE_HLE_EQ_RTM:
+		rule_hle_eq_rtm(s);
+		return;
+	default:
+		return;
+	}
+	if (zero)
+		set_leaf(s->pl, 0, 0xffffffffu, e->cls, e->source);
+}
+
+/* ---- one leaf, both kinds ------------------------------------------------ */
+
+static void init_leaf(struct tdc_pred_leaf *pl, uint32_t leaf, uint32_t sub, bool indexed)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->leaf = leaf;
+	pl->subleaf = indexed ? sub : 0;
+	pl->indexed = indexed;
+}
+
+static void run_fields(struct leaf_state *s)
+{
+	const struct model_leaf *ml = s->ml;
+	size_t i;
+
+	for (i = 0; i < ml->nf && ml->f[i].step != STEP_DYNAMIC; i++)
+		apply_field(s, &ml->f[i]);
+	for (size_t j = 0; j < ml->nr; j++)
+		apply_leaf_rule(s, &ml->r[j]);
+	for (; i < ml->nf; i++)
+		apply_field(s, &ml->f[i]);
+}
+
+static void predict_tdx_leaf(struct pctx *c, const struct model_leaf *ml,
+			     struct tdc_pred_leaf *pl)
+{
+	struct leaf_state s = { .c = c, .ml = ml, .pl = pl };
+
+	init_leaf(pl, ml->leaf, ml->subleaf, !ml->any_subleaf);
+	if (ml->faulting) {
+		pl->ve = true;
+		set_leaf(pl, 0, 0xffffffffu, TDC_C_VE, ml->source);
+		return;
+	}
+	s.have_native = native_regs(c->in->platform, ml->leaf, ml->subleaf, s.nat);
+	for (int i = 0; i < TDC_NREGS; i++) {
+		pl->r[i].value = s.nat[i];
+		pl->r[i].known = s.have_native ? 0xffffffffu : 0;
+		set_cls(&pl->r[i], 0xffffffffu, TDC_C_NATIVE, tdc_model_native_label);
+	}
+	config_input(c, ml, pl, &s.in);
+	run_fields(&s);
+}
+
+/* kvm: the requested entry, then the model's dynamic fields. */
+static void predict_kvm_leaf(struct pctx *c, const struct tdc_cpuid_entry *e,
+			     struct tdc_pred_leaf *pl)
+{
+	const struct model_leaf *ml = tdc_model_find_leaf(c->m, e->leaf, e->subleaf);
+	struct leaf_state s = { .c = c, .ml = ml, .pl = pl };
+
+	init_leaf(pl, e->leaf, e->subleaf, e->flags & TDC_CPUID_F_INDEXED);
+	request_regs(c->in, e->leaf, e->subleaf, s.in.val, s.in.known);
+	for (int i = 0; i < TDC_NREGS; i++) {
+		pl->r[i].value = e->regs[i];
+		pl->r[i].known = s.in.known[i];
+		set_cls(&pl->r[i], 0xffffffffu, c->m->unlisted_cls, c->m->unlisted_source);
+	}
+	if (ml)
+		run_fields(&s);
+}
+
+/* Requested bits the prediction does not honour (QEMU's two warnings). */
+static void record_forced(struct pctx *c, const struct tdc_pred_leaf *pl)
+{
+	struct tdc_cpuid_entry on = { .leaf = pl->leaf, .subleaf = pl->subleaf };
+	struct tdc_cpuid_entry off = on;
+	uint32_t val[TDC_NREGS], known[TDC_NREGS];
+	bool any_on = false, any_off = false;
+
+	if (pl->ve || !request_regs(c->in, pl->leaf, pl->subleaf, val, known))
+		return;
+	on.flags = off.flags = pl->indexed ? TDC_CPUID_F_INDEXED : 0;
+	for (int i = 0; i < TDC_NREGS; i++) {
+		uint32_t k = known[i] & pl->r[i].known;
+
+		on.regs[i] = ~val[i] & pl->r[i].value & k;
+		off.regs[i] = val[i] & ~pl->r[i].value & k;
+		any_on |= on.regs[i] != 0;
+		any_off |= off.regs[i] != 0;
+	}
+	if (any_on)
+		(void)tdc_cpuid_table_set(&c->out->forced_on, &on);
+	if (any_off)
+		(void)tdc_cpuid_table_set(&c->out->forced_off, &off);
+}
+
+/* ---- whole prediction ------------------------------------------------------ */
+
+static int add_leaf(struct pctx *c, size_t *cap, struct tdc_pred_leaf **pl)
+{
+	int r;
+
+	if ((r = grow(c->out, cap)) != 0)
+		return r;
+	*pl = &c->out->leaves[c->out->n++];
+	return 0;
+}
+
+/*
+ * Leaves the module does not virtualize but a guest enumerating 0..max
+ * reaches: #VE, and the Linux handler answers zeros.
+ */
+static int fill_ve(struct pctx *c, size_t *cap, uint32_t first, uint32_t max)
+{
+	struct tdc_pred_leaf *pl;
+	int r;
+
+	for (uint32_t leaf = first; leaf <= max && leaf - first < VE_FILL_MAX; leaf++) {
+		if (tdc_model_find_leaf(c->m, leaf, 0) || find_pred(c->out, leaf, 0, true))
+			continue;
+		if ((r = add_leaf(c, cap, &pl)) != 0)
+			return r;
+		init_leaf(pl, leaf, 0, false);
+		pl->ve = c->m->unlisted_cls == TDC_C_VE;
+		set_leaf(pl, 0, 0xffffffffu, c->m->unlisted_cls, c->m->unlisted_source);
+	}
+	return 0;
+}
+
+static int cmp_pred(const void *a, const void *b)
+{
+	const struct tdc_pred_leaf *x = a, *y = b;
+
+	if (x->leaf != y->leaf)
+		return x->leaf < y->leaf ? -1 : 1;
+	if (x->subleaf != y->subleaf)
+		return x->subleaf < y->subleaf ? -1 : 1;
+	return 0;
+}
+
+static void find_max(struct tdc_prediction *p)
+{
+	const struct tdc_pred_leaf *b = find_pred(p, 0, 0, true);
+	const struct tdc_pred_leaf *x = find_pred(p, LEAF_EXT, 0, true);
+
+	p->max_basic = b ? b->r[TDC_EAX].value : 0;
+	p->max_extended = x ? x->r[TDC_EAX].value : 0;
+}
+
+static int predict_all(struct pctx *c)
+{
+	const struct tdc_model *m = c->m;
+	struct tdc_pred_leaf *pl;
+	size_t cap = 0;
+	int r;
+
+	if (m->kind == TDC_MODEL_TDX) {
+		for (size_t i = 0; i < m->nleaves; i++) {
+			if ((r = add_leaf(c, &cap, &pl)) != 0)
+				return r;
+			predict_tdx_leaf(c, &m->leaves[i], pl);
+		}
+	} else if (c->in->requested) {
+		for (size_t i = 0; i < c->in->requested->n; i++) {
+			if ((r = add_leaf(c, &cap, &pl)) != 0)
+				return r;
+			predict_kvm_leaf(c, &c->in->requested->e[i], pl);
+		}
+	}
+	find_max(c->out);
+	if (m->kind == TDC_MODEL_TDX) {
+		if ((r = fill_ve(c, &cap, 0, c->out->max_basic)) != 0 ||
+		    (c->out->max_extended >= LEAF_EXT &&
+		     (r = fill_ve(c, &cap, LEAF_EXT, c->out->max_extended)) != 0))
+			return r;
+	}
+	qsort(c->out->leaves, c->out->n, sizeof(*c->out->leaves), cmp_pred);
+	for (size_t i = 0; i < c->out->n; i++)
+		record_forced(c, &c->out->leaves[i]);
+	return 0;
+}
+
+int tdc_model_predict(const struct tdc_model *m, const struct tdc_predict_in *in,
+		      struct tdc_prediction *out)
+{
+	struct pctx c = { .m = m, .in = in, .out = out };
+	int r;
+
+	out->model = m;
+	if ((r = predict_all(&c)) != 0)
+		return r;
+	tdc_cpuid_table_sort(&out->refused);
+	tdc_cpuid_table_sort(&out->forced_on);
+	tdc_cpuid_table_sort(&out->forced_off);
+	if (c.refused)
+		return tdc_err(TDC_ERR_MODEL, "%s", c.refusal);
+	return 0;
+}
+
+void tdc_prediction_init(struct tdc_prediction *p)
+{
+	memset(p, 0, sizeof(*p));
+	tdc_cpuid_table_init(&p->refused);
+	tdc_cpuid_table_init(&p->forced_on);
+	tdc_cpuid_table_init(&p->forced_off);
+	tdc_buf_init(&p->notes);
+}
+
+void tdc_prediction_free(struct tdc_prediction *p)
+{
+	free(p->leaves);
+	tdc_cpuid_table_free(&p->refused);
+	tdc_cpuid_table_free(&p->forced_on);
+	tdc_cpuid_table_free(&p->forced_off);
+	tdc_buf_free(&p->notes);
+	tdc_prediction_init(p);
+}
+
+/* ---- lookup ------------------------------------------------------------------ */
+
+const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p,
+						  uint32_t leaf, uint32_t subleaf,
+						  struct tdc_pred_leaf *tmp)
+{
+	const struct tdc_model *m = p->model;
+	const struct model_range *g = m ? tdc_model_find_range(m, leaf) : NULL;
+	const struct tdc_pred_leaf *pl;
+
+	if (g) {
+		init_leaf(tmp, leaf, subleaf, true);
+		tmp->ve = g->cls == TDC_C_VE;
+		tmp->vmm = g->vmm;
+		set_leaf(tmp, 0, g->vmm ? 0 : 0xffffffffu, g->cls, g->source);
+		return tmp;
+	}
+	if ((pl = find_pred(p, leaf, subleaf, false)))
+		return pl;
+	/*
+	 * Above the maximum of its range (the hypervisor range aside): the CPU,
+	 * the TDX module and KVM all answer with the maximum basic leaf.
+	 */
+	if (m && m->out_of_range_max_basic && p->n && (leaf >> 28) != 0x4 &&
+	    (leaf >= LEAF_EXT ? leaf > p->max_extended : leaf > p->max_basic) &&
+	    (pl = find_pred(p, p->max_basic, subleaf, false)))
+		return pl;
+	init_leaf(tmp, leaf, subleaf, true);
+	tmp->ve = m && m->unlisted_cls == TDC_C_VE;
+	set_leaf(tmp, 0, 0xffffffffu, m ? m->unlisted_cls : TDC_C_VE,
+		 m ? m->unlisted_source : "no model");
+	return tmp;
+}
