@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		"  -o, --output FILE        write the verdict to FILE (default stdout)\n"
 		"  -h, --help               this text\n"
 		"\n"
-		"Exit status: 0 pass, 1 policy failure, 2 bad input or usage, 3 internal error.\n",
+		"Exit status: 0 pass, 1 policy failure, 2 bad input or usage (including evidence\n"
+		"that does not parse), 3 internal error.\n",
 		tdc_prog);
 }
 
@@ -184,7 +185,8 @@ static int load_inputs(const struct check_args *a, struct check_inputs *in)
 	return 0;
 }
 
-static int run_check(const struct check_args *a, struct check_inputs *in, bool *passed)
+static int run_check(const struct check_args *a, struct check_inputs *in, bool *passed,
+		     bool *malformed)
 {
 	struct tdc_check_config cfg = {
 		.requested = &in->req, .model = in->model, .policy = in->policy,
@@ -214,6 +216,7 @@ static int run_check(const struct check_args *a, struct check_inputs *in, bool *
 	}
 	r = tdc_write_file(a->output ? a->output : "-", out.data, out.len);
 	*passed = res.passed;
+	*malformed = res.malformed;
 out:
 	tdc_check_result_free(&res);
 	tdc_buf_free(&ev);
@@ -225,7 +228,7 @@ int check_main(int argc, char *argv[])
 {
 	struct check_args a = { .format = TDC_OUT_TEXT };
 	struct check_inputs in;
-	bool passed = false;
+	bool passed = false, malformed = false;
 	int r;
 
 	memset(&in, 0, sizeof(in));
@@ -233,9 +236,12 @@ int check_main(int argc, char *argv[])
 	if ((r = parse_args(argc, argv, &a)) != 0)
 		return r > 0 ? TDC_EXIT_OK : tdc_cli_fail("check", r);
 	if ((r = load_inputs(&a, &in)) == 0)
-		r = run_check(&a, &in, &passed);
+		r = run_check(&a, &in, &passed, &malformed);
 	inputs_free(&in);
 	if (r)
 		return tdc_cli_fail("check", r);
+	/* Evidence that does not even parse is bad input, not a policy verdict. */
+	if (malformed)
+		return TDC_EXIT_INPUT;
 	return passed ? TDC_EXIT_OK : TDC_EXIT_FAIL;
 }

@@ -81,6 +81,7 @@ struct tdc_check_result {
 	size_t counts[TDC_V__COUNT];    /* bits per verdict */
 	size_t policy_failures;         /* bits/checks the policy turned into failure */
 	bool passed;                    /* overall verdict under the policy */
+	bool malformed;                 /* evidence did not parse: bad input, not a policy verdict */
 	/* Context for outputs. */
 	char model_name[64];
 	char policy_name[128];

@@ -102,10 +102,14 @@ static int check_structure(const uint8_t *ev, size_t len, struct ev_state *st,
 {
 	int r;
 
-	if ((r = tdc_envelope_decode(ev, len, &st->env)) != 0)
+	if ((r = tdc_envelope_decode(ev, len, &st->env)) != 0) {
+		res->malformed = true;
 		return fail_with(res, "evidence_format", r);
-	if ((r = tdc_claims_decode(st->env.claims.data, st->env.claims.len, &st->claims)) != 0)
+	}
+	if ((r = tdc_claims_decode(st->env.claims.data, st->env.claims.len, &st->claims)) != 0) {
+		res->malformed = true;
 		return fail_with(res, "claims_format", r);
+	}
 	st->claims_ok = true;
 	res->tee = st->claims.tee;
 	res->ncpus = st->claims.ncpus;
@@ -612,6 +616,7 @@ int tdc_check_evidence(const struct tdc_check_config *cfg, const uint8_t *ev, si
 		goto out;
 	evidence_digest(ev, len, res);
 	if (len > TDC_EVIDENCE_MAX) {
+		res->malformed = true;
 		r = tdc_check_add(res, "evidence_format", TDC_CHECK_FAIL,
 				  "evidence is %zu bytes, the limit is %u", len, TDC_EVIDENCE_MAX);
 		goto done;
