@@ -48,6 +48,17 @@ int tdc_conform_run_alloc(struct tdc_conform_run *run, size_t ncpus)
 	return 0;
 }
 
+/* Subleaves fetched past a missing one (see lookup_fn). */
+#define SUBLEAF_READAHEAD 8
+
+static bool have_entry(const struct tdc_cpuid_table *t, uint32_t leaf, uint32_t subleaf)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].leaf == leaf && t->e[i].subleaf == subleaf)
+			return true;
+	return false;
+}
+
 /* A tdc_cpuid_fn over one vCPU's results so far; notes what is missing. */
 struct lookup_ctx {
 	const struct tdc_cpuid_table *have;
@@ -74,9 +85,25 @@ static int lookup_fn(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[T
 	/* Zeros for now: they end the enumeration of this leaf, and the next
 	 * round continues from the real value. */
 	memset(regs, 0, TDC_NREGS * sizeof(regs[0]));
-	if (tdc_leaf_is_indexed(leaf))
-		want.flags = TDC_CPUID_F_INDEXED;
-	return tdc_cpuid_table_set(lc->missing, &want);
+	if (!tdc_leaf_is_indexed(leaf))
+		return tdc_cpuid_table_set(lc->missing, &want);
+	/*
+	 * Rules that walk subleaves until a terminator (4, 0xB, 0x1F, ...) learn
+	 * one subleaf per guest run; a short read-ahead saves those runs (a QEMU
+	 * round trip costs seconds under emulation).  Extra subleaves are never
+	 * reported: the final table holds only what the rules enumerate.
+	 */
+	want.flags = TDC_CPUID_F_INDEXED;
+	for (uint32_t s = subleaf; s < subleaf + SUBLEAF_READAHEAD && s >= subleaf; s++) {
+		int r;
+
+		want.subleaf = s;
+		if (have_entry(lc->have, leaf, s))
+			continue;
+		if ((r = tdc_cpuid_table_set(lc->missing, &want)) != 0)
+			return r;
+	}
+	return 0;
 }
 
 static int seed_list(const struct tdc_cpuid_table *seed, struct tdc_cpuid_table *list)

@@ -41,7 +41,8 @@ static const char usage_text[] =
 	"      --verify-against FILE judge against this configuration instead of the one\n"
 	"                          set (what a lying host would claim; for testing)\n"
 	"  -f, --format F          text (default) or json\n"
-	"  -t, --timeout SECONDS   wall clock for the guest run (default 30)\n"
+	"  -t, --timeout SECONDS   wall clock for the guest run (default kvm 10,\n"
+	"                          qemu 60, linux 300)\n"
 	"      --dump-requested FILE  write the configuration that was set (kvm-json;\n"
 	"                          qemu: the QMP capture document)\n"
 	"      --dump-observed FILE   write what every vCPU saw (JSON, one kvm-json\n"
@@ -157,6 +158,10 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!c->o.backend)
 		c->o.backend = access("/dev/kvm", F_OK) == 0 ? "kvm" : "qemu";
+	if (!c->o.timeout_ms)
+		/* Milliseconds for kvm; QEMU boots SeaBIOS first; Linux boots a kernel. */
+		c->o.timeout_ms = !strcmp(c->o.backend, "kvm") ? 10000 :
+				  !strcmp(c->o.backend, "qemu") ? 60000 : 300000;
 	if (c->requested_path && strcmp(c->o.backend, "kvm"))
 		return usage_error("--requested: only the kvm backend sets a table directly "
 				   "(%s takes --cpu)", c->o.backend);
@@ -212,7 +217,7 @@ out:
 
 int main(int argc, char *argv[])
 {
-	struct cli c = { .o = { .smp = 1, .timeout_ms = TDC_CONFORM_DEFAULT_TIMEOUT_MS } };
+	struct cli c = { .o = { .smp = 1 } };
 	struct tdc_requested requested;
 	struct tdc_conform_run run;
 	int r;
