@@ -381,9 +381,11 @@ static int build_claims(struct probe_job *jobs, size_t n, struct tdc_claims *out
 	for (size_t i = 0; i < n && !first; i++)
 		if (!jobs[i].skipped)
 			first = &jobs[i];
+	if (!first && out->nskipped)
+		return tdc_err(TDC_ERR_NOT_FOUND, "no CPU could be probed (%zu skipped; CPU %u: %s)",
+			       out->nskipped, out->skipped[0].cpu, out->skipped[0].reason);
 	if (!first)
-		return tdc_err(TDC_ERR_NOT_FOUND, "no CPU could be probed (%zu skipped)",
-			       out->nskipped);
+		return tdc_err(TDC_ERR_NOT_FOUND, "no CPU could be probed (none selected)");
 	tdc_cpuid_table_sort(&first->table);
 	tdc_cpuid_table_free(&out->common);
 	out->common = first->table;
