@@ -165,6 +165,18 @@ static void test_roundtrip_realistic(void **state)
 	if (tdc_claims_decode(b1.data, b1.len, &d) != 0)
 		fail_msg("decode: %s", tdc_errdetail());
 	assert_claims_equal(&c, &d);
+	/* An independent parser (libcbor's tree loader) reads it as one item. */
+	{
+		struct cbor_load_result lr;
+		cbor_item_t *item = cbor_load(b1.data, b1.len, &lr);
+
+		assert_non_null(item);
+		assert_int_equal(lr.error.code, CBOR_ERR_NONE);
+		assert_int_equal(lr.read, b1.len);
+		assert_true(cbor_isa_map(item));
+		assert_int_equal(cbor_map_size(item), 11);
+		cbor_decref(&item);
+	}
 	/* encode(decode(x)) == x */
 	encode_ok(&d, &b2);
 	assert_int_equal(b1.len, b2.len);
