@@ -398,7 +398,6 @@ static void policy_marks(const struct tdc_policy *pol, struct tdc_check_result *
 	for (size_t i = 0; i < res->nregs; i++) {
 		struct tdc_reg_result *rr = &res->regs[i];
 
-		rr->policy_fail = 0;
 		for (unsigned v = 0; v < TDC_V__COUNT; v++)
 			if (rr->verdict[v] && tdc_policy_verdict_fails(pol, v, rr->leaf))
 				rr->policy_fail |= rr->verdict[v];

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-bit engine, hermetic: guest views are built from the model's own
+ * prediction (an honest TD/VM) and then altered one bit at a time, so every
+ * expectation is computed here, not taken from this host.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "engine.h"
+#include "model.h"
+#include "policy.h"
+#include "testutil.h"
+#include "tdcpuid/error.h"
+#include "tdcpuid/requested.h"
+#include "tdcpuid/tdx.h"
+
+#define EMR "platforms/emr-gold-5520p.baremetal.cpuid-r.txt"
+
+struct fixture {
+	struct tdc_cpuid_table *platform;
+	size_t nplatform;
+	struct tdc_model *tdx, *kvm;
+	struct tdc_policy *policy;
+};
+
+static struct fixture fx;
+
+static int setup(void **state)
+{
+	struct tdc_buf b;
+
+	tdc_test_read(EMR, &b);
+	assert_int_equal(tdc_import_cpuid_r(b.data, b.len, EMR, &fx.platform, &fx.nplatform), 0);
+	tdc_buf_free(&b);
+	assert_int_equal(tdc_model_load("tdx-1.5.01", &fx.tdx), 0);
+	assert_int_equal(tdc_model_load("kvm", &fx.kvm), 0);
+	assert_int_equal(tdc_policy_default(&fx.policy), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	for (size_t i = 0; i < fx.nplatform; i++)
+		tdc_cpuid_table_free(&fx.platform[i]);
+	free(fx.platform);
+	tdc_model_free(fx.tdx);
+	tdc_model_free(fx.kvm);
+	tdc_policy_free(fx.policy);
+	return 0;
+}
+
+/* A request = the platform's own CPUID as a desired full configuration. */
+static void request_from(const struct tdc_cpuid_table *t, struct tdc_requested *req)
+{
+	tdc_requested_init(req);
+	snprintf(req->format, sizeof(req->format), "kvm-json");
+	assert_int_equal(tdc_cpuid_table_copy(&req->table, t), 0);
+	assert_int_equal(tdc_cpuid_table_copy(&req->known, t), 0);
+	for (size_t i = 0; i < req->known.n; i++)
+		for (int k = 0; k < TDC_NREGS; k++)
+			req->known.e[i].regs[k] = ~0u;
+}
+
+/* What an honest TD shows: every leaf the model virtualizes, at its predicted value. */
+static void honest_view(const struct tdc_model *m, const struct tdc_requested *req,
+			struct tdc_cpuid_table *guest)
+{
+	struct tdc_predict_in in = {
+		.platform = &fx.platform[0], .requested = &req->table,
+		.requested_known = &req->known, .xfam = req->xfam, .attributes = req->attributes,
+	};
+	struct tdc_prediction p;
+
+	tdc_prediction_init(&p);
+	assert_int_equal(tdc_model_predict(m, &in, &p), 0);
+	tdc_cpuid_table_init(guest);
+	for (size_t i = 0; i < p.n; i++) {
+		struct tdc_cpuid_entry e = { .leaf = p.leaves[i].leaf, .subleaf = p.leaves[i].subleaf,
+					     .flags = p.leaves[i].indexed ? TDC_CPUID_F_INDEXED : 0 };
+
+		if (p.leaves[i].ve)
+			continue;
+		for (int k = 0; k < TDC_NREGS; k++)
+			e.regs[k] = p.leaves[i].r[k].value;
+		assert_int_equal(tdc_cpuid_table_set(guest, &e), 0);
+	}
+	tdc_prediction_free(&p);
+}
+
+static int check(const struct tdc_model *m, const struct tdc_requested *req,
+		 const struct tdc_cpuid_table *guests, size_t n, struct tdc_check_result *res)
+{
+	uint32_t cpus[4] = { 0, 1, 2, 3 };
+	struct tdc_check_config cfg = { .requested = req, .model = m, .policy = fx.policy,
+					.platform = &fx.platform[0] };
+
+	tdc_check_result_init(res);
+	return tdc_check_tables(&cfg, guests, cpus, n, res);
+}
+
+static const struct tdc_reg_result *reg_of(const struct tdc_check_result *res, uint32_t leaf,
+					   uint32_t sub, int reg, int cpu)
+{
+	for (size_t i = 0; i < res->nregs; i++)
+		if (res->regs[i].leaf == leaf && res->regs[i].subleaf == sub &&
+		    res->regs[i].reg == reg && res->regs[i].cpu == cpu)
+			return &res->regs[i];
+	return NULL;
+}
+
+/* Every bit in exactly one verdict mask: the partition the engine promises. */
+static void assert_partition(const struct tdc_check_result *res)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < res->nregs; i++) {
+		uint32_t all = 0;
+
+		for (int v = 0; v < TDC_V__COUNT; v++) {
+			assert_int_equal(all & res->regs[i].verdict[v], 0);
+			all |= res->regs[i].verdict[v];
+		}
+		assert_int_equal(all, 0xffffffffu);
+	}
+	for (int v = 0; v < TDC_V__COUNT; v++)
+		total += res->counts[v];
+	assert_int_equal(total, res->nregs * 32);
+}
+
+static struct tdc_cpuid_entry *entry(struct tdc_cpuid_table *t, uint32_t leaf, uint32_t sub)
+{
+	struct tdc_cpuid_entry *e = (struct tdc_cpuid_entry *)tdc_cpuid_table_find(t, leaf, sub);
+
+	assert_non_null(e);
+	return e;
+}
+
+static void tdx_request(struct tdc_requested *req)
+{
+	request_from(&fx.platform[0], req);
+	req->has_td_params = true;
+	req->xfam = 0x2e7;
+	req->attributes = TDX_ATTR_SEPT_VE_DISABLE;
+}
+
+/* Honest TD on the Emerald Rapids platform: no mismatch, hypervisor bit forced. */
+static void test_tdx_honest(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+
+	tdx_request(&req);
+	honest_view(fx.tdx, &req, &guest);
+	assert_int_equal(check(fx.tdx, &req, &guest, 1, &res), 0);
+	assert_partition(&res);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	assert_true(res.passed);
+	/* Bare metal has CPUID.01H:ECX.hypervisor = 0; the module forces it (fixed1). */
+	rr = reg_of(&res, 1, 0, TDC_ECX, -1);
+	assert_non_null(rr);
+	assert_true(rr->verdict[TDC_V_FORCED] >> 31 & 1);
+	assert_true(rr->cls[TDC_C_FIXED1] >> 31 & 1);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* The host/VMM changes one configurable bit behind the module's back: named mismatch. */
+static void test_tdx_flipped_bit(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+	struct tdc_buf text;
+	size_t flipped = 0;
+
+	tdx_request(&req);
+	honest_view(fx.tdx, &req, &guest);
+	assert_int_equal(check(fx.tdx, &req, &guest, 1, &res), 0);
+	/* Pick every predicted (known), non-dynamic bit of 7.0 EBX in turn. */
+	rr = reg_of(&res, 7, 0, TDC_EBX, -1);
+	assert_non_null(rr);
+	uint32_t candidates = rr->exp_known & ~rr->cls[TDC_C_DYNAMIC];
+	tdc_check_result_free(&res);
+	for (unsigned b = 0; b < 32; b++) {
+		if (!(candidates >> b & 1))
+			continue;
+		entry(&guest, 7, 0)->regs[TDC_EBX] ^= 1u << b;
+		assert_int_equal(check(fx.tdx, &req, &guest, 1, &res), 0);
+		assert_int_equal(res.counts[TDC_V_MISMATCH], 1);
+		assert_false(res.passed);
+		rr = reg_of(&res, 7, 0, TDC_EBX, -1);
+		assert_int_equal(rr->verdict[TDC_V_MISMATCH], 1u << b);
+		tdc_buf_init(&text);
+		assert_int_equal(tdc_check_format_text(&res, false, &text), 0);
+		assert_non_null(strstr(tdc_buf_cstr(&text), "MISMATCH: CPUID.07H.0:EBX"));
+		tdc_buf_free(&text);
+		tdc_check_result_free(&res);
+		entry(&guest, 7, 0)->regs[TDC_EBX] ^= 1u << b;
+		flipped++;
+	}
+	assert_true(flipped > 8);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* Request bits the module fixes: forced / unsupported, never mismatch. */
+static void test_tdx_fixed_bits(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+	struct tdc_buf text;
+
+	tdx_request(&req);
+	honest_view(fx.tdx, &req, &guest);
+	/*
+	 * tdx-module 1.5.01 cpuid_lookup leaf 1: fixed1 ECX 0x80000000
+	 * (hypervisor), fixed0_or_dynamic ECX 0x08010060 includes bit 5 (VMX).
+	 * Request hypervisor=0 (already so on bare metal) and VMX=1.
+	 */
+	entry(&req.table, 1, 0)->regs[TDC_ECX] |= 1u << 5;
+	assert_int_equal(check(fx.tdx, &req, &guest, 1, &res), 0);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	rr = reg_of(&res, 1, 0, TDC_ECX, -1);
+	assert_true(rr->verdict[TDC_V_UNSUPPORTED] >> 5 & 1);
+	assert_true(rr->verdict[TDC_V_FORCED] >> 31 & 1);
+	tdc_buf_init(&text);
+	assert_int_equal(tdc_check_format_text(&res, false, &text), 0);
+	assert_non_null(strstr(tdc_buf_cstr(&text),
+			       "TDX doesn't support requested feature: CPUID.01H:ECX.vmx [bit 5]"));
+	assert_non_null(strstr(tdc_buf_cstr(&text),
+			       "TDX forcibly sets the feature: CPUID.01H:ECX.hypervisor [bit 31]"));
+	tdc_buf_free(&text);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* kvm model: the guest must see what was set, except dynamic fields. */
+static void test_kvm_as_set(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+
+	request_from(&fx.platform[0], &req);
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	/* OSXSAVE and the initial APIC ID may differ: dynamic, not mismatch. */
+	entry(&guest, 1, 0)->regs[TDC_ECX] ^= 1u << 27;
+	entry(&guest, 1, 0)->regs[TDC_EBX] ^= 0x05000000;
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	assert_partition(&res);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	tdc_check_result_free(&res);
+
+	/* Host set a bit that was not requested (avx2 requested 0, seen 1). */
+	entry(&req.table, 7, 0)->regs[TDC_EBX] &= ~(1u << 5);
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	rr = reg_of(&res, 7, 0, TDC_EBX, -1);
+	assert_int_equal(rr->verdict[TDC_V_MISMATCH], 1u << 5);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 1);
+	assert_false(res.passed);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* Leaves only one side has are verdicts too. */
+static void test_kvm_missing_and_extra_leaves(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+	uint32_t ebx1c;
+
+	/* Guest sees a leaf (0x1c, LBR) the host never requested. */
+	request_from(&fx.platform[0], &req);
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	struct tdc_cpuid_entry *lbr = entry(&req.table, 0x1c, 0);
+	*lbr = req.table.e[--req.table.n];
+	lbr = entry(&req.known, 0x1c, 0);
+	*lbr = req.known.e[--req.known.n];
+	ebx1c = entry(&guest, 0x1c, 0)->regs[TDC_EBX];
+	assert_true(ebx1c != 0);
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	rr = reg_of(&res, 0x1c, 0, TDC_EBX, -1);
+	assert_non_null(rr);
+	assert_false(rr->requested_has);
+	assert_int_equal(rr->verdict[TDC_V_MISMATCH], ebx1c);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+	request_from(&fx.platform[0], &req);
+
+	/* Host requested a leaf the guest does not see (leaf 6 EAX non-zero on EMR). */
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	struct tdc_cpuid_entry *six = entry(&guest, 6, 0);
+	uint32_t eax6 = six->regs[TDC_EAX];
+	*six = guest.e[--guest.n];
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	rr = reg_of(&res, 6, 0, TDC_EAX, -1);
+	assert_non_null(rr);
+	assert_false(rr->guest_has);
+	assert_true(eax6 != 0);
+	assert_int_equal(rr->verdict[TDC_V_MISMATCH], eax6);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* vCPUs may differ only in per-vCPU fields. */
+static void test_vcpus_disagree(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guests[2];
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+
+	request_from(&fx.platform[0], &req);
+	assert_int_equal(tdc_cpuid_table_copy(&guests[0], &fx.platform[0]), 0);
+	assert_int_equal(tdc_cpuid_table_copy(&guests[1], &fx.platform[0]), 0);
+	entry(&guests[1], 1, 0)->regs[TDC_EBX] += 0x02000000; /* APIC ID 2: fine */
+	assert_int_equal(check(fx.kvm, &req, guests, 2, &res), 0);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	tdc_check_result_free(&res);
+
+	entry(&guests[1], 7, 0)->regs[TDC_ECX] ^= 1u << 1; /* vCPU 1 lost avx512vbmi */
+	assert_int_equal(check(fx.kvm, &req, guests, 2, &res), 0);
+	rr = reg_of(&res, 7, 0, TDC_ECX, 1);
+	assert_non_null(rr);
+	assert_int_equal(rr->verdict[TDC_V_MISMATCH], 1u << 1);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 1);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guests[0]);
+	tdc_cpuid_table_free(&guests[1]);
+	tdc_requested_free(&req);
+}
+
+/* Required/forbidden bits of a policy. */
+static void test_policy_bits(void **state)
+{
+	static const char pol[] = "{\"version\":1,\"name\":\"t\",\"required_bits\":[\"CPUID.07H.0:EBX[5]\"],"
+				  "\"forbidden_bits\":[\"CPUID.01H:ECX[31]\"]}";
+	struct tdc_policy *p;
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	uint32_t cpu0 = 0;
+	struct tdc_check_config cfg;
+
+	assert_int_equal(tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "t", NULL, &p), 0);
+	request_from(&fx.platform[0], &req);
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	cfg = (struct tdc_check_config){ .requested = &req, .model = fx.kvm, .policy = p };
+	tdc_check_result_init(&res);
+	assert_int_equal(tdc_check_tables(&cfg, &guest, &cpu0, 1, &res), 0);
+	assert_true(res.passed); /* EMR: avx2 = 1, hypervisor = 0 */
+	tdc_check_result_free(&res);
+	entry(&guest, 7, 0)->regs[TDC_EBX] &= ~(1u << 5);
+	entry(&req.table, 7, 0)->regs[TDC_EBX] &= ~(1u << 5);
+	entry(&guest, 1, 0)->regs[TDC_ECX] |= 1u << 31;
+	entry(&req.table, 1, 0)->regs[TDC_ECX] |= 1u << 31;
+	tdc_check_result_init(&res);
+	assert_int_equal(tdc_check_tables(&cfg, &guest, &cpu0, 1, &res), 0);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	assert_false(res.passed);
+	assert_int_equal(res.policy_failures, 4); /* two checks + two bits */
+	tdc_check_result_free(&res);
+	tdc_policy_free(p);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* JSON carries every register; EAR signs and verifies as ES256. */
+static void test_outputs(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	struct tdc_buf out;
+	json_t *root;
+	json_error_t jerr;
+	char keypath[] = "/tmp/tdc-ear-key-XXXXXX";
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	FILE *f;
+	int fd;
+
+	tdx_request(&req);
+	honest_view(fx.tdx, &req, &guest);
+	assert_int_equal(check(fx.tdx, &req, &guest, 1, &res), 0);
+	tdc_buf_init(&out);
+	assert_int_equal(tdc_check_format_json(&res, &out), 0);
+	root = json_loadb((const char *)out.data, out.len, 0, &jerr);
+	assert_non_null(root);
+	assert_int_equal(json_array_size(json_object_get(root, "registers")), res.nregs);
+	assert_true(json_is_true(json_object_get(root, "passed")));
+	json_decref(root);
+
+	tdc_buf_reset(&out);
+	assert_int_equal(tdc_check_format_ear(&res, NULL, &out), 0);
+	root = json_loadb((const char *)out.data, out.len, 0, &jerr);
+	assert_non_null(root);
+	assert_string_equal(json_string_value(json_object_get(root, "eat_profile")),
+			    "tag:github.com,2023:veraison/ear");
+	/* No hardware report in a table check: hardware tier is contraindicated. */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+				    root, "submods"), "tdcpuid"), "ear.status")), "contraindicated");
+	json_decref(root);
+
+	/* Signed: three base64url parts; the signature verifies with the public key. */
+	assert_non_null(key);
+	assert_true((fd = mkstemp(keypath)) >= 0);
+	f = fdopen(fd, "w");
+	assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	tdc_buf_reset(&out);
+	assert_int_equal(tdc_check_format_ear(&res, keypath, &out), 0);
+	unlink(keypath);
+	const char *jws = tdc_buf_cstr(&out);
+	const char *dot2 = strrchr(jws, '.');
+	assert_non_null(dot2);
+	struct tdc_buf sigb64, sig;
+	tdc_buf_init(&sigb64);
+	tdc_buf_init(&sig);
+	for (const char *p = dot2 + 1; *p && *p != '\n'; p++)
+		tdc_buf_put_u8(&sigb64, *p == '-' ? '+' : *p == '_' ? '/' : (uint8_t)*p);
+	while (sigb64.len % 4)
+		tdc_buf_put_u8(&sigb64, '=');
+	EVP_ENCODE_CTX *ectx = EVP_ENCODE_CTX_new();
+	uint8_t raw[96];
+	int outl = 0, fin = 0;
+	EVP_DecodeInit(ectx);
+	assert_true(EVP_DecodeUpdate(ectx, raw, &outl, sigb64.data, (int)sigb64.len) >= 0);
+	assert_int_equal(EVP_DecodeFinal(ectx, raw + outl, &fin), 1);
+	EVP_ENCODE_CTX_free(ectx);
+	assert_int_equal(outl + fin, 64);
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	ECDSA_SIG_set0(es, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL));
+	unsigned char *der = NULL;
+	int derlen = i2d_ECDSA_SIG(es, &der);
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(mctx, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestVerify(mctx, der, (size_t)derlen, (const uint8_t *)jws,
+					  (size_t)(dot2 - jws)), 1);
+	EVP_MD_CTX_free(mctx);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	tdc_buf_free(&sigb64);
+	tdc_buf_free(&sig);
+	EVP_PKEY_free(key);
+	tdc_buf_free(&out);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tdx_honest),
+		cmocka_unit_test(test_tdx_flipped_bit),
+		cmocka_unit_test(test_tdx_fixed_bits),
+		cmocka_unit_test(test_kvm_as_set),
+		cmocka_unit_test(test_kvm_missing_and_extra_leaves),
+		cmocka_unit_test(test_vcpus_disagree),
+		cmocka_unit_test(test_policy_bits),
+		cmocka_unit_test(test_outputs),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
