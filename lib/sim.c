@@ -638,11 +638,12 @@ static int put_body(struct tdc_buf *q, const uint8_t *rep)
 }
 
 /* SGX report body of the simulated QE (384 bytes, §6 "QE report"). */
-static void qe_report(uint8_t rep[TDX_QE_REPORT_LEN], const uint8_t att_xy[64])
+static int qe_report(uint8_t rep[TDX_QE_REPORT_LEN], const uint8_t att_xy[64])
 {
 	uint8_t md[48];
 	unsigned int n;
 	EVP_MD_CTX *ctx;
+	int ret = ossl_err("SHA-256 of the QE report data");
 
 	memset(rep, 0, TDX_QE_REPORT_LEN);
 	memcpy(rep, SIM_CPUSVN, 16);
@@ -656,9 +657,11 @@ static void qe_report(uint8_t rep[TDX_QE_REPORT_LEN], const uint8_t att_xy[64])
 	ctx = EVP_MD_CTX_new();
 	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, att_xy, 64) == 1 &&
-	    EVP_DigestUpdate(ctx, SIM_QE_AUTH, 32) == 1)
-		EVP_DigestFinal_ex(ctx, rep + 320, &n);
+	    EVP_DigestUpdate(ctx, SIM_QE_AUTH, 32) == 1 &&
+	    EVP_DigestFinal_ex(ctx, rep + 320, &n) == 1)
+		ret = 0;
 	EVP_MD_CTX_free(ctx);
+	return ret;
 }
 
 static int pem_chain(const struct tdc_sim_keys *k, struct tdc_buf *out)
@@ -690,8 +693,8 @@ static int qe_cert_data(const struct tdc_sim_keys *k, const uint8_t att_xy[64],
 	int ret;
 
 	tdc_buf_init(&chain);
-	qe_report(rep, att_xy);
-	if ((ret = sign_raw(k->pck_key, rep, sizeof(rep), sig)) != 0 ||
+	if ((ret = qe_report(rep, att_xy)) != 0 ||
+	    (ret = sign_raw(k->pck_key, rep, sizeof(rep), sig)) != 0 ||
 	    (ret = pem_chain(k, &chain)) != 0)
 		goto out;
 	if ((ret = tdc_buf_put(out, rep, sizeof(rep))) != 0 ||
