@@ -60,6 +60,14 @@ check "-o FILE writes the file" rc_is 0 "$agent" probe --format raw -o "$tmp/raw
 check "  ... with nothing on stdout" [ ! -s "$tmp/out" ]
 check "  ... same entries as stdout" cmp -s <(grep -c . "$tmp/raw_file") <(grep -c . "$tmp/raw_stdout")
 
+# A non-regular target (FIFO, /dev/null) is written in place, never replaced.
+mkfifo "$tmp/fifo"
+(cat "$tmp/fifo" >"$tmp/fifo_out") &
+check "-o FIFO exits 0" rc_is 0 "$agent" probe --format raw -o "$tmp/fifo"
+wait
+check "  ... the FIFO is still a FIFO" [ -p "$tmp/fifo" ]
+check "  ... and carried the output" [ -s "$tmp/fifo_out" ]
+
 check "json exits 0" rc_is 0 "$agent" probe --format json
 if command -v python3 >/dev/null 2>&1; then
 	check "json parses, has the claims" python3 -c '
