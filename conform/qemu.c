@@ -67,8 +67,8 @@ static int remaining_ms(const struct tdc_qemu *q)
 	return left <= 0 ? 0 : (int)left + 1;
 }
 
-/* Last line QEMU wrote on stderr: usually the reason it failed. */
-static void stderr_tail(const struct tdc_qemu *q, char *buf, size_t len)
+/* Last line QEMU wrote on stderr (usually why it failed); @msr: the PVM MSR abort. */
+static void stderr_tail(const struct tdc_qemu *q, char *buf, size_t len, bool *msr)
 {
 	struct tdc_buf b;
 	char *s, *nl;
@@ -77,6 +77,7 @@ static void stderr_tail(const struct tdc_qemu *q, char *buf, size_t len)
 	tdc_buf_init(&b);
 	if (tdc_read_file(q->err_path, 1u << 20, &b) == 0 && b.len) {
 		s = (char *)tdc_buf_cstr(&b);
+		*msr = strstr(s, "failed to set MSR 0x10a") != NULL;
 		while ((nl = strrchr(s, '\n')) && nl[1] == '\0')
 			*nl = '\0';
 		nl = strrchr(s, '\n');
@@ -101,12 +102,13 @@ static bool reaped(struct tdc_qemu *q, int *status)
 static int qemu_died(struct tdc_qemu *q, int status, const char *doing)
 {
 	char tail[256];
+	bool msr = false;
 
-	stderr_tail(q, tail, sizeof(tail));
-	if (strstr(tail, "failed to set MSR 0x10a"))
+	stderr_tail(q, tail, sizeof(tail), &msr);
+	if (msr)
 		return tdc_err(TDC_ERR_UNSUPPORTED,
-			       "QEMU aborted %s: %s (this KVM rejects IA32_ARCH_CAPABILITIES: "
-			       "try --cpu %s,-arch-capabilities)", doing, tail,
+			       "QEMU aborted %s: failed to set MSR 0x10a (this KVM rejects "
+			       "IA32_ARCH_CAPABILITIES: try --cpu %s,-arch-capabilities)", doing,
 			       q->cpu ? q->cpu : "host");
 	if (WIFEXITED(status))
 		return tdc_err(TDC_ERR_INTERNAL, "QEMU exited with status %d %s%s%s",

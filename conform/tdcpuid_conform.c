@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"Usage: tdcpuid-conform [--backend kvm|qemu|linux] [--smp N] [--cpu SPEC]\n"
 	"                       [--requested FILE [--requested-format FMT]]\n"
 	"                       [--verify-against FILE] [--format text|json]\n"
+	"                       [--model NAME] [--policy FILE]\n"
 	"                       [--timeout SECONDS] [--dump-requested FILE]\n"
 	"                       [--dump-observed FILE] [--qemu PATH] [--guest ELF]\n"
 	"                       [--kernel BZIMAGE] [--initrd FILE] [--tdx]\n"
@@ -40,7 +41,9 @@ static const char usage_text[] =
 	"      --requested-format F  kvm-json, qmp, cpuid-r, tdx-init-vm (default: detect)\n"
 	"      --verify-against FILE judge against this configuration instead of the one\n"
 	"                          set (what a lying host would claim; for testing)\n"
-	"  -f, --format F          text (default) or json\n"
+	"  -f, --format F          text (default) or json (as tdcpuid-verifier check)\n"
+	"  -m, --model NAME|FILE   platform model (default kvm)\n"
+	"  -p, --policy FILE       verifier policy (default: the built-in default policy)\n"
 	"  -t, --timeout SECONDS   wall clock for the guest run (default kvm 10,\n"
 	"                          qemu 60, linux 300)\n"
 	"      --dump-requested FILE  write the configuration that was set (kvm-json;\n"
@@ -66,6 +69,8 @@ static const struct option longopts[] = {
 	{ "requested-format", required_argument, NULL, 'R' },
 	{ "verify-against", required_argument, NULL, 'V' },
 	{ "format", required_argument, NULL, 'f' },
+	{ "model", required_argument, NULL, 'm' },
+	{ "policy", required_argument, NULL, 'p' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "dump-requested", required_argument, NULL, 'D' },
 	{ "dump-observed", required_argument, NULL, 'O' },
@@ -85,6 +90,7 @@ struct cli {
 	struct tdc_conform_opts o;
 	const char *requested_path, *requested_format, *against_path;
 	const char *dump_requested, *dump_observed;
+	const char *model, *policy;
 	enum tdc_conform_format format;
 };
 
@@ -107,7 +113,7 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 	unsigned long long v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "b:s:c:r:f:t:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:s:c:r:f:m:p:t:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu") && strcmp(optarg, "linux"))
@@ -136,6 +142,8 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 				return usage_error("--timeout '%s': expected 1..3600 seconds", optarg);
 			c->o.timeout_ms = v * 1000;
 			break;
+		case 'm': c->model = optarg; break;
+		case 'p': c->policy = optarg; break;
 		case 'D': c->dump_requested = optarg; break;
 		case 'O': c->dump_observed = optarg; break;
 		case 'q': c->o.qemu = optarg; break;
@@ -156,6 +164,8 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 	}
 	if (optind != argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!c->model)
+		c->model = "kvm";
 	if (!c->o.backend)
 		c->o.backend = access("/dev/kvm", F_OK) == 0 ? "kvm" : "qemu";
 	if (!c->o.timeout_ms)
@@ -196,14 +206,14 @@ static int judge(struct cli *c, struct tdc_conform_run *run)
 			goto out;
 		req = &against;
 	}
-	if ((r = tdc_conform_compare(req, run->observed, run->ncpus, "kvm", &rep)) != 0)
+	if ((r = tdc_conform_compare(req, run->observed, run->ncpus, c->model, c->policy, &rep)) != 0)
 		goto out;
 	snprintf(header, sizeof(header),
 		 "tdcpuid-conform: backend %s (%s), requested %s%s, %zu vCPU(s), %lu CPUID executions, guest %.1f ms",
 		 c->o.backend, run->backend_info, req->format[0] ? req->format : "configuration",
 		 c->against_path ? " (--verify-against)" : "", run->ncpus, run->cpuid_count,
 		 run->guest_ms);
-	if ((r = tdc_conform_report_format(&rep, c->format, header, &out)) != 0)
+	if ((r = tdc_conform_report_format(&rep, c->format, c->o.verbose, header, &out)) != 0)
 		goto out;
 	fwrite(out.data, 1, out.len, stdout);
 	fflush(stdout);
