@@ -404,9 +404,21 @@ static void apply_rule_field(struct leaf_state *s, const struct model_field *f)
 
 /* ---- steps 1-5 for one field ------------------------------------------ */
 
+/* Bits of @reg the model rewrites at run time: the dump may show either value. */
+static uint32_t dynamic_mask(const struct model_leaf *ml, unsigned reg)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < ml->nf; i++)
+		if (ml->f[i].step == STEP_DYNAMIC && ml->f[i].reg == reg)
+			m |= ml->f[i].mask;
+	return m;
+}
+
 static void apply_pinned(struct leaf_state *s, const struct model_field *f,
 			 struct tdc_pred_reg *r)
 {
+	uint32_t check = f->mask & ~dynamic_mask(s->ml, f->reg);
 	char rb[TDC_BITNAME_MAX];
 
 	set_cls(r, f->mask, TDC_C_NATIVE, f->source);
@@ -416,10 +428,11 @@ static void apply_pinned(struct leaf_state *s, const struct model_field *f,
 		/* The module refuses platforms that differ, so these bits are known. */
 		set_bits(r, f->mask, f->value);
 		r->known |= f->mask;
-	} else if ((s->nat[f->reg] & f->mask) != (f->value & f->mask)) {
+	} else if ((s->nat[f->reg] & check) != (f->value & check)) {
 		note(s->c, "platform %s = 0x%08x, but the TDX module requires 0x%08x in bits "
 		     "0x%08x (verify_mask): TDH.SYS.INIT would fail on this platform",
-		     regname(rb, sizeof(rb), s->pl, f->reg), s->nat[f->reg], f->value, f->mask);
+		     regname(rb, sizeof(rb), s->pl, f->reg), s->nat[f->reg], f->value & check,
+		     check);
 	}
 }
 

@@ -17,6 +17,8 @@ static const struct tdc_subcommand subcommands[] = {
 	{ "import", import_main, "Read a requested configuration and print what it requests" },
 	{ "inspect", inspect_main, "Print an evidence file, TDREPORT or quote field by field" },
 	{ "quote", quote_main, "Appraise a TDX quote with the Intel root and collateral (TCB status)" },
+	{ "predict", predict_main, "Predict the CPUID a TD will see (platform model run forward)" },
+	{ "explain", explain_main, "Explain one CPUID bit: name, model class, source" },
 };
 
 int main(int argc, char *argv[])

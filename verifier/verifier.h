@@ -11,6 +11,8 @@ int capture_main(int argc, char *argv[]);
 int import_main(int argc, char *argv[]);
 int inspect_main(int argc, char *argv[]);
 int quote_main(int argc, char *argv[]);
+int predict_main(int argc, char *argv[]);
+int explain_main(int argc, char *argv[]);
 
 int check_main(int argc, char *argv[]);
 
