@@ -104,7 +104,11 @@ enum {
 /* "subtype|tcb-reserved" (or "none"); returns @buf. */
 const char *tdx_report_warnings_str(uint32_t warnings, char *buf, size_t len);
 
-/* Parse exactly TDX_REPORT_LEN bytes. Checks type 0x81 and reserved bytes. */
+/*
+ * Parse exactly TDX_REPORT_LEN bytes.  Rejects any other length and a report
+ * type other than 0x81; set reserved bytes are flagged in ->warnings, not
+ * rejected (tdx-abi.md §5 does not call them must-be-zero).
+ */
 int tdx_report_parse(const uint8_t *data, size_t len, struct tdx_report *out);
 /*
  * SHA-384(TEE_TCB_INFO) == TEE_TCB_INFO_HASH and SHA-384(TDINFO) ==
