@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer harness for Intel collateral JSON (verifier/collateral.c): the
+ * signed-document splitter (raw member span + signature), the TCB info and
+ * QE identity parsers, and document classification.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collateral.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const keys[] = { "tcbInfo", "enclaveIdentity" };
+	struct tdc_collateral *c;
+	const char *body;
+	size_t body_len;
+	uint8_t sig[64];
+
+	for (int i = 0; i < 2; i++) {
+		if (tdc_signed_json_split((const char *)data, size, keys[i], &body, &body_len,
+					  sig) != 0)
+			continue;
+		/* The span must lie inside the input. */
+		if (body < (const char *)data || body + body_len > (const char *)data + size)
+			__builtin_trap();
+		if (i == 0) {
+			struct tdc_tcbinfo t;
+
+			if (tdc_tcbinfo_parse(body, body_len, &t) == 0)
+				tdc_tcbinfo_free(&t);
+		} else {
+			struct tdc_qe_identity q;
+
+			if (tdc_qe_identity_parse(body, body_len, &q) == 0)
+				tdc_qe_identity_free(&q);
+		}
+	}
+	/* Bodies alone too, so the fuzzer reaches the field parsers directly. */
+	{
+		struct tdc_tcbinfo t;
+		struct tdc_qe_identity q;
+
+		if (tdc_tcbinfo_parse((const char *)data, size, &t) == 0)
+			tdc_tcbinfo_free(&t);
+		if (tdc_qe_identity_parse((const char *)data, size, &q) == 0)
+			tdc_qe_identity_free(&q);
+	}
+	if (tdc_collateral_new(&c) == 0) {
+		tdc_collateral_add(c, "fuzz", data, size);
+		tdc_collateral_free(c);
+	}
+	return 0;
+}
