@@ -8,95 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cbor.h>
-
 #include "cbor_strict.h"
 #include "tdcpuid/error.h"
-
-/* ---- libcbor streaming callbacks: record the one head just decoded ---- */
-
-struct head {
-	struct tdc_cbor_item it;
-	bool indefinite;
-	bool seen; /* a callback ran: never mistake "nothing" for uint 0 */
-};
-
-static void set_int(void *ctx, enum tdc_cbor_major m, uint64_t v)
-{
-	struct head *h = ctx;
-
-	h->it.major = m;
-	h->it.val = v;
-	h->seen = true;
-}
-
-static void cb_u8(void *c, uint8_t v) { set_int(c, TDC_CBOR_UINT, v); }
-static void cb_u16(void *c, uint16_t v) { set_int(c, TDC_CBOR_UINT, v); }
-static void cb_u32(void *c, uint32_t v) { set_int(c, TDC_CBOR_UINT, v); }
-static void cb_u64(void *c, uint64_t v) { set_int(c, TDC_CBOR_UINT, v); }
-static void cb_n8(void *c, uint8_t v) { set_int(c, TDC_CBOR_NEGINT, v); }
-static void cb_n16(void *c, uint16_t v) { set_int(c, TDC_CBOR_NEGINT, v); }
-static void cb_n32(void *c, uint32_t v) { set_int(c, TDC_CBOR_NEGINT, v); }
-static void cb_n64(void *c, uint64_t v) { set_int(c, TDC_CBOR_NEGINT, v); }
-static void cb_tag(void *c, uint64_t v) { set_int(c, TDC_CBOR_TAG, v); }
-static void cb_array(void *c, size_t n) { set_int(c, TDC_CBOR_ARRAY, n); }
-static void cb_map(void *c, size_t n) { set_int(c, TDC_CBOR_MAP, n); }
-
-static void set_str(void *ctx, enum tdc_cbor_major m, cbor_data p, size_t n)
-{
-	struct head *h = ctx;
-
-	h->it.major = m;
-	h->it.val = n;
-	h->it.data = p;
-	h->seen = true;
-}
-
-static void cb_bytes(void *c, cbor_data p, size_t n) { set_str(c, TDC_CBOR_BYTES, p, n); }
-static void cb_text(void *c, cbor_data p, size_t n) { set_str(c, TDC_CBOR_TEXT, p, n); }
-
-static void set_indef(void *ctx, enum tdc_cbor_major m)
-{
-	struct head *h = ctx;
-
-	h->it.major = m;
-	h->indefinite = true;
-	h->seen = true;
-}
-
-static void cb_ibytes(void *c) { set_indef(c, TDC_CBOR_BYTES); }
-static void cb_itext(void *c) { set_indef(c, TDC_CBOR_TEXT); }
-static void cb_iarray(void *c) { set_indef(c, TDC_CBOR_ARRAY); }
-static void cb_imap(void *c) { set_indef(c, TDC_CBOR_MAP); }
-
-static void set_simple(void *ctx, const char *what)
-{
-	struct head *h = ctx;
-
-	h->it.major = TDC_CBOR_SIMPLE;
-	h->it.simple = what;
-	h->seen = true;
-}
-
-static void cb_float(void *c, float v) { (void)v; set_simple(c, "floating-point number"); }
-static void cb_double(void *c, double v) { (void)v; set_simple(c, "floating-point number"); }
-static void cb_undef(void *c) { set_simple(c, "undefined"); }
-static void cb_null(void *c) { set_simple(c, "null"); }
-static void cb_bool(void *c, bool v) { (void)v; set_simple(c, "boolean"); }
-static void cb_break(void *c) { set_simple(c, "break"); }
-
-static const struct cbor_callbacks head_callbacks = {
-	.uint8 = cb_u8, .uint16 = cb_u16, .uint32 = cb_u32, .uint64 = cb_u64,
-	.negint8 = cb_n8, .negint16 = cb_n16, .negint32 = cb_n32, .negint64 = cb_n64,
-	.byte_string = cb_bytes, .byte_string_start = cb_ibytes,
-	.string = cb_text, .string_start = cb_itext,
-	.array_start = cb_array, .indef_array_start = cb_iarray,
-	.map_start = cb_map, .indef_map_start = cb_imap,
-	.tag = cb_tag,
-	.float2 = cb_float, .float4 = cb_float, .float8 = cb_double,
-	.undefined = cb_undef, .null = cb_null, .boolean = cb_bool,
-	.indef_break = cb_break,
-};
 
 /* ---- error paths ---- */
 
@@ -198,10 +111,10 @@ int tdc_cbor_next(struct tdc_cbor_rd *d, struct tdc_cbor_item *it)
 {
 	struct tdc_reader look = d->r;
 	size_t rem = tdc_reader_remaining(&d->r), off = tdc_reader_offset(&d->r);
-	struct cbor_decoder_result res;
-	struct head h = { 0 };
+	struct tdc_cbor_head h;
 	const uint8_t *p;
-	size_t hl;
+	size_t hl, read = 0;
+	int st;
 
 	if (rem == 0)
 		return tdc_cbor_fail(d, TDC_ERR_TRUNCATED,
@@ -209,11 +122,11 @@ int tdc_cbor_next(struct tdc_cbor_rd *d, struct tdc_cbor_item *it)
 	if (tdc_get_ref(&look, rem, &p) != 0)
 		return TDC_ERR_INTERNAL;
 	/* Decodes exactly one head; strings only if their payload is present. */
-	res = cbor_stream_decode(p, rem, &head_callbacks, &h);
-	if (res.status == CBOR_DECODER_NEDATA)
+	st = tdc_cbor_head_decode(p, rem, &h, &read);
+	if (st == TDC_CBOR_HEAD_NEED)
 		return tdc_cbor_fail(d, TDC_ERR_TRUNCATED,
 				     "item at offset %zu runs past the end of the input", off);
-	if (res.status != CBOR_DECODER_FINISHED || !h.seen || res.read == 0 || res.read > rem)
+	if (st != TDC_CBOR_HEAD_OK || read == 0 || read > rem)
 		return tdc_cbor_fail(d, TDC_ERR_FORMAT,
 				     "malformed CBOR item at offset %zu (initial byte 0x%02x)",
 				     off, p[0]);
@@ -222,7 +135,7 @@ int tdc_cbor_next(struct tdc_cbor_rd *d, struct tdc_cbor_item *it)
 				     "indefinite-length %s at offset %zu (only definite lengths allowed)",
 				     type_name(&h.it), off);
 	if (h.it.major != TDC_CBOR_SIMPLE) {
-		hl = res.read;
+		hl = read;
 		if (h.it.major == TDC_CBOR_BYTES || h.it.major == TDC_CBOR_TEXT)
 			hl -= h.it.val;
 		if (hl != head_len(h.it.val))
@@ -230,7 +143,7 @@ int tdc_cbor_next(struct tdc_cbor_rd *d, struct tdc_cbor_item *it)
 					     "non-shortest encoding of %s head at offset %zu",
 					     type_name(&h.it), off);
 	}
-	if (tdc_skip(&d->r, res.read) != 0)
+	if (tdc_skip(&d->r, read) != 0)
 		return TDC_ERR_INTERNAL;
 	*it = h.it;
 	return 0;
@@ -484,10 +397,13 @@ bool tdc_utf8_valid(const uint8_t *s, size_t n)
 	return true;
 }
 
-/* ---- deterministic writers (libcbor picks the shortest head) ---- */
+/* ---- deterministic writers (the head codec picks the shortest head) ---- */
 
-static int put_head(struct tdc_buf *b, size_t n, const uint8_t *tmp)
+static int put_head(struct tdc_buf *b, enum tdc_cbor_major m, uint64_t v)
 {
+	uint8_t tmp[9];
+	size_t n = tdc_cbor_head_encode(m, v, tmp);
+
 	if (n == 0)
 		return tdc_err(TDC_ERR_INTERNAL, "cbor: head encoding failed");
 	return tdc_buf_put(b, tmp, n);
@@ -495,31 +411,24 @@ static int put_head(struct tdc_buf *b, size_t n, const uint8_t *tmp)
 
 int tdc_cbor_put_uint(struct tdc_buf *b, uint64_t v)
 {
-	uint8_t tmp[9];
-
-	return put_head(b, cbor_encode_uint(v, tmp, sizeof(tmp)), tmp);
+	return put_head(b, TDC_CBOR_UINT, v);
 }
 
 int tdc_cbor_put_array(struct tdc_buf *b, size_t n)
 {
-	uint8_t tmp[9];
-
-	return put_head(b, cbor_encode_array_start(n, tmp, sizeof(tmp)), tmp);
+	return put_head(b, TDC_CBOR_ARRAY, n);
 }
 
 int tdc_cbor_put_map(struct tdc_buf *b, size_t n)
 {
-	uint8_t tmp[9];
-
-	return put_head(b, cbor_encode_map_start(n, tmp, sizeof(tmp)), tmp);
+	return put_head(b, TDC_CBOR_MAP, n);
 }
 
 int tdc_cbor_put_bytes(struct tdc_buf *b, const void *p, size_t n)
 {
-	uint8_t tmp[9];
 	int r;
 
-	if ((r = put_head(b, cbor_encode_bytestring_start(n, tmp, sizeof(tmp)), tmp)) != 0)
+	if ((r = put_head(b, TDC_CBOR_BYTES, n)) != 0)
 		return r;
 	return n ? tdc_buf_put(b, p, n) : 0;
 }
@@ -527,10 +436,9 @@ int tdc_cbor_put_bytes(struct tdc_buf *b, const void *p, size_t n)
 int tdc_cbor_put_text(struct tdc_buf *b, const char *s)
 {
 	size_t n = strlen(s);
-	uint8_t tmp[9];
 	int r;
 
-	if ((r = put_head(b, cbor_encode_string_start(n, tmp, sizeof(tmp)), tmp)) != 0)
+	if ((r = put_head(b, TDC_CBOR_TEXT, n)) != 0)
 		return r;
 	return n ? tdc_buf_put(b, s, n) : 0;
 }

@@ -115,4 +115,27 @@ int tdc_cbor_put_map(struct tdc_buf *b, size_t n);
 int tdc_cbor_put_bytes(struct tdc_buf *b, const void *p, size_t n);
 int tdc_cbor_put_text(struct tdc_buf *b, const char *s);
 
+/*
+ * The head codec under the reader and writers: one CBOR item head (with a
+ * string's payload), nothing more.  Two implementations with the same
+ * contract: lib/cbor_head_libcbor.c (libcbor's non-allocating streaming
+ * decoder and encoders: the normal build) and lib/cbor_head_native.c (no
+ * dependency: the fully static agent, since Debian ships no libcbor.a).
+ * tests/test_cbor_head.c and fuzz/fuzz_cbor_head.c check that both agree.
+ */
+struct tdc_cbor_head {
+	struct tdc_cbor_item it;
+	bool indefinite;
+};
+
+enum { TDC_CBOR_HEAD_OK = 0, TDC_CBOR_HEAD_NEED = 1, TDC_CBOR_HEAD_BAD = 2 };
+
+/* Decode the head at p[0..rem); *read = bytes used (head + string payload). */
+int tdc_cbor_head_decode(const uint8_t *p, size_t rem, struct tdc_cbor_head *h, size_t *read);
+int tdc_cbor_head_decode_native(const uint8_t *p, size_t rem, struct tdc_cbor_head *h,
+				size_t *read);
+/* Shortest head for (major, value) into out[0..9); returns its length (0: error). */
+size_t tdc_cbor_head_encode(enum tdc_cbor_major m, uint64_t v, uint8_t out[9]);
+size_t tdc_cbor_head_encode_native(enum tdc_cbor_major m, uint64_t v, uint8_t out[9]);
+
 #endif
