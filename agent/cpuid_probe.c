@@ -21,6 +21,10 @@
 #define SYSFS_LIST_MAX 65536 /* "0-8191" lists are tiny; a cap all the same */
 #define NCPU (TDC_PROBE_MAX_CPU + 1)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
+/* Entries per CPU table reserved before the threads start (typical: 60-150). */
+#define TDC_PROBE_TABLE_RESERVE 256
+/* The enumeration needs little stack; the 8 MiB default costs mapping time. */
+#define TDC_PROBE_STACK (128 * 1024)
 
 /* ---- CPU lists ---------------------------------------------------------- */
 
@@ -259,21 +263,68 @@ static void *probe_thread(void *arg)
 	return NULL;
 }
 
+/* The job for the CPU the calling thread is on, if any: it runs inline. */
+static struct probe_job *local_job(struct probe_job *jobs, size_t n)
+{
+	int here = sched_getcpu();
+
+	for (size_t i = 0; i < n && here >= 0; i++)
+		if (jobs[i].cpu == (uint32_t)here)
+			return &jobs[i];
+	return NULL;
+}
+
+/*
+ * Run @j on the calling thread (pinned like the others), then give the
+ * thread its affinity back: the main thread need not sit idle in join
+ * while its own CPU is one of those to probe.
+ */
+static int run_inline(struct probe_job *j)
+{
+	cpu_set_t *saved = CPU_ALLOC(NCPU);
+	size_t sz = CPU_ALLOC_SIZE(NCPU);
+	int r = 0;
+
+	if (!saved)
+		return tdc_err(TDC_ERR_ALLOC, "CPU affinity mask");
+	if (sched_getaffinity(0, sz, saved) != 0) {
+		r = tdc_err(TDC_ERR_IO, "sched_getaffinity: %s", strerror(errno));
+		goto out;
+	}
+	probe_thread(j);
+	if (sched_setaffinity(0, sz, saved) != 0)
+		r = tdc_err(TDC_ERR_IO, "restoring the affinity mask: %s", strerror(errno));
+out:
+	CPU_FREE(saved);
+	return r;
+}
+
 static int run_batch(struct probe_job *jobs, size_t n)
 {
 	pthread_t tids[TDC_PROBE_MAX_THREADS];
-	size_t started = 0;
+	struct probe_job *mine = local_job(jobs, n);
+	pthread_attr_t attr;
+	size_t started = 0, k = 0;
 	int e, r = 0;
 
-	for (; started < n; started++) {
-		if ((e = pthread_create(&tids[started], NULL, probe_thread, &jobs[started])) != 0) {
+	if ((e = pthread_attr_init(&attr)) != 0)
+		return tdc_err(TDC_ERR_INTERNAL, "pthread_attr_init: %s", strerror(e));
+	pthread_attr_setstacksize(&attr, TDC_PROBE_STACK);
+	for (; k < n; k++) {
+		if (&jobs[k] == mine)
+			continue;
+		if ((e = pthread_create(&tids[started], &attr, probe_thread, &jobs[k])) != 0) {
 			r = tdc_err(TDC_ERR_INTERNAL, "pthread_create for CPU %u: %s",
-				    jobs[started].cpu, strerror(e));
+				    jobs[k].cpu, strerror(e));
 			break;
 		}
+		started++;
 	}
+	if (r == 0 && mine)
+		r = run_inline(mine);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	pthread_attr_destroy(&attr);
 	return r;
 }
 
@@ -348,6 +399,7 @@ static int add_skipped(struct tdc_claims *out, uint32_t cpu, const char *reason)
 {
 	struct tdc_skipped_cpu *s;
 
+	/* out->skipped has one slot per CPU of the universe; the cap is the codec's. */
 	if (out->nskipped >= TDC_CLAIMS_MAX_SKIPPED)
 		return tdc_err(TDC_ERR_TOO_LARGE, "more than %d skipped CPUs", TDC_CLAIMS_MAX_SKIPPED);
 	s = &out->skipped[out->nskipped++];
@@ -444,28 +496,59 @@ static int plan(const struct cpu_sets *cs, const struct tdc_probe_opts *o,
 	return 0;
 }
 
+static size_t universe_size(const struct cpu_sets *cs)
+{
+	size_t n = 0;
+
+	for (size_t c = 0; c < NCPU; c++)
+		n += in_universe(cs, c);
+	return n;
+}
+
+/*
+ * Give each job its table up front: a thread that mallocs makes glibc
+ * create a per-thread arena (a 128 MiB mapping), which is slow under
+ * shadow-paging hypervisors.  Realloc in the thread stays possible.
+ */
+static int reserve_tables(struct probe_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(jobs[i].table.e = malloc(TDC_PROBE_TABLE_RESERVE * sizeof(*jobs[i].table.e))))
+			return tdc_err(TDC_ERR_ALLOC, "CPUID table for CPU %u", jobs[i].cpu);
+		jobs[i].table.cap = TDC_PROBE_TABLE_RESERVE;
+	}
+	return 0;
+}
+
 int tdc_probe_run(const struct tdc_probe_opts *opts, struct tdc_claims *out)
 {
 	struct cpu_sets *cs = calloc(1, sizeof(*cs));
-	struct probe_job *jobs = calloc(NCPU, sizeof(*jobs));
-	size_t njobs = 0;
+	struct probe_job *jobs = NULL;
+	size_t njobs = 0, nuniv = 0;
 	int r;
 
-	out->cpus = calloc(NCPU, sizeof(*out->cpus));
-	out->skipped = calloc(NCPU, sizeof(*out->skipped));
 	out->ncpus = out->nskipped = 0;
 	out->cpuid_count = 0;
-	if (!cs || !jobs || !out->cpus || !out->skipped) {
-		r = tdc_err(TDC_ERR_ALLOC, "probe state for %d CPUs", NCPU);
+	if (!cs) {
+		r = tdc_err(TDC_ERR_ALLOC, "probe CPU sets");
 		goto out;
 	}
 	if ((r = read_cpu_sets(opts, cs)) != 0)
 		goto out;
-	if ((r = plan(cs, opts, out, jobs, &njobs)) != 0)
+	nuniv = universe_size(cs);
+	/* +1: calloc(0) may return NULL; an empty universe is reported below. */
+	jobs = calloc(nuniv + 1, sizeof(*jobs));
+	out->cpus = calloc(nuniv + 1, sizeof(*out->cpus));
+	out->skipped = calloc(nuniv + 1, sizeof(*out->skipped));
+	if (!jobs || !out->cpus || !out->skipped) {
+		r = tdc_err(TDC_ERR_ALLOC, "probe state for %zu CPUs", nuniv);
 		goto out;
-	if ((r = run_jobs(jobs, njobs)) != 0)
+	}
+	if ((r = plan(cs, opts, out, jobs, &njobs)) != 0 ||
+	    (r = reserve_tables(jobs, njobs)) != 0 ||
+	    (r = run_jobs(jobs, njobs)) != 0)
 		goto out;
-	/* Skips found while running (pinning failed) join the list, CPU order kept. */
+	/* Skips found while running (pinning failed) join the list. */
 	for (size_t i = 0; i < njobs; i++)
 		if (jobs[i].skipped && (r = add_skipped(out, jobs[i].cpu, jobs[i].reason)) != 0)
 			goto out;
