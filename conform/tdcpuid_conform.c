@@ -48,6 +48,7 @@ static const char usage_text[] =
 	"                          qemu 60, linux 300)\n"
 	"      --dump-requested FILE  write the configuration that was set (kvm-json;\n"
 	"                          qemu: the QMP capture document)\n"
+	"      --json-out FILE     also write the JSON verdict to FILE\n"
 	"      --dump-observed FILE   write what every vCPU saw (JSON, one kvm-json\n"
 	"                          entry list per vCPU)\n"
 	"      --qemu PATH         QEMU binary (default qemu-system-x86_64)\n"
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
 	{ "policy", required_argument, NULL, 'p' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "dump-requested", required_argument, NULL, 'D' },
+	{ "json-out", required_argument, NULL, 'J' },
 	{ "dump-observed", required_argument, NULL, 'O' },
 	{ "qemu", required_argument, NULL, 'q' },
 	{ "guest", required_argument, NULL, 'g' },
@@ -90,7 +92,7 @@ struct cli {
 	struct tdc_conform_opts o;
 	const char *requested_path, *requested_format, *against_path;
 	const char *dump_requested, *dump_observed;
-	const char *model, *policy;
+	const char *model, *policy, *json_out;
 	enum tdc_conform_format format;
 };
 
@@ -144,6 +146,7 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 			break;
 		case 'm': c->model = optarg; break;
 		case 'p': c->policy = optarg; break;
+		case 'J': c->json_out = optarg; break;
 		case 'D': c->dump_requested = optarg; break;
 		case 'O': c->dump_observed = optarg; break;
 		case 'q': c->o.qemu = optarg; break;
@@ -217,6 +220,12 @@ static int judge(struct cli *c, struct tdc_conform_run *run)
 		goto out;
 	fwrite(out.data, 1, out.len, stdout);
 	fflush(stdout);
+	if (c->json_out) {
+		tdc_buf_reset(&out);
+		if ((r = tdc_conform_report_format(&rep, TDC_CONFORM_JSON, false, header, &out)) != 0 ||
+		    (r = tdc_write_file(c->json_out, out.data, out.len)) != 0)
+			goto out;
+	}
 	r = rep.pass ? 0 : 1;
 out:
 	tdc_buf_free(&out);
