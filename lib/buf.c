@@ -134,7 +134,7 @@ static int peek(const struct tdc_reader *r, size_t off, size_t n, uint64_t *v)
 
 int tdc_peek_u16le(const struct tdc_reader *r, size_t off, uint16_t *v)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int ret = peek(r, off, 2, &x);
 
 	if (!ret)
@@ -144,7 +144,7 @@ int tdc_peek_u16le(const struct tdc_reader *r, size_t off, uint16_t *v)
 
 int tdc_peek_u32le(const struct tdc_reader *r, size_t off, uint32_t *v)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int ret = peek(r, off, 4, &x);
 
 	if (!ret)
