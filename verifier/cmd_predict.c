@@ -360,13 +360,19 @@ static void print_changes(const struct tdc_predict_in *in, const struct tdc_pred
 static void print_refused(const struct tdc_prediction *p)
 {
 	struct tdc_pred_leaf tmp;
+	char bb[TDC_BITNAME_MAX];
 
 	for (size_t i = 0; i < p->refused.n; i++) {
 		const struct tdc_cpuid_entry *e = &p->refused.e[i];
 		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(p, e->leaf, e->subleaf, &tmp);
 
 		for (int reg = 0; reg < TDC_NREGS; reg++)
-			print_named(pl, reg, e->regs[reg], "TDX refuses the requested feature");
+			for (unsigned bit = 0; bit < 32; bit++)
+				if (e->regs[reg] & (1u << bit))
+					printf("TDX refuses the requested feature: %s (outside "
+					       "config_direct|allow_direct: TDX_OPERAND_INVALID)\n",
+					       tdc_format_bit(bb, sizeof(bb), e->leaf, e->subleaf,
+							      pl->indexed, reg, bit));
 	}
 }
 
