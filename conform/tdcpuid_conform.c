@@ -15,6 +15,7 @@
 #include "compare.h"
 #include "conform.h"
 #include "dump.h"
+#include "scan.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
 
@@ -56,6 +57,9 @@ static const char usage_text[] =
 	"      --kernel BZIMAGE    linux backend kernel (default: scripts/fetch-kernel cache)\n"
 	"      --initrd FILE       linux backend initramfs (default: initramfs/build output)\n"
 	"      --tdx               linux backend: run as a TD (-object tdx-guest)\n"
+	"      --scan              kvm: flip every bit of every feature register, one VM\n"
+	"                          each, and list which bits the guest follows (honoured)\n"
+	"                          and which it does not (ignored)\n"
 	"      --test-fault hang   the guest never reports (exercises the failure path)\n"
 	"  -v, --verbose           progress on stderr\n"
 	"\n"
@@ -82,6 +86,7 @@ static const struct option longopts[] = {
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "tdx", no_argument, NULL, 'T' },
 	{ "test-fault", required_argument, NULL, 'F' },
+	{ "scan", no_argument, NULL, 'S' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'W' },
@@ -93,6 +98,7 @@ struct cli {
 	const char *requested_path, *requested_format, *against_path;
 	const char *dump_requested, *dump_observed;
 	const char *model, *policy, *json_out;
+	bool scan;
 	enum tdc_conform_format format;
 };
 
@@ -159,6 +165,7 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 				return usage_error("--test-fault '%s': expected hang", optarg);
 			c->o.fault = TDC_FAULT_HANG;
 			break;
+		case 'S': c->scan = true; break;
 		case 'v': c->o.verbose = true; break;
 		case 'h': fputs(usage_text, stdout); return TDC_EXIT_OK;
 		case 'W': printf("tdcpuid-conform %s\n", TDC_VERSION); return TDC_EXIT_OK;
@@ -178,6 +185,8 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 	if (c->requested_path && strcmp(c->o.backend, "kvm"))
 		return usage_error("--requested: only the kvm backend sets a table directly "
 				   "(%s takes --cpu)", c->o.backend);
+	if (c->scan && strcmp(c->o.backend, "kvm"))
+		return usage_error("%s", "--scan needs --backend kvm");
 	if (c->requested_path && c->o.cpu)
 		return usage_error("%s", "--requested and --cpu are exclusive");
 	return -1;
@@ -234,6 +243,31 @@ out:
 	return r;
 }
 
+static int scan(struct cli *c)
+{
+	struct tdc_requested host;
+	struct tdc_scan s = { 0 };
+	struct tdc_buf out;
+	int r;
+
+	tdc_requested_init(&host);
+	tdc_buf_init(&out);
+	if (!c->o.requested) {
+		if ((r = tdc_conform_cpu_host(c->o.cpu ? c->o.cpu : "host", &host)) != 0)
+			goto out;
+		c->o.requested = &host;
+	}
+	if ((r = tdc_conform_scan(c->o.requested, c->o.timeout_ms, &s)) != 0 ||
+	    (r = tdc_scan_format(&s, c->format == TDC_CONFORM_JSON, &out)) != 0)
+		goto out;
+	fwrite(out.data, 1, out.len, stdout);
+out:
+	tdc_scan_free(&s);
+	tdc_buf_free(&out);
+	tdc_requested_free(&host);
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	struct cli c = { .o = { .smp = 1 } };
@@ -250,6 +284,10 @@ int main(int argc, char *argv[])
 		if ((r = tdc_requested_load(c.requested_path, c.requested_format, &requested)) != 0)
 			goto out;
 		c.o.requested = &requested;
+	}
+	if (c.scan) {
+		r = scan(&c);
+		goto out;
 	}
 	if ((r = run_backend(&c.o, &run)) != 0)
 		goto out;
