@@ -107,21 +107,24 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 		enum tdc_verdict v = bit_verdict(rr, b);
 		bool fail = rr->policy_fail >> b & 1;
 		bool asked = rr->req_known >> b & 1;
+		bool shown = v == TDC_V_MISMATCH || fail || v == TDC_V_UNSUPPORTED ||
+			     (v == TDC_V_FORCED && asked) || (verbose && v != TDC_V_UNTRUSTED);
 
+		if (!shown)
+			continue;
 		tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, b);
-		if ((v == TDC_V_MISMATCH || fail || v == TDC_V_FORCED || v == TDC_V_UNSUPPORTED ||
-		     verbose) && (r = text_cpu_prefix(rr, out)) != 0)
+		if ((r = text_cpu_prefix(rr, out)) != 0)
 			return r;
 		if (v == TDC_V_MISMATCH)
 			r = tdc_buf_printf(out, "MISMATCH: %s\n", tdc_bit_describe(rr, b, desc, sizeof(desc)));
 		else if (fail)
 			r = tdc_buf_printf(out, "POLICY: %s: verdict %s fails the policy\n",
 					   tdc_bit_describe(rr, b, desc, sizeof(desc)), tdc_verdict_name(v));
-		else if (v == TDC_V_FORCED && (asked || verbose))
+		else if (v == TDC_V_FORCED)
 			r = tdc_buf_printf(out, "%s forcibly sets the feature: %s\n", actor(res), name);
 		else if (v == TDC_V_UNSUPPORTED)
 			r = tdc_buf_printf(out, "%s doesn't support requested feature: %s\n", actor(res), name);
-		else if (verbose && v != TDC_V_UNTRUSTED)
+		else
 			r = tdc_buf_printf(out, "%s: %s\n", tdc_verdict_name(v),
 					   tdc_bit_describe(rr, b, desc, sizeof(desc)));
 	}
