@@ -78,7 +78,12 @@ def verdict_view(verdict, ncpus):
             common[key] = r
         else:
             per[r["cpu"]][key] = r
-    return [dict(common, **p) for p in per]
+    views = []
+    for p in per:
+        v = dict(common)
+        v.update(p)
+        views.append(v)
+    return views
 
 
 def main():
