@@ -80,12 +80,12 @@ int tdc_cpulist_parse(const char *s, bool *set, size_t n)
 /* Read one sysfs CPU list; TDC_ERR_NOT_FOUND if the file is absent. */
 static int read_sysfs_list(const char *dir, const char *name, bool *set)
 {
-	char path[512];
+	char path[1024];
 	struct tdc_buf b;
 	int r;
 
 	tdc_buf_init(&b);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", name);
 	if ((r = tdc_read_file(path, SYSFS_LIST_MAX, &b)) != 0)
 		goto out;
 	if ((r = tdc_cpulist_parse(tdc_buf_cstr(&b), set, NCPU)) != 0)
@@ -104,6 +104,8 @@ struct cpu_sets {
 	bool affinity[NCPU];
 	bool requested[NCPU];
 	bool have_requested;
+	bool cgroup[NCPU];   /* the cgroup cpuset, to say which mask excluded a CPU */
+	bool have_cgroup;
 };
 
 static int read_affinity(bool *set)
@@ -124,6 +126,41 @@ static int read_affinity(bool *set)
 out:
 	CPU_FREE(mask);
 	return r;
+}
+
+/*
+ * The effective cpuset of our cgroup (v2: cpuset.cpus.effective, v1:
+ * cpuset.effective_cpus), only to name the reason a CPU is outside the
+ * affinity mask.  Absent or unreadable: no refinement.
+ */
+static void read_cgroup_cpuset(struct cpu_sets *cs)
+{
+	struct tdc_buf b;
+	char path[768], *line, *save = NULL;
+
+	tdc_buf_init(&b);
+	if (tdc_read_file("/proc/self/cgroup", SYSFS_LIST_MAX, &b) != 0)
+		goto out;
+	for (line = strtok_r((char *)tdc_buf_cstr(&b), "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *rel = strstr(line, ":cpuset:");
+
+		if (!strncmp(line, "0::", 3))
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpuset.cpus.effective",
+				 strcmp(line + 3, "/") ? line + 3 : "");
+		else if (rel)
+			snprintf(path, sizeof(path), "/sys/fs/cgroup/cpuset%s/cpuset.effective_cpus",
+				 strcmp(rel + 8, "/") ? rel + 8 : "");
+		else
+			continue;
+		if (read_sysfs_list("", path, cs->cgroup) == 0) {
+			cs->have_cgroup = true;
+			break;
+		}
+	}
+out:
+	tdc_buf_free(&b);
+	tdc_errclear();
 }
 
 /*
@@ -154,6 +191,7 @@ static int read_cpu_sets(const struct tdc_probe_opts *o, struct cpu_sets *cs)
 		memcpy(cs->possible, cs->present, sizeof(cs->possible));
 	}
 	tdc_errclear();
+	read_cgroup_cpuset(cs);
 	if (o->cpus && *o->cpus) {
 		cs->have_requested = true;
 		if ((r = tdc_cpulist_parse(o->cpus, cs->requested, NCPU)) != 0)
@@ -171,8 +209,10 @@ static const char *skip_reason(const struct cpu_sets *cs, size_t c)
 		return "not present (possible, hot-pluggable, not plugged)";
 	if (!cs->online[c])
 		return "offline";
+	if (!cs->affinity[c] && cs->have_cgroup && !cs->cgroup[c])
+		return "not in this process's cgroup cpuset (cpuset.cpus.effective)";
 	if (!cs->affinity[c])
-		return "not in this process's CPU affinity mask (taskset or cgroup cpuset)";
+		return "not in this process's CPU affinity mask (taskset or sched_setaffinity)";
 	return NULL;
 }
 

@@ -93,8 +93,8 @@ static void test_fake_sysfs(void **state)
 			assert_non_null(strstr(why, "not present"));
 		else if (cpu == 3 || cpu == 5)
 			assert_string_equal(why, "offline");
-		else if (!expect_probe)
-			assert_non_null(strstr(why, "affinity"));
+		else if (!expect_probe) /* which mask excluded it depends on this host */
+			assert_true(strstr(why, "affinity mask") || strstr(why, "cgroup cpuset"));
 	}
 	for (size_t i = 1; i < c.nskipped; i++)
 		assert_true(c.skipped[i - 1].cpu < c.skipped[i].cpu);
