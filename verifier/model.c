@@ -440,7 +440,8 @@ static int check_leaves(struct mload *L)
 {
 	struct tdc_model *m = L->m;
 
-	qsort(m->leaves, m->nleaves, sizeof(*m->leaves), cmp_leaf);
+	if (m->nleaves > 1)
+		qsort(m->leaves, m->nleaves, sizeof(*m->leaves), cmp_leaf);
 	for (size_t i = 1; i < m->nleaves; i++) {
 		const struct model_leaf *a = &m->leaves[i - 1], *b = &m->leaves[i];
 

@@ -702,7 +702,8 @@ static int predict_all(struct pctx *c)
 		     (r = fill_ve(c, &cap, LEAF_EXT, c->out->max_extended)) != 0))
 			return r;
 	}
-	qsort(c->out->leaves, c->out->n, sizeof(*c->out->leaves), cmp_pred);
+	if (c->out->n > 1)
+		qsort(c->out->leaves, c->out->n, sizeof(*c->out->leaves), cmp_pred);
 	for (size_t i = 0; i < c->out->n; i++)
 		record_forced(c, &c->out->leaves[i]);
 	return 0;
