@@ -431,18 +431,37 @@ const struct tdc_feature *tdc_feature_table(size_t *n)
 	return features;
 }
 
+static int key_cmp(const struct tdc_feature *f, uint32_t leaf, uint32_t sub, unsigned reg,
+		   unsigned bit)
+{
+	if (f->leaf != leaf)
+		return f->leaf < leaf ? -1 : 1;
+	if (f->subleaf != sub)
+		return f->subleaf < sub ? -1 : 1;
+	if (f->reg != reg)
+		return f->reg < reg ? -1 : 1;
+	return f->bit < bit ? -1 : f->bit > bit;
+}
+
+/* Binary search: the table is sorted (checked by tests/test_features.c). */
 const struct tdc_feature *tdc_feature_lookup(uint32_t leaf, uint32_t subleaf,
 					     enum tdc_reg reg, unsigned bit)
 {
+	size_t lo = 0, hi = sizeof(features) / sizeof(features[0]);
+
 	/* Only indexed leaves distinguish subleaves. */
 	if (!tdc_leaf_is_indexed(leaf))
 		subleaf = 0;
-	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-		const struct tdc_feature *f = &features[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = key_cmp(&features[mid], leaf, subleaf, reg, bit);
 
-		if (f->leaf == leaf && f->subleaf == subleaf && f->reg == reg &&
-		    f->bit == bit)
-			return f;
+		if (c == 0)
+			return &features[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }
