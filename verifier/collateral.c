@@ -482,24 +482,27 @@ unsigned long tdc_ecdsa_verify_count(void)
 int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
 			const uint8_t sig[64])
 {
-	uint8_t der[80], *p = der;
+	uint8_t der[80], *p = der, digest[SHA256_DIGEST_LENGTH];
 	ECDSA_SIG *s = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
 	int der_len, ok = 0;
 
-	if (!s || !r || !ss || !md || !ECDSA_SIG_set0(s, r, ss)) {
+	if (!s || !r || !ss || !ctx || !ECDSA_SIG_set0(s, r, ss)) {
 		BN_free(r);
 		BN_free(ss);
 		goto out;
 	}
 	ecdsa_verifies++;
 	der_len = i2d_ECDSA_SIG(s, &p);
-	ok = der_len > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-	     EVP_DigestVerify(md, der, (size_t)der_len, msg, len) == 1;
+	/* Hash, then verify the digest: the same ECDSA-SHA256 as
+	 * EVP_DigestVerify without a digest fetch per call. */
+	tdc_sha256(msg, len, digest);
+	ok = der_len > 0 && EVP_PKEY_verify_init(ctx) == 1 &&
+	     EVP_PKEY_verify(ctx, der, (size_t)der_len, digest, sizeof(digest)) == 1;
 out:
 	ECDSA_SIG_free(s);
-	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(ctx);
 	return ok ? 0 : tdc_err(TDC_ERR_SIGNATURE, "ECDSA-P256 signature does not verify");
 }
 
@@ -533,6 +536,53 @@ int tdc_cert_valid_at(X509 *cert, time_t at, const char *what)
 	if (X509_cmp_time(X509_get0_notAfter(cert), &at) < 0)
 		return tdc_err(TDC_ERR_CHAIN, "%s has expired at the appraisal time", what);
 	return 0;
+}
+
+int tdc_cert_window(X509 *cert, struct tdc_window *w)
+{
+	struct tm a, b;
+
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &a) != 1 ||
+	    ASN1_TIME_to_tm(X509_get0_notAfter(cert), &b) != 1)
+		return tdc_err(TDC_ERR_CHAIN, "certificate validity times unreadable");
+	w->not_before = timegm(&a);
+	w->not_after = timegm(&b);
+	return 0;
+}
+
+int tdc_window_valid_at(const struct tdc_window *w, time_t at, const char *what)
+{
+	if (at < w->not_before)
+		return tdc_err(TDC_ERR_CHAIN, "%s is not yet valid at the appraisal time", what);
+	if (at > w->not_after)
+		return tdc_err(TDC_ERR_CHAIN, "%s has expired at the appraisal time", what);
+	return 0;
+}
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* OpenSSL 3's one-shot SHA256() fetches the implementation on every call;
+ * per appraisal that costs more than the hashing. */
+void tdc_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_md || EVP_Digest(data, len, out, NULL, sha256_md, NULL) != 1)
+		SHA256(data, len, out);
+}
+
+void tdc_cert_sha256(X509 *cert, uint8_t out[32])
+{
+	unsigned int n = 32;
+
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_md || X509_digest(cert, sha256_md, out, &n) != 1)
+		memset(out, 0, 32);
 }
 
 static int cert_signed_by(X509 *cert, X509 *issuer)
@@ -656,7 +706,7 @@ int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t
 	d->len = len;
 	d->kind = kind;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	SHA256(data, len, d->sha256);
+	tdc_sha256(data, len, d->sha256);
 	c->n_docs++;
 	return 0;
 }
@@ -727,7 +777,9 @@ static void entry_free(struct tdc_cache_entry *e)
 		X509_CRL_free(e->obj);
 	else if (e->kind == TDC_DOC_CERTS && e->obj)
 		tdc_verified_chain_free(e->obj);
-	if (e->kind != TDC_DOC_CRL)
+	else if (e->kind == TDC_DOC_ATTKEY)
+		EVP_PKEY_free(e->obj);
+	if (e->kind != TDC_DOC_CRL && e->kind != TDC_DOC_ATTKEY)
 		free(e->obj);
 	X509_free(e->signer);
 }
@@ -753,16 +805,13 @@ void tdc_verified_chain_free(struct tdc_verified_chain *v)
 }
 
 /* Key: SHA-256(document hash || hash of what it was verified against). */
-void tdc_cache_key(const uint8_t doc_sha[32], X509 *anchor, uint8_t key[32])
+void tdc_cache_key(const uint8_t doc_sha[32], const uint8_t anchor_sha[32], uint8_t key[32])
 {
 	uint8_t buf[64];
-	unsigned int n = 32;
 
 	memcpy(buf, doc_sha, 32);
-	memset(buf + 32, 0, 32);
-	if (anchor)
-		X509_digest(anchor, EVP_sha256(), buf + 32, &n);
-	SHA256(buf, sizeof(buf), key);
+	memcpy(buf + 32, anchor_sha, 32);
+	tdc_sha256(buf, sizeof(buf), key);
 }
 
 /* Entries are never removed or changed once visible except verified 0 -> 1. */
@@ -777,7 +826,8 @@ struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
 			hit = c->e[i];
 			break;
 		}
-	if (hit && hit->verified)
+	/* A remembered "not this document" is a hit too: no work redone. */
+	if (hit)
 		c->hits++;
 	else
 		c->misses++;
@@ -848,7 +898,8 @@ static int crl_valid_at(X509_CRL *crl, time_t at)
 }
 
 /* A CRL issued by @issuer: verified from the cache or now. */
-static int find_crl(struct sel_ctx *s, X509 *issuer, X509_CRL **out, const char **name)
+static int find_crl(struct sel_ctx *s, X509 *issuer, const uint8_t *issuer_sha,
+		    X509_CRL **out, const char **name)
 {
 	for (size_t i = 0; i < s->c->n_docs; i++) {
 		struct tdc_coll_doc *d = &s->c->docs[i];
@@ -859,7 +910,7 @@ static int find_crl(struct sel_ctx *s, X509 *issuer, X509_CRL **out, const char 
 
 		if (d->kind != TDC_DOC_CRL)
 			continue;
-		tdc_cache_key(d->sha256, issuer, e.key);
+		tdc_cache_key(d->sha256, issuer_sha, e.key);
 		if ((hit = tdc_cache_find(s->cache, e.key))) {
 			if (!hit->verified)
 				continue; /* remembered: issued by another CA */
@@ -909,7 +960,7 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 	char cn[128];
 	int ret, fail = 0;
 
-	if ((ret = find_crl(s, s->in->root, &sel->root_crl, &sel->root_crl_name)) == 0)
+	if ((ret = find_crl(s, s->in->root, s->in->root_sha, &sel->root_crl, &sel->root_crl_name)) == 0)
 		ret = crl_valid_at(sel->root_crl, s->in->at);
 	s->report(s->ctx, "collateral.root_crl", ret == 0, "%s%s%s",
 		  sel->root_crl_name ? sel->root_crl_name : "root CA CRL",
@@ -919,7 +970,7 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 	s->root_crl = ret == 0 ? sel->root_crl : NULL;
 
 	issuer_cn(s->in->pck_issuer, cn, sizeof(cn));
-	if ((ret = find_crl(s, s->in->pck_issuer, &sel->pck_crl, &sel->pck_crl_name)) == 0)
+	if ((ret = find_crl(s, s->in->pck_issuer, s->in->issuer_sha, &sel->pck_crl, &sel->pck_crl_name)) == 0)
 		ret = crl_valid_at(sel->pck_crl, s->in->at);
 	s->report(s->ctx, "collateral.pck_crl", ret == 0, "%s (issuer %s)%s%s",
 		  sel->pck_crl_name ? sel->pck_crl_name : "PCK CRL", cn,
@@ -987,7 +1038,7 @@ static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_col
 	uint8_t sig[64];
 	int ret;
 
-	tdc_cache_key(d->sha256, s->in->root, e.key);
+	tdc_cache_key(d->sha256, s->in->root_sha, e.key);
 	if ((*out = tdc_cache_find(s->cache, e.key)))
 		return 0;
 	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
@@ -1025,6 +1076,7 @@ static int doc_verify(struct sel_ctx *s, const struct doc_type *t, struct tdc_co
 		return ret;
 	pthread_mutex_lock(&s->cache->lock);
 	if (!e->verified) {
+		tdc_cert_window(signer, &e->signer_window);
 		e->signer = signer;
 		e->verified = true;
 		signer = NULL;
@@ -1070,7 +1122,8 @@ static int doc_time_check(const struct sel_ctx *s, const struct doc_type *t,
 	if (s->in->at > next)
 		return tdc_err(TDC_ERR_COLLATERAL, "%s has expired (nextUpdate %s)", t->what,
 			       next_str);
-	if ((ret = tdc_cert_valid_at(e->signer, s->in->at, "its signing certificate")) != 0)
+	if ((ret = tdc_window_valid_at(&e->signer_window, s->in->at,
+				       "its signing certificate")) != 0)
 		return tdc_err_wrap(ret, "%s: ", t->what);
 	if (s->root_crl && revoked_by(s->root_crl, e->signer))
 		return tdc_err(TDC_ERR_CHAIN, "%s: signing certificate revoked by the root "

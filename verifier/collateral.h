@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "pck_ext.h"
 #include "policy.h"
 
 #define TDC_COLL_MAX_FILES 64
@@ -113,10 +114,21 @@ int tdc_p256_key_from_xy(const uint8_t xy[64], EVP_PKEY **out);
 unsigned long tdc_ecdsa_verify_count(void);
 /* a <= b within [not_before, not_after] of a certificate. */
 int tdc_cert_valid_at(X509 *cert, time_t at, const char *what);
+/* A certificate's validity window as time_t, converted once. */
+struct tdc_window {
+	time_t not_before, not_after;
+};
+int tdc_cert_window(X509 *cert, struct tdc_window *w);
+int tdc_window_valid_at(const struct tdc_window *w, time_t at, const char *what);
+/* SHA-256 with a digest implementation fetched once per process. */
+void tdc_sha256(const void *data, size_t len, uint8_t out[32]);
+/* SHA-256 of a certificate's DER encoding. */
+void tdc_cert_sha256(X509 *cert, uint8_t out[32]);
 
 /* ---- documents and cache ----------------------------------------------- */
 
-enum tdc_doc_kind { TDC_DOC_TCBINFO, TDC_DOC_QEID, TDC_DOC_CRL, TDC_DOC_CERTS };
+enum tdc_doc_kind { TDC_DOC_TCBINFO, TDC_DOC_QEID, TDC_DOC_CRL, TDC_DOC_CERTS,
+		   TDC_DOC_ATTKEY /* cache only: an imported attestation key */ };
 
 struct tdc_coll_doc {
 	char name[128];
@@ -145,6 +157,7 @@ struct tdc_cache_entry {
 	enum tdc_doc_kind kind;
 	void *obj;                  /* tdc_tcbinfo, tdc_qe_identity or X509_CRL */
 	X509 *signer;               /* signing certificate (up-ref'd) */
+	struct tdc_window signer_window;
 	bool verified;              /* false: parsed only (FMSPC/id lookup) */
 };
 
@@ -156,8 +169,9 @@ struct tdc_collateral_cache {
 };
 
 int tdc_collateral_cache_new(struct tdc_collateral_cache **out);
-/* Key: SHA-256(@doc_sha || SHA-256(@anchor DER)) (anchor may be NULL). */
-void tdc_cache_key(const uint8_t doc_sha[32], X509 *anchor, uint8_t key[32]);
+/* Key: SHA-256(@doc_sha || @anchor_sha), the anchor being the certificate the
+ * document was verified against (its tdc_cert_sha256). */
+void tdc_cache_key(const uint8_t doc_sha[32], const uint8_t anchor_sha[32], uint8_t key[32]);
 /* Lookup (entries stay valid until the cache is freed) and insert a copy. */
 struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
 				       const uint8_t key[32]);
@@ -167,6 +181,12 @@ int tdc_cache_put(struct tdc_collateral_cache *c, const struct tdc_cache_entry *
 /* A PCK chain from a quote that verified to the root (TDC_DOC_CERTS entry). */
 struct tdc_verified_chain {
 	X509 *leaf, *inter, *root;
+	struct tdc_window win[3];   /* leaf, intermediate, root */
+	uint8_t inter_sha[32];
+	int pck_ret;                /* tdc_pck_ext_from_cert() result */
+	char pck_err[256];          /* its detail when pck_ret != 0 */
+	struct tdc_pck_ext pck;     /* decoded once per chain */
+	char serial[80];            /* leaf serial, hex */
 };
 void tdc_verified_chain_free(struct tdc_verified_chain *v);
 void tdc_collateral_cache_free(struct tdc_collateral_cache *c);
@@ -190,7 +210,9 @@ typedef void (*tdc_check_fn)(void *ctx, const char *name, bool pass,
 
 struct tdc_coll_inputs {
 	X509 *root;                 /* trusted root */
+	const uint8_t *root_sha;    /* tdc_cert_sha256(root) */
 	X509 *pck_issuer;           /* intermediate of the quote's PCK chain */
+	const uint8_t *issuer_sha;  /* tdc_cert_sha256(pck_issuer) */
 	const uint8_t *fmspc;       /* from the PCK certificate */
 	time_t at;
 	bool use_crl;

@@ -66,18 +66,56 @@ static void hex(const uint8_t *p, size_t n, char *out)
 
 /* ---- signature chain ----------------------------------------------------- */
 
-static int check_quote_signature(const struct tdx_quote *q, struct tdc_quote_result *res)
+static void chain_details(struct tdc_verified_chain *v);
+
+/*
+ * The attestation key as an EVP_PKEY.  A QE keeps its key across quotes, so
+ * a long-running verifier keeps the imported key (only the parsed public
+ * key: no verification result) under SHA-256 of its 64 bytes.
+ */
+static int attestation_key(struct tdc_collateral_cache *cache, const struct tdx_quote *q,
+			   EVP_PKEY **key, bool *owned)
 {
-	EVP_PKEY *key = NULL;
+	struct tdc_cache_entry e = { 0 }, *hit;
+	uint8_t sha[32];
 	int ret;
 
-	if ((ret = tdc_p256_key_from_xy(q->attest_key, &key)) == 0)
+	*owned = true;
+	if (!cache)
+		return tdc_p256_key_from_xy(q->attest_key, key);
+	tdc_sha256(q->attest_key, 64, sha);
+	memset(e.key, 0, sizeof(e.key));
+	tdc_cache_key(sha, e.key, e.key);
+	if ((hit = tdc_cache_find(cache, e.key))) {
+		*key = hit->obj;
+		*owned = false;
+		return 0;
+	}
+	if ((ret = tdc_p256_key_from_xy(q->attest_key, key)) != 0)
+		return ret;
+	e.kind = TDC_DOC_ATTKEY;
+	e.obj = *key;
+	e.verified = true;
+	if (tdc_cache_put(cache, &e, &hit) == 0)
+		*owned = false;
+	return 0;
+}
+
+static int check_quote_signature(struct tdc_collateral_cache *cache, const struct tdx_quote *q,
+				 struct tdc_quote_result *res)
+{
+	EVP_PKEY *key = NULL;
+	bool owned = true;
+	int ret;
+
+	if ((ret = attestation_key(cache, q, &key, &owned)) == 0)
 		ret = tdc_ecdsa_verify_rs(key, q->signed_data, q->signed_len, q->signature);
 	add_check(res, "quote.signature", ret == 0, ret == 0 ?
 		  "attestation key signature over bytes [0, %zu) verifies" :
 		  "quote signature fails: attestation key does not verify the signature "
 		  "over bytes [0, %zu)", q->signed_len);
-	EVP_PKEY_free(key);
+	if (owned)
+		EVP_PKEY_free(key);
 	return ret;
 }
 
@@ -150,8 +188,8 @@ static int verify_links(const struct tdc_quote_opts *o, X509 *c[3],
  * part of what is cached.
  */
 static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache *cache,
-		     const struct tdx_quote *q, struct tdc_quote_result *res,
-		     struct tdc_verified_chain **out)
+		     const uint8_t root_sha[32], const struct tdx_quote *q,
+		     struct tdc_quote_result *res, struct tdc_verified_chain **out)
 {
 	struct tdc_cache_entry e = { 0 }, *hit;
 	struct tdc_verified_chain *v;
@@ -159,8 +197,8 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 	uint8_t sha[32];
 	int ret;
 
-	SHA256((const uint8_t *)q->pck_chain_pem, q->pck_chain_len, sha);
-	tdc_cache_key(sha, o->root, e.key);
+	tdc_sha256(q->pck_chain_pem, q->pck_chain_len, sha);
+	tdc_cache_key(sha, root_sha, e.key);
 	if ((hit = tdc_cache_find(cache, e.key)) && hit->verified) {
 		add_check(res, "pck_chain.parse", true, "3 certificates (verified earlier, cached)");
 		add_check(res, "pck_chain.root", true, "root CA certificate is the trusted root");
@@ -187,6 +225,7 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 	v->inter = c[1];
 	v->root = c[2];
 	c[0] = c[1] = c[2] = NULL;
+	chain_details(v);
 	e.kind = TDC_DOC_CERTS;
 	e.obj = v;
 	e.verified = true;
@@ -206,7 +245,6 @@ out:
 static int check_validity(const struct tdc_quote_opts *o, const struct tdc_verified_chain *v,
 			  struct tdc_quote_result *res)
 {
-	X509 *const certs[3] = { v->leaf, v->inter, v->root };
 	static const char *const names[3] = { "PCK leaf certificate",
 					      "intermediate CA certificate",
 					      "root CA certificate" };
@@ -215,7 +253,7 @@ static int check_validity(const struct tdc_quote_opts *o, const struct tdc_verif
 	int ret = 0;
 
 	for (int i = 0; i < 3; i++) {
-		if (tdc_cert_valid_at(certs[i], o->at, names[i]) == 0)
+		if (tdc_window_valid_at(&v->win[i], o->at, names[i]) == 0)
 			continue;
 		ret = TDC_ERR_CHAIN;
 		n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s", n ? "; " : "",
@@ -243,7 +281,7 @@ static int check_qe_report(const struct tdx_quote *q, X509 *leaf,
 	/* REPORTDATA = SHA-256(attestation key || QE auth data) || 32 zero bytes. */
 	memcpy(buf, q->attest_key, 64);
 	memcpy(buf + 64, q->qe_auth_data, q->qe_auth_len);
-	SHA256(buf, 64 + q->qe_auth_len, want);
+	tdc_sha256(buf, 64 + q->qe_auth_len, want);
 	ret = memcmp(want, q->qe_report.report_data, 64) == 0;
 	add_check(res, "qe_report.binding", ret, ret ? "QE report data = SHA-256(attestation "
 		  "key || QE auth data)" : "QE report data does not bind the attestation key");
@@ -525,10 +563,11 @@ static void eval_tcb(const struct tdc_quote_opts *o, const struct tdc_coll_selec
 }
 
 static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collateral_cache *cache,
-			     const struct tdx_quote *q, const struct tdc_verified_chain *v,
-			     struct tdc_quote_result *res)
+			     const uint8_t root_sha[32], const struct tdx_quote *q,
+			     const struct tdc_verified_chain *v, struct tdc_quote_result *res)
 {
-	struct tdc_coll_inputs in = { o->root, v->inter, res->pck.fmspc, o->at, !o->no_crl };
+	struct tdc_coll_inputs in = { o->root, root_sha, v->inter, v->inter_sha, res->pck.fmspc,
+				      o->at, !o->no_crl };
 	struct tdc_coll_selected sel;
 	X509_REVOKED *rev;
 
@@ -551,22 +590,33 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 		add_check(res, "tcb.status", false, "no usable TCB info: TCB status unknown");
 }
 
-static void pck_details(X509 *leaf, struct tdc_quote_result *res)
+/* Serial and SGX extensions of a freshly verified chain (cached with it). */
+static void chain_details(struct tdc_verified_chain *v)
 {
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
-	BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(v->leaf), NULL);
 	char *h = bn ? BN_bn2hex(bn) : NULL;
-	int ret;
 
-	snprintf(res->pck_serial, sizeof(res->pck_serial), "%s", h ? h : "?");
+	snprintf(v->serial, sizeof(v->serial), "%s", h ? h : "?");
 	OPENSSL_free(h);
 	BN_free(bn);
-	ret = tdc_pck_ext_from_cert(leaf, &res->pck);
-	res->have_pck = ret == 0;
-	if (ret != 0) {
-		add_check(res, "pck.extensions", false, "%s", tdc_errdetail());
+	tdc_cert_window(v->leaf, &v->win[0]);
+	tdc_cert_window(v->inter, &v->win[1]);
+	tdc_cert_window(v->root, &v->win[2]);
+	tdc_cert_sha256(v->inter, v->inter_sha);
+	v->pck_ret = tdc_pck_ext_from_cert(v->leaf, &v->pck);
+	if (v->pck_ret)
+		snprintf(v->pck_err, sizeof(v->pck_err), "%s", tdc_errdetail());
+}
+
+static void pck_details(const struct tdc_verified_chain *v, struct tdc_quote_result *res)
+{
+	snprintf(res->pck_serial, sizeof(res->pck_serial), "%s", v->serial);
+	res->have_pck = v->pck_ret == 0;
+	if (!res->have_pck) {
+		add_check(res, "pck.extensions", false, "%s", v->pck_err);
 		return;
 	}
+	res->pck = v->pck;
 	add_check(res, "pck.extensions", true, "SGX extensions decoded (FMSPC "
 		  "%02x%02x%02x%02x%02x%02x)", res->pck.fmspc[0], res->pck.fmspc[1],
 		  res->pck.fmspc[2], res->pck.fmspc[3], res->pck.fmspc[4], res->pck.fmspc[5]);
@@ -579,6 +629,7 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	struct tdc_verified_chain *v = NULL;
 	unsigned long before = tdc_ecdsa_verify_count();
 	struct tdx_quote *q = &res->quote;
+	uint8_t root_sha[32];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -594,15 +645,16 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	if (!cache && (ret = tdc_collateral_cache_new(&tmp)) != 0)
 		return ret;
 	cache = cache ? cache : tmp;
-	check_quote_signature(q, res);
-	if (get_chain(o, cache, q, res, &v) == 0) {
+	tdc_cert_sha256(o->root, root_sha);
+	check_quote_signature(cache, q, res);
+	if (get_chain(o, cache, root_sha, q, res, &v) == 0) {
 		check_validity(o, v, res);
-		pck_details(v->leaf, res);
+		pck_details(v, res);
 		check_qe_report(q, v->leaf, res);
 	}
 	check_td(o, q, res);
 	if (o->collateral && v && res->have_pck)
-		check_collateral(o, cache, q, v, res);
+		check_collateral(o, cache, root_sha, q, v, res);
 	res->all_pass = true;
 	for (size_t i = 0; i < res->n_checks; i++)
 		res->all_pass &= res->checks[i].pass;
