@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "replay.h"
 #include "probe.h"
 #include "tee.h"
 #include "tdcpuid/cli.h"
@@ -37,6 +38,8 @@ struct evidence_args {
 	uint64_t sim_xfam;
 	bool sim_attrs_set;
 	uint64_t sim_attrs;
+	const char *sim_cpuid;   /* replay this `cpuid -r` dump instead of CPUID (sim only) */
+	struct tdc_replay replay;
 };
 
 static void usage(FILE *f)
@@ -61,6 +64,8 @@ static void usage(FILE *f)
 		"                         or %s\n"
 		"      --sim-attributes HEX  sim TD ATTRIBUTES (default SEPT_VE_DISABLE)\n"
 		"      --sim-xfam HEX     sim XFAM (default: the XCR0 the probe saw, else 0x2e7)\n"
+		"      --sim-cpuid FILE   sim: replay this `cpuid -r` dump (e.g. `tdcpuid-verifier\n"
+		"                         predict --format raw`) instead of executing CPUID\n"
 		"  -c, --cpu LIST         probe only these CPUs, e.g. 0-3,7\n"
 		"      --vm-name NAME     name recorded in the claims\n"
 		"  -o, --output FILE      write there instead of stdout\n"
@@ -71,7 +76,7 @@ static void usage(FILE *f)
 		TDC_SIM_DIR_DEFAULT, TDC_ENV_TDX_GUEST_DEV, TDC_ENV_TSM_DIR);
 }
 
-enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_VM_NAME };
+enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME };
 
 static int parse_u64_opt(const char *name, const char *s, uint64_t *v)
 {
@@ -96,6 +101,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ "output", required_argument, NULL, 'o' },
 		{ "sim-attributes", required_argument, NULL, OPT_SIM_ATTRS },
 		{ "sim-xfam", required_argument, NULL, OPT_SIM_XFAM },
+		{ "sim-cpuid", required_argument, NULL, OPT_SIM_CPUID },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,6 +124,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		case 'c': a->probe.cpus = optarg; break;
 		case 'o': a->output = optarg; break;
 		case OPT_VM_NAME: a->vm_name = optarg; break;
+		case OPT_SIM_CPUID: a->sim_cpuid = optarg; break;
 		case OPT_SIM_ATTRS:
 			if ((ret = parse_u64_opt("--sim-attributes", optarg, &a->sim_attrs)) != 0)
 				return ret;
@@ -245,6 +252,17 @@ int evidence_main(int argc, char *argv[])
 	if ((ret = tdc_tee_select(a.tee, &ops)) != 0 ||
 	    (ret = tdc_tee_open(&ctx, ops, a.sim_dir)) != 0)
 		goto out;
+	if (a.sim_cpuid) {
+		/* A replayed CPUID proves nothing: only the labelled simulator may use it. */
+		if (ops->kind != TDC_TEE_SIM) {
+			ret = tdc_err(TDC_ERR_USAGE, "--sim-cpuid needs --tee sim");
+			goto out;
+		}
+		if ((ret = tdc_replay_load(a.sim_cpuid, &a.replay)) != 0)
+			goto out;
+		a.probe.fn = tdc_replay_fn;
+		a.probe.fn_ctx = &a.replay;
+	}
 	if ((ret = make_evidence(&a, &ctx, &env)) != 0 ||
 	    (ret = tdc_envelope_encode(&env, &out)) != 0 ||
 	    (ret = tdc_write_file(a.output, out.data, out.len)) != 0)
@@ -255,6 +273,7 @@ int evidence_main(int argc, char *argv[])
 	fprintf(stderr, "%s evidence: %zu bytes of claims, TDREPORT%s\n", tdc_prog,
 		env.claims.len, env.quote.len ? ", quote" : " only");
 out:
+	tdc_replay_free(&a.replay);
 	tdc_tee_close(&ctx);
 	tdc_envelope_free(&env);
 	tdc_buf_free(&out);

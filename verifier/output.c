@@ -94,6 +94,7 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 			 bool verbose, struct tdc_buf *out)
 {
 	char name[TDC_BITNAME_MAX], desc[256];
+	uint32_t changed = 0;
 	int r = 0;
 
 	if (rr->verdict[TDC_V_UNTRUSTED] && (rr->seen || verbose)) {
@@ -112,6 +113,12 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 
 		if (!shown)
 			continue;
+		/* Fields that are not features (sizes, counts) get one line per register below. */
+		if (!fail && !verbose && (v == TDC_V_FORCED || v == TDC_V_UNSUPPORTED) &&
+		    !tdc_feature_lookup(rr->leaf, rr->subleaf, rr->reg, b)) {
+			changed |= 1u << b;
+			continue;
+		}
 		tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, b);
 		if ((r = text_cpu_prefix(rr, out)) != 0)
 			return r;
@@ -127,6 +134,13 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 		else
 			r = tdc_buf_printf(out, "%s: %s\n", tdc_verdict_name(v),
 					   tdc_bit_describe(rr, b, desc, sizeof(desc)));
+	}
+	if (changed && !r) {
+		tdc_format_reg(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg);
+		if ((r = text_cpu_prefix(rr, out)) == 0)
+			r = tdc_buf_printf(out, "%s changes %s: requested 0x%08x, the guest sees 0x%08x (model: %s)\n",
+					   actor(res), name, rr->requested, rr->seen,
+					   bit_class(rr, (unsigned)__builtin_ctz(changed)));
 	}
 	return r;
 }
