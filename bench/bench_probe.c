@@ -25,13 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "probe.h"
+#include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
+#include "tdcpuid/requested.h"
 
 #define MAX_REPS 1001
 #define LINE_MAX_LEN 256
@@ -59,9 +62,14 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Run argv with stdout/stderr to /dev/null; microseconds, or -1 on failure. */
-static double time_spawn(char *const argv[])
+/*
+ * Run argv with stdout/stderr to /dev/null; wall microseconds, or -1 on
+ * failure.  @cpu_us gets the child's user+system CPU time, which the load
+ * other processes put on the machine disturbs much less than wall time.
+ */
+static double time_spawn(char *const argv[], double *cpu_us)
 {
+	struct rusage ru;
 	posix_spawn_file_actions_t fa;
 	double t0, t1;
 	pid_t pid;
@@ -75,9 +83,11 @@ static double time_spawn(char *const argv[])
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0)
 		return -1;
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return -1;
 	t1 = now_us();
+	*cpu_us = ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec +
+		  ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
 	return t1 - t0;
 }
 
@@ -102,18 +112,71 @@ static double time_in_process(unsigned long long *count, size_t *ncpus)
 	return t1 - t0;
 }
 
-/* Lines `cpuid -r` prints for CPUID results: "   0x........ 0x..: eax=...". */
-static long cpuid_r_lines(void)
+/* Run `cpuid -r` once, capturing its output (for counting and coverage). */
+static int cpuid_r_capture(struct tdc_buf *out)
 {
 	FILE *p = popen("cpuid -r 2>/dev/null", "r");
-	char line[LINE_MAX_LEN];
-	long n = 0;
+	char chunk[4096];
+	size_t n;
+	int r = 0;
 
 	if (!p)
 		return -1;
-	while (fgets(line, sizeof(line), p))
-		n += strncmp(line, "   0x", 5) == 0;
-	return pclose(p) == 0 ? n : -1;
+	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		r = tdc_buf_put(out, chunk, n);
+	return pclose(p) == 0 && r == 0 && out->len > 0 ? 0 : -1;
+}
+
+/* Lines `cpuid -r` prints for CPUID results: "   0x........ 0x..: eax=...". */
+static long count_lines(const struct tdc_buf *b)
+{
+	long n = 0;
+
+	for (size_t i = 0; i + 5 <= b->len; i++)
+		if ((i == 0 || b->data[i - 1] == '\n') && !memcmp(b->data + i, "   0x", 5))
+			n++;
+	return n;
+}
+
+/*
+ * Does the probe cover every (CPU, leaf, subleaf) of the `cpuid -r` dump?
+ * Prints what it misses; all-zero misses are cpuid's blind probes.
+ */
+static void coverage(const struct tdc_buf *dump)
+{
+	struct tdc_probe_opts o = { 0 };
+	struct tdc_cpuid_table *cpus = NULL, t;
+	struct tdc_claims c;
+	size_t ncpus = 0, missing = 0, zero = 0, total = 0;
+
+	tdc_claims_init(&c);
+	if (tdc_probe_run(&o, &c) != 0 ||
+	    tdc_import_cpuid_r(dump->data, dump->len, "cpuid -r", &cpus, &ncpus) != 0) {
+		printf("  coverage: not computed (%s)\n", tdc_errmsg(TDC_ERR_FORMAT));
+		goto out;
+	}
+	for (size_t i = 0; i < ncpus && i < c.ncpus; i++) {
+		if (tdc_claims_cpu_table(&c, c.cpus[i].cpu, &t) != 0)
+			continue;
+		for (size_t k = 0; k < cpus[i].n; k++, total++) {
+			const struct tdc_cpuid_entry *e = &cpus[i].e[k];
+
+			if (tdc_cpuid_table_find(&t, e->leaf, e->subleaf))
+				continue;
+			missing++;
+			zero += !(e->regs[0] | e->regs[1] | e->regs[2] | e->regs[3]);
+			printf("  only in cpuid -r: CPU %u %#010x.%u\n", c.cpus[i].cpu, e->leaf, e->subleaf);
+		}
+		tdc_cpuid_table_free(&t);
+	}
+	printf("  coverage: %zu of %zu cpuid -r entries are in the probe; %zu missing (%zu all-zero)%s\n",
+	       total - missing, total, missing, zero,
+	       ncpus == c.ncpus ? "" : " (CPU counts differ)");
+out:
+	for (size_t i = 0; i < ncpus; i++)
+		tdc_cpuid_table_free(&cpus[i]);
+	free(cpus);
+	tdc_claims_free(&c);
 }
 
 static void default_agent(char *buf, size_t len)
@@ -134,13 +197,15 @@ static void default_agent(char *buf, size_t len)
 int main(int argc, char *argv[])
 {
 	static double tin[MAX_REPS], tagent[MAX_REPS], tcpuid[MAX_REPS];
+	static double cagent[MAX_REPS], ccpuid[MAX_REPS];
 	int reps = argc > 1 ? atoi(argv[1]) : 21;
 	char agent[PATH_MAX + 32];
 	char *agent_argv[] = { agent, "probe", "--format", "raw", NULL };
 	char *cpuid_argv[] = { "cpuid", "-r", NULL };
 	unsigned long long count = 0;
 	size_t ncpus = 0;
-	long clines = cpuid_r_lines();
+	struct tdc_buf dump;
+	long clines;
 	bool have_agent;
 
 	if (reps < 1 || reps > MAX_REPS) {
@@ -152,30 +217,37 @@ int main(int argc, char *argv[])
 	else
 		default_agent(agent, sizeof(agent));
 	have_agent = access(agent, X_OK) == 0;
+	tdc_buf_init(&dump);
+	clines = cpuid_r_capture(&dump) == 0 ? count_lines(&dump) : -1;
 	time_in_process(&count, &ncpus); /* warm-up: page in code and data */
 	for (int i = 0; i < reps; i++) {
 		tin[i] = time_in_process(&count, &ncpus);
-		tagent[i] = have_agent ? time_spawn(agent_argv) : -1;
-		tcpuid[i] = clines >= 0 ? time_spawn(cpuid_argv) : -1;
+		tagent[i] = have_agent ? time_spawn(agent_argv, &cagent[i]) : -1;
+		tcpuid[i] = clines >= 0 ? time_spawn(cpuid_argv, &ccpuid[i]) : -1;
 	}
 	printf("bench_probe: %d repetitions, %zu CPUs, medians\n", reps, ncpus);
 	printf("  probe in-process      %9.1f us  %llu CPUID executions\n", median(tin, reps),
 	       count);
 	if (have_agent && tagent[0] >= 0)
-		printf("  tdcpuid-agent probe   %9.1f us  (fork/exec, --format raw)\n",
-		       median(tagent, reps));
+		printf("  tdcpuid-agent probe   %9.1f us  (fork/exec, --format raw; CPU time %.1f us)\n",
+		       median(tagent, reps), median(cagent, reps));
 	else
 		printf("  tdcpuid-agent probe   not run (no executable at %s)\n", agent);
 	if (clines < 0 || tcpuid[0] < 0) {
 		printf("  cpuid -r              not run (cpuid not installed or failed)\n");
+		tdc_buf_free(&dump);
 		return 0;
 	}
-	printf("  cpuid -r              %9.1f us  %ld CPUID results printed\n",
-	       median(tcpuid, reps), clines);
-	if (have_agent && tagent[0] >= 0)
-		printf("  ratio cpuid -r / agent (fork/exec both): %.2fx\n",
-		       median(tcpuid, reps) / median(tagent, reps));
+	printf("  cpuid -r              %9.1f us  %ld CPUID results printed (CPU time %.1f us)\n",
+	       median(tcpuid, reps), clines, median(ccpuid, reps));
+	if (have_agent && tagent[0] >= 0) {
+		printf("  ratio cpuid -r / agent (fork/exec both): %.2fx wall, %.2fx CPU time\n",
+		       median(tcpuid, reps) / median(tagent, reps),
+		       median(ccpuid, reps) / median(cagent, reps));
+	}
 	printf("  ratio cpuid -r / probe in-process:       %.2fx\n",
 	       median(tcpuid, reps) / median(tin, reps));
+	coverage(&dump);
+	tdc_buf_free(&dump);
 	return 0;
 }
