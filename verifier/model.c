@@ -25,7 +25,7 @@
 #define MODEL_STR_MAX 1024
 
 const char tdc_model_native_label[] =
-	"native: the platform's own CPUID value (sampled by the TDX module at TDH.SYS.INIT)";
+	"the platform's own CPUID value (sampled by the TDX module at TDH.SYS.INIT)";
 
 /* ---- small JSON helpers ---------------------------------------------- */
 

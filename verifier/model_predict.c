@@ -597,19 +597,42 @@ static void predict_kvm_leaf(struct pctx *c, const struct tdc_cpuid_entry *e,
 		run_fields(&s);
 }
 
+/*
+ * The bits a request speaks for.  A literal CPUID_CONFIG (strict) only
+ * speaks for the configurable bits: its zeros elsewhere are not a request
+ * for zero.  A desired full CPUID speaks for every bit.
+ */
+static void request_scope(struct pctx *c, const struct tdc_pred_leaf *pl,
+			  uint32_t scope[TDC_NREGS])
+{
+	const struct model_leaf *ml;
+
+	for (int i = 0; i < TDC_NREGS; i++)
+		scope[i] = 0xffffffffu;
+	if (!c->in->strict_config || c->m->kind != TDC_MODEL_TDX)
+		return;
+	memset(scope, 0, TDC_NREGS * sizeof(scope[0]));
+	if (!(ml = tdc_model_find_leaf(c->m, pl->leaf, pl->subleaf)))
+		return;
+	for (size_t i = 0; i < ml->nf; i++)
+		if (ml->f[i].step == STEP_DIRECT || ml->f[i].step == STEP_ALLOW)
+			scope[ml->f[i].reg] |= ml->f[i].mask;
+}
+
 /* Requested bits the prediction does not honour (QEMU's two warnings). */
 static void record_forced(struct pctx *c, const struct tdc_pred_leaf *pl)
 {
 	struct tdc_cpuid_entry on = { .leaf = pl->leaf, .subleaf = pl->subleaf };
 	struct tdc_cpuid_entry off = on;
-	uint32_t val[TDC_NREGS], known[TDC_NREGS];
+	uint32_t val[TDC_NREGS], known[TDC_NREGS], scope[TDC_NREGS];
 	bool any_on = false, any_off = false;
 
 	if (pl->ve || !request_regs(c->in, pl->leaf, pl->subleaf, val, known))
 		return;
+	request_scope(c, pl, scope);
 	on.flags = off.flags = pl->indexed ? TDC_CPUID_F_INDEXED : 0;
 	for (int i = 0; i < TDC_NREGS; i++) {
-		uint32_t k = known[i] & pl->r[i].known;
+		uint32_t k = known[i] & pl->r[i].known & scope[i];
 
 		on.regs[i] = ~val[i] & pl->r[i].value & k;
 		off.regs[i] = val[i] & ~pl->r[i].value & k;
