@@ -88,7 +88,7 @@ static int juint(json_t *obj, const char *key, const char *where, json_int_t max
 /* Hex string of exactly @n bytes. */
 static int jhex(json_t *obj, const char *key, const char *where, uint8_t *out, size_t n)
 {
-	const char *s;
+	const char *s = NULL;
 	size_t got;
 	int ret;
 
@@ -117,8 +117,8 @@ static int jtime(json_t *obj, const char *key, const char *where, time_t *t,
 /* {"svn": N} x 16 */
 static int parse_components(json_t *tcb, const char *key, uint8_t out[16])
 {
-	json_t *arr, *c;
-	uint32_t svn;
+	json_t *arr = NULL, *c;
+	uint32_t svn = 0;
 	int ret;
 
 	if ((ret = jget(tcb, key, JSON_ARRAY, "tcbLevels[].tcb", &arr)) != 0)
@@ -141,9 +141,9 @@ enum level_kind { LEVEL_PLATFORM, LEVEL_ISVSVN };
 
 static int parse_level(json_t *lv, enum level_kind kind, struct tdc_tcb_level *out)
 {
-	const char *status;
-	json_t *tcb, *adv;
-	uint32_t v;
+	const char *status = NULL;
+	json_t *tcb = NULL, *adv;
+	uint32_t v = 0;
 	int ret;
 
 	if (!json_is_object(lv))
@@ -179,7 +179,7 @@ static int parse_level(json_t *lv, enum level_kind kind, struct tdc_tcb_level *o
 static int parse_levels(json_t *obj, enum level_kind kind, const char *where,
 			struct tdc_tcb_level **out, size_t *n)
 {
-	json_t *arr;
+	json_t *arr = NULL;
 	int ret;
 
 	if ((ret = jget(obj, "tcbLevels", JSON_ARRAY, where, &arr)) != 0)
@@ -255,9 +255,9 @@ static int load_body(const char *json, size_t len, json_t **doc)
 
 int tdc_tcbinfo_parse(const char *json, size_t len, struct tdc_tcbinfo *t)
 {
-	const char *id;
-	json_t *b, *mod;
-	uint32_t v;
+	const char *id = NULL;
+	json_t *b, *mod = NULL;
+	uint32_t v = 0;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
@@ -305,8 +305,8 @@ void tdc_tcbinfo_free(struct tdc_tcbinfo *t)
 int tdc_qe_identity_parse(const char *json, size_t len, struct tdc_qe_identity *q)
 {
 	uint8_t misc[4], misc_mask[4];
-	const char *id;
-	uint32_t v;
+	const char *id = NULL;
+	uint32_t v = 0;
 	int ret;
 
 	memset(q, 0, sizeof(*q));
@@ -653,7 +653,7 @@ static bool is_der_crl(const uint8_t *data, size_t len)
 static int classify(const char *name, const uint8_t *data, size_t len, enum tdc_doc_kind *k)
 {
 	size_t i = skip_ws((const char *)data, len, 0);
-	json_t *doc;
+	json_t *doc = NULL;
 	int ret;
 
 	if (i < len && data[i] == '{') {
@@ -1033,8 +1033,8 @@ static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_col
 		     struct tdc_cache_entry **out)
 {
 	struct tdc_cache_entry e = { 0 };
-	const char *body;
-	size_t body_len;
+	const char *body = NULL;
+	size_t body_len = 0;
 	uint8_t sig[64];
 	int ret;
 
@@ -1062,8 +1062,8 @@ static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_col
 static int doc_verify(struct sel_ctx *s, const struct doc_type *t, struct tdc_coll_doc *d,
 		      struct tdc_cache_entry *e)
 {
-	const char *body;
-	size_t body_len;
+	const char *body = NULL;
+	size_t body_len = 0;
 	uint8_t sig[64];
 	X509 *signer = NULL;
 	int ret;
