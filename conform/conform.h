@@ -42,6 +42,7 @@ struct tdc_conform_opts {
 	const char *kernel;       /* bzImage (linux backend) */
 	const char *initrd;       /* initramfs (linux backend) */
 	bool tdx;                 /* linux backend: run as a TD */
+	const char *accel;        /* qemu/linux: -accel (default kvm; tcg for plumbing tests) */
 	enum tdc_conform_fault fault;
 	bool verbose;
 };
@@ -106,6 +107,9 @@ int tdc_kvm_vm_exec(void *vm, const struct tdc_cpuid_table *list,
  * Returns 1/0, or a negative error when /dev/kvm cannot be opened.
  */
 int tdc_kvm_has_vm_type(unsigned type);
+
+/* 1 if /proc/cpuinfo lists vmx or svm (a Linux guest can boot), else 0. */
+int tdc_conform_have_hw_virt(void);
 
 /* --cpu host[,+feat,-feat]: KVM_GET_SUPPORTED_CPUID with named edits. */
 int tdc_conform_cpu_host(const char *spec, struct tdc_requested *out);

@@ -149,7 +149,7 @@ int tdc_qemu_start(struct tdc_qemu *q, const struct tdc_conform_opts *o,
 	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", g_qmp_path);
 	argv[n++] = o->qemu ? o->qemu : QEMU_DEFAULT;
 	argv[n++] = "-name"; argv[n++] = q->name;
-	argv[n++] = "-accel"; argv[n++] = "kvm";
+	argv[n++] = "-accel"; argv[n++] = o->accel ? o->accel : "kvm";
 	argv[n++] = "-cpu"; argv[n++] = o->cpu ? o->cpu : "host";
 	argv[n++] = "-smp"; argv[n++] = smp;
 	argv[n++] = "-nodefaults"; argv[n++] = "-display"; argv[n++] = "none";

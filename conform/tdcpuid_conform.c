@@ -57,6 +57,8 @@ static const char usage_text[] =
 	"      --kernel BZIMAGE    linux backend kernel (default: scripts/fetch-kernel cache)\n"
 	"      --initrd FILE       linux backend initramfs (default: initramfs/build output)\n"
 	"      --tdx               linux backend: run as a TD (-object tdx-guest)\n"
+	"      --accel kvm|tcg     qemu/linux: QEMU accelerator (default kvm; tcg checks\n"
+	"                          QEMU's emulated CPUID and the plumbing, not KVM)\n"
 	"      --scan              kvm: flip every bit of every feature register, one VM\n"
 	"                          each, and list which bits the guest follows (honoured)\n"
 	"                          and which it does not (ignored)\n"
@@ -85,6 +87,7 @@ static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "tdx", no_argument, NULL, 'T' },
+	{ "accel", required_argument, NULL, 'A' },
 	{ "test-fault", required_argument, NULL, 'F' },
 	{ "scan", no_argument, NULL, 'S' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -160,6 +163,11 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 		case 'k': c->o.kernel = optarg; break;
 		case 'i': c->o.initrd = optarg; break;
 		case 'T': c->o.tdx = true; break;
+		case 'A':
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+				return usage_error("--accel '%s': expected kvm or tcg", optarg);
+			c->o.accel = optarg;
+			break;
 		case 'F':
 			if (strcmp(optarg, "hang"))
 				return usage_error("--test-fault '%s': expected hang", optarg);
@@ -225,7 +233,7 @@ static int judge(struct cli *c, struct tdc_conform_run *run)
 		 c->o.backend, run->backend_info, req->format[0] ? req->format : "configuration",
 		 c->against_path ? " (--verify-against)" : "", run->ncpus, run->cpuid_count,
 		 run->guest_ms);
-	if ((r = tdc_conform_report_format(&rep, c->format, c->o.verbose, header, &out)) != 0)
+	if ((r = tdc_conform_report_format(&rep, c->format, false, header, &out)) != 0)
 		goto out;
 	fwrite(out.data, 1, out.len, stdout);
 	fflush(stdout);
