@@ -258,6 +258,7 @@ static void test_required_bits_and_ranges(void **state)
 	assert_int_equal(b[0].leaf, 7);
 	assert_int_equal(b[0].reg, TDC_EBX);
 	assert_int_equal(b[0].bit, 5);
+	assert_string_equal(p->name, "t");
 	assert_true(tdc_policy_verdict_fails(p, TDC_V_UNTRUSTED, 0x400000ff));
 	assert_false(tdc_policy_verdict_fails(p, TDC_V_UNTRUSTED, 0x40000100));
 	assert_false(tdc_policy_verdict_fails(p, TDC_V_MISMATCH, 1));

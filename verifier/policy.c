@@ -541,6 +541,17 @@ static const char *default_base_dir(void)
 	return NULL;
 }
 
+/* "policies/strict.json" -> "strict". */
+static void name_from_path(struct tdc_policy *p, const char *what)
+{
+	const char *base = strrchr(what, '/');
+	size_t n;
+
+	base = base ? base + 1 : what;
+	n = strcspn(base, ".");
+	snprintf(p->name, sizeof(p->name), "%.*s", (int)(n ? n : strlen(base)), base);
+}
+
 int tdc_policy_parse(const uint8_t *data, size_t len, const char *what,
 		     const char *base_dir, struct tdc_policy **out)
 {
@@ -553,14 +564,19 @@ int tdc_policy_parse(const uint8_t *data, size_t len, const char *what,
 	if (!(p = calloc(1, sizeof(*p))))
 		return tdc_err(TDC_ERR_ALLOC, "policy");
 	/* Absent keys keep the default's values: start from the default. */
-	if ((r = parse_doc((const uint8_t *)default_json, strlen(default_json), &dc, p)) != 0 ||
-	    (r = parse_doc(data, len, &c, p)) != 0 ||
-	    (r = validate(p, c.what)) != 0) {
-		tdc_policy_free(p);
-		return r;
-	}
+	if ((r = parse_doc((const uint8_t *)default_json, strlen(default_json), &dc, p)) != 0)
+		goto fail;
+	/* A policy's name is its own: never report a custom policy as "default". */
+	p->name[0] = '\0';
+	if ((r = parse_doc(data, len, &c, p)) != 0 || (r = validate(p, c.what)) != 0)
+		goto fail;
+	if (!p->name[0])
+		name_from_path(p, c.what);
 	*out = p;
 	return 0;
+fail:
+	tdc_policy_free(p);
+	return r;
 }
 
 int tdc_policy_default(struct tdc_policy **out)
