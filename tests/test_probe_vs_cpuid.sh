@@ -19,6 +19,7 @@
 # subleaves such as 8000001DH.4, which KVM's KVM_GET_SUPPORTED_CPUID keeps
 # too) are listed for information.
 set -u -o pipefail
+export LC_ALL=C # sort and join must agree on the order
 
 agent=${TDC_AGENT:?TDC_AGENT not set}
 
