@@ -140,6 +140,7 @@ struct cpu_sets {
 	bool have_requested;
 	bool cgroup[NCPU];   /* the cgroup cpuset, to say which mask excluded a CPU */
 	bool have_cgroup;
+	size_t limit;        /* 1 + the highest CPU in any set: loops stop there */
 };
 
 static int read_affinity(bool *set)
@@ -155,8 +156,10 @@ static int read_affinity(bool *set)
 		r = tdc_err(TDC_ERR_IO, "sched_getaffinity: %s", strerror(errno));
 		goto out;
 	}
-	for (size_t c = 0; c < NCPU; c++)
-		set[c] = CPU_ISSET_S(c, sz, mask);
+	memset(set, 0, NCPU * sizeof(*set));
+	for (size_t c = 0, left = CPU_COUNT_S(sz, mask); c < NCPU && left; c++)
+		if ((set[c] = CPU_ISSET_S(c, sz, mask)))
+			left--;
 out:
 	CPU_FREE(mask);
 	return r;
@@ -193,6 +196,28 @@ out:
 	tdc_errclear();
 }
 
+static size_t set_limit(const bool *set)
+{
+	size_t n = NCPU;
+
+	while (n > 0 && !set[n - 1])
+		n--;
+	return n;
+}
+
+static void compute_limit(struct cpu_sets *cs)
+{
+	const bool *sets[] = { cs->possible, cs->present, cs->online, cs->affinity, cs->requested };
+
+	cs->limit = 0;
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		size_t n = set_limit(sets[i]);
+
+		if (n > cs->limit)
+			cs->limit = n;
+	}
+}
+
 /*
  * sysfs may be missing (containers, early initramfs without /sys): fall
  * back from possible to present to online to the affinity mask, so the
@@ -227,6 +252,7 @@ static int read_cpu_sets(const struct tdc_probe_opts *o, struct cpu_sets *cs)
 		if ((r = tdc_cpulist_parse(o->cpus, cs->requested, NCPU)) != 0)
 			return tdc_err_wrap(TDC_ERR_USAGE, "--cpu: ");
 	}
+	compute_limit(cs);
 	return 0;
 }
 
@@ -549,7 +575,7 @@ static int plan(const struct cpu_sets *cs, const struct tdc_probe_opts *o,
 	int r;
 
 	*njobs = 0;
-	for (size_t c = 0; c < NCPU; c++) {
+	for (size_t c = 0; c < cs->limit; c++) {
 		if (!in_universe(cs, c))
 			continue;
 		if ((why = skip_reason(cs, c)) != NULL) {
@@ -570,7 +596,7 @@ static size_t universe_size(const struct cpu_sets *cs)
 {
 	size_t n = 0;
 
-	for (size_t c = 0; c < NCPU; c++)
+	for (size_t c = 0; c < cs->limit; c++)
 		n += in_universe(cs, c);
 	return n;
 }
