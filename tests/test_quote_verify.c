@@ -278,6 +278,49 @@ static void test_no_crl(void **state)
 	free(r);
 }
 
+/*
+ * The v5 (TDX 1.5) quote against the real 2026 TCB info: module identity
+ * TDX_01 applies.  The TCB signing certificate in the test data expired in
+ * 2025 and the only QE identity is from 2023, so exactly those validity
+ * checks fail while the evaluation itself runs.
+ */
+static void test_v5_module_identity(void **state)
+{
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct tdc_collateral *c;
+	struct tdc_buf doc, q;
+	static const char *const files[] = { "sample_tcbinfo_response_v5",
+					     "sample_qeIdentity_response",
+					     "tcb_signing_chain.pem" };
+	struct tdc_quote_opts o = { .root = root, .at = utc("2026-02-03T01:00:00Z"),
+				    .no_crl = true };
+	char rel[128];
+
+	assert_int_equal(tdc_collateral_new(&c), 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), "tdx/collateral/%s", files[i]);
+		tdc_test_read(rel, &doc);
+		assert_int_equal(tdc_collateral_add(c, files[i], doc.data, doc.len), 0);
+		tdc_buf_free(&doc);
+	}
+	o.collateral = c;
+	tdc_test_read(V5, &q);
+	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
+	expect_failures(r, (const char *[]){ "collateral.tcb_info.validity",
+					     "collateral.qe_identity.validity", NULL });
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info.validity")->reason,
+			       "signing certificate has expired"));
+	assert_non_null(strstr(find_check(r, "tdx_module.identity")->reason, "TDX_01"));
+	assert_true(find_check(r, "tdx_module.tcb")->pass);
+	assert_true(r->tcb_matched);
+	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
+	assert_int_equal(r->levels_behind, 0);
+	assert_false(r->crl_checked);
+	tdc_collateral_free(c);
+	tdc_buf_free(&q);
+	free(r);
+}
+
 /* The shifted report is not a TDREPORT and certainly not a quote. */
 static void test_shifted_report(void **state)
 {
@@ -319,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_collateral_2023),
 		cmocka_unit_test(test_collateral_tamper_and_cache),
 		cmocka_unit_test(test_no_crl),
+		cmocka_unit_test(test_v5_module_identity),
 		cmocka_unit_test(test_shifted_report),
 	};
 

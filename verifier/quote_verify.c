@@ -749,7 +749,7 @@ static json_t *jhex(const uint8_t *p, size_t n)
 static json_t *body_json(const struct tdx_td_body *b)
 {
 	json_t *o = json_object(), *rtmr = json_array();
-	char buf[32];
+	char buf[32], names[512];
 
 	json_object_set_new(o, "body_type", json_integer(b->body_type));
 	json_object_set_new(o, "tee_tcb_svn", jhex(b->tee_tcb_svn, 16));
@@ -759,11 +759,14 @@ static json_t *body_json(const struct tdx_td_body *b)
 	json_object_set_new(o, "seam_attributes", json_string(buf));
 	snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)b->td_attributes);
 	json_object_set_new(o, "td_attributes", json_string(buf));
+	json_object_set_new(o, "td_attributes_names",
+			    json_string(tdx_attributes_str(b->td_attributes, names, sizeof(names))));
 	json_object_set_new(o, "debug", json_boolean(b->td_attributes & TDX_ATTR_DEBUG));
 	json_object_set_new(o, "sept_ve_disable",
 			    json_boolean(b->td_attributes & TDX_ATTR_SEPT_VE_DISABLE));
 	snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)b->xfam);
 	json_object_set_new(o, "xfam", json_string(buf));
+	json_object_set_new(o, "xfam_names", json_string(tdx_xfam_str(b->xfam, names, sizeof(names))));
 	json_object_set_new(o, "mr_td", jhex(b->mr_td, 48));
 	json_object_set_new(o, "mr_config_id", jhex(b->mr_config_id, 48));
 	json_object_set_new(o, "mr_owner", jhex(b->mr_owner, 48));
@@ -920,10 +923,15 @@ void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out)
 		fprintf(out, "pck: FMSPC %s, PCESVN %u, %s, serial %s\n", fm, res->pck.pcesvn,
 			tdc_sgx_type_name(res->pck.sgx_type), res->pck_serial);
 	}
-	if (res->parsed)
-		fprintf(out, "td: attributes 0x%016llx%s, xfam 0x%016llx\n",
-			(unsigned long long)q->body.td_attributes, res->debug_td ? " (DEBUG)" : "",
-			(unsigned long long)q->body.xfam);
+	if (res->parsed) {
+		char an[512], xn[512];
+
+		fprintf(out, "td: attributes 0x%016llx (%s)%s, xfam 0x%016llx (%s)\n",
+			(unsigned long long)q->body.td_attributes,
+			tdx_attributes_str(q->body.td_attributes, an, sizeof(an)),
+			res->debug_td ? " DEBUG TD" : "", (unsigned long long)q->body.xfam,
+			tdx_xfam_str(q->body.xfam, xn, sizeof(xn)));
+	}
 	for (size_t i = 0; i < res->n_checks; i++)
 		fprintf(out, "%s %s: %s\n", res->checks[i].pass ? "ok  " : "FAIL",
 			res->checks[i].name, res->checks[i].reason);
