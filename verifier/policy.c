@@ -8,6 +8,7 @@
  * policies/default.json (tests/test_policy.c keeps the two identical).
  */
 #include <libgen.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -552,37 +553,110 @@ static void name_from_path(struct tdc_policy *p, const char *what)
 	snprintf(p->name, sizeof(p->name), "%.*s", (int)(n ? n : strlen(base)), base);
 }
 
+static void *dup_mem(const void *src, size_t n, int *r)
+{
+	void *d;
+
+	if (!src || !n)
+		return NULL;
+	if (!(d = malloc(n)))
+		*r = TDC_ERR_ALLOC;
+	else
+		memcpy(d, src, n);
+	return d;
+}
+
+/* Deep copy, so every caller owns (and frees) its own policy. */
+static int policy_clone(const struct tdc_policy *src, struct tdc_policy **out)
+{
+	struct tdc_policy *p = calloc(1, sizeof(*p));
+	int r = 0;
+
+	*out = NULL;
+	if (!p)
+		return tdc_err(TDC_ERR_ALLOC, "policy");
+	*p = *src;
+	p->required = dup_mem(src->required, src->nrequired * sizeof(*src->required), &r);
+	p->forbidden = dup_mem(src->forbidden, src->nforbidden * sizeof(*src->forbidden), &r);
+	p->untrusted_leaves = dup_mem(src->untrusted_leaves, src->nuntrusted_leaves *
+				      sizeof(*src->untrusted_leaves), &r);
+	p->mrtd.mr = dup_mem(src->mrtd.mr, src->mrtd.n * sizeof(*src->mrtd.mr), &r);
+	for (int i = 0; i < 4; i++)
+		p->rtmr[i].mr = dup_mem(src->rtmr[i].mr, src->rtmr[i].n * sizeof(*src->rtmr[i].mr),
+					&r);
+	p->mrconfigid.mr = dup_mem(src->mrconfigid.mr, src->mrconfigid.n *
+				   sizeof(*src->mrconfigid.mr), &r);
+	p->trust_anchor = src->trust_anchor ?
+		dup_mem(src->trust_anchor, strlen(src->trust_anchor) + 1, &r) : NULL;
+	if (r) {
+		tdc_policy_free(p);
+		return tdc_err(TDC_ERR_ALLOC, "policy copy");
+	}
+	*out = p;
+	return 0;
+}
+
+/*
+ * The built-in default, parsed once per process: every policy starts as a
+ * copy of it, and the engine asks for it on every check without a --policy.
+ */
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static struct tdc_policy *builtin;
+static int builtin_err;
+static char builtin_errmsg[256];
+
+static void builtin_init(void)
+{
+	struct pctx dc = { .what = "built-in default policy", .base_dir = default_base_dir() };
+	struct tdc_policy *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		builtin_err = tdc_err(TDC_ERR_ALLOC, "built-in default policy");
+	} else if ((builtin_err = parse_doc((const uint8_t *)default_json, strlen(default_json),
+					    &dc, p)) != 0 ||
+		   (builtin_err = validate(p, dc.what)) != 0) {
+		tdc_policy_free(p);
+	} else {
+		builtin = p;
+		return;
+	}
+	snprintf(builtin_errmsg, sizeof(builtin_errmsg), "%s", tdc_errdetail());
+}
+
+static int builtin_copy(struct tdc_policy **out)
+{
+	pthread_once(&builtin_once, builtin_init);
+	if (!builtin)
+		return tdc_err(builtin_err, "%s", builtin_errmsg);
+	return policy_clone(builtin, out);
+}
+
 int tdc_policy_parse(const uint8_t *data, size_t len, const char *what,
 		     const char *base_dir, struct tdc_policy **out)
 {
-	struct pctx dc = { .what = "built-in default policy", .base_dir = default_base_dir() };
 	struct pctx c = { .what = what ? what : "policy", .base_dir = base_dir };
 	struct tdc_policy *p;
 	int r;
 
 	*out = NULL;
-	if (!(p = calloc(1, sizeof(*p))))
-		return tdc_err(TDC_ERR_ALLOC, "policy");
 	/* Absent keys keep the default's values: start from the default. */
-	if ((r = parse_doc((const uint8_t *)default_json, strlen(default_json), &dc, p)) != 0)
-		goto fail;
+	if ((r = builtin_copy(&p)) != 0)
+		return r;
 	/* A policy's name is its own: never report a custom policy as "default". */
 	p->name[0] = '\0';
-	if ((r = parse_doc(data, len, &c, p)) != 0 || (r = validate(p, c.what)) != 0)
-		goto fail;
+	if ((r = parse_doc(data, len, &c, p)) != 0 || (r = validate(p, c.what)) != 0) {
+		tdc_policy_free(p);
+		return r;
+	}
 	if (!p->name[0])
 		name_from_path(p, c.what);
 	*out = p;
 	return 0;
-fail:
-	tdc_policy_free(p);
-	return r;
 }
 
 int tdc_policy_default(struct tdc_policy **out)
 {
-	return tdc_policy_parse((const uint8_t *)default_json, strlen(default_json),
-				"built-in default policy", default_base_dir(), out);
+	return builtin_copy(out);
 }
 
 int tdc_policy_load(const char *path, struct tdc_policy **out)
