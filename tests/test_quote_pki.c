@@ -58,8 +58,11 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *iss
 	return x;
 }
 
-/* Intel's format: {"<key>":<body>,"signature":"<hex r||s>"} */
-static void signed_doc(struct tdc_buf *out, const char *key, const char *body, EVP_PKEY *k)
+/* Intel's format: {"<key>":<body>,"signature":"<hex r||s>"}; @odd puts the
+ * signature first with whitespace around everything, which a verifier that
+ * re-serialized the JSON instead of taking the raw span would get wrong. */
+static void signed_doc_layout(struct tdc_buf *out, const char *key, const char *body,
+			      EVP_PKEY *k, bool odd)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t der[80], rs[64] = { 0 };
@@ -75,9 +78,19 @@ static void signed_doc(struct tdc_buf *out, const char *key, const char *body, E
 	BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
 	tdc_hex_encode(rs, 64, hex);
 	tdc_buf_init(out);
-	assert_int_equal(tdc_buf_printf(out, "{\"%s\":%s,\"signature\":\"%s\"}", key, body, hex), 0);
+	if (odd)
+		assert_int_equal(tdc_buf_printf(out, "{\n  \"signature\" : \"%s\" ,\n  \"%s\" :  %s\n}\n",
+						hex, key, body), 0);
+	else
+		assert_int_equal(tdc_buf_printf(out, "{\"%s\":%s,\"signature\":\"%s\"}", key,
+						body, hex), 0);
 	ECDSA_SIG_free(sig);
 	EVP_MD_CTX_free(md);
+}
+
+static void signed_doc(struct tdc_buf *out, const char *key, const char *body, EVP_PKEY *k)
+{
+	signed_doc_layout(out, key, body, k, false);
 }
 
 static void iso(time_t t, char *buf)
@@ -394,6 +407,87 @@ static void test_other_fmspc(void **state)
 	free(r);
 }
 
+/* Raw-span signing: odd layout, and a body with spacing and a string that
+ * holds braces and escaped quotes. */
+static void test_raw_span(void **state)
+{
+	struct level lv[1] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct tdc_buf body, doc, spaced;
+	struct tdc_collateral *c;
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .no_crl = true };
+
+	assert_int_equal(tdc_collateral_new(&c), 0);
+	tcbinfo_body(&body, pck.fmspc, now - 86400, now + 86400, lv, 1);
+	/* {"note": "a}\"{[b", ... rest of the body with spaces after ':' */
+	tdc_buf_init(&spaced);
+	tdc_buf_printf(&spaced, "{ \"note\" : \"a}\\\"{[b\",  %s", tdc_buf_cstr(&body) + 1);
+	signed_doc_layout(&doc, "tcbInfo", tdc_buf_cstr(&spaced), sign_key, true);
+	assert_int_equal(tdc_collateral_add(c, "tcbinfo.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	tdc_buf_free(&spaced);
+	qeid_body(&body, now - 86400, now + 86400, "UpToDate");
+	signed_doc_layout(&doc, "enclaveIdentity", tdc_buf_cstr(&body), sign_key, true);
+	assert_int_equal(tdc_collateral_add(c, "qe.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	add_pem(c, "chain.pem", sign_cert, keys.root_cert);
+	o.collateral = c;
+	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	if (!r->all_pass)
+		dump_failures(r);
+	assert_true(find_check(r, "collateral.tcb_info")->pass);
+	assert_true(find_check(r, "collateral.qe_identity")->pass);
+	assert_true(r->all_pass);
+	tdc_collateral_free(c);
+	free(r);
+}
+
+/* Several TCB infos: the one for this FMSPC and, among those, the newest. */
+static void test_tcbinfo_selection(void **state)
+{
+	struct level old_lv[1] = { { 0, 0, "OutOfDate", NULL } };
+	struct level new_lv[1] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct tdc_buf body, doc;
+	struct tdc_collateral *c;
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .no_crl = true };
+	uint8_t other[6];
+
+	memcpy(other, pck.fmspc, 6);
+	other[0] ^= 1;
+	assert_int_equal(tdc_collateral_new(&c), 0);
+	tcbinfo_body(&body, other, now - 60, now + 86400, new_lv, 1);
+	signed_doc(&doc, "tcbInfo", tdc_buf_cstr(&body), sign_key);
+	assert_int_equal(tdc_collateral_add(c, "a-other.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	tcbinfo_body(&body, pck.fmspc, now - 7200, now + 86400, old_lv, 1);
+	signed_doc(&doc, "tcbInfo", tdc_buf_cstr(&body), sign_key);
+	assert_int_equal(tdc_collateral_add(c, "b-old.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	tcbinfo_body(&body, pck.fmspc, now - 3600, now + 86400, new_lv, 1);
+	signed_doc(&doc, "tcbInfo", tdc_buf_cstr(&body), sign_key);
+	assert_int_equal(tdc_collateral_add(c, "c-new.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	qeid_body(&body, now - 86400, now + 86400, "UpToDate");
+	signed_doc(&doc, "enclaveIdentity", tdc_buf_cstr(&body), sign_key);
+	assert_int_equal(tdc_collateral_add(c, "qe.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	add_pem(c, "chain.pem", sign_cert, keys.root_cert);
+	o.collateral = c;
+	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	assert_string_equal(r->tcbinfo_name, "c-new.json");
+	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
+	assert_true(r->all_pass);
+	tdc_collateral_free(c);
+	free(r);
+}
+
 static int setup(void **state)
 {
 	struct tdc_sim_params p;
@@ -436,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_expired_collateral),
 		cmocka_unit_test(test_wrong_signer),
 		cmocka_unit_test(test_other_fmspc),
+		cmocka_unit_test(test_raw_span),
+		cmocka_unit_test(test_tcbinfo_selection),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1066,9 +1066,13 @@ static int doc_verify(struct sel_ctx *s, const struct doc_type *t, struct tdc_co
 	size_t body_len = 0;
 	uint8_t sig[64];
 	X509 *signer = NULL;
+	bool done;
 	int ret;
 
-	if (e->verified)
+	pthread_mutex_lock(&s->cache->lock);
+	done = e->verified;
+	pthread_mutex_unlock(&s->cache->lock);
+	if (done)
 		return 0;
 	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
 					 &body_len, sig)) != 0 ||
