@@ -60,6 +60,8 @@ has "FAIL quote.signature" "signature check named"
 expect 0 "report data prefix matches" -- "$V" quote "$SPR" --at 2023-07-01 \
 	--report-data "$(od -An -tx1 -j568 -N8 "$SPR" | tr -d ' \n')"
 expect 1 "report data mismatch" -- "$V" quote "$SPR" --at 2023-07-01 --report-data 00ff
+expect 0 "--at @EPOCH" -- "$V" quote "$SPR" --at @1688173200
+has "SEPT_VE_DISABLE\|PKS" "TD attributes decoded by name"
 expect 2 "bad --accept-tcb" -- "$V" quote "$SPR" --accept-tcb Fine
 expect 2 "missing FILE" -- "$V" quote
 expect 2 "bad --at" -- "$V" quote "$SPR" --at yesterday

@@ -44,9 +44,12 @@ static int parse_time(const char *s, time_t *out)
 	char full[32];
 	unsigned long long v;
 
-	if (s[0] == '@')
-		return tdc_parse_u64(s + 1, (1ull << 40), &v) ? TDC_ERR_USAGE :
-		       (*out = (time_t)v, 0);
+	if (s[0] == '@') {
+		if (tdc_parse_u64(s + 1, 1ull << 40, &v) != 0)
+			return TDC_ERR_USAGE;
+		*out = (time_t)v;
+		return 0;
+	}
 	if (strlen(s) == 10) {
 		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
 		s = full;
