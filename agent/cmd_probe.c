@@ -335,39 +335,6 @@ static int format_raw(const struct tdc_claims *c, struct tdc_buf *o)
 
 /* ---- main --------------------------------------------------------------- */
 
-/*
- * tdc_write_file replaces the target by rename(2), which is right for files
- * and disastrous for /dev/null or a FIFO (as root it turns /dev/null into a
- * regular file).  Existing non-regular targets are written in place.
- */
-static int write_output(const char *path, const uint8_t *data, size_t len)
-{
-	struct stat st;
-	int fd;
-
-	if (!strcmp(path, "-") || stat(path, &st) != 0 || S_ISREG(st.st_mode))
-		return tdc_write_file(path, data, len);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return tdc_err(TDC_ERR_IO, "open %s: %s", path, strerror(errno));
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = errno;
-
-			close(fd);
-			return tdc_err(TDC_ERR_IO, "write %s: %s", path, strerror(e));
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) != 0)
-		return tdc_err(TDC_ERR_IO, "close %s: %s", path, strerror(errno));
-	return 0;
-}
-
 static int parse_format(const char *s, enum probe_format *fmt)
 {
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
@@ -438,7 +405,7 @@ int probe_main(int argc, char *argv[])
 	tdc_buf_init(&out);
 	if ((r = tdc_probe_run(&opts, &claims)) != 0 ||
 	    (r = render(&claims, fmt, &out)) != 0 ||
-	    (r = write_output(output, out.data, out.len)) != 0) {
+	    (r = tdc_write_file(output, out.data, out.len)) != 0) {
 		int code = tdc_cli_fail("probe", r);
 
 		/* Nothing probeable without --cpu is the environment, not the input. */

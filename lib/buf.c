@@ -322,9 +322,31 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Devices, FIFOs and terminals are written in place: replacing them by
+ * rename(2) would, as root, turn /dev/null into a regular file.
+ */
+static int write_in_place(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno_err("open", path);
+	if (write_all(fd, data, len) != 0) {
+		int ret = errno_err("write", path);
+
+		close(fd);
+		return ret;
+	}
+	if (close(fd) != 0)
+		return errno_err("close", path);
+	return 0;
+}
+
 int tdc_write_file(const char *path, const void *data, size_t len)
 {
 	char tmp[4096];
+	struct stat st;
 	int fd;
 
 	if (strcmp(path, "-") == 0) {
@@ -332,6 +354,8 @@ int tdc_write_file(const char *path, const void *data, size_t len)
 			return errno_err("write", "stdout");
 		return 0;
 	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_in_place(path, data, len);
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return tdc_err(TDC_ERR_RANGE, "path too long: %s", path);
 	if ((fd = mkstemp(tmp)) < 0)

@@ -79,7 +79,10 @@ const char *tdc_buf_cstr(struct tdc_buf *b);
  * (naming the path and the cap) if it is bigger than @cap.
  */
 int tdc_read_file(const char *path, size_t cap, struct tdc_buf *b);
-/* Write atomically: temp file in the same directory, fsync, rename. "-" = stdout. */
+/*
+ * Write atomically: temp file in the same directory, fsync, rename.  "-" =
+ * stdout; an existing non-regular target (/dev/null, a FIFO) is written in place.
+ */
 int tdc_write_file(const char *path, const void *data, size_t len);
 
 /* Hex helpers: strict, even length, no prefix except an optional "0x". */
