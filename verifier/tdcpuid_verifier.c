@@ -15,6 +15,7 @@ static const struct tdc_subcommand subcommands[] = {
 	{ "ingest", ingest_main, "Check evidence armored in a serial console log" },
 	{ "capture", capture_main, "Record a running QEMU's requested CPUID over QMP" },
 	{ "import", import_main, "Read a requested configuration and print what it requests" },
+	{ "policy", policy_main, "Check a policy file and print the effective policy" },
 	{ "inspect", inspect_main, "Print an evidence file, TDREPORT or quote field by field" },
 	{ "quote", quote_main, "Appraise a TDX quote with the Intel root and collateral (TCB status)" },
 	{ "predict", predict_main, "Predict the CPUID a TD will see (platform model run forward)" },

@@ -9,6 +9,7 @@ int log_main(int argc, char *argv[]);
 int ingest_main(int argc, char *argv[]);
 int capture_main(int argc, char *argv[]);
 int import_main(int argc, char *argv[]);
+int policy_main(int argc, char *argv[]);
 int inspect_main(int argc, char *argv[]);
 int quote_main(int argc, char *argv[]);
 int predict_main(int argc, char *argv[]);
