@@ -206,7 +206,7 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 	    (r = take_tables(run, &dump, o->smp)) != 0)
 		goto out;
 	/* /init powers off; QEMU then exits 0. */
-	if ((r = tdc_qemu_wait_exit(&q, &status)) != 0)
+	if ((r = tdc_qemu_wait_exit(&q, 10000, &status)) != 0)
 		goto out;
 	run->guest_ms = tdc_conform_now_ms() - t0;
 	for (size_t i = 0; i < run->ncpus; i++)

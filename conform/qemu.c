@@ -390,15 +390,14 @@ int tdc_qemu_write(struct tdc_qemu *q, const void *data, size_t len)
 	return 0;
 }
 
-int tdc_qemu_wait_exit(struct tdc_qemu *q, int *status)
+int tdc_qemu_wait_exit(struct tdc_qemu *q, unsigned ms, int *status)
 {
-	double until = tdc_conform_now_ms() + EXIT_GRACE_MS;
+	double until = tdc_conform_now_ms() + ms;
 
 	while (!reaped(q, status)) {
 		if (tdc_conform_now_ms() > until)
-			return tdc_err(TDC_ERR_TIMEOUT, "QEMU did not exit within %d ms after the "
-				       "guest finished", EXIT_GRACE_MS);
-		usleep(5000);
+			return tdc_err(TDC_ERR_TIMEOUT, "QEMU did not exit within %u ms", ms);
+		usleep(2000);
 	}
 	return 0;
 }
@@ -574,7 +573,7 @@ int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *r
 	if ((r = tdc_conform_fixpoint(guest_exec, &g, &run->requested.table, run->observed,
 				      run->ncpus, &run->rounds, &run->cpuid_count)) != 0)
 		goto out;
-	if ((r = tdc_qemu_write(&q, "X\n", 2)) != 0 || (r = tdc_qemu_wait_exit(&q, &status)) != 0)
+	if ((r = tdc_qemu_write(&q, "X\n", 2)) != 0 || (r = tdc_qemu_wait_exit(&q, EXIT_GRACE_MS, &status)) != 0)
 		goto out;
 	/* isa-debug-exit: status = (value << 1) | 1; the guest writes 0. */
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 1) {

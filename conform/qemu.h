@@ -36,7 +36,8 @@ int tdc_qemu_cont(struct tdc_qemu *q);
 /* Next serial line (without newline) before the deadline. */
 int tdc_qemu_read_line(struct tdc_qemu *q, char *line, size_t cap, const char *waiting_for);
 int tdc_qemu_write(struct tdc_qemu *q, const void *data, size_t len);
-int tdc_qemu_wait_exit(struct tdc_qemu *q, int *status);
+/* Wait up to @ms for QEMU to exit by itself; its wait status in @status. */
+int tdc_qemu_wait_exit(struct tdc_qemu *q, unsigned ms, int *status);
 void tdc_qemu_stop(struct tdc_qemu *q);
 
 /* --guest, else $TDC_CONFORM_GUEST, else the guest built with the tool. */
