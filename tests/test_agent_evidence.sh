@@ -100,6 +100,20 @@ else
 fi
 "$VERIFIER" inspect "$T/quote.dat" | grep -q "simulated *yes" || fail "bare sim quote not flagged"
 
+# --sim-cpuid: the sim answers CPUID from a recorded dump (labelled sim).
+DUMP="$TDC_TESTDATA/platforms/emr-gold-5520p.baremetal.cpuid-r.txt"
+if "$AGENT" evidence --nonce 03 --tee sim --sim-dir "$T/sim" --sim-cpuid "$DUMP" \
+	--cpu 0 -o "$T/ev4.cbor" 2>"$T/err"; then
+	"$VERIFIER" inspect --format json "$T/ev4.cbor" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["evidence"]
+assert e["claims"]["tee"] == "sim"
+assert e["tdreport"]["reportdata_binding"] == "ok"
+' || fail "--sim-cpuid evidence content"
+else
+	fail "--sim-cpuid: $(cat "$T/err")"
+fi
+
 # stdout by default; --report-only leaves the quote out; sim attributes.
 "$AGENT" evidence --nonce 01 --tee sim --sim-dir "$T/sim" --report-only \
 	--sim-attributes 0x1 >"$T/ev2.cbor" 2>"$T/err" || fail "report-only: $(cat "$T/err")"
