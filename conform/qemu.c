@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "guest_proto.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"
 
@@ -406,121 +407,45 @@ int tdc_qemu_wait_exit(struct tdc_qemu *q, unsigned ms, int *status)
 
 struct guest_ctx {
 	struct tdc_qemu *q;
-	size_t ncpus;
-	int slot_cpu[TDC_CONFORM_MAX_SMP]; /* guest slot -> vCPU index, -1 unknown */
-	uint32_t slot_apic[TDC_CONFORM_MAX_SMP];
-	bool mapped;
+	struct tdc_guest_map map;
 };
 
-static int parse_hex_fields(const char *s, uint32_t *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *end;
-		unsigned long x;
-
-		while (*s == ' ')
-			s++;
-		errno = 0;
-		x = strtoul(s, &end, 16);
-		if (end == s || errno || x > 0xffffffffu)
-			return -1;
-		v[i] = x;
-		s = end;
-	}
-	return *s == '\0' ? 0 : -1;
-}
-
-/*
- * QEMU numbers vCPUs (cpu-index, the QMP capture's order) in APIC ID order
- * for the topologies -smp N creates, so the guest's slots (AP check-in
- * order) are mapped by ranking their APIC IDs.
- */
-static void map_slots(struct guest_ctx *g)
-{
-	for (size_t s = 0; s < g->ncpus; s++) {
-		int rank = 0;
-
-		for (size_t o = 0; o < g->ncpus; o++)
-			if (g->slot_apic[o] < g->slot_apic[s])
-				rank++;
-		g->slot_cpu[s] = rank;
-	}
-	g->mapped = true;
-}
-
+/* One batch: send the list, collect the reply up to its "E" line, parse it. */
 static int guest_exec(void *ctx, const struct tdc_cpuid_table *list,
 		      struct tdc_cpuid_table *out, size_t ncpus)
 {
 	struct guest_ctx *g = ctx;
-	struct tdc_cpuid_table *pending = NULL;
 	char line[SERIAL_LINE_MAX];
-	struct tdc_buf req;
-	size_t got = 0;
+	struct tdc_buf req, reply;
 	int r;
 
 	tdc_buf_init(&req);
-	if ((r = tdc_buf_printf(&req, "Q %zx\n", list->n)) != 0)
+	tdc_buf_init(&reply);
+	if ((r = tdc_guest_format_batch(list, &req)) != 0 ||
+	    (r = tdc_qemu_write(g->q, req.data, req.len)) != 0)
 		goto out;
-	for (size_t i = 0; i < list->n; i++)
-		if ((r = tdc_buf_printf(&req, "%x %x\n", list->e[i].leaf, list->e[i].subleaf)) != 0)
+	do {
+		if ((r = tdc_qemu_read_line(g->q, line, sizeof(line), "CPUID results")) != 0 ||
+		    (r = tdc_buf_printf(&reply, "%s\n", line)) != 0)
 			goto out;
-	if ((r = tdc_qemu_write(g->q, req.data, req.len)) != 0)
-		goto out;
-	if (!(pending = calloc(ncpus, sizeof(*pending)))) {
-		r = tdc_err(TDC_ERR_ALLOC, "guest results");
-		goto out;
-	}
-	for (;;) {
-		uint32_t v[8];
-
-		if ((r = tdc_qemu_read_line(g->q, line, sizeof(line), "CPUID results")) != 0)
-			goto out;
-		if (line[0] == 'E')
-			break;
-		if (line[0] != 'R' || parse_hex_fields(line + 1, v, 8) != 0 || v[0] >= ncpus ||
-		    got >= list->n * ncpus) {
-			r = tdc_err(TDC_ERR_PROTOCOL, "guest serial: unexpected line \"%.80s\"", line);
+		if (reply.len > TDC_GUEST_REPLY_MAX) {
+			r = tdc_err(TDC_ERR_TOO_LARGE, "guest reply exceeds %u bytes",
+				    TDC_GUEST_REPLY_MAX);
 			goto out;
 		}
-		{
-			const struct tdc_cpuid_entry *want = &list->e[got % list->n];
-			struct tdc_cpuid_entry e = *want;
-
-			if (v[2] != want->leaf || v[3] != want->subleaf) {
-				r = tdc_err(TDC_ERR_PROTOCOL, "guest serial: result for %x.%x where "
-					    "%x.%x was due", v[2], v[3], want->leaf, want->subleaf);
-				goto out;
-			}
-			g->slot_apic[v[0]] = v[1];
-			memcpy(e.regs, &v[4], sizeof(e.regs));
-			if ((r = tdc_cpuid_table_set(&pending[v[0]], &e)) != 0)
-				goto out;
-		}
-		got++;
-	}
-	if (got != list->n * ncpus) {
-		r = tdc_err(TDC_ERR_PROTOCOL, "guest returned %zu results, expected %zu",
-			    got, list->n * ncpus);
-		goto out;
-	}
-	if (!g->mapped)
-		map_slots(g);
-	for (size_t s = 0; s < ncpus; s++)
-		for (size_t i = 0; i < pending[s].n; i++)
-			if ((r = tdc_cpuid_table_set(&out[g->slot_cpu[s]], &pending[s].e[i])) != 0)
-				goto out;
+	} while (line[0] != 'E');
+	r = tdc_guest_parse_batch((const char *)reply.data, reply.len, list, ncpus, &g->map, out);
 out:
-	for (size_t s = 0; pending && s < ncpus; s++)
-		tdc_cpuid_table_free(&pending[s]);
-	free(pending);
 	tdc_buf_free(&req);
+	tdc_buf_free(&reply);
 	return r;
 }
 
 static int guest_ready(struct tdc_qemu *q, size_t ncpus)
 {
 	char line[SERIAL_LINE_MAX];
-	uint32_t n;
+	unsigned long n;
+	char *end;
 	int r;
 
 	for (;;) {
@@ -530,10 +455,11 @@ static int guest_ready(struct tdc_qemu *q, size_t ncpus)
 			break;
 		/* Firmware may print before the guest runs; only our marker counts. */
 	}
-	if (parse_hex_fields(line + 11, &n, 1) != 0)
+	n = strtoul(line + 11, &end, 16);
+	if (end == line + 11 || *end)
 		return tdc_err(TDC_ERR_PROTOCOL, "guest serial: bad READY line \"%.80s\"", line);
 	if (n != ncpus)
-		return tdc_err(TDC_ERR_PROTOCOL, "only %u of %zu vCPUs came up in the guest", n, ncpus);
+		return tdc_err(TDC_ERR_PROTOCOL, "only %lu of %zu vCPUs came up in the guest", n, ncpus);
 	return 0;
 }
 
@@ -551,7 +477,7 @@ const char *tdc_conform_guest_path(const struct tdc_conform_opts *o)
 int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *run)
 {
 	struct tdc_qemu q = { .pid = -1, .in_fd = -1, .out_fd = -1 };
-	struct guest_ctx g = { .q = &q, .ncpus = o->smp };
+	struct guest_ctx g = { .q = &q };
 	const char *guest = tdc_conform_guest_path(o);
 	char append[64];
 	double t0 = tdc_conform_now_ms();
