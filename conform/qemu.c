@@ -471,7 +471,10 @@ const char *tdc_conform_guest_path(const struct tdc_conform_opts *o)
 		return o->guest;
 	if (env && *env)
 		return env;
-	return TDC_CONFORM_GUEST_DEFAULT;
+	/* The build tree's guest while developing, else the installed one. */
+	if (access(TDC_CONFORM_GUEST_DEFAULT, R_OK) == 0)
+		return TDC_CONFORM_GUEST_DEFAULT;
+	return TDC_CONFORM_GUEST_INSTALLED;
 }
 
 int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *run)
