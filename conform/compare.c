@@ -51,6 +51,27 @@ int tdc_conform_compare(const struct tdc_requested *req,
 	return 0;
 }
 
+int tdc_conform_compare_evidence(const struct tdc_requested *req, const uint8_t *ev,
+				 size_t len, const uint8_t *nonce, size_t nonce_len,
+				 const char *model, const char *policy_path,
+				 struct tdc_conform_report *rep)
+{
+	struct tdc_check_config cfg = { .requested = req, .nonce = nonce,
+					.nonce_len = nonce_len };
+	int r;
+
+	if ((r = tdc_model_load(model, &rep->model)) != 0)
+		return r;
+	if (policy_path && (r = tdc_policy_load(policy_path, &rep->policy)) != 0)
+		return r;
+	cfg.model = rep->model;
+	cfg.policy = rep->policy;
+	if ((r = tdc_check_evidence(&cfg, ev, len, &rep->res)) != 0)
+		return r;
+	rep->pass = rep->res.passed;
+	return 0;
+}
+
 /* The engine's JSON document with the run described under "conform". */
 static int format_json(const struct tdc_conform_report *rep, const char *header,
 		       struct tdc_buf *out)

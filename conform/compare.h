@@ -42,6 +42,16 @@ int tdc_conform_compare(const struct tdc_requested *req,
 			const char *model, const char *policy_path,
 			struct tdc_conform_report *rep);
 
+/*
+ * Judge an evidence envelope the guest produced (linux --tdx) against @req
+ * under @model, with the run's @nonce: the full `check` pipeline (binding,
+ * report, quote, CPUID bits).
+ */
+int tdc_conform_compare_evidence(const struct tdc_requested *req, const uint8_t *ev,
+				 size_t len, const uint8_t *nonce, size_t nonce_len,
+				 const char *model, const char *policy_path,
+				 struct tdc_conform_report *rep);
+
 enum tdc_conform_format { TDC_CONFORM_TEXT, TDC_CONFORM_JSON };
 /*
  * The engine's outputs, as `tdcpuid-verifier check` prints them: text

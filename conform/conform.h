@@ -60,6 +60,11 @@ struct tdc_conform_run {
 	/* The requested configuration as an importable document (kvm-json, or
 	 * the QMP capture for qemu/linux): what --dump-requested writes. */
 	struct tdc_buf requested_doc;
+	/* linux backend: the evidence envelope /init printed (serial armor), and
+	 * the nonce it was asked for; empty when the guest made none. */
+	struct tdc_buf evidence;
+	uint8_t nonce[32];
+	size_t nonce_len;
 };
 
 void tdc_conform_run_init(struct tdc_conform_run *run);

@@ -23,7 +23,9 @@
 #include "conform.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/evidence.h"
 #include "tdcpuid/requested.h"
+#include "tdcpuid/serial.h"
 
 #define KVM_X86_TDX_VM 5            /* KVM_CAP_VM_TYPES bit (Linux 6.16 uapi) */
 #define PROBE_BEGIN "===TDCPUID PROBE BEGIN==="
@@ -101,13 +103,12 @@ check:
 	return 0;
 }
 
-static int make_nonce(char hex[2 * NONCE_LEN + 1])
+static int make_nonce(struct tdc_conform_run *run, char hex[2 * NONCE_LEN + 1])
 {
-	uint8_t n[NONCE_LEN];
-
-	if (getrandom(n, sizeof(n), 0) != sizeof(n))
+	if (getrandom(run->nonce, NONCE_LEN, 0) != NONCE_LEN)
 		return tdc_err(TDC_ERR_IO, "getrandom: %s", strerror(errno));
-	tdc_hex_encode(n, sizeof(n), hex);
+	run->nonce_len = NONCE_LEN;
+	tdc_hex_encode(run->nonce, NONCE_LEN, hex);
 	return 0;
 }
 
@@ -117,10 +118,12 @@ static bool cpuid_r_line(const char *l)
 	return !strncmp(l, "CPU ", 4) || strstr(l, ": eax=0x") != NULL;
 }
 
-static int read_probe(struct tdc_qemu *q, struct tdc_buf *dump, int *guest_rc)
+/* Probe lines into @dump; everything after the probe into @rest (evidence armor). */
+static int read_console(struct tdc_qemu *q, struct tdc_buf *dump, struct tdc_buf *rest,
+			int *guest_rc)
 {
 	char line[CONSOLE_LINE_MAX];
-	bool in = false;
+	bool in = false, done_probe = false;
 	int r;
 
 	for (;;) {
@@ -133,8 +136,15 @@ static int read_probe(struct tdc_qemu *q, struct tdc_buf *dump, int *guest_rc)
 		}
 		if (strstr(line, PROBE_END)) {
 			in = false;
+			done_probe = true;
 			continue;
 		}
+		if (done_probe && !in && ((r = tdc_buf_put(rest, line, strlen(line))) != 0 ||
+					  (r = tdc_buf_put_u8(rest, '\n')) != 0))
+			return r;
+		if (rest->len > TDC_EVIDENCE_MAX * 2)
+			return tdc_err(TDC_ERR_TOO_LARGE, "guest console after the probe exceeds %u bytes",
+				       TDC_EVIDENCE_MAX * 2);
 		if (in && cpuid_r_line(line) &&
 		    ((r = tdc_buf_put(dump, line, strlen(line))) != 0 ||
 		     (r = tdc_buf_put_u8(dump, '\n')) != 0))
@@ -184,16 +194,18 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 	char kernel[1024], append[256], nonce[2 * NONCE_LEN + 1];
 	const char *initrd = o->initrd ? o->initrd : TDC_CONFORM_INITRD_DEFAULT;
 	double t0 = tdc_conform_now_ms();
-	struct tdc_buf dump;
+	struct tdc_buf dump, rest;
+	size_t pos = 0;
 	int r, status, guest_rc = -1;
 
 	tdc_buf_init(&dump);
+	tdc_buf_init(&rest);
 	if ((r = check_host(o)) != 0 || (r = find_kernel(o, kernel, sizeof(kernel))) != 0)
 		return r;
 	if (access(initrd, R_OK) != 0)
 		return tdc_err(TDC_ERR_NOT_FOUND, "initramfs %s: %s (build it with initramfs/build "
 			       "or pass --initrd)", initrd, strerror(errno));
-	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0 || (r = make_nonce(nonce)) != 0)
+	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0 || (r = make_nonce(run, nonce)) != 0)
 		return r;
 	snprintf(append, sizeof(append),
 		 "console=ttyS0 quiet panic=-1 tdcpuid.nonce=%s tdcpuid.to=serial tdcpuid.tee=%s",
@@ -202,9 +214,19 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 		goto out;
 	q.echo = o->verbose;
 	if ((r = tdc_qemu_capture(&q, run)) != 0 || (r = tdc_qemu_cont(&q)) != 0 ||
-	    (r = read_probe(&q, &dump, &guest_rc)) != 0 ||
+	    (r = read_console(&q, &dump, &rest, &guest_rc)) != 0 ||
 	    (r = take_tables(run, &dump, o->smp)) != 0)
 		goto out;
+	/* Evidence only where the agent could make it (a TD); a broken block is an error. */
+	if (rest.len && (r = tdc_armor_next(rest.data, rest.len, &pos, &run->evidence)) != 0) {
+		if (r != TDC_ERR_NOT_FOUND)
+			goto out;
+		tdc_buf_reset(&run->evidence);
+	}
+	if (o->tdx && !run->evidence.len) {
+		r = tdc_err(TDC_ERR_TEE, "--tdx: the TD printed no evidence (/init rc %d)", guest_rc);
+		goto out;
+	}
 	/* /init powers off; QEMU then exits 0. */
 	if ((r = tdc_qemu_wait_exit(&q, 10000, &status)) != 0)
 		goto out;
@@ -217,5 +239,6 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 out:
 	tdc_qemu_stop(&q);
 	tdc_buf_free(&dump);
+	tdc_buf_free(&rest);
 	return r;
 }

@@ -23,6 +23,7 @@ void tdc_conform_run_init(struct tdc_conform_run *run)
 	memset(run, 0, sizeof(*run));
 	tdc_requested_init(&run->requested);
 	tdc_buf_init(&run->requested_doc);
+	tdc_buf_init(&run->evidence);
 }
 
 void tdc_conform_run_free(struct tdc_conform_run *run)
@@ -32,6 +33,7 @@ void tdc_conform_run_free(struct tdc_conform_run *run)
 	free(run->observed);
 	tdc_requested_free(&run->requested);
 	tdc_buf_free(&run->requested_doc);
+	tdc_buf_free(&run->evidence);
 	tdc_conform_run_init(run);
 }
 

@@ -52,11 +52,14 @@ static const char usage_text[] =
 	"      --json-out FILE     also write the JSON verdict to FILE\n"
 	"      --dump-observed FILE   write what every vCPU saw (JSON, one kvm-json\n"
 	"                          entry list per vCPU)\n"
+	"      --dump-evidence FILE  linux: write the evidence envelope the guest printed\n"
 	"      --qemu PATH         QEMU binary (default qemu-system-x86_64)\n"
 	"      --guest ELF         multiboot guest (default: the one built with the tool)\n"
 	"      --kernel BZIMAGE    linux backend kernel (default: scripts/fetch-kernel cache)\n"
 	"      --initrd FILE       linux backend initramfs (default: initramfs/build output)\n"
-	"      --tdx               linux backend: run as a TD (-object tdx-guest)\n"
+	"      --tdx               linux backend: run as a TD (-object tdx-guest); the\n"
+	"                          verdict is the TD's evidence under --model (default\n"
+	"                          tdx-1.5.01) with the run's nonce\n"
 	"      --accel kvm|tcg     qemu/linux: QEMU accelerator (default kvm; tcg checks\n"
 	"                          QEMU's emulated CPUID and the plumbing, not KVM)\n"
 	"      --scan              kvm: flip every bit of every feature register, one VM\n"
@@ -82,6 +85,7 @@ static const struct option longopts[] = {
 	{ "dump-requested", required_argument, NULL, 'D' },
 	{ "json-out", required_argument, NULL, 'J' },
 	{ "dump-observed", required_argument, NULL, 'O' },
+	{ "dump-evidence", required_argument, NULL, 'E' },
 	{ "qemu", required_argument, NULL, 'q' },
 	{ "guest", required_argument, NULL, 'g' },
 	{ "kernel", required_argument, NULL, 'k' },
@@ -99,7 +103,7 @@ static const struct option longopts[] = {
 struct cli {
 	struct tdc_conform_opts o;
 	const char *requested_path, *requested_format, *against_path;
-	const char *dump_requested, *dump_observed;
+	const char *dump_requested, *dump_observed, *dump_evidence;
 	const char *model, *policy, *json_out;
 	bool scan;
 	enum tdc_conform_format format;
@@ -158,6 +162,7 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 		case 'J': c->json_out = optarg; break;
 		case 'D': c->dump_requested = optarg; break;
 		case 'O': c->dump_observed = optarg; break;
+		case 'E': c->dump_evidence = optarg; break;
 		case 'q': c->o.qemu = optarg; break;
 		case 'g': c->o.guest = optarg; break;
 		case 'k': c->o.kernel = optarg; break;
@@ -183,7 +188,8 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 	if (optind != argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!c->model)
-		c->model = "kvm";
+		/* The TDX module decides a TD's CPUID; a legacy VM's is KVM's. */
+		c->model = c->o.tdx ? "tdx-1.5.01" : "kvm";
 	if (!c->o.backend)
 		c->o.backend = access("/dev/kvm", F_OK) == 0 ? "kvm" : "qemu";
 	if (!c->o.timeout_ms)
@@ -193,6 +199,8 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 	if (c->requested_path && strcmp(c->o.backend, "kvm"))
 		return usage_error("--requested: only the kvm backend sets a table directly "
 				   "(%s takes --cpu)", c->o.backend);
+	if (c->o.tdx && strcmp(c->o.backend, "linux"))
+		return usage_error("%s", "--tdx needs --backend linux");
 	if (c->scan && strcmp(c->o.backend, "kvm"))
 		return usage_error("%s", "--scan needs --backend kvm");
 	if (c->requested_path && c->o.cpu)
@@ -226,7 +234,14 @@ static int judge(struct cli *c, struct tdc_conform_run *run)
 			goto out;
 		req = &against;
 	}
-	if ((r = tdc_conform_compare(req, run->observed, run->ncpus, c->model, c->policy, &rep)) != 0)
+	/* A TD's evidence carries the same tables, bound to a report: judge that. */
+	if (run->evidence.len && c->o.tdx)
+		r = tdc_conform_compare_evidence(req, run->evidence.data, run->evidence.len,
+						 run->nonce, run->nonce_len, c->model, c->policy,
+						 &rep);
+	else
+		r = tdc_conform_compare(req, run->observed, run->ncpus, c->model, c->policy, &rep);
+	if (r)
 		goto out;
 	snprintf(header, sizeof(header),
 		 "tdcpuid-conform: backend %s (%s), requested %s%s, %zu vCPU(s), %lu CPUID executions, guest %.1f ms",
@@ -302,6 +317,9 @@ int main(int argc, char *argv[])
 	if (c.dump_requested && (r = tdc_conform_dump_requested(&run, c.dump_requested)) != 0)
 		goto out;
 	if (c.dump_observed && (r = tdc_conform_dump_observed(&run, c.dump_observed)) != 0)
+		goto out;
+	if (c.dump_evidence && run.evidence.len &&
+	    (r = tdc_write_file(c.dump_evidence, run.evidence.data, run.evidence.len)) != 0)
 		goto out;
 	r = judge(&c, &run);
 out:
