@@ -8,6 +8,7 @@
 #     host honours.
 #  2. Lying host: the verifier is told a configuration one bit away from the
 #     one set; the run fails naming exactly that bit.
+#  4. A guest that never reports: exit 3 with a clear message at the timeout.
 set -u
 CONFORM=${TDC_CONFORM:?}
 SRC=${TDC_SOURCE_DIR:?}
@@ -91,6 +92,17 @@ PY
 	else
 		ok "lying host: fails (exit 1) naming $name, exactly one more mismatch than the honest run"
 	fi
+fi
+
+# ---- a guest that never reports: vCPU threads kicked out at the timeout -------
+start=$(date +%s%N)
+"$CONFORM" --backend kvm --smp 2 --test-fault hang --timeout 2 >"$T/out" 2>"$T/err"
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ $rc -eq 3 ] && grep -q "did not report within 2000 ms" "$T/err" && [ $ms -lt 4000 ] && [ ! -s "$T/out" ]; then
+	ok "hang: exit 3 after $ms ms: $(cat "$T/err")"
+else
+	fail "hang: exit $rc after $ms ms: $(cat "$T/err")"
 fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
