@@ -46,14 +46,15 @@ done
 
 # ---- 2: lying host ------------------------------------------------------------
 # Pick, at run time, a bit the honest run confirmed (requested == seen, not
-# dynamic) in leaf 1 or 0x80000001, and claim the opposite value.
+# dynamic) in the feature registers ECX/EDX of leaf 1 or 0x80000001, and
+# claim the opposite value.
 pick=$(python3 - "$T/v1.json" "$T/req1.json" "$T/lie.json" <<'PY'
 import json, sys
 v, req = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 for r in v["registers"]:
     leaf = int(r["leaf"], 16)
     conf = int(r["verdict"].get("confirmed", "0"), 16)
-    if leaf in (1, 0x80000001) and r["cpu"] is None and r["requested_has"] and conf:
+    if leaf in (1, 0x80000001) and r["reg"] in ("ECX", "EDX") and r["cpu"] is None and r["requested_has"] and conf:
         bit = (conf & -conf).bit_length() - 1
         for e in req["entries"]:
             if e["function"] == leaf and e["index"] == r["subleaf"]:
