@@ -136,7 +136,8 @@ static int kvm_open(int *fd)
 	if ((*fd = open(KVM_DEV, O_RDWR | O_CLOEXEC)) < 0) {
 		int e = errno;
 
-		return tdc_err(e == ENOENT ? TDC_ERR_NOT_FOUND :
+		/* No KVM is the environment's problem (exit 3), not bad input. */
+		return tdc_err(e == ENOENT || e == ENXIO || e == ENODEV ? TDC_ERR_UNSUPPORTED :
 			       e == EACCES || e == EPERM ? TDC_ERR_PERM : TDC_ERR_IO,
 			       "%s: %s", KVM_DEV, strerror(e));
 	}

@@ -95,11 +95,12 @@ static int find_kernel(const struct tdc_conform_opts *o, char *path, size_t len)
 	st = pclose(p);
 	path[strcspn(path, "\n")] = '\0';
 	if (st != 0)
-		return tdc_err(TDC_ERR_NOT_FOUND, "no kernel: pass --kernel, or fix "
+		return tdc_err(TDC_ERR_UNSUPPORTED, "no kernel: pass --kernel, or fix "
 			       "scripts/fetch-kernel (%s)", path);
 check:
 	if (access(path, R_OK) != 0)
-		return tdc_err(TDC_ERR_NOT_FOUND, "kernel %s: %s", path, strerror(errno));
+		return tdc_err(o->kernel ? TDC_ERR_NOT_FOUND : TDC_ERR_UNSUPPORTED, "kernel %s: %s",
+			       path, strerror(errno));
 	return 0;
 }
 
@@ -203,7 +204,8 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 	if ((r = check_host(o)) != 0 || (r = find_kernel(o, kernel, sizeof(kernel))) != 0)
 		return r;
 	if (access(initrd, R_OK) != 0)
-		return tdc_err(TDC_ERR_NOT_FOUND, "initramfs %s: %s (build it with initramfs/build "
+		return tdc_err(o->initrd ? TDC_ERR_NOT_FOUND : TDC_ERR_UNSUPPORTED,
+			       "initramfs %s: %s (build it: cmake --build <dir> --target initramfs, "
 			       "or pass --initrd)", initrd, strerror(errno));
 	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0 || (r = make_nonce(run, nonce)) != 0)
 		return r;

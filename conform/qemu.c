@@ -487,7 +487,9 @@ int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *r
 	int r, status;
 
 	if (access(guest, R_OK) != 0)
-		return tdc_err(TDC_ERR_NOT_FOUND, "multiboot guest %s: %s (build it or pass --guest)",
+		/* A --guest that is not there is bad input; a missing built-in one is not. */
+		return tdc_err(o->guest ? TDC_ERR_NOT_FOUND : TDC_ERR_UNSUPPORTED,
+			       "multiboot guest %s: %s (build it or pass --guest)",
 			       guest, strerror(errno));
 	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0)
 		return r;
