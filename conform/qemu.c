@@ -119,62 +119,52 @@ static int qemu_died(struct tdc_qemu *q, int status, const char *doing)
 		       tail[0] ? ": " : "", tail);
 }
 
-int tdc_qemu_start(struct tdc_qemu *q, const struct tdc_conform_opts *o,
-		   const char *kernel, const char *initrd, const char *append,
-		   const char *const *extra)
-{
+/* The QEMU command line: paused, QMP socket, COM1 on stdio, debug-exit port. */
+struct qemu_argv {
 	const char *argv[QEMU_MAX_ARGS];
-	char smp[16], qmp[192];
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errfd = -1, n = 0;
-	struct sigaction sa = { .sa_handler = on_fatal_signal };
+	char smp[16];
+	char qmp[192];
+	int n;
+};
 
-	memset(q, 0, sizeof(*q));
-	q->pid = -1;
-	q->in_fd = q->out_fd = -1;
-	q->cpu = o->cpu;
-	q->timeout_ms = o->timeout_ms;
-	q->deadline_ms = tdc_conform_now_ms() + o->timeout_ms;
-	tdc_buf_init(&q->rx);
-	snprintf(g_dir, sizeof(g_dir), "/tmp/tdcpuid-conform.XXXXXX");
-	if (!mkdtemp(g_dir)) {
-		g_dir[0] = '\0';
-		return tdc_err(TDC_ERR_IO, "temporary directory: %s", strerror(errno));
-	}
-	snprintf(g_qmp_path, sizeof(g_qmp_path), "%s/qmp.sock", g_dir);
-	snprintf(g_err_path, sizeof(g_err_path), "%s/qemu.stderr", g_dir);
-	q->qmp_path = g_qmp_path;
-	q->err_path = g_err_path;
-	/* A unique name, so callers (and tests) can find this very QEMU. */
-	snprintf(q->name, sizeof(q->name), "tdcpuid-conform-%d", (int)getpid());
-	snprintf(smp, sizeof(smp), "%u", o->smp);
-	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", g_qmp_path);
-	argv[n++] = o->qemu ? o->qemu : QEMU_DEFAULT;
-	argv[n++] = "-name"; argv[n++] = q->name;
-	argv[n++] = "-accel"; argv[n++] = o->accel ? o->accel : "kvm";
-	argv[n++] = "-cpu"; argv[n++] = o->cpu ? o->cpu : "host";
-	argv[n++] = "-smp"; argv[n++] = smp;
-	argv[n++] = "-nodefaults"; argv[n++] = "-display"; argv[n++] = "none";
-	argv[n++] = "-no-reboot"; argv[n++] = "-S";
-	argv[n++] = "-qmp"; argv[n++] = qmp;
-	argv[n++] = "-serial"; argv[n++] = "stdio";
-	argv[n++] = "-device"; argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
-	argv[n++] = "-kernel"; argv[n++] = kernel;
+static void build_argv(struct qemu_argv *a, const struct tdc_qemu *q,
+		       const struct tdc_conform_opts *o, const char *kernel, const char *initrd,
+		       const char *append, const char *const *extra)
+{
+	const char **v = a->argv;
+	int n = 0;
+
+	snprintf(a->smp, sizeof(a->smp), "%u", o->smp);
+	snprintf(a->qmp, sizeof(a->qmp), "unix:%s,server=on,wait=off", q->qmp_path);
+	v[n++] = o->qemu ? o->qemu : QEMU_DEFAULT;
+	v[n++] = "-name"; v[n++] = q->name;
+	v[n++] = "-accel"; v[n++] = o->accel ? o->accel : "kvm";
+	v[n++] = "-cpu"; v[n++] = o->cpu ? o->cpu : "host";
+	v[n++] = "-smp"; v[n++] = a->smp;
+	v[n++] = "-nodefaults"; v[n++] = "-display"; v[n++] = "none";
+	v[n++] = "-no-reboot"; v[n++] = "-S";
+	v[n++] = "-qmp"; v[n++] = a->qmp;
+	v[n++] = "-serial"; v[n++] = "stdio";
+	v[n++] = "-device"; v[n++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
+	v[n++] = "-kernel"; v[n++] = kernel;
 	if (initrd) {
-		argv[n++] = "-initrd";
-		argv[n++] = initrd;
+		v[n++] = "-initrd";
+		v[n++] = initrd;
 	}
-	argv[n++] = "-append"; argv[n++] = append;
+	v[n++] = "-append"; v[n++] = append;
 	for (size_t i = 0; extra && extra[i] && n < QEMU_MAX_ARGS - 1; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
+		v[n++] = extra[i];
+	v[n] = NULL;
+	a->n = n;
+}
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+/* Fork and exec @argv with COM1 on pipes and stderr in q->err_path. */
+static int spawn(struct tdc_qemu *q, const char *const *argv)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errfd = -1;
+
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
-	    (errfd = open(g_err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+	    (errfd = open(q->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
 		int e = errno;
 
 		for (int i = 0; i < 2; i++) {
@@ -208,10 +198,48 @@ int tdc_qemu_start(struct tdc_qemu *q, const struct tdc_conform_opts *o,
 	close(errfd);
 	q->in_fd = in[1];
 	q->out_fd = out[0];
+	return 0;
+}
+
+int tdc_qemu_start(struct tdc_qemu *q, const struct tdc_conform_opts *o,
+		   const char *kernel, const char *initrd, const char *append,
+		   const char *const *extra)
+{
+	struct sigaction sa = { .sa_handler = on_fatal_signal };
+	struct qemu_argv a;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->pid = -1;
+	q->in_fd = q->out_fd = -1;
+	q->cpu = o->cpu;
+	q->timeout_ms = o->timeout_ms;
+	q->deadline_ms = tdc_conform_now_ms() + o->timeout_ms;
+	tdc_buf_init(&q->rx);
+	snprintf(g_dir, sizeof(g_dir), "/tmp/tdcpuid-conform.XXXXXX");
+	if (!mkdtemp(g_dir)) {
+		g_dir[0] = '\0';
+		return tdc_err(TDC_ERR_IO, "temporary directory: %s", strerror(errno));
+	}
+	snprintf(g_qmp_path, sizeof(g_qmp_path), "%s/qmp.sock", g_dir);
+	snprintf(g_err_path, sizeof(g_err_path), "%s/qemu.stderr", g_dir);
+	q->qmp_path = g_qmp_path;
+	q->err_path = g_err_path;
+	/* A unique name, so callers (and tests) can find this very QEMU. */
+	snprintf(q->name, sizeof(q->name), "tdcpuid-conform-%d", (int)getpid());
+	build_argv(&a, q, o, kernel, initrd, append, extra);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = spawn(q, a.argv)) != 0)
+		return r;
 	if (o->verbose) {
 		fprintf(stderr, "tdcpuid-conform: started");
-		for (int i = 0; i < n; i++)
-			fprintf(stderr, " %s", argv[i]);
+		for (int i = 0; i < a.n; i++)
+			fprintf(stderr, " %s", a.argv[i]);
 		fprintf(stderr, " (pid %d)\n", (int)q->pid);
 	}
 	return 0;

@@ -122,6 +122,8 @@ static int usage_error(const char *fmt, ...)
 	return TDC_EXIT_INPUT;
 }
 
+static int check_args(struct cli *c);
+
 /* Returns -1 to continue, else an exit code. */
 static int parse_args(int argc, char *argv[], struct cli *c)
 {
@@ -187,6 +189,12 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 	}
 	if (optind != argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	return check_args(c);
+}
+
+/* Defaults that depend on other options, and combinations that make no sense. */
+static int check_args(struct cli *c)
+{
 	if (!c->model)
 		/* The TDX module decides a TD's CPUID; a legacy VM's is KVM's. */
 		c->model = c->o.tdx ? "tdx-1.5.01" : "kvm";
