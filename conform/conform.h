@@ -29,6 +29,7 @@
 enum tdc_conform_fault {
 	TDC_FAULT_NONE = 0,
 	TDC_FAULT_HANG,   /* guest spins forever without reporting */
+	TDC_FAULT_DIE,    /* guest stops before reporting (kvm: HLT; qemu: QEMU exits) */
 };
 
 struct tdc_conform_opts {

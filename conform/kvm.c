@@ -63,8 +63,17 @@ static const uint8_t guest_code[] = {
 	0xee,                   /* 26       out  %al,(%dx)         */
 	0xf4,                   /* 27       hlt                    */
 	0xeb, 0xfe,             /* 28 hang: jmp  hang              */
+	/*
+	 * Test fault "die": stop for good before reporting.  (A triple fault
+	 * through an empty IVT is no use: PVM does not check the real-mode IDT
+	 * limit and runs on through zeroed memory into the code above.)
+	 */
+	0xfa,                   /* 2a die:  cli                    */
+	0xf4,                   /* 2b       hlt                    */
+	0xeb, 0xfd,             /* 2c       jmp  die+1             */
 };
 #define GUEST_HANG_IP 0x28
+#define GUEST_DIE_IP 0x2a
 
 struct kvm_vcpu_ctx {
 	struct tdc_kvm_vm *vm;
@@ -374,7 +383,8 @@ static int vcpu_setup(struct kvm_vcpu_ctx *v, uint32_t data_gpa)
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
 		return tdc_err(TDC_ERR_IO, "KVM_SET_SREGS vCPU %u: %s", v->id, strerror(errno));
 	regs.rflags = 0x2; /* bit 1 is reserved-1 */
-	regs.rip = v->vm->fault == TDC_FAULT_HANG ? GUEST_HANG_IP : 0;
+	regs.rip = v->vm->fault == TDC_FAULT_HANG ? GUEST_HANG_IP :
+		   v->vm->fault == TDC_FAULT_DIE ? GUEST_DIE_IP : 0;
 	regs.rsi = 0;
 	regs.rdi = v->nrec;
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)

@@ -522,7 +522,8 @@ int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *r
 	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0)
 		return r;
 	snprintf(append, sizeof(append), "smp=%x%s", o->smp,
-		 o->fault == TDC_FAULT_HANG ? " tdc.hang" : "");
+		 o->fault == TDC_FAULT_HANG ? " tdc.hang" :
+		 o->fault == TDC_FAULT_DIE ? " tdc.die" : "");
 	if ((r = tdc_qemu_start(&q, o, guest, NULL, append, NULL)) != 0)
 		goto out;
 	q.echo = false;

@@ -65,7 +65,8 @@ static const char usage_text[] =
 	"      --scan              kvm: flip every bit of every feature register, one VM\n"
 	"                          each, and list which bits the guest follows (honoured)\n"
 	"                          and which it does not (ignored)\n"
-	"      --test-fault hang   the guest never reports (exercises the failure path)\n"
+	"      --test-fault F      hang: the guest never reports; die: it stops before\n"
+	"                          reporting (exercise the failure paths)\n"
 	"  -v, --verbose           progress on stderr\n"
 	"\n"
 	"Exit status: 0 pass, 1 mismatch, 2 usage or bad input, 3 internal or\n"
@@ -176,9 +177,12 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 			c->o.accel = optarg;
 			break;
 		case 'F':
-			if (strcmp(optarg, "hang"))
-				return usage_error("--test-fault '%s': expected hang", optarg);
-			c->o.fault = TDC_FAULT_HANG;
+			if (!strcmp(optarg, "hang"))
+				c->o.fault = TDC_FAULT_HANG;
+			else if (!strcmp(optarg, "die"))
+				c->o.fault = TDC_FAULT_DIE;
+			else
+				return usage_error("--test-fault '%s': expected hang or die", optarg);
 			break;
 		case 'S': c->scan = true; break;
 		case 'v': c->o.verbose = true; break;
@@ -335,7 +339,8 @@ out:
 	tdc_requested_free(&requested);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", tdc_prog, tdc_errmsg(r));
-		return tdc_exit_code(r);
+		/* A guest that breaks our own protocol is a failed run, not bad input. */
+		return r == TDC_ERR_PROTOCOL ? TDC_EXIT_INTERNAL : tdc_exit_code(r);
 	}
 	return r;
 }

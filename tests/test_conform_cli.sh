@@ -35,7 +35,7 @@ expect 2 "needs --backend kvm" --backend qemu --scan
 expect 2 "only the kvm backend" --backend qemu --requested /dev/null
 expect 2 "exclusive" --backend kvm --requested /dev/null --cpu host
 expect 2 "unexpected argument" --backend kvm extra
-expect 2 "expected hang" --test-fault crash
+expect 2 "expected hang or die" --test-fault explode
 expect 2 "expected kvm or tcg" --accel hvf
 if [ -c /dev/kvm ]; then
 	expect 2 "not found" --backend kvm --requested "$T/missing.json"

@@ -8,7 +8,8 @@
 #     host honours.
 #  2. Lying host: the verifier is told a configuration one bit away from the
 #     one set; the run fails naming exactly that bit.
-#  4. A guest that never reports: exit 3 with a clear message at the timeout.
+#  4. A guest that never reports: exit 3 with a clear message at the timeout;
+#     one that stops before reporting: exit 3 naming the KVM exit.
 set -u
 CONFORM=${TDC_CONFORM:?}
 SRC=${TDC_SOURCE_DIR:?}
@@ -104,6 +105,15 @@ if [ $rc -eq 3 ] && grep -q "did not report within 2000 ms" "$T/err" && [ $ms -l
 	ok "hang: exit 3 after $ms ms: $(cat "$T/err")"
 else
 	fail "hang: exit $rc after $ms ms: $(cat "$T/err")"
+fi
+
+# ---- a guest that stops before reporting: the exit is named ----------------------
+"$CONFORM" --backend kvm --test-fault die >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 3 ] && grep -q "halted before reporting (KVM_EXIT_HLT)" "$T/err" && [ ! -s "$T/out" ]; then
+	ok "die: exit 3: $(cat "$T/err")"
+else
+	fail "die: exit $rc: $(cat "$T/err")"
 fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -6,8 +6,9 @@
 #     of the QMP-captured request (one feature word = one whole register)
 #     with what every vCPU saw, the kvm model's dynamic fields masked.
 #  4. Failure paths: a guest that never reports gives a clear error within
-#     the timeout; SIGINT during a run; in both cases no QEMU is left behind
-#     (found by the unique -name tdcpuid-conform-<pid>).
+#     the timeout; a guest that dies first (QEMU exits) is named as such;
+#     SIGINT during a run; no QEMU is left behind in any case (found by the
+#     unique -name tdcpuid-conform-<pid>).
 set -u
 CONFORM=${TDC_CONFORM:?}
 SRC=${TDC_SOURCE_DIR:?}
@@ -77,6 +78,18 @@ else
 	ok "hang: $(cat "$T/err") after $took s"
 fi
 stray $pid && fail "hang: QEMU of run $pid left running"
+
+# ---- 4: a guest that dies before reporting (QEMU exits at once) -----------------
+"$CONFORM" --backend qemu --cpu "$CPU" --test-fault die --timeout 60 >"$T/out" 2>"$T/err" &
+pid=$!
+wait $pid
+rc=$?
+if [ $rc -eq 3 ] && grep -q "QEMU exited with status 67 before the guest reported" "$T/err" && [ ! -s "$T/out" ]; then
+	ok "die: exit 3: $(cat "$T/err")"
+else
+	fail "die: exit $rc: $(cat "$T/err")"
+fi
+stray $pid && fail "die: QEMU of run $pid left running"
 
 # ---- 4: Ctrl-C in the middle of a run -----------------------------------------
 "$CONFORM" --backend qemu --cpu "$CPU" --timeout 60 >"$T/out" 2>"$T/err" &
