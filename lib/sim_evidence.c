@@ -29,6 +29,9 @@ int tdc_simev_claims(struct tdc_claims *c, const uint8_t *nonce, size_t nonce_le
 		return tdc_err(TDC_ERR_ALLOC, "simev: cpus");
 	tdc_cpuid_table_init(&c->cpus[0].delta);
 	c->ncpus = 1;
+	/* OSXSAVE is set on any Linux x86-64: the engine needs XCR0 to explain it. */
+	c->has_xcr0 = true;
+	c->xcr0 = tdc_xgetbv(0);
 	snprintf(c->kernel_release, sizeof(c->kernel_release), "simulated");
 	snprintf(c->agent_version, sizeof(c->agent_version), "tdcpuid-simev %s", TDC_VERSION);
 	if (vm_name)

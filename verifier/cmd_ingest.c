@@ -145,6 +145,8 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 		case 'C':
 			if (!strcmp(optarg, "basic"))
 				a->ops = &tdc_verifier_basic;
+			else if (!strcmp(optarg, "engine"))
+				a->ops = &tdc_verifier_engine;
 			else
 				e = tdc_err(TDC_ERR_USAGE, "--checks: '%s' (engine or basic)", optarg);
 			break;
@@ -193,7 +195,7 @@ static int record(const char *db, const struct tdc_vm_entry *vm, const char *log
 
 int ingest_main(int argc, char *argv[])
 {
-	struct ingest_args a = { .ops = &tdc_verifier_basic };
+	struct ingest_args a = { .ops = &tdc_verifier_engine };
 	struct tdc_registry *reg = NULL;
 	const struct tdc_vm_entry *vm;
 	struct tdc_verify_out out;

@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"  --timeout S       per-connection deadline from accept (default 10)\n"
 		"  --nonce-ttl S     nonce lifetime (default 60)\n"
 		"  --stateless-nonce-key FILE  HMAC nonces any instance with this key accepts\n"
-		"  --checks MODE     engine: full CPUID/policy check (default when built);\n"
+		"  --checks MODE     engine: full CPUID/policy check (default);\n"
 		"                    basic: binding, nonce, MRCONFIGID only\n"
 		"  --ready-file FILE write the bound addresses here once listening\n"
 		"\n"
@@ -89,6 +89,8 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		case 'c':
 			if (!strcmp(optarg, "basic"))
 				c->ops = &tdc_verifier_basic;
+			else if (!strcmp(optarg, "engine"))
+				c->ops = &tdc_verifier_engine;
 			else
 				e = tdc_err(TDC_ERR_USAGE, "--checks: '%s' (engine or basic)", optarg);
 			break;
@@ -113,6 +115,7 @@ int serve_main(int argc, char *argv[])
 	int e;
 
 	tdc_serve_config_init(&c);
+	c.ops = &tdc_verifier_engine;
 	if ((e = parse_args(argc, argv, &c)) == 1)
 		return TDC_EXIT_OK;
 	if (e || (e = tdc_serve_run(&c)) != 0)

@@ -65,7 +65,7 @@ static int parse_fields(const json_t *o, const char *what, const char *dir,
 	    (e = text_member(o, "name", what, true, vm->name, sizeof(vm->name))) != 0 ||
 	    (e = path_member(o, "requested", what, dir, true, vm->requested,
 			     sizeof(vm->requested))) != 0 ||
-	    (e = text_member(o, "model", what, true, vm->model, sizeof(vm->model))) != 0 ||
+	    (e = text_member(o, "model", what, false, vm->model, sizeof(vm->model))) != 0 ||
 	    (e = path_member(o, "policy", what, dir, false, vm->policy, sizeof(vm->policy))) != 0 ||
 	    (e = path_member(o, "platform", what, dir, false, vm->platform,
 			     sizeof(vm->platform))) != 0 ||

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the service tests and the benchmark: a scratch directory with
+ * sim keys and a registry, a verifier process on an ephemeral port, and an
+ * in-process agent that answers nonces with simulated evidence.
+ * Header-only so bench/ can include it without a library of its own.
+ */
+#ifndef TDC_SERVE_UTIL_H
+#define TDC_SERVE_UTIL_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tdcpuid/client.h"
+#include "tdcpuid/error.h"
+#include "tdcpuid/sim.h"
+#include "tdcpuid/simev.h"
+#include "tdcpuid/transport.h"
+
+struct su_env {
+	char dir[256];
+	char reg[300], db[300], sim[300], req[300], ready[300], log[300];
+	struct tdc_sim_keys keys;
+	struct tdc_sim_params params;
+	struct tdc_claims claims;   /* template: nonce and VM name set per exchange */
+};
+
+struct su_server {
+	pid_t pid;
+	char addr[TDC_ADDR_MAX];
+};
+
+/* Servers still running when a failed assertion ends the test: kill them,
+ * or ctest waits for the orphans that hold its output pipe. */
+static pid_t su_pids[16];
+
+static inline void su_reap(void)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (su_pids[i] > 0)
+			kill(su_pids[i], SIGKILL);
+}
+
+static inline void su_track(pid_t pid, bool add)
+{
+	static bool registered;
+
+	if (!registered) {
+		atexit(su_reap);
+		registered = true;
+	}
+	for (size_t i = 0; i < 16; i++) {
+		if (add && su_pids[i] <= 0) {
+			su_pids[i] = pid;
+			return;
+		}
+		if (!add && su_pids[i] == pid) {
+			su_pids[i] = 0;
+			return;
+		}
+	}
+}
+
+static inline int su_write(const char *path, const char *text)
+{
+	return tdc_write_file(path, text, strlen(text));
+}
+
+static inline int su_run(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* One registry entry; @extra is more JSON members (",\"policy\":..."). */
+static inline int su_vm(const struct su_env *e, const char *name, const char *extra)
+{
+	char path[400], text[2048];
+
+	snprintf(path, sizeof(path), "%s/%s.json", e->reg, name);
+	snprintf(text, sizeof(text),
+		 "{\"name\":\"%s\",\"requested\":\"%s\",\"requested_format\":\"cpuid-r\","
+		 "\"model\":\"kvm\",\"sim_dir\":\"%s\",\"trust_root\":\"%s/root-ca.pem\"%s}\n",
+		 name, e->req, e->sim, e->sim, extra ? extra : "");
+	return su_write(path, text);
+}
+
+/*
+ * Scratch dir, sim keys, requested config = this host's CPUID (`probe
+ * --format raw`), a policy that accepts the simulator, VMs "alpha" (sim
+ * allowed) and "beta" (default policy: rejects sim evidence).
+ */
+static inline int su_env_setup(struct su_env *e, const char *agent)
+{
+	char cmd[1024];
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dir, sizeof(e->dir), "%s/tdc-serve-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(e->dir))
+		return -1;
+	snprintf(e->reg, sizeof(e->reg), "%s/registry", e->dir);
+	snprintf(e->db, sizeof(e->db), "%s/audit.db", e->dir);
+	snprintf(e->sim, sizeof(e->sim), "%s/sim", e->dir);
+	snprintf(e->req, sizeof(e->req), "%s/requested.cpuid-r", e->dir);
+	snprintf(e->ready, sizeof(e->ready), "%s/ready", e->dir);
+	snprintf(e->log, sizeof(e->log), "%s/server.log", e->dir);
+	mkdir(e->reg, 0700);
+	tdc_sim_keys_init(&e->keys);
+	tdc_sim_params_init(&e->params);
+	if ((r = tdc_sim_keys_generate(&e->keys)) != 0 || (r = tdc_sim_keys_save(&e->keys, e->sim)) != 0)
+		return r;
+	snprintf(cmd, sizeof(cmd), "%s probe --format raw -o %s", agent, e->req);
+	if (su_run(cmd) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/sim-policy.json", e->dir);
+	if (su_write(cmd, "{\"version\":1,\"name\":\"test-sim\",\"allow_simulated\":true,"
+			  "\"fail_on\":[\"mismatch\"]}\n") != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), ",\"policy\":\"%s/sim-policy.json\"", e->dir);
+	if (su_vm(e, "alpha", cmd) != 0 || su_vm(e, "beta", NULL) != 0)
+		return -1;
+	if ((r = tdc_simev_claims(&e->claims, (const uint8_t *)"", 0, NULL)) != 0)
+		return r;
+	e->params.xfam = e->claims.xcr0; /* as the agent does: XFAM covers what XCR0 enables */
+	return 0;
+}
+
+static inline void su_env_teardown(struct su_env *e)
+{
+	char cmd[400];
+
+	tdc_claims_free(&e->claims);
+	tdc_sim_keys_free(&e->keys);
+	if (!getenv("TDC_KEEP_TMP")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+		su_run(cmd);
+	}
+}
+
+/* Start `tdcpuid-verifier serve` on tcp:127.0.0.1:0 plus @extra args; learn the port. */
+static inline int su_server_start(const struct su_env *e, const char *verifier,
+				  const char *const *extra, struct su_server *s)
+{
+	const char *argv[48];
+	size_t n = 0;
+	FILE *f;
+
+	unlink(e->ready);
+	argv[n++] = verifier;
+	argv[n++] = "serve";
+	argv[n++] = "--listen";
+	argv[n++] = "tcp:127.0.0.1:0";
+	argv[n++] = "--registry";
+	argv[n++] = e->reg;
+	argv[n++] = "--db";
+	argv[n++] = e->db;
+	argv[n++] = "--ready-file";
+	argv[n++] = e->ready;
+	argv[n++] = "--quiet";
+	for (size_t i = 0; extra && extra[i] && n < 46; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (s->pid == 0) {
+		FILE *lf = fopen(e->log, "a");
+
+		/* If the test dies (ctest timeout), its servers die with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+		if (lf)
+			dup2(fileno(lf), 2);
+		execv(verifier, (char *const *)argv);
+		_exit(127);
+	}
+	su_track(s->pid, true);
+	for (int i = 0; i < 1000; i++) { /* up to 10 s */
+		if ((f = fopen(e->ready, "r"))) {
+			bool ok = fgets(s->addr, sizeof(s->addr), f) != NULL;
+
+			fclose(f);
+			if (ok) {
+				s->addr[strcspn(s->addr, "\n")] = '\0';
+				return 0;
+			}
+		}
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Signal and wait; returns the exit status (128+sig if killed). */
+static inline int su_server_stop(struct su_server *s, int sig)
+{
+	int st;
+
+	kill(s->pid, sig);
+	if (waitpid(s->pid, &st, 0) != s->pid)
+		return -1;
+	su_track(s->pid, false);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The in-process agent: claims from the template, nonce from the verifier. */
+struct su_agent {
+	const struct su_env *env;
+	const char *claims_vm;
+	bool with_quote;
+	struct tdc_buf last;        /* evidence of the last exchange (for replays) */
+	uint8_t nonce[32];          /* nonce of the last exchange */
+};
+
+static inline int su_evidence(const struct su_env *e, const uint8_t *nonce, size_t nlen,
+			      const char *vm, bool quote, struct tdc_buf *out)
+{
+	struct tdc_claims c = e->claims; /* shallow: only nonce and name differ */
+
+	memcpy(c.nonce, nonce, nlen);
+	c.nonce_len = nlen;
+	snprintf(c.vm_name, sizeof(c.vm_name), "%s", vm ? vm : "");
+	return tdc_simev_build(&e->keys, &e->params, &c, quote, out);
+}
+
+static inline int su_agent_fn(void *ctx, const uint8_t *nonce, size_t nlen, struct tdc_buf *ev)
+{
+	struct su_agent *a = ctx;
+	int r = su_evidence(a->env, nonce, nlen, a->claims_vm, a->with_quote, ev);
+
+	if (nlen == sizeof(a->nonce))
+		memcpy(a->nonce, nonce, nlen);
+
+	tdc_buf_reset(&a->last);
+	if (!r)
+		r = tdc_buf_put(&a->last, ev->data, ev->len);
+	return r;
+}
+
+#endif

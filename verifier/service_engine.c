@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The service's default evidence check: the full engine (verify.c), the
+ * same code as `tdcpuid-verifier check`.  Everything a VM's registry entry
+ * names (requested config, platform dump, model, policy, trust root) is
+ * parsed once at registry load; a check only reads it, so the worker
+ * threads share it without locks.
+ */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "model.h"
+#include "policy.h"
+#include "service.h"
+#include "tdcpuid/error.h"
+#include "tdcpuid/requested.h"
+#include "tdcpuid/tdx.h"
+
+struct engine_vm {
+	struct tdc_requested req;
+	struct tdc_cpuid_table *platform;
+	size_t nplatform;
+	struct tdc_model *model;
+	struct tdc_policy *policy;
+	X509 *root;
+};
+
+static void engine_vm_free(struct engine_vm *v)
+{
+	tdc_requested_free(&v->req);
+	for (size_t i = 0; i < v->nplatform; i++)
+		tdc_cpuid_table_free(&v->platform[i]);
+	free(v->platform);
+	tdc_model_free(v->model);
+	tdc_policy_free(v->policy);
+	X509_free(v->root);
+	free(v);
+}
+
+static int load_root(const char *path, X509 **out)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return tdc_err(TDC_ERR_NOT_FOUND, "trust_root %s: %m", path);
+	*out = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return *out ? 0 : tdc_err(TDC_ERR_FORMAT, "trust_root %s: no PEM certificate", path);
+}
+
+static int load_platform(const char *path, struct engine_vm *v)
+{
+	struct tdc_buf b;
+	int e;
+
+	tdc_buf_init(&b);
+	if ((e = tdc_read_file(path, TDC_REQUESTED_FILE_MAX, &b)) == 0)
+		e = tdc_import_cpuid_r(b.data, b.len, path, &v->platform, &v->nplatform);
+	tdc_buf_free(&b);
+	if (!e && !v->nplatform)
+		e = tdc_err(TDC_ERR_FORMAT, "%s: no CPU in the platform dump", path);
+	return e;
+}
+
+static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
+{
+	struct engine_vm *v = calloc(1, sizeof(*v));
+	int e;
+
+	if (!v)
+		return tdc_err(TDC_ERR_ALLOC, "registry: alloc");
+	tdc_requested_init(&v->req);
+	if ((e = tdc_requested_load(vm->requested, vm->requested_format, &v->req)) != 0 ||
+	    (vm->platform[0] && (e = load_platform(vm->platform, v)) != 0) ||
+	    /* Same default as `check`: a TDX request implies the TDX module model. */
+	    (e = tdc_model_load(vm->model[0] ? vm->model
+			       : v->req.has_td_params ? "tdx-1.5.01" : "kvm", &v->model)) != 0 ||
+	    (e = vm->policy[0] ? tdc_policy_load(vm->policy, &v->policy)
+			       : tdc_policy_default(&v->policy)) != 0 ||
+	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0)) {
+		engine_vm_free(v);
+		return e;
+	}
+	vm->prepared = v;
+	return 0;
+}
+
+static void engine_release(void *ctx, struct tdc_vm_entry *vm)
+{
+	if (vm->prepared)
+		engine_vm_free(vm->prepared);
+	vm->prepared = NULL;
+}
+
+static void add_failing(struct tdc_verify_out *o, const char *what)
+{
+	size_t fl = strlen(o->failing);
+
+	/* The audit column is a summary; the verdict document has everything. */
+	if (fl + strlen(what) + 5 >= sizeof(o->failing)) {
+		if (!strstr(o->failing, ",..."))
+			snprintf(o->failing + fl, sizeof(o->failing) - fl, ",...");
+		return;
+	}
+	snprintf(o->failing + fl, sizeof(o->failing) - fl, "%s%s", fl ? "," : "", what);
+}
+
+/* Named checks that failed, then every bit whose verdict the policy rejects. */
+static void collect_failing(const struct tdc_check_result *res, const struct tdc_policy *p,
+			    struct tdc_verify_out *o)
+{
+	static const char *const regs[] = { "EAX", "EBX", "ECX", "EDX" };
+	char bit[64];
+
+	for (size_t i = 0; i < res->nchecks; i++)
+		if (res->checks[i].status == TDC_CHECK_FAIL) {
+			add_failing(o, res->checks[i].name);
+			if (!o->detail[0])
+				snprintf(o->detail, sizeof(o->detail), "%s: %s", res->checks[i].name,
+					 res->checks[i].detail);
+		}
+	for (size_t i = 0; i < res->nregs; i++) {
+		const struct tdc_reg_result *rr = &res->regs[i];
+
+		for (unsigned v = 0; v < TDC_V__COUNT; v++) {
+			uint32_t m = rr->verdict[v];
+
+			if (!m || !tdc_policy_verdict_fails(p, (enum tdc_verdict)v, rr->leaf))
+				continue;
+			for (unsigned b = 0; b < 32; b++) {
+				if (!(m & (1u << b)))
+					continue;
+				snprintf(bit, sizeof(bit), "CPUID.%02XH.%u:%s[%u]=%s", rr->leaf,
+					 rr->subleaf, regs[rr->reg & 3], b,
+					 tdc_verdict_name((enum tdc_verdict)v));
+				add_failing(o, bit);
+			}
+		}
+	}
+}
+
+/* The registry may pin MRCONFIGID: the host-set value that names this TD. */
+static int check_mrconfigid(const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
+			    bool *ok)
+{
+	struct tdc_envelope env;
+	struct tdx_report rep;
+	struct tdx_quote q;
+	const uint8_t *mr = NULL;
+	int e = 0;
+
+	*ok = true;
+	if (!vm->has_mrconfigid)
+		return 0;
+	tdc_envelope_init(&env);
+	if ((e = tdc_envelope_decode(ev, len, &env)) != 0)
+		goto out;
+	if (env.quote.len && tdx_quote_parse(env.quote.data, env.quote.len, true, &q) == 0)
+		mr = q.body.mr_config_id;
+	else if (env.tdreport.len && tdx_report_parse(env.tdreport.data, env.tdreport.len, &rep) == 0)
+		mr = rep.td.mr_config_id;
+	*ok = mr && !memcmp(mr, vm->mrconfigid, sizeof(vm->mrconfigid));
+out:
+	tdc_envelope_free(&env);
+	return e;
+}
+
+static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
+			 const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out)
+{
+	const struct engine_vm *v = vm->prepared;
+	struct tdc_check_config cfg = {
+		.requested = &v->req, .model = v->model, .policy = v->policy,
+		.platform = v->nplatform ? &v->platform[0] : NULL, .root = v->root,
+		.sim_dir = vm->sim_dir[0] ? vm->sim_dir : NULL,
+		.nonce = nonce, .nonce_len = nonce_len,
+	};
+	struct tdc_check_result res;
+	enum tdc_out_format f = strcmp(vm->format, "ear") ? TDC_OUT_JSON : TDC_OUT_EAR;
+	bool mr_ok = true;
+	int e;
+
+	tdc_check_result_init(&res);
+	if ((e = tdc_check_evidence(&cfg, ev, len, &res)) != 0)
+		goto out;
+	if (res.passed && (e = check_mrconfigid(vm, ev, len, &mr_ok)) != 0)
+		goto out;
+	if (!mr_ok) {
+		tdc_check_add(&res, "registry_mrconfigid", TDC_CHECK_FAIL,
+			      "MRCONFIGID differs from the registry entry of '%s'", vm->name);
+		res.passed = false; /* so the document says what the frame says */
+		res.policy_failures++;
+	}
+	out->passed = res.passed && mr_ok;
+	snprintf(out->format, sizeof(out->format), "%s", f == TDC_OUT_EAR ? "ear" : "json");
+	snprintf(out->claims_vm, sizeof(out->claims_vm), "%s", res.vm_name);
+	collect_failing(&res, v->policy, out);
+	tdc_buf_reset(&out->doc);
+	e = tdc_check_format(&res, f, NULL, &out->doc);
+out:
+	tdc_check_result_free(&res);
+	return e;
+}
+
+const struct tdc_verifier_ops tdc_verifier_engine = {
+	.name = "engine",
+	.prepare = engine_prepare,
+	.release = engine_release,
+	.verify = engine_verify,
+};
