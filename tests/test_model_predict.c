@@ -429,6 +429,40 @@ static void test_tsc_range(void **state)
 	tdc_prediction_free(&p);
 }
 
+/* check_xfam(): TDX_OPERAND_INVALID (XFAM) before any CPUID is computed. */
+static void test_xfam_checks(void **state)
+{
+	static const struct { uint64_t xfam; const char *why; } bad[] = {
+		{ 0x2, "lacks required bits 0x1" },                 /* x87 missing */
+		{ 0x27, "must set bits 0xe0 all or none" },          /* OPMASK alone */
+		{ 0xe3, "need 0x4" },                                /* AVX-512 without AVX */
+		{ 0x20003, "must set bits 0x60000 all or none" },    /* XTILECFG alone */
+		{ 0x100003, "sets bits 0x100000 a TD cannot have" }, /* bit 20 */
+	};
+	struct tdc_prediction p;
+	struct tdc_cpuid_table noamx;
+	struct tdc_cpuid_entry e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(predict(&p, bad[i].xfam, 0, emr, NULL, true), TDC_ERR_MODEL);
+		if (!strstr(tdc_errdetail(), bad[i].why))
+			fail_msg("XFAM 0x%llx: '%s' lacks '%s'", (unsigned long long)bad[i].xfam,
+				 tdc_errdetail(), bad[i].why);
+		tdc_prediction_free(&p);
+	}
+	/* A platform without AMX state (0xD.0 EAX 0x2e7) cannot give a TD AMX. */
+	assert_int_equal(tdc_cpuid_table_copy(&noamx, emr), 0);
+	e = *tdc_cpuid_table_find(&noamx, 0xd, 0);
+	e.regs[TDC_EAX] = 0x2e7;
+	assert_int_equal(tdc_cpuid_table_set(&noamx, &e), 0);
+	assert_int_equal(predict(&p, 0x602e7, 0, &noamx, NULL, true), TDC_ERR_MODEL);
+	assert_non_null(strstr(tdc_errdetail(), "XFAM bits 0x60000 are not supported by the platform"));
+	tdc_prediction_free(&p);
+	assert_int_equal(predict(&p, 0x2e7, 0, &noamx, NULL, true), 0);
+	tdc_prediction_free(&p);
+	tdc_cpuid_table_free(&noamx);
+}
+
 static void test_classify(void **state)
 {
 	enum tdc_bitclass c;
@@ -531,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_no_platform),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_tsc_range),
+		cmocka_unit_test(test_xfam_checks),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_kvm_model),
 		cmocka_unit_test(test_model_errors),

@@ -482,8 +482,13 @@ static int parse_leaves(struct mload *L, const json_t *root)
 
 static const char *const top_keys[] = {
 	"format", "format_version", "name", "kind", "module_version", "description",
-	"source", "generated_by", "unlisted", "out_of_range", "ranges", "leaves", NULL
+	"source", "generated_by", "unlisted", "out_of_range", "td_params", "ranges", "leaves",
+	NULL
 };
+static const char *const td_keys[] = {
+	"xfam_fixed0", "xfam_fixed1", "xfam_together", "xfam_requires", "source", NULL
+};
+static const char *const requires_keys[] = { "bits", "needs", NULL };
 static const char *const unlisted_keys[] = { "class", "source", NULL };
 static const char *const range_keys[] = { "first", "last", "class", "vmm", "source", NULL };
 
@@ -557,6 +562,69 @@ out:
 	return r;
 }
 
+static int parse_u64_array(struct mload *L, const json_t *obj, const char *key,
+			   const char *path, uint64_t *out, size_t *n)
+{
+	char p[TDC_JSON_PATH_MAX], pi[TDC_JSON_PATH_MAX];
+	json_t *arr;
+	int r;
+
+	*n = 0;
+	if ((r = tdc_json_member(obj, key, false, L->what, path, &arr)) != 0 || !arr)
+		return r;
+	tdc_json_path(p, sizeof(p), path, key);
+	if ((r = tdc_json_array(arr, MODEL_XFAM_RULES_MAX, L->what, p, n)) != 0)
+		return r;
+	for (size_t i = 0; i < *n; i++)
+		if ((r = tdc_json_u64(json_array_get(arr, i), UINT64_MAX, L->what,
+				      tdc_json_path_idx(pi, sizeof(pi), p, i), &out[i])) != 0)
+			return r;
+	return 0;
+}
+
+static int parse_requires(struct mload *L, const json_t *td, struct model_td_params *t)
+{
+	char pi[TDC_JSON_PATH_MAX];
+	json_t *arr, *v;
+	int r;
+
+	if ((r = tdc_json_member(td, "xfam_requires", false, L->what, "td_params", &arr)) != 0 ||
+	    !arr)
+		return r;
+	if ((r = tdc_json_array(arr, MODEL_XFAM_RULES_MAX, L->what, "td_params.xfam_requires",
+				&t->nrequires)) != 0)
+		return r;
+	for (size_t i = 0; i < t->nrequires; i++) {
+		v = json_array_get(arr, i);
+		tdc_json_path_idx(pi, sizeof(pi), "td_params.xfam_requires", i);
+		if ((r = tdc_json_check_object(v, requires_keys, L->what, pi)) != 0 ||
+		    (r = get_u64(L, v, "bits", pi, &t->requires[i].bits)) != 0 ||
+		    (r = get_u64(L, v, "needs", pi, &t->requires[i].needs)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_td_params(struct mload *L, const json_t *root)
+{
+	struct model_td_params *t = &L->m->td;
+	json_t *td;
+	int r;
+
+	if ((r = tdc_json_member(root, "td_params", false, L->what, "", &td)) != 0 || !td)
+		return r;
+	t->present = true;
+	t->xfam_fixed0 = UINT64_MAX;
+	if ((r = tdc_json_check_object(td, td_keys, L->what, "td_params")) != 0 ||
+	    (r = get_str(L, td, "source", true, "td_params", &t->source)) != 0 ||
+	    (r = get_u64(L, td, "xfam_fixed0", "td_params", &t->xfam_fixed0)) != 0 ||
+	    (r = get_u64(L, td, "xfam_fixed1", "td_params", &t->xfam_fixed1)) != 0 ||
+	    (r = parse_u64_array(L, td, "xfam_together", "td_params", t->together,
+				 &t->ntogether)) != 0)
+		return r;
+	return parse_requires(L, td, t);
+}
+
 static int parse_ranges(struct mload *L, const json_t *root)
 {
 	char pi[TDC_JSON_PATH_MAX];
@@ -607,7 +675,8 @@ int tdc_model_parse(const uint8_t *data, size_t len, const char *what,
 		goto out;
 	}
 	if ((r = parse_header(&L, root)) != 0 || (r = parse_unlisted(&L, root)) != 0 ||
-	    (r = parse_ranges(&L, root)) != 0 || (r = parse_leaves(&L, root)) != 0)
+	    (r = parse_td_params(&L, root)) != 0 || (r = parse_ranges(&L, root)) != 0 ||
+	    (r = parse_leaves(&L, root)) != 0)
 		goto out;
 	*out = L.m;
 	L.m = NULL;
@@ -712,6 +781,7 @@ void tdc_model_free(struct tdc_model *m)
 	free(m->source);
 	free(m->module_version);
 	free(m->unlisted_source);
+	free(m->td.source);
 	free(m);
 }
 

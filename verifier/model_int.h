@@ -93,6 +93,20 @@ struct model_range {
 	char *source;
 };
 
+#define MODEL_XFAM_RULES_MAX 8
+
+/* TD_PARAMS checks the module makes before computing CPUID (optional). */
+struct model_td_params {
+	bool present;
+	uint64_t xfam_fixed0;   /* XFAM bits that may be 1 */
+	uint64_t xfam_fixed1;   /* XFAM bits that must be 1 */
+	uint64_t together[MODEL_XFAM_RULES_MAX];  /* all or none */
+	size_t ntogether;
+	struct { uint64_t bits, needs; } requires[MODEL_XFAM_RULES_MAX];
+	size_t nrequires;
+	char *source;
+};
+
 struct tdc_model {
 	char name[TDC_MODEL_NAME_MAX];
 	enum tdc_model_kind kind;
@@ -102,6 +116,7 @@ struct tdc_model {
 	uint8_t unlisted_cls;
 	char *unlisted_source;
 	bool out_of_range_max_basic;
+	struct model_td_params td;
 	struct model_range ranges[TDC_MODEL_MAX_RANGES];
 	size_t nranges;
 	struct model_leaf *leaves;  /* sorted by (leaf, subleaf) */

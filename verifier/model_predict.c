@@ -14,6 +14,7 @@
  *
  * kvm: the guest sees the requested entries, except the dynamic fields.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,6 +699,44 @@ static void find_max(struct tdc_prediction *p)
 	p->max_extended = x ? x->r[TDC_EAX].value : 0;
 }
 
+/*
+ * TD_PARAMS.XFAM as check_xfam() sees it: within the allowed bits and the
+ * platform's XCR0|IA32_XSS support (CPUID.0DH.0 EAX/EDX, 0DH.1 ECX/EDX),
+ * the required bits set, the feature groups whole.
+ */
+static void check_xfam(struct pctx *c)
+{
+	const struct model_td_params *t = &c->m->td;
+	uint64_t x = c->in->xfam;
+	uint32_t d0[TDC_NREGS], d1[TDC_NREGS];
+
+	if (!t->present)
+		return;
+	if (x & ~t->xfam_fixed0)
+		refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM 0x%" PRIx64 " sets bits 0x%" PRIx64
+		       " a TD cannot have (allowed 0x%" PRIx64 ")", x, x & ~t->xfam_fixed0,
+		       t->xfam_fixed0);
+	if ((x & t->xfam_fixed1) != t->xfam_fixed1)
+		refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM 0x%" PRIx64 " lacks required bits 0x%"
+		       PRIx64, x, t->xfam_fixed1 & ~x);
+	for (size_t i = 0; i < t->ntogether; i++)
+		if ((x & t->together[i]) && (x & t->together[i]) != t->together[i])
+			refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM 0x%" PRIx64 " must set bits 0x%"
+			       PRIx64 " all or none", x, t->together[i]);
+	for (size_t i = 0; i < t->nrequires; i++)
+		if ((x & t->requires[i].bits) && (x & t->requires[i].needs) != t->requires[i].needs)
+			refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM bits 0x%" PRIx64 " need 0x%" PRIx64,
+			       t->requires[i].bits, t->requires[i].needs);
+	if (native_regs(c->in->platform, 0xd, 0, d0) && native_regs(c->in->platform, 0xd, 1, d1)) {
+		uint64_t sup = d0[TDC_EAX] | (uint64_t)d0[TDC_EDX] << 32 | d1[TDC_ECX] |
+			       (uint64_t)d1[TDC_EDX] << 32;
+
+		if (x & ~sup)
+			refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM bits 0x%" PRIx64 " are not "
+			       "supported by the platform (CPUID.0DH.0/1: 0x%" PRIx64 ")", x & ~sup, sup);
+	}
+}
+
 static int predict_all(struct pctx *c)
 {
 	const struct tdc_model *m = c->m;
@@ -705,6 +744,7 @@ static int predict_all(struct pctx *c)
 	size_t cap = 0;
 	int r;
 
+	check_xfam(c);
 	if (m->kind == TDC_MODEL_TDX) {
 		for (size_t i = 0; i < m->nleaves; i++) {
 			if ((r = add_leaf(c, &cap, &pl)) != 0)
