@@ -355,9 +355,10 @@ int tdc_kvm_vm_set_cpuid(struct tdc_kvm_vm *vm, unsigned vcpu,
 		k->ecx = e->regs[TDC_ECX];
 		k->edx = e->regs[TDC_EDX];
 	}
+	/* KVM refusing a table (EINVAL, EPERM) is this host's limit, not bad input. */
 	if (ioctl(vm->vcpu[vcpu].fd, KVM_SET_CPUID2, c) < 0)
-		r = tdc_err(errno == E2BIG ? TDC_ERR_TOO_LARGE : TDC_ERR_FORMAT,
-			    "KVM_SET_CPUID2 on vCPU %u (%zu entries): %s", vcpu, t->n,
+		r = tdc_err(errno == E2BIG ? TDC_ERR_TOO_LARGE : TDC_ERR_UNSUPPORTED,
+			    "KVM refused KVM_SET_CPUID2 on vCPU %u (%zu entries): %s", vcpu, t->n,
 			    strerror(errno));
 	free(c);
 	return r;
@@ -563,6 +564,27 @@ int tdc_kvm_vm_exec(void *ctx, const struct tdc_cpuid_table *list,
 	return collect(vm, list, area, out);
 }
 
+/*
+ * KVM_SET_CPUID2 takes whole entries: a format that specifies only some
+ * registers (QMP feature words) would leave the rest zero, leaf 0 included,
+ * and the run would test a configuration nobody asked for.
+ */
+static int check_whole_table(const struct tdc_requested *req)
+{
+	if (!tdc_cpuid_table_find(&req->table, 0, 0))
+		return tdc_err(TDC_ERR_FORMAT, "requested configuration (%s) has no leaf 0: "
+			       "KVM_SET_CPUID2 needs a whole table", req->format);
+	for (size_t i = 0; i < req->known.n; i++)
+		for (int g = 0; g < TDC_NREGS; g++)
+			if (req->known.e[i].regs[g] != 0xffffffffu)
+				return tdc_err(TDC_ERR_FORMAT, "requested configuration (%s) "
+					       "specifies only part of CPUID.%08XH.%u:%s: the kvm "
+					       "backend sets whole entries (use kvm-json or cpuid-r)",
+					       req->format, req->known.e[i].leaf,
+					       req->known.e[i].subleaf, tdc_reg_name(g));
+	return 0;
+}
+
 int tdc_conform_kvm(const struct tdc_conform_opts *o, struct tdc_conform_run *run)
 {
 	struct tdc_kvm_vm *vm = NULL;
@@ -573,6 +595,8 @@ int tdc_conform_kvm(const struct tdc_conform_opts *o, struct tdc_conform_run *ru
 	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0)
 		return r;
 	if (o->requested) {
+		if ((r = check_whole_table(o->requested)) != 0)
+			return r;
 		tdc_requested_free(&run->requested);
 		tdc_requested_init(&run->requested);
 		if ((r = tdc_cpuid_table_copy(&run->requested.table, &o->requested->table)) != 0 ||
