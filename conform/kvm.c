@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <asm/prctl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,6 +229,23 @@ out:
 	return r;
 }
 
+/*
+ * AMX tile data (XSAVE component 18) is an XFD "dynamic" feature: KVM only
+ * accepts a CPUID table that enables it (0xD.0 EAX bit 18, which
+ * KVM_GET_SUPPORTED_CPUID reports on AMX hosts) from a process that asked
+ * for the larger guest FPU state first, before creating vCPUs, else
+ * KVM_SET_CPUID2 fails with EPERM (Linux arch/x86/kernel/fpu/xstate.c,
+ * fpu_enable_guest_xfd_features(); QEMU does the same in
+ * kvm_request_xsave_components()).  Hosts without AMX refuse the request,
+ * which is harmless.
+ */
+#define XFEATURE_XTILEDATA 18
+
+static void request_amx_permission(void)
+{
+	syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
+}
+
 static void wake_handler(int sig)
 {
 	(void)sig; /* only there to make KVM_RUN return EINTR */
@@ -279,6 +298,7 @@ int tdc_kvm_vm_create(unsigned nvcpus, unsigned timeout_ms, struct tdc_kvm_vm **
 	sigaction(SIGUSR1, &sa, NULL);
 	if ((r = kvm_open(&vm->kvm_fd)) != 0)
 		goto fail;
+	request_amx_permission();
 	if ((vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0) {
 		r = tdc_err(TDC_ERR_IO, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
@@ -358,8 +378,10 @@ int tdc_kvm_vm_set_cpuid(struct tdc_kvm_vm *vm, unsigned vcpu,
 	/* KVM refusing a table (EINVAL, EPERM) is this host's limit, not bad input. */
 	if (ioctl(vm->vcpu[vcpu].fd, KVM_SET_CPUID2, c) < 0)
 		r = tdc_err(errno == E2BIG ? TDC_ERR_TOO_LARGE : TDC_ERR_UNSUPPORTED,
-			    "KVM refused KVM_SET_CPUID2 on vCPU %u (%zu entries): %s", vcpu, t->n,
-			    strerror(errno));
+			    "KVM refused KVM_SET_CPUID2 on vCPU %u (%zu entries): %s%s", vcpu, t->n,
+			    strerror(errno), errno == EPERM ?
+			    " (the table enables XSAVE components this host or process may not "
+			    "give a guest, e.g. AMX in CPUID.0DH.0:EAX)" : "");
 	free(c);
 	return r;
 }
