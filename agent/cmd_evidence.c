@@ -18,10 +18,12 @@
 #include "agent.h"
 #include "replay.h"
 #include "probe.h"
+#include "remote.h"
 #include "tee.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
+#include "tdcpuid/serial.h"
 
 enum quote_mode { QUOTE_DEFAULT, QUOTE_YES, QUOTE_NO };
 
@@ -40,13 +42,17 @@ struct evidence_args {
 	uint64_t sim_attrs;
 	const char *sim_cpuid;   /* replay this `cpuid -r` dump instead of CPUID (sim only) */
 	struct tdc_replay replay;
+	const char *to;          /* verifier address: the nonce comes from it */
+	const char *serial;      /* also write armored evidence here */
+	unsigned timeout_s;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s evidence --nonce HEX [--tee auto|tdx|sim] [--quote|--report-only]\n"
+		"Usage: %s evidence (--nonce HEX | --to ADDR) [--tee auto|tdx|sim] [--quote|--report-only]\n"
 		"                   [--sim-dir DIR] [--cpu LIST] [--vm-name NAME] [-o FILE]\n"
+		"                   [--serial DEV|-] [--timeout S]\n"
 		"\n"
 		"Probe CPUID on every CPU, bind the claims into a TDREPORT via REPORTDATA\n"
 		"= SHA-512(\"tdcpuid-claims-v1\" || 0 || claims) and write the CBOR evidence\n"
@@ -69,6 +75,13 @@ static void usage(FILE *f)
 		"  -c, --cpu LIST         probe only these CPUs, e.g. 0-3,7\n"
 		"      --vm-name NAME     name recorded in the claims\n"
 		"  -o, --output FILE      write there instead of stdout\n"
+		"      --to ADDR          attest to a verifier (tcp:HOST:PORT, vsock:CID:PORT): take\n"
+		"                         its nonce, send the evidence, print the verdict; exit 0\n"
+		"                         pass, 1 fail (no --nonce then)\n"
+		"      --timeout S        deadline for the whole --to exchange (default 30)\n"
+		"      --serial DEV       also write the evidence armored (base64 between BEGIN/END\n"
+		"                         lines) to a serial console, '-' = stdout; for initramfs\n"
+		"                         runs without a network (tdcpuid-verifier ingest)\n"
 		"\n"
 		"Environment: %s, %s override the device and configfs-tsm paths.\n"
 		"Exit status: 0 ok, 2 usage or bad input, 3 TEE or environment error.\n",
@@ -76,7 +89,8 @@ static void usage(FILE *f)
 		TDC_SIM_DIR_DEFAULT, TDC_ENV_TDX_GUEST_DEV, TDC_ENV_TSM_DIR);
 }
 
-enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME };
+enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME, OPT_TO, OPT_SERIAL,
+       OPT_TIMEOUT };
 
 static int parse_u64_opt(const char *name, const char *s, uint64_t *v)
 {
@@ -103,10 +117,14 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ "sim-xfam", required_argument, NULL, OPT_SIM_XFAM },
 		{ "sim-cpuid", required_argument, NULL, OPT_SIM_CPUID },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_nonce = false;
+	uint64_t tmo;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "n:t:qrs:c:o:h", opts, NULL)) != -1) {
@@ -124,6 +142,15 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		case 'c': a->probe.cpus = optarg; break;
 		case 'o': a->output = optarg; break;
 		case OPT_VM_NAME: a->vm_name = optarg; break;
+		case OPT_TO: a->to = optarg; break;
+		case OPT_SERIAL: a->serial = optarg; break;
+		case OPT_TIMEOUT:
+			if ((ret = parse_u64_opt("--timeout", optarg, &tmo)) != 0)
+				return ret;
+			if (tmo == 0 || tmo > 3600)
+				return tdc_err(TDC_ERR_USAGE, "--timeout: 1..3600 seconds");
+			a->timeout_s = (unsigned)tmo;
+			break;
 		case OPT_SIM_CPUID: a->sim_cpuid = optarg; break;
 		case OPT_SIM_ATTRS:
 			if ((ret = parse_u64_opt("--sim-attributes", optarg, &a->sim_attrs)) != 0)
@@ -145,7 +172,10 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 	}
 	if (optind != argc)
 		return tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
-	if (!have_nonce || a->nonce_len == 0)
+	/* With --to the verifier issues the nonce; anything else needs one given. */
+	if (a->to && have_nonce)
+		return tdc_err(TDC_ERR_USAGE, "--to takes the nonce from the verifier: drop --nonce");
+	if (!a->to && (!have_nonce || a->nonce_len == 0))
 		return tdc_err(TDC_ERR_USAGE, "--nonce HEX (1..%d bytes) is required",
 			       TDC_CLAIMS_NONCE_MAX);
 	if (a->vm_name && strlen(a->vm_name) >= TDC_CLAIMS_STR_MAX)
@@ -234,9 +264,48 @@ out:
 	return ret;
 }
 
+/* Evidence for a nonce chosen elsewhere (the verifier, over --to). */
+struct produce_ctx {
+	struct evidence_args *a;
+	struct tdc_tee_ctx *tee;
+};
+
+static int produce(void *ctx, const uint8_t *nonce, size_t nonce_len, struct tdc_buf *out)
+{
+	struct produce_ctx *p = ctx;
+	struct tdc_envelope env;
+	int ret;
+
+	if (nonce_len > sizeof(p->a->nonce))
+		return tdc_err(TDC_ERR_PROTOCOL, "verifier nonce of %zu bytes", nonce_len);
+	memcpy(p->a->nonce, nonce, nonce_len);
+	p->a->nonce_len = nonce_len;
+	tdc_envelope_init(&env);
+	if ((ret = make_evidence(p->a, p->tee, &env)) == 0 &&
+	    (ret = tdc_envelope_encode(&env, out)) == 0 && p->a->serial)
+		ret = tdc_armor_write(p->a->serial, out->data, out->len);
+	tdc_envelope_free(&env);
+	return ret;
+}
+
+/* --to: exit 0 on a passing verdict, 1 on a failing one. */
+static int evidence_remote(struct evidence_args *a, struct tdc_tee_ctx *tee)
+{
+	struct produce_ctx p = { .a = a, .tee = tee };
+	bool passed = false;
+	int ret;
+
+	ret = tdc_agent_remote(a->to, a->vm_name, a->timeout_s ? a->timeout_s
+			       : TDC_AGENT_DEFAULT_TIMEOUT_S, produce, &p,
+			       a->output ? a->output : "-", &passed);
+	if (ret)
+		return tdc_cli_fail("evidence", ret);
+	return passed ? TDC_EXIT_OK : TDC_EXIT_FAIL;
+}
+
 int evidence_main(int argc, char *argv[])
 {
-	struct evidence_args a = { .tee = "auto", .output = "-" };
+	struct evidence_args a = { .tee = "auto" };
 	const struct tdc_tee_ops *ops;
 	struct tdc_tee_ctx ctx = { 0 };
 	struct tdc_envelope env;
@@ -263,9 +332,19 @@ int evidence_main(int argc, char *argv[])
 		a.probe.fn = tdc_replay_fn;
 		a.probe.fn_ctx = &a.replay;
 	}
+	if (a.to) {
+		int rc = evidence_remote(&a, &ctx);
+
+		tdc_replay_free(&a.replay);
+		tdc_tee_close(&ctx);
+		return rc;
+	}
+	/* --serial alone writes only the armor; -o still writes the raw envelope. */
 	if ((ret = make_evidence(&a, &ctx, &env)) != 0 ||
 	    (ret = tdc_envelope_encode(&env, &out)) != 0 ||
-	    (ret = tdc_write_file(a.output, out.data, out.len)) != 0)
+	    (a.serial && (ret = tdc_armor_write(a.serial, out.data, out.len)) != 0) ||
+	    ((a.output || !a.serial) &&
+	     (ret = tdc_write_file(a.output ? a.output : "-", out.data, out.len)) != 0))
 		goto out;
 	if (ops->kind == TDC_TEE_SIM)
 		fprintf(stderr, "%s evidence: SIMULATED evidence (tee=sim, test keys from %s), "

@@ -6,10 +6,14 @@
  * and how long a final line to expect, so noise lines are skipped by shape
  * and the SHA-256 catches whatever shape cannot.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
@@ -95,6 +99,41 @@ int tdc_armor_encode(const uint8_t *data, size_t len, struct tdc_buf *out)
 			goto out;
 	}
 	e = tdc_buf_printf(out, "%s\n", TDC_ARMOR_END);
+out:
+	tdc_buf_free(&t);
+	return e;
+}
+
+int tdc_armor_write(const char *path, const uint8_t *data, size_t len)
+{
+	struct tdc_buf t;
+	size_t off = 0;
+	ssize_t w;
+	int fd, e;
+
+	tdc_buf_init(&t);
+	if ((e = tdc_armor_encode(data, len, &t)) != 0)
+		goto out;
+	fd = strcmp(path, "-") ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600) : 1;
+	if (fd < 0) {
+		e = tdc_err(TDC_ERR_IO, "serial %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (off < t.len) {
+		w = write(fd, t.data + off, t.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = tdc_err(TDC_ERR_IO, "serial %s: write: %s", path, strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	/* A tty: wait until the UART sent it, so a poweroff right after cannot cut it. */
+	if (!e && isatty(fd))
+		tcdrain(fd);
+	if (fd != 1)
+		close(fd);
 out:
 	tdc_buf_free(&t);
 	return e;

@@ -30,8 +30,7 @@ static void usage(FILE *f)
 		"in a console log, decode it and check it against the VM's registry entry.\n"
 		"  --nonce HEX      the nonce given to this boot\n"
 		"  --cmdline FILE   read it from a kernel command line (tdcpuid.nonce=HEX)\n"
-		"  --no-nonce       do not check freshness (reported as a failed nonce check\n"
-		"                   by the engine; for lab use)\n"
+		"  --no-nonce       do not check freshness (the verdict says so; lab use only)\n"
 		"  --db FILE        also append the verdict to this audit log\n"
 		"Prints the verdict document; exit 0 pass, 1 fail, 2 bad input.\n",
 		tdc_prog);
@@ -214,7 +213,8 @@ int ingest_main(int argc, char *argv[])
 		e = tdc_err(TDC_ERR_NOT_FOUND, "registry %s: no VM '%s'", a.registry, a.vm);
 		goto out;
 	}
-	verr = a.ops->verify(NULL, vm, ev.data, ev.len, a.nonce, a.nonce_len, &out);
+	verr = a.ops->verify(NULL, vm, ev.data, ev.len, a.no_nonce ? NULL : a.nonce,
+			     a.nonce_len, &out);
 	if (!verr && strcmp(out.claims_vm, vm->name) && out.claims_vm[0]) {
 		out.passed = false;
 		snprintf(out.detail, sizeof(out.detail), "claims name VM '%s', not '%s'",

@@ -38,6 +38,12 @@ int tdc_armor_encode(const uint8_t *data, size_t len, struct tdc_buf *out);
  */
 int tdc_armor_next(const uint8_t *log, size_t len, size_t *pos, struct tdc_buf *out);
 
+/*
+ * Armor @len bytes and write them to a serial device or file ("-" =
+ * stdout), appending: a console is a stream, not a file to replace.
+ */
+int tdc_armor_write(const char *path, const uint8_t *data, size_t len);
+
 /* Base64 (RFC 4648, padded), strict decode: no whitespace, no junk. */
 int tdc_base64_encode(const uint8_t *in, size_t len, struct tdc_buf *out);
 int tdc_base64_decode(const char *in, size_t len, struct tdc_buf *out);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where `tdcpuid-agent evidence` sends its evidence besides a file: a
+ * verifier over TCP/vsock (challenge-response, docs/protocol.md) or a
+ * serial console (armored, include/tdcpuid/serial.h).
+ */
+#ifndef TDC_AGENT_REMOTE_H
+#define TDC_AGENT_REMOTE_H
+
+#include <stdbool.h>
+
+#include "tdcpuid/client.h"
+
+#define TDC_AGENT_DEFAULT_TIMEOUT_S 30
+
+/*
+ * Connect to @addr, take the verifier's nonce, make evidence with @fn, send
+ * it, write the verdict document to @output ("-" = stdout).  *@passed says
+ * the verdict; a non-zero return means there was none.
+ */
+int tdc_agent_remote(const char *addr, const char *vm, unsigned timeout_s,
+		     tdc_evidence_fn fn, void *ctx, const char *output, bool *passed);
+
+#endif

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The real binaries end to end: `tdcpuid-agent evidence --to` against
+# `tdcpuid-verifier serve` over loopback TCP (vsock: test_serve_vsock.sh),
+# the serial armor through a noisy console log into
+# `tdcpuid-verifier ingest`, and `log` over the resulting audit database.
+set -uo pipefail
+A=${TDC_AGENT:?} V=${TDC_VERIFIER:?}
+T=$(mktemp -d)
+SP=
+cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [ -f "$T/server.log" ] && tail -20 "$T/server.log"; exit 1; }
+
+"$A" sim-keygen "$T/sim" >/dev/null 2>&1 || fail "sim-keygen"
+"$A" probe --format raw -o "$T/req.cpuid-r" || fail "probe"
+cat >"$T/sim-policy.json" <<EOF
+{"version":1,"name":"test-sim","allow_simulated":true,"fail_on":["mismatch"]}
+EOF
+mkdir "$T/reg"
+entry() { # name, extra JSON members
+	cat >"$T/reg/$1.json" <<EOF
+{"name":"$1","requested":"$T/req.cpuid-r","requested_format":"cpuid-r","model":"kvm",
+ "sim_dir":"$T/sim","trust_root":"$T/sim/root-ca.pem"$2}
+EOF
+}
+entry alpha ",\"policy\":\"$T/sim-policy.json\""
+entry beta ""
+
+start() { # listen address
+	rm -f "$T/ready"
+	"$V" serve --listen "$1" --registry "$T/reg" --db "$T/audit.db" --ready-file "$T/ready" \
+		--timeout 5 --quiet 2>>"$T/server.log" &
+	SP=$!
+	for _ in $(seq 100); do [ -s "$T/ready" ] && break; sleep 0.05; done
+	[ -s "$T/ready" ] || return 1
+	ADDR=$(head -1 "$T/ready")
+}
+stop() { kill -TERM "$SP"; wait "$SP"; local rc=$?; SP=; [ $rc -eq 0 ] || fail "serve exited $rc on SIGTERM"; }
+
+# --- TCP: pass and policy failure, with the exit codes the agent documents.
+start tcp:127.0.0.1:0 || fail "serve did not start"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name alpha -o "$T/v1.json" 2>/dev/null
+[ $? -eq 0 ] || fail "agent --to alpha: expected exit 0"
+grep -q '"passed": true' "$T/v1.json" || fail "verdict for alpha does not pass"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name beta -o "$T/v2.json" 2>/dev/null
+[ $? -eq 1 ] || fail "agent --to beta (default policy, sim refused): expected exit 1"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name nosuch 2>"$T/err" >/dev/null
+rc=$?
+[ $rc -ge 2 ] && grep -q "unknown VM" "$T/err" || fail "unknown VM: rc $rc, $(cat "$T/err")"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --nonce 00 2>/dev/null
+[ $? -eq 2 ] || fail "--to with --nonce must be a usage error"
+stop
+
+# --- serial: armor into a noisy CRLF console log, ingest with the cmdline nonce.
+nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$A" evidence --tee sim --sim-dir "$T/sim" --nonce "$nonce" --vm-name alpha \
+	--serial "$T/armor.txt" 2>/dev/null || fail "agent --serial"
+[ ! -s "$T/armor.txt" ] && fail "--serial wrote nothing"
+{
+	printf '[    0.000000] Linux version 6.8.0 (builder@host)\r\n'
+	n=0
+	while IFS= read -r line; do
+		printf '%s\r\n' "$line"
+		n=$((n + 1))
+		[ $((n % 5)) -eq 0 ] && printf '[    2.%06d] virtio_net virtio0: link up\r\nOK\r\n' $n
+	done <"$T/armor.txt"
+	printf '[    3.000000] reboot: Power down\r\n'
+} >"$T/console.log"
+echo "BOOT_IMAGE=/vmlinuz console=ttyS0 tdcpuid.nonce=$nonce quiet" >"$T/cmdline"
+"$V" ingest --serial-log "$T/console.log" --cmdline "$T/cmdline" --registry "$T/reg" \
+	--vm alpha --db "$T/audit.db" >"$T/ing.json" || fail "ingest: expected pass"
+grep -q '"passed": true' "$T/ing.json" || fail "ingest verdict"
+other=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$V" ingest --serial-log "$T/console.log" --nonce "$other" --registry "$T/reg" --vm alpha \
+	>/dev/null 2>&1
+[ $? -eq 1 ] || fail "ingest with another boot's nonce must fail (exit 1)"
+# The same boot's evidence twice into one log: the nonce column refuses the replay.
+"$V" ingest --serial-log "$T/console.log" --cmdline "$T/cmdline" --registry "$T/reg" \
+	--vm alpha --db "$T/audit.db" >/dev/null 2>&1
+[ $? -ge 2 ] || fail "second ingest of the same nonce into the log must be refused"
+sed -i 's/[A-Za-z]\(\r\?\)$/@\1/' "$T/console.log" # damage every data line's last char
+"$V" ingest --serial-log "$T/console.log" --no-nonce --registry "$T/reg" --vm alpha \
+	>/dev/null 2>&1
+[ $? -eq 2 ] || fail "ingest of a damaged block must be bad input (exit 2)"
+
+# --- the audit log: exchanges over TCP and one ingest.
+"$V" log --db "$T/audit.db" --format json >"$T/log.json" || fail "log"
+[ "$(grep -c '"verdict": "pass"' "$T/log.json")" -ge 2 ] || fail "log: passes missing"
+[ "$(grep -c '"verdict": "fail"' "$T/log.json")" -ge 1 ] || fail "log: failure missing"
+grep -q '"reject"' "$T/log.json" || fail "log: unknown-VM rejection missing"
+"$V" log --db "$T/audit.db" --vm beta | grep -q ' fail ' || fail "log --vm beta"
+out=$("$V" log --db "$T/audit.db" --since 2000-01-01 --vm never-seen 2>&1)
+[ -z "$out" ] || fail "log --vm never-seen: $out"
+"$V" log --db "$T/audit.db" --check | head -1 | grep -qx "integrity_check: ok" || fail "log --check"
+"$V" log --db "$T/nonexistent.db" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "log on a missing database must be exit 2"
+echo "PASS"
