@@ -424,8 +424,9 @@ static void print_text(const struct tdc_predict_in *in, const struct tdc_predict
 				unknown += !(p->leaves[i].r[reg].known & (1u << b)) &&
 					   p->leaves[i].r[reg].cls[b] != TDC_C_DYNAMIC &&
 					   !p->leaves[i].vmm;
-	if (p->notes.len)
-		printf("note: %.*s", (int)p->notes.len, (const char *)p->notes.data);
+	for (const char *s = p->notes.len ? (const char *)p->notes.data : NULL, *nl;
+	     s && (nl = strchr(s, '\n')); s = nl + 1)
+		printf("note: %.*s\n", (int)(nl - s), s);
 	printf("# %u bits forced on, %u forced off, %u refused, %u unpredicted%s\n",
 	       count_bits(&p->forced_on), count_bits(&p->forced_off), count_bits(&p->refused),
 	       unknown,
