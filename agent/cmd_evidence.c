@@ -124,7 +124,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_nonce = false;
-	uint64_t tmo;
+	uint64_t tmo = 0;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "n:t:qrs:c:o:h", opts, NULL)) != -1) {

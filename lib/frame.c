@@ -2,18 +2,20 @@
 /*
  * Protocol frames: uint32be length || CBOR map (docs/protocol.md).
  *
- * Frames come from unauthenticated peers, so the body is first walked with
- * the bounds-checked reader (prescan) and only then handed to libcbor: a
- * declared array of 2^32 items or a 100000-deep nest would otherwise make
- * libcbor allocate or recurse before we could say no.
+ * Frames come from unauthenticated peers.  They are read with the same
+ * strict pull reader as the evidence (lib/cbor_strict.c): one head at a
+ * time over the bounds-checked reader, nothing allocated for a declared
+ * count, no nesting at all (every frame value is a scalar), so neither a
+ * declared array of 2^32 items nor a deep nest costs anything.  The same
+ * code runs in the fully static agent, which has no libcbor.
  */
-#include <cbor.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tdcpuid/error.h"
 #include "tdcpuid/frame.h"
+#include "cbor_strict.h"
 
 #define FRAME_MAX_KEYS 16
 #define FRAME_KEY_MAX 16
@@ -56,81 +58,6 @@ int tdc_frame_header(const uint8_t hdr[TDC_FRAME_HDR_LEN], size_t cap, uint32_t 
 	if (n > cap)
 		return tdc_err(TDC_ERR_TOO_LARGE, "frame: length %u exceeds cap %zu", n, cap);
 	*len = n;
-	return 0;
-}
-
-/* ---- prescan: structure only, through tdc_reader ------------------------ */
-
-static int get_arg(struct tdc_reader *r, uint8_t ai, uint64_t *arg)
-{
-	uint8_t v8;
-	uint16_t v16;
-	uint32_t hi, lo;
-	int e;
-
-	if (ai < 24) {
-		*arg = ai;
-		return 0;
-	}
-	switch (ai) {
-	case 24: e = tdc_get_u8(r, &v8); *arg = v8; return e;
-	case 25: e = tdc_get_u16be(r, &v16); *arg = v16; return e;
-	case 26: e = tdc_get_u32be(r, &lo); *arg = lo; return e;
-	case 27:
-		if ((e = tdc_get_u32be(r, &hi)) != 0 || (e = tdc_get_u32be(r, &lo)) != 0)
-			return e;
-		*arg = (uint64_t)hi << 32 | lo;
-		return 0;
-	}
-	/* 28..30 are reserved, 31 is an indefinite length: neither is allowed. */
-	return tdc_err(TDC_ERR_FORMAT, "frame: indefinite or reserved CBOR length at offset %zu",
-		       tdc_reader_offset(r) - 1);
-}
-
-static int prescan(struct tdc_reader *r, unsigned depth)
-{
-	uint8_t ib, major, ai;
-	uint64_t arg, items;
-	int e;
-
-	if ((e = tdc_get_u8(r, &ib)) != 0)
-		return e;
-	major = ib >> 5;
-	ai = ib & 0x1f;
-	if (major == 7) {
-		/* Only true/false: frames carry no floats, null or simple values. */
-		if (ai == 20 || ai == 21)
-			return 0;
-		return tdc_err(TDC_ERR_TYPE, "frame: CBOR simple/float 0x%02x at offset %zu not allowed",
-			       ib, tdc_reader_offset(r) - 1);
-	}
-	if (major == 6)
-		return tdc_err(TDC_ERR_TYPE, "frame: CBOR tag at offset %zu not allowed",
-			       tdc_reader_offset(r) - 1);
-	if ((e = get_arg(r, ai, &arg)) != 0)
-		return e;
-	switch (major) {
-	case 0:
-	case 1:
-		return 0;
-	case 2:
-	case 3:
-		if (arg > tdc_reader_remaining(r))
-			return tdc_err(TDC_ERR_TRUNCATED, "frame: string of %llu bytes at offset %zu, %zu remain",
-				       (unsigned long long)arg, tdc_reader_offset(r),
-				       tdc_reader_remaining(r));
-		return tdc_skip(r, (size_t)arg);
-	}
-	if (depth >= TDC_FRAME_MAX_DEPTH)
-		return tdc_err(TDC_ERR_RANGE, "frame: CBOR nesting deeper than %d", TDC_FRAME_MAX_DEPTH);
-	/* Every item takes at least one byte: a count larger than what remains is a lie. */
-	if (arg > tdc_reader_remaining(r) || (major == 5 && arg * 2 > tdc_reader_remaining(r)))
-		return tdc_err(TDC_ERR_TRUNCATED, "frame: container of %llu items at offset %zu, %zu bytes remain",
-			       (unsigned long long)arg, tdc_reader_offset(r), tdc_reader_remaining(r));
-	items = major == 5 ? arg * 2 : arg;
-	for (uint64_t i = 0; i < items; i++)
-		if ((e = prescan(r, depth + 1)) != 0)
-			return e;
 	return 0;
 }
 
@@ -177,21 +104,11 @@ static const struct {
 
 /* ---- decode -------------------------------------------------------------- */
 
-static int key_of(cbor_item_t *k, char *name, size_t cap)
-{
-	size_t n;
-
-	if (!cbor_isa_string(k) || !cbor_string_is_definite(k))
-		return tdc_err(TDC_ERR_TYPE, "frame: map key is not a text string");
-	n = cbor_string_length(k);
-	if (n >= cap)
-		return tdc_err(TDC_ERR_FORMAT, "frame: map key of %zu bytes is too long", n);
-	memcpy(name, cbor_string_handle(k), n);
-	name[n] = '\0';
-	if (strlen(name) != n)
-		return tdc_err(TDC_ERR_FORMAT, "frame: map key contains NUL");
-	return 0;
-}
+/* One key/value pair as read: the value is a scalar head (strings carry data). */
+struct pair {
+	int key;                 /* enum key */
+	struct tdc_cbor_item v;
+};
 
 static int find_key(const char *name)
 {
@@ -201,342 +118,333 @@ static int find_key(const char *name)
 	return -1;
 }
 
-static int get_uint(cbor_item_t *v, const struct field *fd, uint64_t *out)
+static const char *major_name(enum tdc_cbor_major m)
 {
-	if (!cbor_isa_uint(v))
-		return tdc_err(TDC_ERR_TYPE, "frame.%s: expected unsigned integer", fd->name);
-	*out = cbor_get_int(v);
-	if (*out > fd->max)
-		return tdc_err(TDC_ERR_RANGE, "frame.%s: %llu exceeds %llu", fd->name,
-			       (unsigned long long)*out, (unsigned long long)fd->max);
+	static const char *const names[] = { "unsigned integer", "negative integer",
+					     "byte string", "text string", "array", "map",
+					     "tag", "simple value" };
+	return names[m];
+}
+
+static int want(const struct pair *p, enum tdc_cbor_major m, const char *what)
+{
+	if (p->v.major != m)
+		return tdc_err(TDC_ERR_TYPE, "frame.%s: expected %s, got %s", fields[p->key].name,
+			       what, major_name(p->v.major));
 	return 0;
 }
 
-static int get_text(cbor_item_t *v, const struct field *fd, char *dst, size_t cap)
+static int get_uint(const struct pair *p, uint64_t *out)
 {
-	size_t n;
+	int e;
 
-	if (!cbor_isa_string(v) || !cbor_string_is_definite(v))
-		return tdc_err(TDC_ERR_TYPE, "frame.%s: expected text string", fd->name);
-	n = cbor_string_length(v);
-	if (n > fd->max || n >= cap)
-		return tdc_err(TDC_ERR_TOO_LARGE, "frame.%s: %zu bytes exceeds %llu", fd->name, n,
-			       (unsigned long long)fd->max);
-	if (memchr(cbor_string_handle(v), 0, n))
-		return tdc_err(TDC_ERR_FORMAT, "frame.%s: contains NUL", fd->name);
-	memcpy(dst, cbor_string_handle(v), n);
+	if ((e = want(p, TDC_CBOR_UINT, "unsigned integer")) != 0)
+		return e;
+	if (p->v.val > fields[p->key].max)
+		return tdc_err(TDC_ERR_RANGE, "frame.%s: %llu exceeds %llu", fields[p->key].name,
+			       (unsigned long long)p->v.val,
+			       (unsigned long long)fields[p->key].max);
+	*out = p->v.val;
+	return 0;
+}
+
+static int get_string(const struct pair *p, bool text)
+{
+	int e;
+
+	if ((e = want(p, text ? TDC_CBOR_TEXT : TDC_CBOR_BYTES, text ? "text string" :
+		      "byte string")) != 0)
+		return e;
+	if (p->v.val > fields[p->key].max)
+		return tdc_err(TDC_ERR_TOO_LARGE, "frame.%s: %llu bytes exceeds %llu",
+			       fields[p->key].name, (unsigned long long)p->v.val,
+			       (unsigned long long)fields[p->key].max);
+	if (text && !tdc_utf8_valid(p->v.data, (size_t)p->v.val))
+		return tdc_err(TDC_ERR_FORMAT, "frame.%s: not valid UTF-8", fields[p->key].name);
+	return 0;
+}
+
+static int get_text(const struct pair *p, char *dst, size_t cap)
+{
+	size_t n = (size_t)p->v.val;
+	int e;
+
+	if ((e = get_string(p, true)) != 0)
+		return e;
+	if (n >= cap)
+		return tdc_err(TDC_ERR_TOO_LARGE, "frame.%s: %zu bytes", fields[p->key].name, n);
+	if (memchr(p->v.data, 0, n))
+		return tdc_err(TDC_ERR_FORMAT, "frame.%s: contains NUL", fields[p->key].name);
+	memcpy(dst, p->v.data, n);
 	dst[n] = '\0';
 	return 0;
 }
 
-static int get_blob(cbor_item_t *v, const struct field *fd, bool text, struct tdc_buf *out)
+static int get_blob(const struct pair *p, bool text, struct tdc_buf *out)
 {
-	const uint8_t *p;
-	size_t n;
+	int e;
 
-	if (text ? (!cbor_isa_string(v) || !cbor_string_is_definite(v))
-		 : (!cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v)))
-		return tdc_err(TDC_ERR_TYPE, "frame.%s: expected %s string", fd->name,
-			       text ? "text" : "byte");
-	n = text ? cbor_string_length(v) : cbor_bytestring_length(v);
-	p = text ? cbor_string_handle(v) : cbor_bytestring_handle(v);
-	if (n > fd->max)
-		return tdc_err(TDC_ERR_TOO_LARGE, "frame.%s: %zu bytes exceeds cap %llu", fd->name, n,
-			       (unsigned long long)fd->max);
+	if ((e = get_string(p, text)) != 0)
+		return e;
 	tdc_buf_reset(out);
-	return n ? tdc_buf_put(out, p, n) : 0;
+	return p->v.val ? tdc_buf_put(out, p->v.data, (size_t)p->v.val) : 0;
 }
 
-static int get_code(cbor_item_t *v, int32_t *code)
+static int get_code(const struct pair *p, int32_t *code)
 {
-	uint64_t mag;
-
-	if (!cbor_isa_uint(v) && !cbor_isa_negint(v))
-		return tdc_err(TDC_ERR_TYPE, "frame.code: expected integer");
-	mag = cbor_get_int(v);
-	if (mag > INT32_MAX)
+	if (p->v.major != TDC_CBOR_UINT && p->v.major != TDC_CBOR_NEGINT)
+		return tdc_err(TDC_ERR_TYPE, "frame.code: expected integer, got %s",
+			       major_name(p->v.major));
+	if (p->v.val > INT32_MAX)
 		return tdc_err(TDC_ERR_RANGE, "frame.code: out of range");
-	/* A negint item stores -1 - value. */
-	*code = cbor_isa_negint(v) ? -1 - (int32_t)mag : (int32_t)mag;
+	/* A negative integer's head carries -1 - value. */
+	*code = p->v.major == TDC_CBOR_NEGINT ? -1 - (int32_t)p->v.val : (int32_t)p->v.val;
 	return 0;
 }
 
-static int set_field(struct tdc_frame *f, int k, cbor_item_t *v)
+static int set_field(struct tdc_frame *f, const struct pair *p)
 {
-	const struct field *fd = &fields[k];
 	uint64_t u;
 	int e;
 
-	switch (k) {
+	switch (p->key) {
 	case KEY_NONCE:
-		if (!cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v))
-			return tdc_err(TDC_ERR_TYPE, "frame.nonce: expected byte string");
-		if (cbor_bytestring_length(v) != TDC_NONCE_LEN)
-			return tdc_err(TDC_ERR_FORMAT, "frame.nonce: %zu bytes, expected %d",
-				       cbor_bytestring_length(v), TDC_NONCE_LEN);
-		memcpy(f->nonce, cbor_bytestring_handle(v), TDC_NONCE_LEN);
+		if ((e = get_string(p, false)) != 0)
+			return e;
+		if (p->v.val != TDC_NONCE_LEN)
+			return tdc_err(TDC_ERR_FORMAT, "frame.nonce: %llu bytes, expected %d",
+				       (unsigned long long)p->v.val, TDC_NONCE_LEN);
+		memcpy(f->nonce, p->v.data, TDC_NONCE_LEN);
 		f->has_nonce = true;
 		return 0;
 	case KEY_TTL:
-		if ((e = get_uint(v, fd, &u)) == 0)
+		if ((e = get_uint(p, &u)) == 0)
 			f->ttl = (uint32_t)u;
 		return e;
-	case KEY_RECORD:
-		return get_uint(v, fd, &f->record);
-	case KEY_SERVER: return get_text(v, fd, f->server, sizeof(f->server));
-	case KEY_VM: return get_text(v, fd, f->vm, sizeof(f->vm));
-	case KEY_FORMAT: return get_text(v, fd, f->format, sizeof(f->format));
-	case KEY_MSG: return get_text(v, fd, f->message, sizeof(f->message));
-	case KEY_EVIDENCE: return get_blob(v, fd, false, &f->payload);
-	case KEY_DOC: return get_blob(v, fd, true, &f->payload);
-	case KEY_CODE: return get_code(v, &f->code);
+	case KEY_RECORD: return get_uint(p, &f->record);
+	case KEY_SERVER: return get_text(p, f->server, sizeof(f->server));
+	case KEY_VM: return get_text(p, f->vm, sizeof(f->vm));
+	case KEY_FORMAT: return get_text(p, f->format, sizeof(f->format));
+	case KEY_MSG: return get_text(p, f->message, sizeof(f->message));
+	case KEY_EVIDENCE: return get_blob(p, false, &f->payload);
+	case KEY_DOC: return get_blob(p, true, &f->payload);
+	case KEY_CODE: return get_code(p, &f->code);
 	case KEY_PASS:
-		if (!cbor_is_bool(v))
-			return tdc_err(TDC_ERR_TYPE, "frame.pass: expected bool");
-		f->passed = cbor_get_bool(v);
+		if (p->v.major != TDC_CBOR_SIMPLE || !p->v.simple || strcmp(p->v.simple, "boolean"))
+			return tdc_err(TDC_ERR_TYPE, "frame.pass: expected bool, got %s",
+				       p->v.simple ? p->v.simple : major_name(p->v.major));
+		f->passed = p->v.val != 0;
 		return 0;
 	}
-	return tdc_err(TDC_ERR_INTERNAL, "frame: unhandled key %d", k);
+	return tdc_err(TDC_ERR_INTERNAL, "frame: unhandled key %d", p->key);
 }
 
-/* Version and type first: they decide how to read everything else. */
-static int decode_head(cbor_item_t *map, struct tdc_frame *f)
+/* Read every pair; keys must be known, unique text strings; values scalars. */
+static int read_pairs(struct tdc_cbor_rd *d, struct pair *pairs, size_t *n)
 {
-	struct cbor_pair *pairs = cbor_map_handle(map);
-	size_t n = cbor_map_size(map);
-	char name[FRAME_KEY_MAX], t[17];
-	bool have_v = false;
+	struct tdc_cbor_item k;
+	char name[FRAME_KEY_MAX];
 	unsigned seen = 0;
-	uint64_t v;
-	int e, k;
+	size_t count;
+	int e;
 
-	t[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if ((e = key_of(pairs[i].key, name, sizeof(name))) != 0)
+	if ((e = tdc_cbor_map(d, FRAME_MAX_KEYS, &count)) != 0)
+		return e;
+	for (size_t i = 0; i < count; i++) {
+		struct pair *p = &pairs[i];
+
+		if ((e = tdc_cbor_next(d, &k)) != 0)
 			return e;
-		/* Duplicates first: which "v" would be the version? */
-		if ((k = find_key(name)) >= 0 && (seen & B(k)))
+		if (k.major != TDC_CBOR_TEXT)
+			return tdc_err(TDC_ERR_TYPE, "frame: map key is a %s, not a text string",
+				       major_name(k.major));
+		if (k.val >= sizeof(name) || memchr(k.data, 0, (size_t)k.val))
+			return tdc_err(TDC_ERR_FORMAT, "frame: map key of %llu bytes is not a frame key",
+				       (unsigned long long)k.val);
+		memcpy(name, k.data, (size_t)k.val);
+		name[k.val] = '\0';
+		if ((p->key = find_key(name)) < 0)
+			return tdc_err(TDC_ERR_FORMAT, "frame: unknown key \"%s\"", name);
+		if (seen & B(p->key))
 			return tdc_err(TDC_ERR_DUPLICATE, "frame: duplicate key \"%s\"", name);
-		if (k >= 0)
-			seen |= B(k);
-		if (!strcmp(name, "v")) {
-			if ((e = get_uint(pairs[i].value, &fields[KEY_V], &v)) != 0)
-				return e;
-			have_v = true;
-		} else if (!strcmp(name, "t") &&
-			   (e = get_text(pairs[i].value, &fields[KEY_T], t, sizeof(t))) != 0) {
+		seen |= B(p->key);
+		if ((e = tdc_cbor_next(d, &p->v)) != 0)
 			return e;
-		}
+		if (p->v.major == TDC_CBOR_ARRAY || p->v.major == TDC_CBOR_MAP ||
+		    p->v.major == TDC_CBOR_TAG)
+			return tdc_err(TDC_ERR_TYPE, "frame.%s: %s not allowed (frame values are scalars)",
+				       name, major_name(p->v.major));
 	}
-	if (!have_v)
-		return tdc_err(TDC_ERR_MISSING, "frame: no protocol version \"v\"");
-	if (v != TDC_PROTO_VERSION)
-		return tdc_err(TDC_ERR_VERSION, "frame: protocol version %llu not supported (this side speaks %d)",
-			       (unsigned long long)v, TDC_PROTO_VERSION);
-	f->version = (uint32_t)v;
-	for (unsigned i = TDC_FRAME_HELLO; i <= TDC_FRAME_ERROR; i++)
-		if (!strcmp(t, type_names[i]))
-			f->type = (enum tdc_frame_type)i;
-	if (f->type == TDC_FRAME_NONE)
-		return tdc_err(t[0] ? TDC_ERR_FORMAT : TDC_ERR_MISSING,
-			       "frame: type \"t\" %s", t[0] ? "unknown" : "missing");
+	*n = count;
 	return 0;
 }
 
-static int decode_map(cbor_item_t *map, struct tdc_frame *f)
+/* Version and type first: they decide how to read everything else. */
+static int decode_head(const struct pair *pairs, size_t n, struct tdc_frame *f)
 {
-	struct cbor_pair *pairs = cbor_map_handle(map);
-	size_t n = cbor_map_size(map);
-	unsigned seen = 0, allowed, req;
-	char name[FRAME_KEY_MAX];
+	const struct pair *v = NULL, *t = NULL;
+	char type[17] = "";
+	uint64_t ver;
+	int e;
+
+	for (size_t i = 0; i < n; i++) {
+		v = pairs[i].key == KEY_V ? &pairs[i] : v;
+		t = pairs[i].key == KEY_T ? &pairs[i] : t;
+	}
+	if (!v)
+		return tdc_err(TDC_ERR_MISSING, "frame: no protocol version \"v\"");
+	if ((e = get_uint(v, &ver)) != 0)
+		return e;
+	if (ver != TDC_PROTO_VERSION)
+		return tdc_err(TDC_ERR_VERSION, "frame: protocol version %llu not supported (this side speaks %d)",
+			       (unsigned long long)ver, TDC_PROTO_VERSION);
+	f->version = (uint32_t)ver;
+	if (t && (e = get_text(t, type, sizeof(type))) != 0)
+		return e;
+	for (unsigned i = TDC_FRAME_HELLO; i <= TDC_FRAME_ERROR; i++)
+		if (!strcmp(type, type_names[i]))
+			f->type = (enum tdc_frame_type)i;
+	if (f->type == TDC_FRAME_NONE)
+		return tdc_err(t ? TDC_ERR_FORMAT : TDC_ERR_MISSING,
+			       "frame: type \"t\" %s", t ? "unknown" : "missing");
+	return 0;
+}
+
+static int decode_fields(const struct pair *pairs, size_t n, struct tdc_frame *f)
+{
+	unsigned seen = 0, allowed, req = schema[f->type].required;
 	int e, k;
 
-	if ((e = decode_head(map, f)) != 0)
-		return e;
-	req = schema[f->type].required;
 	allowed = req | schema[f->type].optional | B(KEY_V) | B(KEY_T);
 	for (size_t i = 0; i < n; i++) {
-		if ((e = key_of(pairs[i].key, name, sizeof(name))) != 0)
-			return e;
-		if ((k = find_key(name)) < 0 || !(allowed & B(k)))
+		k = pairs[i].key;
+		if (!(allowed & B(k)))
 			return tdc_err(TDC_ERR_FORMAT, "frame: key \"%s\" not allowed in a %s frame",
-				       name, tdc_frame_type_name(f->type));
-		if (seen & B(k))
-			return tdc_err(TDC_ERR_DUPLICATE, "frame: duplicate key \"%s\"", name);
+				       fields[k].name, tdc_frame_type_name(f->type));
 		seen |= B(k);
-		if (k != KEY_V && k != KEY_T && (e = set_field(f, k, pairs[i].value)) != 0)
+		if (k != KEY_V && k != KEY_T && (e = set_field(f, &pairs[i])) != 0)
 			return e;
 	}
-	if ((req & seen) != req) {
-		for (k = 0; k < KEY__COUNT; k++)
-			if ((req & B(k)) && !(seen & B(k)))
-				break;
-		return tdc_err(TDC_ERR_MISSING, "frame: %s frame lacks \"%s\"",
-			       tdc_frame_type_name(f->type), fields[k].name);
-	}
+	for (k = 0; k < KEY__COUNT; k++)
+		if ((req & B(k)) && !(seen & B(k)))
+			return tdc_err(TDC_ERR_MISSING, "frame: %s frame lacks \"%s\"",
+				       tdc_frame_type_name(f->type), fields[k].name);
 	return 0;
 }
 
 int tdc_frame_decode(const uint8_t *body, size_t len, struct tdc_frame *f)
 {
-	struct cbor_load_result res;
-	struct tdc_reader r;
-	cbor_item_t *item = NULL;
+	struct pair pairs[FRAME_MAX_KEYS];
+	struct tdc_cbor_rd d;
+	size_t n = 0;
 	int e;
 
 	tdc_frame_free(f);
 	if (len == 0 || len > TDC_FRAME_REPLY_MAX)
 		return tdc_err(TDC_ERR_TOO_LARGE, "frame: body of %zu bytes", len);
-	tdc_reader_init(&r, body, len, "frame");
-	if ((e = prescan(&r, 0)) != 0)
-		return e;
-	if ((e = tdc_reader_expect_end(&r)) != 0)
-		return e;
-	item = cbor_load(body, len, &res);
-	if (!item || res.error.code != CBOR_ERR_NONE)
-		return tdc_err(res.error.code == CBOR_ERR_MEMERROR ? TDC_ERR_ALLOC : TDC_ERR_FORMAT,
-			       "frame: CBOR error %d at offset %zu", (int)res.error.code,
-			       res.error.position);
-	if (res.read != len) {
-		e = tdc_err(TDC_ERR_TRAILING, "frame: %zu bytes after the CBOR map", len - res.read);
-		goto out;
-	}
-	if (!cbor_isa_map(item) || !cbor_map_is_definite(item)) {
-		e = tdc_err(TDC_ERR_TYPE, "frame: body is not a definite CBOR map");
-		goto out;
-	}
-	if (cbor_map_size(item) > FRAME_MAX_KEYS) {
-		e = tdc_err(TDC_ERR_TOO_LARGE, "frame: %zu keys", cbor_map_size(item));
-		goto out;
-	}
-	e = decode_map(item, f);
-out:
-	cbor_decref(&item);
-	if (e)
+	tdc_cbor_rd_init(&d, body, len, "frame");
+	if ((e = read_pairs(&d, pairs, &n)) != 0 ||
+	    (e = tdc_cbor_expect_end(&d)) != 0 ||
+	    (e = decode_head(pairs, n, f)) != 0 ||
+	    (e = decode_fields(pairs, n, f)) != 0)
 		tdc_frame_free(f);
 	return e;
 }
 
 /* ---- encode -------------------------------------------------------------- */
 
-static cbor_item_t *build_uint(uint64_t v)
+static int put_text(struct tdc_buf *b, const char *key, const char *s)
 {
-	/* Smallest width, so our own frames are canonical CBOR. */
-	if (v <= UINT8_MAX)
-		return cbor_build_uint8((uint8_t)v);
-	if (v <= UINT16_MAX)
-		return cbor_build_uint16((uint16_t)v);
-	if (v <= UINT32_MAX)
-		return cbor_build_uint32((uint32_t)v);
-	return cbor_build_uint64(v);
+	int e = tdc_cbor_put_text(b, key);
+
+	return e ? e : tdc_cbor_put_text(b, s);
 }
 
-static cbor_item_t *build_int(int32_t v)
+static int put_uint(struct tdc_buf *b, const char *key, uint64_t v)
 {
-	cbor_item_t *it;
-	uint32_t mag;
+	int e = tdc_cbor_put_text(b, key);
 
-	if (v >= 0)
-		return build_uint((uint64_t)v);
-	mag = (uint32_t)(-(int64_t)v - 1);
-	it = build_uint(mag);
-	if (it)
-		cbor_mark_negint(it);
-	return it;
+	return e ? e : tdc_cbor_put_uint(b, v);
 }
 
-static cbor_item_t *build_text(const char *s, size_t n)
+static int put_bytes(struct tdc_buf *b, const char *key, const void *p, size_t n)
 {
-	cbor_item_t *it = cbor_new_definite_string();
-	unsigned char *copy;
+	int e = tdc_cbor_put_text(b, key);
 
-	if (!it)
-		return NULL;
-	if (n) {
-		if (!(copy = malloc(n))) {
-			cbor_decref(&it);
-			return NULL;
-		}
-		memcpy(copy, s, n);
-		cbor_string_set_handle(it, copy, n);
+	return e ? e : tdc_cbor_put_bytes(b, p, n);
+}
+
+/* The doc is text of known length (not NUL-terminated in the buffer). */
+static int put_doc(struct tdc_buf *b, const struct tdc_buf *doc)
+{
+	int e = tdc_cbor_put_text(b, "doc");
+
+	return e ? e : tdc_cbor_put_text_n(b, (const char *)doc->data, doc->len);
+}
+
+static size_t key_count(const struct tdc_frame *f)
+{
+	switch (f->type) {
+	case TDC_FRAME_HELLO: return 4 + (f->server[0] != 0);
+	case TDC_FRAME_EVIDENCE: return 4 + (f->vm[0] != 0);
+	case TDC_FRAME_VERDICT: return 6;
+	case TDC_FRAME_ERROR: return 4;
+	default: return 0;
 	}
-	return it;
 }
 
-static int add(cbor_item_t *map, const char *key, cbor_item_t *val)
+static int build_body(const struct tdc_frame *f, struct tdc_buf *b)
 {
-	cbor_item_t *k = build_text(key, strlen(key));
-	bool ok = k && val && cbor_map_add(map, (struct cbor_pair){ .key = k, .value = val });
-
-	if (k)
-		cbor_decref(&k);
-	if (val)
-		cbor_decref(&val);
-	return ok ? 0 : tdc_err(TDC_ERR_ALLOC, "frame: building CBOR map");
-}
-
-static int build_body(const struct tdc_frame *f, cbor_item_t *m)
-{
-	const char *tn = tdc_frame_type_name(f->type);
+	size_t n = key_count(f);
 	int e;
 
-	if ((e = add(m, "v", build_uint(f->version))) != 0 ||
-	    (e = add(m, "t", build_text(tn, strlen(tn)))) != 0)
+	if (!n)
+		return tdc_err(TDC_ERR_INTERNAL, "frame: cannot encode type %d", f->type);
+	if ((e = tdc_cbor_put_map(b, n)) != 0 || (e = put_uint(b, "v", f->version)) != 0 ||
+	    (e = put_text(b, "t", tdc_frame_type_name(f->type))) != 0)
 		return e;
 	switch (f->type) {
 	case TDC_FRAME_HELLO:
-		if ((e = add(m, "nonce", cbor_build_bytestring(f->nonce, TDC_NONCE_LEN))) != 0 ||
-		    (e = add(m, "ttl", build_uint(f->ttl))) != 0)
+		if ((e = put_bytes(b, "nonce", f->nonce, TDC_NONCE_LEN)) != 0 ||
+		    (e = put_uint(b, "ttl", f->ttl)) != 0)
 			return e;
-		if (f->server[0])
-			e = add(m, "server", build_text(f->server, strlen(f->server)));
-		return e;
+		return f->server[0] ? put_text(b, "server", f->server) : 0;
 	case TDC_FRAME_EVIDENCE:
-		if ((e = add(m, "nonce", cbor_build_bytestring(f->nonce, TDC_NONCE_LEN))) != 0 ||
-		    (e = add(m, "evidence", cbor_build_bytestring(f->payload.data, f->payload.len))) != 0)
+		if ((e = put_bytes(b, "nonce", f->nonce, TDC_NONCE_LEN)) != 0 ||
+		    (e = put_bytes(b, "evidence", f->payload.data, f->payload.len)) != 0)
 			return e;
-		if (f->vm[0])
-			e = add(m, "vm", build_text(f->vm, strlen(f->vm)));
-		return e;
+		return f->vm[0] ? put_text(b, "vm", f->vm) : 0;
 	case TDC_FRAME_VERDICT:
-		if ((e = add(m, "pass", cbor_build_bool(f->passed))) != 0 ||
-		    (e = add(m, "format", build_text(f->format, strlen(f->format)))) != 0 ||
-		    (e = add(m, "doc", build_text((const char *)f->payload.data, f->payload.len))) != 0)
+		if ((e = tdc_cbor_put_text(b, "pass")) != 0 ||
+		    (e = tdc_cbor_put_bool(b, f->passed)) != 0 ||
+		    (e = put_text(b, "format", f->format)) != 0 ||
+		    (e = put_doc(b, &f->payload)) != 0)
 			return e;
-		return add(m, "record", build_uint(f->record));
-	case TDC_FRAME_ERROR:
-		if ((e = add(m, "code", build_int(f->code))) != 0)
+		return put_uint(b, "record", f->record);
+	default: /* TDC_FRAME_ERROR */
+		if ((e = tdc_cbor_put_text(b, "code")) != 0 ||
+		    (e = tdc_cbor_put_int(b, f->code)) != 0)
 			return e;
-		return add(m, "msg", build_text(f->message, strlen(f->message)));
-	default:
-		return tdc_err(TDC_ERR_INTERNAL, "frame: cannot encode type %d", f->type);
+		return put_text(b, "msg", f->message);
 	}
 }
 
 int tdc_frame_encode(const struct tdc_frame *f, struct tdc_buf *out)
 {
-	cbor_item_t *m = cbor_new_definite_map(FRAME_MAX_KEYS);
-	unsigned char *ser = NULL;
-	size_t cap = 0, n;
+	struct tdc_buf body;
 	int e;
 
-	if (!m)
-		return tdc_err(TDC_ERR_ALLOC, "frame: map");
-	if ((e = build_body(f, m)) != 0)
+	tdc_buf_init(&body);
+	if ((e = build_body(f, &body)) != 0)
 		goto out;
-	if ((n = cbor_serialize_alloc(m, &ser, &cap)) == 0) {
-		e = tdc_err(TDC_ERR_ALLOC, "frame: serialize");
-		goto out;
-	}
-	if (n > TDC_FRAME_REPLY_MAX) {
-		e = tdc_err(TDC_ERR_TOO_LARGE, "frame: %zu bytes", n);
+	if (body.len > TDC_FRAME_REPLY_MAX) {
+		e = tdc_err(TDC_ERR_TOO_LARGE, "frame: %zu bytes", body.len);
 		goto out;
 	}
-	if ((e = tdc_buf_put_u32be(out, (uint32_t)n)) == 0)
-		e = tdc_buf_put(out, ser, n);
+	if ((e = tdc_buf_put_u32be(out, (uint32_t)body.len)) == 0)
+		e = tdc_buf_put(out, body.data, body.len);
 out:
-	free(ser);
-	cbor_decref(&m);
+	tdc_buf_free(&body);
 	return e;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tdcpuid/client.h"
+#include "tdcpuid/requested.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/sim.h"
 #include "tdcpuid/simev.h"
@@ -95,15 +96,18 @@ static inline int su_vm(const struct su_env *e, const char *name, const char *ex
 }
 
 /*
- * Scratch dir, sim keys, requested config = this host's CPUID (`probe
- * --format raw`), a policy that accepts the simulator, VMs "alpha" (sim
- * allowed) and "beta" (default policy: rejects sim evidence).
+ * Scratch dir, sim keys, requested config = this host's CPUID as the claims
+ * see it (written in the `cpuid -r` format), a policy that accepts the
+ * simulator, VMs "alpha" (sim allowed) and "beta" (default policy: rejects
+ * sim evidence).  @agent is unused (kept for callers).
  */
 static inline int su_env_setup(struct su_env *e, const char *agent)
 {
-	char cmd[1024];
+	char path[400];
+	struct tdc_buf req;
 	int r;
 
+	(void)agent;
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "%s/tdc-serve-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(e->dir))
@@ -119,19 +123,23 @@ static inline int su_env_setup(struct su_env *e, const char *agent)
 	tdc_sim_params_init(&e->params);
 	if ((r = tdc_sim_keys_generate(&e->keys)) != 0 || (r = tdc_sim_keys_save(&e->keys, e->sim)) != 0)
 		return r;
-	snprintf(cmd, sizeof(cmd), "%s probe --format raw -o %s", agent, e->req);
-	if (su_run(cmd) != 0)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "%s/sim-policy.json", e->dir);
-	if (su_write(cmd, "{\"version\":1,\"name\":\"test-sim\",\"allow_simulated\":true,"
-			  "\"fail_on\":[\"mismatch\"]}\n") != 0)
-		return -1;
-	snprintf(cmd, sizeof(cmd), ",\"policy\":\"%s/sim-policy.json\"", e->dir);
-	if (su_vm(e, "alpha", cmd) != 0 || su_vm(e, "beta", NULL) != 0)
-		return -1;
 	if ((r = tdc_simev_claims(&e->claims, (const uint8_t *)"", 0, NULL)) != 0)
 		return r;
 	e->params.xfam = e->claims.xcr0; /* as the agent does: XFAM covers what XCR0 enables */
+	tdc_buf_init(&req);
+	r = tdc_format_cpuid_r(&e->claims.common, 0, &req);
+	if (!r)
+		r = tdc_write_file(e->req, req.data, req.len);
+	tdc_buf_free(&req);
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "%s/sim-policy.json", e->dir);
+	if (su_write(path, "{\"version\":1,\"name\":\"test-sim\",\"allow_simulated\":true,"
+			   "\"fail_on\":[\"mismatch\"]}\n") != 0)
+		return -1;
+	snprintf(path, sizeof(path), ",\"policy\":\"%s/sim-policy.json\"", e->dir);
+	if (su_vm(e, "alpha", path) != 0 || su_vm(e, "beta", NULL) != 0)
+		return -1;
 	return 0;
 }
 
