@@ -78,7 +78,11 @@ static void cb_float(void *c, float v) { (void)v; set_simple(c, "floating-point 
 static void cb_double(void *c, double v) { (void)v; set_simple(c, "floating-point number"); }
 static void cb_undef(void *c) { set_simple(c, "undefined"); }
 static void cb_null(void *c) { set_simple(c, "null"); }
-static void cb_bool(void *c, bool v) { (void)v; set_simple(c, "boolean"); }
+static void cb_bool(void *c, bool v)
+{
+	set_simple(c, "boolean");
+	((struct head_ctx *)c)->h->it.val = v;
+}
 static void cb_break(void *c) { set_simple(c, "break"); }
 
 static const struct cbor_callbacks head_callbacks = {
@@ -114,6 +118,8 @@ size_t tdc_cbor_head_encode(enum tdc_cbor_major m, uint64_t v, uint8_t out[9])
 	switch (m) {
 	case TDC_CBOR_UINT:
 		return cbor_encode_uint(v, out, 9);
+	case TDC_CBOR_NEGINT:
+		return cbor_encode_negint(v, out, 9);
 	case TDC_CBOR_BYTES:
 		return cbor_encode_bytestring_start((size_t)v, out, 9);
 	case TDC_CBOR_TEXT:

@@ -57,6 +57,7 @@ int tdc_cbor_head_decode_native(const uint8_t *p, size_t rem, struct tdc_cbor_he
 	if (major == TDC_CBOR_SIMPLE) {
 		if (!(h->it.simple = simple_name(ai)))
 			return TDC_CBOR_HEAD_BAD;
+		h->it.val = ai == 21; /* true */
 		n += ai >= 25 && ai <= 27 ? arg_len[ai - 24] : 0;
 		if (n > rem)
 			return TDC_CBOR_HEAD_NEED;

@@ -433,12 +433,28 @@ int tdc_cbor_put_bytes(struct tdc_buf *b, const void *p, size_t n)
 	return n ? tdc_buf_put(b, p, n) : 0;
 }
 
-int tdc_cbor_put_text(struct tdc_buf *b, const char *s)
+int tdc_cbor_put_text_n(struct tdc_buf *b, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	int r;
 
 	if ((r = put_head(b, TDC_CBOR_TEXT, n)) != 0)
 		return r;
 	return n ? tdc_buf_put(b, s, n) : 0;
+}
+
+int tdc_cbor_put_text(struct tdc_buf *b, const char *s)
+{
+	return tdc_cbor_put_text_n(b, s, strlen(s));
+}
+
+int tdc_cbor_put_int(struct tdc_buf *b, int64_t v)
+{
+	/* RFC 8949 §3.1: major type 1 carries -1 - v. */
+	return v >= 0 ? put_head(b, TDC_CBOR_UINT, (uint64_t)v) :
+			put_head(b, TDC_CBOR_NEGINT, (uint64_t)(-1 - v));
+}
+
+int tdc_cbor_put_bool(struct tdc_buf *b, bool v)
+{
+	return tdc_buf_put_u8(b, v ? 0xf5 : 0xf4);
 }

@@ -56,7 +56,7 @@ struct tdc_cbor_item {
 	enum tdc_cbor_major major;
 	uint64_t val;         /* integer value, string length or element count */
 	const uint8_t *data;  /* string payload (within the input) */
-	const char *simple;   /* for TDC_CBOR_SIMPLE: "float", "null", ... */
+	const char *simple;   /* for TDC_CBOR_SIMPLE: "float", "null", ...; booleans: val = 0/1 */
 };
 
 /* @root names the top-level item in error paths ("claims", "envelope"). */
@@ -114,6 +114,9 @@ int tdc_cbor_put_array(struct tdc_buf *b, size_t n);
 int tdc_cbor_put_map(struct tdc_buf *b, size_t n);
 int tdc_cbor_put_bytes(struct tdc_buf *b, const void *p, size_t n);
 int tdc_cbor_put_text(struct tdc_buf *b, const char *s);
+int tdc_cbor_put_text_n(struct tdc_buf *b, const char *s, size_t n);
+int tdc_cbor_put_int(struct tdc_buf *b, int64_t v);
+int tdc_cbor_put_bool(struct tdc_buf *b, bool v);
 
 /*
  * The head codec under the reader and writers: one CBOR item head (with a

@@ -87,10 +87,12 @@ static void test_strict(void **state)
 		{ "indefinite", "bf617601ff", TDC_ERR_FORMAT },
 		/* tag 24 */
 		{ "tag", "d81801", TDC_ERR_TYPE },
-		/* map declaring 2^32 pairs in 5 bytes */
-		{ "huge count", "bb0000000100000000", TDC_ERR_TRUNCATED },
-		/* 5 nested arrays */
-		{ "deep", "a1617681818181818101", TDC_ERR_RANGE },
+		/* map declaring 2^32 pairs in 9 bytes: more keys than frames define */
+		{ "huge count", "bb0000000100000000", TDC_ERR_FORMAT },
+		/* map declaring 16 pairs with 2 bytes left: cannot fit */
+		{ "count lies", "b00102", TDC_ERR_TRUNCATED },
+		/* 5 nested arrays: frame values are scalars */
+		{ "deep", "a1617681818181818101", TDC_ERR_TYPE },
 		/* {"v":1} then a trailing byte */
 		{ "trailing", "a161760100", TDC_ERR_TRAILING },
 		/* float */
