@@ -163,11 +163,12 @@ static void qeid_body(struct tdc_buf *b, time_t issue, time_t next, const char *
 		       parsed.qe_report.isv_svn, status);
 }
 
-static void add_crl(struct tdc_collateral *c, const char *name, X509 *issuer, EVP_PKEY *key,
-		    X509 *revoke)
+static void add_crl_at(struct tdc_collateral *c, const char *name, X509 *issuer,
+		       EVP_PKEY *key, X509 *revoke, int age_days)
 {
 	X509_CRL *crl = X509_CRL_new();
-	ASN1_TIME *t1 = ASN1_TIME_adj(NULL, now, -1, 0), *t2 = ASN1_TIME_adj(NULL, now, 30, 0);
+	ASN1_TIME *t1 = ASN1_TIME_adj(NULL, now, -age_days, 0);
+	ASN1_TIME *t2 = ASN1_TIME_adj(NULL, now, 30, 0);
 	uint8_t *der = NULL;
 	int len;
 
@@ -190,6 +191,12 @@ static void add_crl(struct tdc_collateral *c, const char *name, X509 *issuer, EV
 	ASN1_TIME_free(t1);
 	ASN1_TIME_free(t2);
 	X509_CRL_free(crl);
+}
+
+static void add_crl(struct tdc_collateral *c, const char *name, X509 *issuer, EVP_PKEY *key,
+		    X509 *revoke)
+{
+	add_crl_at(c, name, issuer, key, revoke, 1);
 }
 
 static void add_pem(struct tdc_collateral *c, const char *name, X509 *a, X509 *b)
@@ -366,6 +373,24 @@ static void test_revoked_pck(void **state)
 	free(r);
 }
 
+/* Two PCK CRLs: the newer one (listing the PCK) wins whatever the order. */
+static void test_newest_crl(void **state)
+{
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct level lv[1] = { { 0, 0, "UpToDate", NULL } };
+	struct scenario s = { lv, 1, NULL, false, false, false, false };
+	struct tdc_collateral *c = make_collateral(&s);
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .collateral = c };
+
+	add_crl_at(c, "pckcrl-new.der", keys.ca_cert, keys.ca_key, keys.pck_cert, 0);
+	add_crl_at(c, "pckcrl-old.der", keys.ca_cert, keys.ca_key, NULL, 5);
+	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	assert_false(find_check(r, "pck.revocation")->pass);
+	assert_non_null(strstr(find_check(r, "pck.revocation")->reason, "pckcrl-new.der"));
+	tdc_collateral_free(c);
+	free(r);
+}
+
 static void test_expired_collateral(void **state)
 {
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
@@ -527,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_qe_out_of_date_converges),
 		cmocka_unit_test(test_no_matching_level),
 		cmocka_unit_test(test_revoked_pck),
+		cmocka_unit_test(test_newest_crl),
 		cmocka_unit_test(test_expired_collateral),
 		cmocka_unit_test(test_wrong_signer),
 		cmocka_unit_test(test_other_fmspc),

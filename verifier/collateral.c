@@ -793,8 +793,35 @@ void tdc_collateral_cache_free(struct tdc_collateral_cache *c)
 		free(c->e[i]);
 	}
 	free(c->e);
+	X509_free(c->root);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+void tdc_cache_root_sha256(struct tdc_collateral_cache *c, X509 *root, uint8_t out[32])
+{
+	bool hit;
+
+	if (!c) {
+		tdc_cert_sha256(root, out);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	/* X509_cmp compares the full encoding, not just a hash. */
+	hit = c->root && X509_cmp(c->root, root) == 0;
+	if (hit)
+		memcpy(out, c->root_sha, 32);
+	pthread_mutex_unlock(&c->lock);
+	if (hit)
+		return;
+	tdc_cert_sha256(root, out);
+	pthread_mutex_lock(&c->lock);
+	if (X509_up_ref(root)) {
+		X509_free(c->root);
+		c->root = root;
+		memcpy(c->root_sha, out, 32);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 void tdc_verified_chain_free(struct tdc_verified_chain *v)
@@ -885,67 +912,100 @@ static bool revoked_by(X509_CRL *crl, X509 *cert)
 					      X509_get0_serialNumber(cert)) == 1;
 }
 
-static int crl_valid_at(X509_CRL *crl, time_t at)
+/* thisUpdate..nextUpdate as time_t, converted once when the CRL is verified
+ * (a CRL without nextUpdate gets an empty window and never validates). */
+static void crl_window(X509_CRL *crl, struct tdc_window *w)
 {
 	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+	struct tm a, b;
 
-	if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) > 0)
+	w->not_before = 1;
+	w->not_after = 0;
+	if (next && ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &a) == 1 &&
+	    ASN1_TIME_to_tm(next, &b) == 1) {
+		w->not_before = timegm(&a);
+		w->not_after = timegm(&b);
+	}
+}
+
+static int crl_valid_at(const struct tdc_window *w, time_t at)
+{
+	if (w->not_after < w->not_before)
+		return tdc_err(TDC_ERR_COLLATERAL, "CRL has no usable thisUpdate/nextUpdate");
+	if (at < w->not_before)
 		return tdc_err(TDC_ERR_COLLATERAL, "not yet valid at the appraisal time");
-	if (!next || X509_cmp_time(next, &at) < 0)
+	if (at > w->not_after)
 		return tdc_err(TDC_ERR_COLLATERAL, "expired (nextUpdate passed) at the "
 			       "appraisal time");
 	return 0;
 }
 
-/* A CRL issued by @issuer: verified from the cache or now. */
-static int find_crl(struct sel_ctx *s, X509 *issuer, const uint8_t *issuer_sha,
-		    X509_CRL **out, const char **name)
+/* One CRL document checked against @issuer: a verified entry, a remembered
+ * "other issuer" entry, or an error (never cached). */
+static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
+		     const uint8_t *issuer_sha, struct tdc_cache_entry **out)
 {
+	struct tdc_cache_entry e = { 0 };
+	const unsigned char *p = d->data;
+	X509_CRL *crl;
+	int ret;
+
+	tdc_cache_key(d->sha256, issuer_sha, e.key);
+	if ((*out = tdc_cache_find(s->cache, e.key)))
+		return 0;
+	if (!(crl = d2i_X509_CRL(NULL, &p, (long)d->len)))
+		return tdc_err(TDC_ERR_FORMAT, "CRL %s: not DER", d->name);
+	e.kind = TDC_DOC_CRL;
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
+		/* Not a failure of this CRL, just not the one wanted. */
+		X509_CRL_free(crl);
+		return tdc_cache_put(s->cache, &e, out);
+	}
+	ecdsa_verifies++;
+	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
+		X509_CRL_free(crl);
+		return tdc_err(TDC_ERR_SIGNATURE, "CRL %s: signature does not verify with its "
+			       "issuer's key", d->name);
+	}
+	e.obj = crl;
+	e.verified = true;
+	crl_window(crl, &e.signer_window);
+	if ((ret = tdc_cache_put(s->cache, &e, out)) != 0)
+		X509_CRL_free(crl);
+	return ret;
+}
+
+/* The newest CRL (latest thisUpdate) issued by @issuer. */
+static int find_crl(struct sel_ctx *s, X509 *issuer, const uint8_t *issuer_sha,
+		    X509_CRL **out, const char **name, const struct tdc_window **win)
+{
+	struct tdc_cache_entry *best = NULL;
+	int ret, first_err = 0;
+
 	for (size_t i = 0; i < s->c->n_docs; i++) {
 		struct tdc_coll_doc *d = &s->c->docs[i];
-		struct tdc_cache_entry e = { 0 }, *hit;
-		const unsigned char *p = d->data;
-		X509_CRL *crl;
-		int ret;
+		struct tdc_cache_entry *e;
 
 		if (d->kind != TDC_DOC_CRL)
 			continue;
-		tdc_cache_key(d->sha256, issuer_sha, e.key);
-		if ((hit = tdc_cache_find(s->cache, e.key))) {
-			if (!hit->verified)
-				continue; /* remembered: issued by another CA */
-			*out = hit->obj;
+		if ((ret = crl_entry(s, d, issuer, issuer_sha, &e)) != 0) {
+			if (!first_err)
+				first_err = ret;
+			continue;
+		}
+		if (!e->verified)
+			continue;
+		if (!best || e->signer_window.not_before > best->signer_window.not_before) {
+			best = e;
 			*name = d->name;
-			return 0;
 		}
-		if (!(crl = d2i_X509_CRL(NULL, &p, (long)d->len)))
-			continue;
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
-			/* Not a failure of this CRL, just not the one wanted. */
-			X509_CRL_free(crl);
-			e.kind = TDC_DOC_CRL;
-			if ((ret = tdc_cache_put(s->cache, &e, &hit)) != 0)
-				return ret;
-			continue;
-		}
-		ecdsa_verifies++;
-		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-			X509_CRL_free(crl);
-			return tdc_err(TDC_ERR_SIGNATURE, "CRL %s: signature does not verify "
-				       "with its issuer's key", d->name);
-		}
-		e.kind = TDC_DOC_CRL;
-		e.obj = crl;
-		e.verified = true;
-		if ((ret = tdc_cache_put(s->cache, &e, &hit)) != 0) {
-			X509_CRL_free(crl);
-			return ret;
-		}
-		*out = crl;
-		*name = d->name;
-		return 0;
 	}
-	return tdc_err(TDC_ERR_MISSING, "no CRL issued by this CA in the collateral");
+	if (!best)
+		return first_err ? first_err :
+		       tdc_err(TDC_ERR_MISSING, "no CRL issued by this CA in the collateral");
+	*out = best->obj;
+	*win = &best->signer_window;
+	return 0;
 }
 
 static void issuer_cn(X509 *x, char *buf, size_t len)
@@ -957,11 +1017,13 @@ static void issuer_cn(X509 *x, char *buf, size_t len)
 
 static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 {
+	const struct tdc_window *win = NULL;
 	char cn[128];
 	int ret, fail = 0;
 
-	if ((ret = find_crl(s, s->in->root, s->in->root_sha, &sel->root_crl, &sel->root_crl_name)) == 0)
-		ret = crl_valid_at(sel->root_crl, s->in->at);
+	if ((ret = find_crl(s, s->in->root, s->in->root_sha, &sel->root_crl,
+			    &sel->root_crl_name, &win)) == 0)
+		ret = crl_valid_at(win, s->in->at);
 	s->report(s->ctx, "collateral.root_crl", ret == 0, "%s%s%s",
 		  sel->root_crl_name ? sel->root_crl_name : "root CA CRL",
 		  ret ? ": " : " verified with the root CA key, current",
@@ -970,8 +1032,9 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 	s->root_crl = ret == 0 ? sel->root_crl : NULL;
 
 	issuer_cn(s->in->pck_issuer, cn, sizeof(cn));
-	if ((ret = find_crl(s, s->in->pck_issuer, s->in->issuer_sha, &sel->pck_crl, &sel->pck_crl_name)) == 0)
-		ret = crl_valid_at(sel->pck_crl, s->in->at);
+	if ((ret = find_crl(s, s->in->pck_issuer, s->in->issuer_sha, &sel->pck_crl,
+			    &sel->pck_crl_name, &win)) == 0)
+		ret = crl_valid_at(win, s->in->at);
 	s->report(s->ctx, "collateral.pck_crl", ret == 0, "%s (issuer %s)%s%s",
 		  sel->pck_crl_name ? sel->pck_crl_name : "PCK CRL", cn,
 		  ret ? ": " : " verified, current", ret ? tdc_errdetail() : "");

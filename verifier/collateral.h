@@ -157,7 +157,7 @@ struct tdc_cache_entry {
 	enum tdc_doc_kind kind;
 	void *obj;                  /* tdc_tcbinfo, tdc_qe_identity or X509_CRL */
 	X509 *signer;               /* signing certificate (up-ref'd) */
-	struct tdc_window signer_window;
+	struct tdc_window signer_window; /* signer cert, or a CRL's update window */
 	bool verified;              /* false: parsed only (FMSPC/id lookup) */
 };
 
@@ -166,6 +166,8 @@ struct tdc_collateral_cache {
 	struct tdc_cache_entry **e; /* each entry its own allocation */
 	size_t n, cap;
 	unsigned long hits, misses;
+	X509 *root;                 /* last trust anchor seen, and its hash */
+	uint8_t root_sha[32];
 };
 
 int tdc_collateral_cache_new(struct tdc_collateral_cache **out);
@@ -190,6 +192,9 @@ struct tdc_verified_chain {
 };
 void tdc_verified_chain_free(struct tdc_verified_chain *v);
 void tdc_collateral_cache_free(struct tdc_collateral_cache *c);
+/* tdc_cert_sha256(@root), remembered by @c (NULL: computed) for the next
+ * appraisal with the same anchor. */
+void tdc_cache_root_sha256(struct tdc_collateral_cache *c, X509 *root, uint8_t out[32]);
 
 /*
  * Verified, time-checked collateral for one appraisal.  Objects are owned

@@ -645,7 +645,7 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	if (!cache && (ret = tdc_collateral_cache_new(&tmp)) != 0)
 		return ret;
 	cache = cache ? cache : tmp;
-	tdc_cert_sha256(o->root, root_sha);
+	tdc_cache_root_sha256(cache, o->root, root_sha);
 	check_quote_signature(cache, q, res);
 	if (get_chain(o, cache, root_sha, q, res, &v) == 0) {
 		check_validity(o, v, res);
