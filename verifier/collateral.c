@@ -767,6 +767,18 @@ int tdc_collateral_cache_new(struct tdc_collateral_cache **out)
 	return 0;
 }
 
+bool tdc_collateral_cache_has_room(struct tdc_collateral_cache *c)
+{
+	bool room;
+
+	pthread_mutex_lock(&c->lock);
+	/* One appraisal adds at most one entry per document plus a chain and a
+	 * key; keep that much headroom below the cap. */
+	room = c->n + 2 * TDC_COLL_MAX_FILES + 2 < TDC_CACHE_MAX_ENTRIES;
+	pthread_mutex_unlock(&c->lock);
+	return room;
+}
+
 static void entry_free(struct tdc_cache_entry *e)
 {
 	if (e->kind == TDC_DOC_TCBINFO && e->obj)

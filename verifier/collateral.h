@@ -161,6 +161,10 @@ struct tdc_cache_entry {
 	bool verified;              /* false: parsed only (FMSPC/id lookup) */
 };
 
+/* Entries are never evicted (appraisals hold pointers into them); a full
+ * cache is left alone and appraisals fall back to a private one. */
+#define TDC_CACHE_MAX_ENTRIES 16384
+
 struct tdc_collateral_cache {
 	pthread_mutex_t lock;
 	struct tdc_cache_entry **e; /* each entry its own allocation */
@@ -171,6 +175,8 @@ struct tdc_collateral_cache {
 };
 
 int tdc_collateral_cache_new(struct tdc_collateral_cache **out);
+/* Room for the entries one more appraisal may add? */
+bool tdc_collateral_cache_has_room(struct tdc_collateral_cache *c);
 /* Key: SHA-256(@doc_sha || @anchor_sha), the anchor being the certificate the
  * document was verified against (its tdc_cert_sha256). */
 void tdc_cache_key(const uint8_t doc_sha[32], const uint8_t anchor_sha[32], uint8_t key[32]);

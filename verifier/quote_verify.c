@@ -642,6 +642,10 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	add_check(res, "quote.structure", true, "v%u quote, TD %s body, %zu trailing bytes "
 		  "after the signature data (not signed, ignored)", q->header.version,
 		  q->body.is_1_5 ? "1.5" : "1.0", q->trailing);
+	/* A full shared cache stays as it is; this appraisal then verifies
+	 * everything itself, in a private cache freed below. */
+	if (cache && !tdc_collateral_cache_has_room(cache))
+		cache = NULL;
 	if (!cache && (ret = tdc_collateral_cache_new(&tmp)) != 0)
 		return ret;
 	cache = cache ? cache : tmp;
