@@ -419,6 +419,38 @@ static void test_max_conns(void **state)
 	tdc_buf_free(&ag.last);
 }
 
+/* SIGTERM: no new connections, the open exchange still gets its verdict, exit 0. */
+static void test_drain(void **state)
+{
+	struct su_server s;
+	struct tdc_client_result res;
+	uint8_t nonce[TDC_NONCE_LEN];
+	struct tdc_buf ev;
+	int fd, fd2 = -1, st;
+
+	assert_int_equal(su_server_start(&env, verifier, NULL, &s), 0);
+	tdc_client_result_init(&res);
+	tdc_buf_init(&ev);
+	assert_int_equal(tdc_transport_dial(s.addr, 5000, &fd), 0);
+	assert_int_equal(tdc_client_hello(fd, tdc_now_ms() + 5000, nonce, NULL), 0);
+	kill(s.pid, SIGTERM);
+	usleep(300000);
+	assert_int_equal(waitpid(s.pid, &st, WNOHANG), 0); /* still draining */
+	assert_int_not_equal(tdc_transport_dial(s.addr, 1000, &fd2), 0);
+	assert_int_equal(su_evidence(&env, nonce, sizeof(nonce), "alpha", false, &ev), 0);
+	assert_int_equal(tdc_client_send_evidence(fd, tdc_now_ms() + 5000, nonce, "alpha",
+						  ev.data, ev.len), 0);
+	assert_int_equal(tdc_client_verdict(fd, tdc_now_ms() + 5000, &res), 0);
+	assert_true(res.passed);
+	close(fd);
+	assert_int_equal(waitpid(s.pid, &st, 0), s.pid);
+	su_track(s.pid, false);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	tdc_client_result_free(&res);
+	tdc_buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_stateless),
 		cmocka_unit_test(test_max_conns),
+		cmocka_unit_test(test_drain),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
