@@ -43,6 +43,7 @@ struct tdc_conform_opts {
 	const char *kernel;       /* bzImage (linux backend) */
 	const char *initrd;       /* initramfs (linux backend) */
 	bool tdx;                 /* linux backend: run as a TD */
+	const char *guest_tee;    /* linux: tdcpuid.tee= for /init (default auto, tdx with --tdx) */
 	const char *accel;        /* qemu/linux: -accel (default kvm; tcg for plumbing tests) */
 	enum tdc_conform_fault fault;
 	bool verbose;

@@ -211,7 +211,7 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 		return r;
 	snprintf(append, sizeof(append),
 		 "console=ttyS0 quiet panic=-1 tdcpuid.nonce=%s tdcpuid.to=serial tdcpuid.tee=%s",
-		 nonce, o->tdx ? "tdx" : "auto");
+		 nonce, o->guest_tee ? o->guest_tee : o->tdx ? "tdx" : "auto");
 	if ((r = tdc_qemu_start(&q, o, kernel, initrd, append, o->tdx ? tdx_args : vm_args)) != 0)
 		goto out;
 	q.echo = o->verbose;

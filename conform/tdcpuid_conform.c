@@ -60,6 +60,8 @@ static const char usage_text[] =
 	"      --tdx               linux backend: run as a TD (-object tdx-guest); the\n"
 	"                          verdict is the TD's evidence under --model (default\n"
 	"                          tdx-1.5.01) with the run's nonce\n"
+	"      --guest-tee KIND    linux: the agent's --tee in the guest (auto, tdx, sim;\n"
+	"                          sim needs an initramfs built with --sim-dir)\n"
 	"      --accel kvm|tcg     qemu/linux: QEMU accelerator (default kvm; tcg checks\n"
 	"                          QEMU's emulated CPUID and the plumbing, not KVM)\n"
 	"      --scan              kvm: flip every bit of every feature register, one VM\n"
@@ -93,6 +95,7 @@ static const struct option longopts[] = {
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "tdx", no_argument, NULL, 'T' },
 	{ "accel", required_argument, NULL, 'A' },
+	{ "guest-tee", required_argument, NULL, 'G' },
 	{ "test-fault", required_argument, NULL, 'F' },
 	{ "scan", no_argument, NULL, 'S' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -171,6 +174,11 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 		case 'k': c->o.kernel = optarg; break;
 		case 'i': c->o.initrd = optarg; break;
 		case 'T': c->o.tdx = true; break;
+		case 'G':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "tdx") && strcmp(optarg, "sim"))
+				return usage_error("--guest-tee '%s': expected auto, tdx or sim", optarg);
+			c->o.guest_tee = optarg;
+			break;
 		case 'A':
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
 				return usage_error("--accel '%s': expected kvm or tcg", optarg);

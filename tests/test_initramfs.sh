@@ -38,7 +38,7 @@ gzip -t "$T/a.cpio.gz" || fail "not a valid gzip stream"
 
 # ---- content --------------------------------------------------------------------
 zcat "$T/a.cpio.gz" | cpio -it --quiet >"$T/list" 2>/dev/null || fail "cpio cannot list the archive"
-for f in init bin/busybox bin/tdcpuid-agent bin/sh bin/mount bin/base64 bin/poweroff proc sys dev tmp; do
+for f in init bin/busybox bin/tdcpuid-agent bin/sh bin/mount bin/poweroff proc sys dev tmp; do
 	grep -qx "$f" "$T/list" || fail "archive lacks $f"
 done
 [ "$(LC_ALL=C sort "$T/list")" = "$(cat "$T/list")" ] || fail "archive members are not sorted"
@@ -50,8 +50,8 @@ file "$T/x/bin/tdcpuid-agent" | grep -q 'statically linked' || fail "agent in th
 	fail "agent in the archive does not run: $(cat "$T/ver")"
 "$T/x/bin/tdcpuid-agent" probe --format raw >"$T/probe" 2>&1 && grep -q "eax=0x" "$T/probe" ||
 	fail "agent in the archive cannot probe"
-for m in "tdcpuid.nonce=" "tdcpuid.to=" "configfs" "PROBE BEGIN" "BEGIN TDCPUID EVIDENCE v1" "poweroff"; do
-	grep -qF "$m" "$T/x/init" || fail "/init lacks '$m'"
+for m in "tdcpuid.nonce=" "tdcpuid.to=" "configfs" "PROBE BEGIN" "--serial -" "--to" "poweroff"; do
+	grep -qF -- "$m" "$T/x/init" || fail "/init lacks '$m'"
 done
 owners=$(zcat "$T/a.cpio.gz" | cpio -itv --quiet 2>/dev/null | awk '{print $3":"$4}' | sort -u)
 [ "$owners" = "root:root" ] || fail "archive owners are '$owners', not root:root"

@@ -21,6 +21,5 @@ depends() {
 
 install() {
 	inst_binary "${TDCPUID_AGENT:-/usr/bin/tdcpuid-agent}" /usr/bin/tdcpuid-agent
-	inst_multiple stat sha256sum base64 cut
 	inst_hook pre-mount 90 "$moddir/tdcpuid-evidence.sh"
 }

@@ -8,10 +8,4 @@ tee=$(getarg tdcpuid.tee=)
 echo "===TDCPUID PROBE BEGIN==="
 /usr/bin/tdcpuid-agent probe --format raw
 echo "===TDCPUID PROBE END==="
-if /usr/bin/tdcpuid-agent evidence --nonce "$nonce" --tee "${tee:-auto}" -o /tmp/tdcpuid-evidence.cbor; then
-	echo "-----BEGIN TDCPUID EVIDENCE v1-----"
-	echo "Length: $(stat -c %s /tmp/tdcpuid-evidence.cbor)"
-	echo "SHA-256: $(sha256sum /tmp/tdcpuid-evidence.cbor | cut -d' ' -f1)"
-	base64 /tmp/tdcpuid-evidence.cbor
-	echo "-----END TDCPUID EVIDENCE v1-----"
-fi
+/usr/bin/tdcpuid-agent evidence --nonce "$nonce" --tee "${tee:-auto}" -o /tmp/tdcpuid-evidence.cbor --serial -
