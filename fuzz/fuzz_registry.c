@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+/* libFuzzer harness: one `serve` registry entry (verifier/registry.c). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "service.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tdc_vm_entry vm;
+
+	tdc_registry_parse_entry(data, size, "fuzz.json", "/registry", &vm);
+	return 0;
+}
