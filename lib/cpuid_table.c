@@ -9,6 +9,32 @@ void tdc_cpuid_table_init(struct tdc_cpuid_table *t)
 {
 	t->e = NULL;
 	t->n = t->cap = 0;
+	t->sorted = true;
+}
+
+static int key_cmp(uint32_t leaf, uint32_t subleaf, const struct tdc_cpuid_entry *e)
+{
+	if (leaf != e->leaf)
+		return leaf < e->leaf ? -1 : 1;
+	if (subleaf != e->subleaf)
+		return subleaf < e->subleaf ? -1 : 1;
+	return 0;
+}
+
+/* First index whose key is >= (leaf, subleaf); the table must be sorted. */
+static size_t lower_bound(const struct tdc_cpuid_table *t, uint32_t leaf, uint32_t subleaf)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(leaf, subleaf, &t->e[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 void tdc_cpuid_table_free(struct tdc_cpuid_table *t)
@@ -20,6 +46,11 @@ void tdc_cpuid_table_free(struct tdc_cpuid_table *t)
 static struct tdc_cpuid_entry *find_exact(const struct tdc_cpuid_table *t,
 					  uint32_t leaf, uint32_t subleaf)
 {
+	if (t->sorted) {
+		size_t i = lower_bound(t, leaf, subleaf);
+
+		return i < t->n && !key_cmp(leaf, subleaf, &t->e[i]) ? &t->e[i] : NULL;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		if (t->e[i].leaf == leaf && t->e[i].subleaf == subleaf)
 			return &t->e[i];
@@ -46,6 +77,8 @@ int tdc_cpuid_table_set(struct tdc_cpuid_table *t, const struct tdc_cpuid_entry 
 		t->e = p;
 		t->cap = ncap;
 	}
+	if (t->n && key_cmp(e->leaf, e->subleaf, &t->e[t->n - 1]) < 0)
+		t->sorted = false;
 	t->e[t->n++] = *e;
 	return 0;
 }
@@ -57,6 +90,13 @@ const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table 
 
 	if (e)
 		return e;
+	if (t->sorted) {
+		/* A non-indexed leaf's entries sit together from (leaf, 0). */
+		for (size_t i = lower_bound(t, leaf, 0); i < t->n && t->e[i].leaf == leaf; i++)
+			if (!(t->e[i].flags & TDC_CPUID_F_INDEXED))
+				return &t->e[i];
+		return NULL;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		if (t->e[i].leaf == leaf && !(t->e[i].flags & TDC_CPUID_F_INDEXED))
 			return &t->e[i];
@@ -78,6 +118,17 @@ void tdc_cpuid_table_sort(struct tdc_cpuid_table *t)
 {
 	if (t->n > 1)
 		qsort(t->e, t->n, sizeof(*t->e), entry_cmp);
+	t->sorted = true;
+}
+
+void tdc_cpuid_table_remove(struct tdc_cpuid_table *t, uint32_t leaf, uint32_t subleaf)
+{
+	struct tdc_cpuid_entry *e = find_exact(t, leaf, subleaf);
+
+	if (!e)
+		return;
+	memmove(e, e + 1, (size_t)(t->e + t->n - (e + 1)) * sizeof(*e));
+	t->n--;
 }
 
 int tdc_cpuid_table_copy(struct tdc_cpuid_table *dst, const struct tdc_cpuid_table *src)
@@ -89,6 +140,7 @@ int tdc_cpuid_table_copy(struct tdc_cpuid_table *dst, const struct tdc_cpuid_tab
 		return tdc_err(TDC_ERR_ALLOC, "CPUID table copy");
 	memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
 	dst->n = dst->cap = src->n;
+	dst->sorted = src->sorted;
 	return 0;
 }
 

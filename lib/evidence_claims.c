@@ -788,16 +788,6 @@ int tdc_claims_decode(const uint8_t *data, size_t len, struct tdc_claims *c)
 
 /* ============================ per-CPU view ============================ */
 
-static void remove_entry(struct tdc_cpuid_table *t, const struct tdc_cpuid_entry *key)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		if (entry_cmp(&t->e[i], key) == 0) {
-			memmove(&t->e[i], &t->e[i + 1], (t->n - i - 1) * sizeof(*t->e));
-			t->n--;
-			return;
-		}
-	}
-}
 
 /* @out is initialised here (any previous contents are not freed). */
 int tdc_claims_cpu_table(const struct tdc_claims *c, uint32_t cpu,
@@ -818,7 +808,7 @@ int tdc_claims_cpu_table(const struct tdc_claims *c, uint32_t cpu,
 		const struct tdc_cpuid_entry *e = &cc->delta.e[i];
 
 		if (e->flags & TDC_CPUID_F_ABSENT)
-			remove_entry(out, e);
+			tdc_cpuid_table_remove(out, e->leaf, e->subleaf);
 		else if ((r = tdc_cpuid_table_set(out, e)) != 0)
 			goto out;
 	}

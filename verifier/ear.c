@@ -168,7 +168,7 @@ static int jws_compact(const char *payload, const char *key_path, struct tdc_buf
 	static const char header[] = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
 	struct tdc_buf input;
 	uint8_t sig[64];
-	EVP_PKEY *key;
+	EVP_PKEY *key = NULL;
 	int r;
 
 	if ((r = load_key(key_path, &key)) != 0)

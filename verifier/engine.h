@@ -39,6 +39,7 @@ struct tdc_model;
 struct tdc_policy;
 struct tdc_collateral;
 struct tdc_collateral_cache;
+struct tdc_predict_memo;
 
 
 /* One register of one (leaf, subleaf): every bit is in exactly one verdict mask. */
@@ -118,7 +119,23 @@ struct tdc_check_config {
 	const uint8_t *nonce;                  /* expected nonce, NULL = not checked (reported) */
 	size_t nonce_len;
 	time_t nonce_issued;                   /* for max age, 0 = unknown */
+	/*
+	 * Optional: model predictions remembered across checks (the service:
+	 * one per VM entry).  Valid only while requested/model/platform stay
+	 * the same objects with the same contents.
+	 */
+	struct tdc_predict_memo *predict_memo;
 };
+
+/*
+ * A thread-safe memo of model predictions keyed by the TD parameters the
+ * evidence attests (XFAM, ATTRIBUTES): a check of the same VM then skips
+ * the model run.  At most TDC_PREDICT_MEMO_MAX entries, never evicted, so
+ * readers need no reference counts; beyond that, checks predict privately.
+ */
+#define TDC_PREDICT_MEMO_MAX 16
+int tdc_predict_memo_new(struct tdc_predict_memo **out);
+void tdc_predict_memo_free(struct tdc_predict_memo *m);
 
 /*
  * Check an evidence envelope (untrusted bytes, at most TDC_EVIDENCE_MAX).

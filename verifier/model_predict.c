@@ -184,6 +184,29 @@ static const struct tdc_pred_leaf *find_pred(const struct tdc_prediction *p, uin
 	return NULL;
 }
 
+/*
+ * find_pred() on a finished prediction (sorted by (leaf, subleaf), see
+ * predict_all): bisect to the leaf's first entry, then the same rule.
+ */
+static const struct tdc_pred_leaf *find_pred_sorted(const struct tdc_prediction *p,
+						    uint32_t leaf, uint32_t sub)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->leaves[mid].leaf < leaf)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->n && p->leaves[lo].leaf == leaf; lo++)
+		if (!p->leaves[lo].indexed || p->leaves[lo].subleaf == sub)
+			return &p->leaves[lo];
+	return NULL;
+}
+
 static int grow(struct tdc_prediction *p, size_t *cap)
 {
 	struct tdc_pred_leaf *nl;
@@ -825,7 +848,7 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 		set_leaf(tmp, 0, g->vmm ? 0 : 0xffffffffu, g->cls, g->source);
 		return tmp;
 	}
-	if ((pl = find_pred(p, leaf, subleaf, false)))
+	if ((pl = find_pred_sorted(p, leaf, subleaf)))
 		return pl;
 	/*
 	 * Above the maximum of its range (the hypervisor range aside): the CPU,
@@ -833,7 +856,7 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 	 */
 	if (m && m->out_of_range_max_basic && p->n && (leaf >> 28) != 0x4 &&
 	    (leaf >= LEAF_EXT ? leaf > p->max_extended : leaf > p->max_basic) &&
-	    (pl = find_pred(p, p->max_basic, subleaf, false)))
+	    (pl = find_pred_sorted(p, p->max_basic, subleaf)))
 		return pl;
 	init_leaf(tmp, leaf, subleaf, true);
 	tmp->ve = m && m->unlisted_cls == TDC_C_VE;

@@ -9,6 +9,7 @@
  * with an error code: it is a failed, named check, so every caller (CLI,
  * service, conformance) reports it the same way.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,32 +503,121 @@ static void predict_in_init(const struct tdc_check_config *cfg, struct tdc_predi
 	in->tsc_khz = req->tsc_khz;
 }
 
+struct memo_entry {
+	const struct tdc_model *model;
+	const struct tdc_requested *req;
+	const struct tdc_cpuid_table *platform;
+	struct tdc_predict_in in;     /* the scalar inputs (pointers compared above) */
+	int result;                   /* tdc_model_predict's return (TDC_ERR_MODEL kept) */
+	char detail[TDC_CHECK_DETAIL_MAX];
+	struct tdc_prediction pred;
+};
+
+struct tdc_predict_memo {
+	pthread_mutex_t lock;
+	struct memo_entry e[TDC_PREDICT_MEMO_MAX];
+	size_t n;
+};
+
+int tdc_predict_memo_new(struct tdc_predict_memo **out)
+{
+	struct tdc_predict_memo *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return tdc_err(TDC_ERR_ALLOC, "prediction memo");
+	pthread_mutex_init(&m->lock, NULL);
+	*out = m;
+	return 0;
+}
+
+void tdc_predict_memo_free(struct tdc_predict_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		tdc_prediction_free(&m->e[i].pred);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static bool same_inputs(const struct memo_entry *e, const struct tdc_check_config *cfg,
+			const struct tdc_predict_in *in)
+{
+	return e->model == cfg->model && e->req == cfg->requested && e->platform == in->platform &&
+	       e->in.xfam == in->xfam && e->in.attributes == in->attributes &&
+	       e->in.vcpu == in->vcpu && e->in.has_tsc_khz == in->has_tsc_khz &&
+	       e->in.tsc_khz == in->tsc_khz && e->in.strict_config == in->strict_config;
+}
+
+/*
+ * The model's prediction for these inputs: from the memo, or computed (and
+ * remembered if there is room).  *pred points into the memo or at @local.
+ */
+static int predict(const struct tdc_check_config *cfg, const struct tdc_predict_in *in,
+		   struct tdc_prediction *local, const struct tdc_prediction **pred,
+		   struct tdc_check_result *res)
+{
+	struct tdc_predict_memo *m = cfg->predict_memo;
+	struct memo_entry *e = NULL;
+	int r;
+
+	if (m) {
+		pthread_mutex_lock(&m->lock);
+		for (size_t i = 0; i < m->n && !e; i++)
+			e = same_inputs(&m->e[i], cfg, in) ? &m->e[i] : NULL;
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (!e) {
+		tdc_prediction_init(local);
+		r = tdc_model_predict(cfg->model, in, local);
+		if (r && r != TDC_ERR_MODEL)
+			return r;
+		*pred = local;
+		if (r == TDC_ERR_MODEL)
+			tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", tdc_errdetail());
+		if (m) {
+			pthread_mutex_lock(&m->lock);
+			if (m->n < TDC_PREDICT_MEMO_MAX) {
+				e = &m->e[m->n++];
+				*e = (struct memo_entry){ .model = cfg->model, .req = cfg->requested,
+							  .platform = in->platform, .in = *in,
+							  .result = r, .pred = *local };
+				snprintf(e->detail, sizeof(e->detail), "%s", r ? tdc_errdetail() : "");
+				tdc_prediction_init(local); /* ownership moved to the memo */
+				*pred = &e->pred;
+			}
+			pthread_mutex_unlock(&m->lock);
+		}
+		return 0;
+	}
+	/* The module's refusal is part of the remembered answer. */
+	if (e->result == TDC_ERR_MODEL)
+		tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", e->detail);
+	*pred = &e->pred;
+	return 0;
+}
+
 static int run_cpuid_engine(const struct tdc_check_config *cfg, const struct tdc_predict_in *in,
 			    const struct tdc_cpuid_table *common,
 			    const struct tdc_cpuid_table *deltas, const uint32_t *cpus, size_t n,
 			    struct tdc_check_result *res)
 {
-	struct tdc_prediction pred;
+	const struct tdc_prediction *pred;
+	struct tdc_prediction local;
 	int r;
 
-	tdc_prediction_init(&pred);
-	r = tdc_model_predict(cfg->model, in, &pred);
-	if (r == TDC_ERR_MODEL) {
-		/* The module would refuse this TD: the request itself is the finding. */
-		tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", tdc_errdetail());
-		r = 0;
-	} else if (r) {
+	tdc_prediction_init(&local);
+	if ((r = predict(cfg, in, &local, &pred, res)) != 0)
 		goto out;
-	}
-	if ((r = tdc_engine_table(cfg->requested, &pred, common, res)) != 0)
+	if ((r = tdc_engine_table(cfg->requested, pred, common, res)) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if ((r = tdc_engine_cpu_delta(&pred, cfg->requested, common, &deltas[i], cpus[i],
+		if ((r = tdc_engine_cpu_delta(pred, cfg->requested, common, &deltas[i], cpus[i],
 					      res)) != 0)
 			goto out;
 	tdc_engine_count(res);
 out:
-	tdc_prediction_free(&pred);
+	tdc_prediction_free(&local);
 	return r;
 }
 

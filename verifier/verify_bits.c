@@ -122,46 +122,83 @@ static bool leaf_wanted(const struct tdc_pred_leaf *pl)
 	return !pl->ve;
 }
 
-/* The union of (leaf, subleaf) keys of the guest table, the request and the model. */
-static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
-			const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
+static int append_key(struct tdc_cpuid_table *keys, uint32_t leaf, uint32_t subleaf,
+		      uint32_t flags)
 {
-	struct tdc_cpuid_entry e;
-	int r;
+	struct tdc_cpuid_entry e = { .leaf = leaf, .subleaf = subleaf, .flags = flags };
 
-	tdc_cpuid_table_init(keys);
-	for (size_t i = 0; i < guest->n; i++)
-		if ((r = tdc_cpuid_table_set(keys, &guest->e[i])) != 0)
-			return r;
-	for (size_t i = 0; i < req->table.n; i++)
-		if (!tdc_cpuid_table_find(keys, req->table.e[i].leaf, req->table.e[i].subleaf) &&
-		    (r = tdc_cpuid_table_set(keys, &req->table.e[i])) != 0)
-			return r;
-	for (size_t i = 0; i < pred->n; i++) {
-		const struct tdc_pred_leaf *pl = &pred->leaves[i];
+	if (keys->n == keys->cap) {
+		size_t ncap = keys->cap ? keys->cap * 2 : 256;
+		void *p;
 
-		if (!leaf_wanted(pl) || tdc_cpuid_table_find(keys, pl->leaf, pl->subleaf))
-			continue;
-		memset(&e, 0, sizeof(e));
-		e.leaf = pl->leaf;
-		e.subleaf = pl->subleaf;
-		e.flags = pl->indexed ? TDC_CPUID_F_INDEXED : 0;
-		if ((r = tdc_cpuid_table_set(keys, &e)) != 0)
-			return r;
+		if (ncap > 3 * (size_t)TDC_CPUID_MAX_ENTRIES)
+			return tdc_err(TDC_ERR_TOO_LARGE, "verdict: too many CPUID entries");
+		if (!(p = realloc(keys->e, ncap * sizeof(e))))
+			return tdc_err(TDC_ERR_ALLOC, "verdict keys");
+		keys->e = p;
+		keys->cap = ncap;
 	}
-	tdc_cpuid_table_sort(keys);
+	keys->e[keys->n++] = e;
 	return 0;
 }
 
-static void fill_request(struct tdc_reg_result *rr, const struct tdc_requested *req,
-			 unsigned reg)
+/*
+ * The union of (leaf, subleaf) keys of the guest table, the request and the
+ * model: appended, sorted once, deduplicated (flags merged), so the result
+ * is sorted for bisecting lookups.
+ */
+static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
+			const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
 {
-	const struct tdc_cpuid_entry *re = tdc_cpuid_table_find(&req->table, rr->leaf, rr->subleaf);
-	const struct tdc_cpuid_entry *rk = tdc_cpuid_table_find(&req->known, rr->leaf, rr->subleaf);
+	size_t out = 0;
+	int r = 0;
 
-	rr->requested_has = re != NULL;
-	rr->requested = re ? re->regs[reg] : 0;
-	rr->req_known = re ? (rk ? rk->regs[reg] : ~0u) : 0;
+	tdc_cpuid_table_init(keys);
+	for (size_t i = 0; i < guest->n && !r; i++)
+		r = append_key(keys, guest->e[i].leaf, guest->e[i].subleaf, guest->e[i].flags);
+	for (size_t i = 0; i < req->table.n && !r; i++)
+		r = append_key(keys, req->table.e[i].leaf, req->table.e[i].subleaf,
+			       req->table.e[i].flags);
+	for (size_t i = 0; i < pred->n && !r; i++)
+		if (leaf_wanted(&pred->leaves[i]))
+			r = append_key(keys, pred->leaves[i].leaf, pred->leaves[i].subleaf,
+				       pred->leaves[i].indexed ? TDC_CPUID_F_INDEXED : 0);
+	if (r)
+		return r;
+	keys->sorted = false;
+	tdc_cpuid_table_sort(keys);
+	for (size_t i = 0; i < keys->n; i++) {
+		if (out && keys->e[out - 1].leaf == keys->e[i].leaf &&
+		    keys->e[out - 1].subleaf == keys->e[i].subleaf) {
+			keys->e[out - 1].flags |= keys->e[i].flags & TDC_CPUID_F_INDEXED;
+			continue;
+		}
+		keys->e[out++] = keys->e[i];
+	}
+	keys->n = out;
+	return 0;
+}
+
+/* The request's entry for one (leaf, subleaf): looked up once per leaf. */
+struct req_view {
+	const struct tdc_cpuid_entry *value, *known;
+};
+
+static struct req_view request_of(const struct tdc_requested *req, uint32_t leaf,
+				  uint32_t subleaf)
+{
+	struct req_view v = { tdc_cpuid_table_find(&req->table, leaf, subleaf), NULL };
+
+	if (v.value)
+		v.known = tdc_cpuid_table_find(&req->known, leaf, subleaf);
+	return v;
+}
+
+static void fill_request(struct tdc_reg_result *rr, struct req_view v, unsigned reg)
+{
+	rr->requested_has = v.value != NULL;
+	rr->requested = v.value ? v.value->regs[reg] : 0;
+	rr->req_known = v.value ? (v.known ? v.known->regs[reg] : ~0u) : 0;
 }
 
 int tdc_engine_table(const struct tdc_requested *req, const struct tdc_prediction *pred,
@@ -177,6 +214,7 @@ int tdc_engine_table(const struct tdc_requested *req, const struct tdc_predictio
 		const struct tdc_cpuid_entry *k = &keys.e[i];
 		const struct tdc_cpuid_entry *ge = tdc_cpuid_table_find(guest, k->leaf, k->subleaf);
 		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(pred, k->leaf, k->subleaf, &tmp);
+		struct req_view rv = request_of(req, k->leaf, k->subleaf);
 
 		for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
 			struct tdc_reg_result rr = {
@@ -187,7 +225,7 @@ int tdc_engine_table(const struct tdc_requested *req, const struct tdc_predictio
 				.cpu = -1,
 			};
 
-			fill_request(&rr, req, reg);
+			fill_request(&rr, rv, reg);
 			fill_classes(&rr, &pl->r[reg], pl->vmm);
 			decide(&rr);
 			if ((r = push_reg(res, &rr)) != 0)
@@ -230,7 +268,7 @@ int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_req
 
 			if (!diff && !absent)
 				continue;
-			fill_request(&rr, req, reg);
+			fill_request(&rr, request_of(req, de->leaf, de->subleaf), reg);
 			fill_classes(&rr, &pl->r[reg], pl->vmm);
 			decide(&rr);
 			/* Disagreement outside per-vCPU fields is a mismatch on its own. */
@@ -248,7 +286,9 @@ int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_req
 void tdc_engine_count(struct tdc_check_result *res)
 {
 	memset(res->counts, 0, sizeof(res->counts));
+	/* Most masks are empty: skip them (popcount may be a libgcc call). */
 	for (size_t i = 0; i < res->nregs; i++)
 		for (unsigned v = 0; v < TDC_V__COUNT; v++)
-			res->counts[v] += (size_t)__builtin_popcount(res->regs[i].verdict[v]);
+			if (res->regs[i].verdict[v])
+				res->counts[v] += (size_t)__builtin_popcount(res->regs[i].verdict[v]);
 }

@@ -31,6 +31,12 @@ struct tdc_cpuid_table {
 	struct tdc_cpuid_entry *e;
 	size_t n;
 	size_t cap;
+	/*
+	 * Entries are strictly ascending by (leaf, subleaf), so lookups can
+	 * bisect.  Maintained by the functions below; code that writes e[]
+	 * directly must keep the order or clear it (false is always safe).
+	 */
+	bool sorted;
 };
 
 void tdc_cpuid_table_init(struct tdc_cpuid_table *t);
@@ -43,6 +49,8 @@ const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table 
 /* Sort by (leaf, subleaf): the canonical order of every encoder/printer. */
 void tdc_cpuid_table_sort(struct tdc_cpuid_table *t);
 int tdc_cpuid_table_copy(struct tdc_cpuid_table *dst, const struct tdc_cpuid_table *src);
+/* Remove the exact (leaf, subleaf) entry if present, keeping the order. */
+void tdc_cpuid_table_remove(struct tdc_cpuid_table *t, uint32_t leaf, uint32_t subleaf);
 
 /* Leaf ranges, enumerated separately (hypervisor range is VMM-provided). */
 enum tdc_cpuid_range {
