@@ -26,7 +26,15 @@ static int resolve(const struct tdc_addr *a, bool passive, struct addrinfo **res
 	int g;
 
 	snprintf(port, sizeof(port), "%u", a->port);
+	/*
+	 * Numeric first: the static initramfs agent has no NSS modules, and a
+	 * literal address must not depend on them.
+	 */
+	hints.ai_flags |= AI_NUMERICHOST | AI_NUMERICSERV;
 	g = getaddrinfo(a->host, port, &hints, res);
+	hints.ai_flags &= ~AI_NUMERICHOST;
+	if (g == EAI_NONAME)
+		g = getaddrinfo(a->host, port, &hints, res);
 	if (g != 0)
 		return tdc_err(TDC_ERR_NOT_FOUND, "tcp:%s:%u: %s", a->host, a->port, gai_strerror(g));
 	return 0;
