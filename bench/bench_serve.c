@@ -235,7 +235,10 @@ int main(int argc, char *argv[])
 	single = single_core_rate(2.0, &gen_us);
 
 	snprintf(wbuf, sizeof(wbuf), "%u", workers);
-	const char *extra[] = { "--workers", wbuf, "--max-conns", "512", "--timeout", "60", NULL };
+	/* TDC_BENCH_CHECKS=basic measures the service machinery alone. */
+	const char *checks = getenv("TDC_BENCH_CHECKS") ? getenv("TDC_BENCH_CHECKS") : "engine";
+	const char *extra[] = { "--workers", wbuf, "--max-conns", "512", "--timeout", "60",
+				"--checks", checks, NULL };
 	if (su_server_start(&env, verifier, extra, &srv) != 0)
 		die("serve did not start", 0);
 	snprintf(addr, sizeof(addr), "%s", srv.addr);
