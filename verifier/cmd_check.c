@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  --policy FILE            tenant policy (default: built-in = policies/default.json)\n"
 		"  --nonce HEX              the nonce this evidence must carry (freshness)\n"
 		"  --nonce-issued TIME      when that nonce was issued (policy nonce_max_age)\n"
+		"  --mrconfigid HEX         the MRCONFIGID (48 bytes) this TD must have\n"
 		"  --root PEM               quote trust anchor (default: policy's, else Intel SGX Root CA)\n"
 		"  --collateral DIR         Intel collateral for the quote's TCB status\n"
 		"  --sim-dir DIR            simulator keys: check a simulated TDREPORT's MAC\n"
@@ -60,11 +61,13 @@ struct check_args {
 	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
 	size_t nonce_len;
 	bool has_nonce;
+	uint8_t mrconfigid[48];
+	bool has_mrconfigid;
 	time_t nonce_issued, at;
 };
 
 enum { O_EVIDENCE = 256, O_REQUESTED, O_REQFMT, O_PLATFORM, O_MODEL, O_POLICY, O_NONCE,
-       O_ISSUED, O_ROOT, O_COLL, O_SIM, O_AT, O_FORMAT, O_SIGN };
+       O_ISSUED, O_MRCONFIGID, O_ROOT, O_COLL, O_SIM, O_AT, O_FORMAT, O_SIGN };
 
 static int parse_args(int argc, char *argv[], struct check_args *a)
 {
@@ -77,6 +80,7 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "nonce", required_argument, NULL, O_NONCE },
 		{ "nonce-issued", required_argument, NULL, O_ISSUED },
+		{ "mrconfigid", required_argument, NULL, O_MRCONFIGID },
 		{ "root", required_argument, NULL, O_ROOT },
 		{ "collateral", required_argument, NULL, O_COLL },
 		{ "sim-dir", required_argument, NULL, O_SIM },
@@ -110,6 +114,15 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 			a->has_nonce = true;
 			break;
 		case O_ISSUED: r = tdc_parse_time(optarg, &a->nonce_issued); break;
+		case O_MRCONFIGID: {
+			size_t n;
+
+			if ((r = tdc_hex_decode(optarg, a->mrconfigid, sizeof(a->mrconfigid), &n)) == 0 &&
+			    n != sizeof(a->mrconfigid))
+				r = tdc_err(TDC_ERR_USAGE, "--mrconfigid: %zu bytes, expected 48", n);
+			a->has_mrconfigid = true;
+			break;
+		}
 		case O_AT: r = tdc_parse_time(optarg, &a->at); break;
 		case O_FORMAT: r = tdc_out_format_parse(optarg, &a->format); break;
 		case 'h':
@@ -194,6 +207,7 @@ static int run_check(const struct check_args *a, struct check_inputs *in, bool *
 		.trust_root = a->root, .collateral = in->collateral, .sim_dir = a->sim_dir,
 		.at = a->at, .nonce = a->has_nonce ? a->nonce : NULL, .nonce_len = a->nonce_len,
 		.nonce_issued = a->nonce_issued,
+		.expect_mrconfigid = a->has_mrconfigid ? a->mrconfigid : NULL,
 	};
 	struct tdc_check_result res;
 	struct tdc_buf ev, out;

@@ -115,6 +115,8 @@ struct tdc_check_config {
 	struct tdc_collateral *collateral;     /* Intel collateral for TCB status, optional */
 	struct tdc_collateral_cache *collateral_cache; /* verified collateral (service), optional */
 	const char *sim_dir;                   /* sim keys: checks the sim TDREPORT MAC */
+	const uint8_t *sim_mac_key;            /* or that key preloaded (32 bytes; service) */
+	const uint8_t *expect_mrconfigid;      /* 48 bytes the TD's MRCONFIGID must be (registry) */
 	time_t at;                             /* verification time, 0 = now */
 	const uint8_t *nonce;                  /* expected nonce, NULL = not checked (reported) */
 	size_t nonce_len;

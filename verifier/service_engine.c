@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collateral.h"
 #include "engine.h"
 #include "model.h"
 #include "policy.h"
@@ -31,6 +32,10 @@ struct engine_vm {
 	X509 *root;
 	bool has_sim_key;
 	uint8_t sim_key[TDC_SIM_HMAC_KEY_LEN];
+	/* Per VM entry, dropped with it on reload: verified PCK chains and keys,
+	 * and the model's prediction for the attested TD parameters. */
+	struct tdc_collateral_cache *cache;
+	struct tdc_predict_memo *memo;
 };
 
 static void engine_vm_free(struct engine_vm *v)
@@ -42,6 +47,8 @@ static void engine_vm_free(struct engine_vm *v)
 	tdc_model_free(v->model);
 	tdc_policy_free(v->policy);
 	X509_free(v->root);
+	tdc_collateral_cache_free(v->cache);
+	tdc_predict_memo_free(v->memo);
 	OPENSSL_cleanse(v->sim_key, sizeof(v->sim_key));
 	free(v);
 }
@@ -72,9 +79,8 @@ static int load_platform(const char *path, struct engine_vm *v)
 }
 
 /*
- * The engine reads the simulator's key directory on every check (right for
- * `check`, one run); the service loads the MAC key once here instead, and
- * checks the MAC itself (sim_mac below).
+ * `check` reads the simulator's key directory per run; the service loads
+ * the MAC key once per VM entry and hands it to the engine.
  */
 static int load_sim_key(const char *dir, struct engine_vm *v)
 {
@@ -106,7 +112,9 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 	    (e = vm->policy[0] ? tdc_policy_load(vm->policy, &v->policy)
 			       : tdc_policy_default(&v->policy)) != 0 ||
 	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0) ||
-	    (vm->sim_dir[0] && (e = load_sim_key(vm->sim_dir, v)) != 0)) {
+	    (vm->sim_dir[0] && (e = load_sim_key(vm->sim_dir, v)) != 0) ||
+	    (e = tdc_collateral_cache_new(&v->cache)) != 0 ||
+	    (e = tdc_predict_memo_new(&v->memo)) != 0) {
 		engine_vm_free(v);
 		return e;
 	}
@@ -168,62 +176,6 @@ static void collect_failing(const struct tdc_check_result *res, const struct tdc
 	}
 }
 
-/* The registry may pin MRCONFIGID: the host-set value that names this TD. */
-static int check_mrconfigid(const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
-			    bool *ok)
-{
-	struct tdc_envelope env;
-	struct tdx_report rep;
-	struct tdx_quote q;
-	const uint8_t *mr = NULL;
-	int e = 0;
-
-	*ok = true;
-	if (!vm->has_mrconfigid)
-		return 0;
-	tdc_envelope_init(&env);
-	if ((e = tdc_envelope_decode(ev, len, &env)) != 0)
-		goto out;
-	if (env.quote.len && tdx_quote_parse(env.quote.data, env.quote.len, true, &q) == 0)
-		mr = q.body.mr_config_id;
-	else if (env.tdreport.len && tdx_report_parse(env.tdreport.data, env.tdreport.len, &rep) == 0)
-		mr = rep.td.mr_config_id;
-	*ok = mr && !memcmp(mr, vm->mrconfigid, sizeof(vm->mrconfigid));
-out:
-	tdc_envelope_free(&env);
-	return e;
-}
-
-/*
- * Without a key directory the engine records "tdreport_mac: skip" for sim
- * evidence; with the key preloaded, turn that item into the real result.
- */
-static void sim_mac(const struct engine_vm *v, const uint8_t *ev, size_t len,
-		    struct tdc_check_result *res)
-{
-	struct tdc_check_item *it = NULL;
-	struct tdc_envelope env;
-	int e;
-
-	for (size_t i = 0; i < res->nchecks && !it; i++)
-		if (!strcmp(res->checks[i].name, "tdreport_mac") &&
-		    res->checks[i].status == TDC_CHECK_SKIP)
-			it = &res->checks[i];
-	if (!it || !v->has_sim_key)
-		return;
-	tdc_envelope_init(&env);
-	e = tdc_envelope_decode(ev, len, &env);
-	if (!e)
-		e = tdc_sim_report_verify(env.tdreport.data, env.tdreport.len, v->sim_key);
-	tdc_envelope_free(&env);
-	it->status = e ? TDC_CHECK_FAIL : TDC_CHECK_PASS;
-	snprintf(it->detail, sizeof(it->detail), "%s",
-		 e ? tdc_errmsg(e) : "HMAC-SHA-256 with the simulator key verifies (SIMULATED)");
-	if (e) {
-		res->passed = false;
-		res->policy_failures++;
-	}
-}
 
 static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
 			 const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out)
@@ -233,25 +185,18 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.requested = &v->req, .model = v->model, .policy = v->policy,
 		.platform = v->nplatform ? &v->platform[0] : NULL, .root = v->root,
 		.nonce = nonce, .nonce_len = nonce_len,
+		.sim_mac_key = v->has_sim_key ? v->sim_key : NULL,
+		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
+		.collateral_cache = v->cache, .predict_memo = v->memo,
 	};
 	struct tdc_check_result res;
 	enum tdc_out_format f = strcmp(vm->format, "ear") ? TDC_OUT_JSON : TDC_OUT_EAR;
-	bool mr_ok = true;
 	int e;
 
 	tdc_check_result_init(&res);
 	if ((e = tdc_check_evidence(&cfg, ev, len, &res)) != 0)
 		goto out;
-	sim_mac(v, ev, len, &res);
-	if (res.passed && (e = check_mrconfigid(vm, ev, len, &mr_ok)) != 0)
-		goto out;
-	if (!mr_ok) {
-		tdc_check_add(&res, "registry_mrconfigid", TDC_CHECK_FAIL,
-			      "MRCONFIGID differs from the registry entry of '%s'", vm->name);
-		res.passed = false; /* so the document says what the frame says */
-		res.policy_failures++;
-	}
-	out->passed = res.passed && mr_ok;
+	out->passed = res.passed;
 	snprintf(out->format, sizeof(out->format), "%s", f == TDC_OUT_EAR ? "ear" : "json");
 	snprintf(out->claims_vm, sizeof(out->claims_vm), "%s", res.vm_name);
 	collect_failing(&res, v->policy, out);

@@ -190,10 +190,12 @@ static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
 	if (st->claims.tee != TDC_TEE_SIM)
 		return tdc_check_add(res, "tdreport_mac", TDC_CHECK_INFO,
 				     "the MAC is checkable only on the platform that made it");
-	if (!cfg->sim_dir)
+	if (cfg->sim_mac_key)
+		memcpy(key, cfg->sim_mac_key, sizeof(key));
+	else if (!cfg->sim_dir)
 		return tdc_check_add(res, "tdreport_mac", TDC_CHECK_SKIP,
 				     "simulated report: no --sim-dir key given");
-	if ((r = load_sim_key(cfg->sim_dir, key)) != 0)
+	else if ((r = load_sim_key(cfg->sim_dir, key)) != 0)
 		return fail_with(res, "tdreport_mac", r);
 	r = tdc_sim_report_verify(st->env.tdreport.data, st->env.tdreport.len, key);
 	OPENSSL_cleanse(key, sizeof(key));
@@ -348,6 +350,18 @@ static int check_td_policy(const struct tdc_policy *pol, struct ev_state *st,
 out:
 	tdc_buf_free(&why);
 	return r;
+}
+
+/* A registry entry may pin MRCONFIGID: the host-set value that names this TD. */
+static int check_mrconfigid(const struct tdc_check_config *cfg, const struct ev_state *st,
+			    struct tdc_check_result *res)
+{
+	if (!cfg->expect_mrconfigid || !st->have_td)
+		return 0;
+	if (CRYPTO_memcmp(st->mrconfigid, cfg->expect_mrconfigid, TDX_SHA384_LEN) != 0)
+		return tdc_check_add(res, "mrconfigid", TDC_CHECK_FAIL,
+				     "attested MRCONFIGID differs from the expected one: evidence of another TD");
+	return tdc_check_add(res, "mrconfigid", TDC_CHECK_PASS, "attested MRCONFIGID as expected");
 }
 
 /* The host's TD_PARAMS, if it told us, must be the TD that reported. */
@@ -718,6 +732,7 @@ int tdc_check_evidence(const struct tdc_check_config *cfg, const uint8_t *ev, si
 	    (r = pick_td_fields(&st, res)) != 0 ||
 	    (r = check_td_policy(pol, &st, res)) != 0 ||
 	    (r = check_td_params(cfg->requested, &st, res)) != 0 ||
+	    (r = check_mrconfigid(cfg, &st, res)) != 0 ||
 	    (r = check_xcr0(&st, res)) != 0 ||
 	    (r = check_cpuid_from_claims(cfg, &st, res)) != 0 ||
 	    (r = check_bit_lists(pol, res)) != 0)
