@@ -317,6 +317,7 @@ int tdc_import_qmp(const json_t *root, const char *what, struct tdc_requested *o
 	json_t *fmt;
 
 	snprintf(out->format, sizeof(out->format), "qmp");
+	out->partial = true;
 	if (!json_is_object(root))
 		return tdc_err(TDC_ERR_TYPE, "%s: (top level): expected object", what);
 	if ((fmt = json_object_get(root, "format"))) {

@@ -318,6 +318,73 @@ static void test_kvm_missing_and_extra_leaves(void **state)
 	tdc_requested_free(&req);
 }
 
+/*
+ * Above the maximum basic leaf KVM answers an Intel-vendor guest with the
+ * maximum basic leaf, an AMD guest with zeros (get_out_of_range_cpuid_entry).
+ */
+static void test_kvm_out_of_range_vendor(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	struct tdc_cpuid_entry zeros = { .leaf = 0x7fff };
+
+	request_from(&fx.platform[0], &req);
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	/* Maximum basic leaf 0x1f (EMR's 0x20 is all zeros, 0x1f.0 is not). */
+	for (struct tdc_cpuid_table *t = &req.table; t; t = t == &req.table ? &guest : NULL) {
+		entry(t, 0, 0)->regs[TDC_EAX] = 0x1f;
+		tdc_cpuid_table_remove(t, 0x20, 0);
+	}
+	tdc_cpuid_table_remove(&req.known, 0x20, 0);
+	assert_int_equal(tdc_cpuid_table_set(&guest, &zeros), 0);
+	/* GenuineIntel: leaf 0x7fff must repeat leaf 0x1f.0, not zeros. */
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	assert_true(res.counts[TDC_V_MISMATCH] > 0);
+	tdc_check_result_free(&res);
+	/* AuthenticAMD (same request and view otherwise): zeros are right. */
+	for (struct tdc_cpuid_table *t = &req.table; t; t = t == &req.table ? &guest : NULL) {
+		entry(t, 0, 0)->regs[TDC_EBX] = 0x68747541;
+		entry(t, 0, 0)->regs[TDC_EDX] = 0x69746e65;
+		entry(t, 0, 0)->regs[TDC_ECX] = 0x444d4163;
+	}
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
+/* A partial request (QMP feature words) leaves unlisted leaves unchecked. */
+static void test_partial_request(void **state)
+{
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	const struct tdc_reg_result *rr;
+
+	tdc_requested_init(&req);
+	snprintf(req.format, sizeof(req.format), "qmp");
+	req.partial = true;
+	assert_int_equal(tdc_cpuid_table_set(&req.table, entry(&fx.platform[0], 1, 0)), 0);
+	assert_int_equal(tdc_cpuid_table_set(&req.known, &(struct tdc_cpuid_entry){
+		.leaf = 1, .regs = { 0, 0, ~0u, ~0u } }), 0);
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
+	rr = reg_of(&res, 7, 0, TDC_EBX, -1);
+	assert_non_null(rr);
+	assert_int_equal(rr->verdict[TDC_V_NATIVE], 0xffffffffu); /* seen, not judged */
+	tdc_check_result_free(&res);
+	/* The listed feature words are still judged. */
+	entry(&guest, 1, 0)->regs[TDC_ECX] ^= 1u << 21;
+	assert_int_equal(check(fx.kvm, &req, &guest, 1, &res), 0);
+	assert_int_equal(res.counts[TDC_V_MISMATCH], 1);
+	tdc_check_result_free(&res);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
 /* vCPUs may differ only in per-vCPU fields. */
 static void test_vcpus_disagree(void **state)
 {
@@ -472,6 +539,8 @@ int main(void)
 		cmocka_unit_test(test_tdx_fixed_bits),
 		cmocka_unit_test(test_kvm_as_set),
 		cmocka_unit_test(test_kvm_missing_and_extra_leaves),
+		cmocka_unit_test(test_kvm_out_of_range_vendor),
+		cmocka_unit_test(test_partial_request),
 		cmocka_unit_test(test_vcpus_disagree),
 		cmocka_unit_test(test_policy_bits),
 		cmocka_unit_test(test_outputs),

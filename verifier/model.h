@@ -97,6 +97,8 @@ struct tdc_predict_in {
 	const struct tdc_cpuid_table *requested;
 	/* Bits of @requested the input format specifies (per entry); NULL = all. */
 	const struct tdc_cpuid_table *requested_known;
+	/* Leaves absent from @requested are unspecified (QMP), not zeros. */
+	bool requested_partial;
 	/*
 	 * TDX: @requested is the literal CPUID_CONFIG (KVM_TDX_INIT_VM): a 1 bit
 	 * outside config_direct|allow_direct is refused, as the module does.
@@ -135,6 +137,8 @@ struct tdc_prediction {
 	struct tdc_pred_leaf *leaves;
 	size_t n;
 	uint32_t max_basic;      /* predicted CPUID(0).EAX */
+	bool intel_vendor;       /* predicted CPUID(0) says GenuineIntel (out-of-range rule) */
+	bool partial_request;    /* unlisted leaves are unspecified, not zeros */
 	uint32_t max_extended;   /* predicted CPUID(0x80000000).EAX */
 	/* Configuration bits the module refuses (regs = masks), see strict_config. */
 	struct tdc_cpuid_table refused;

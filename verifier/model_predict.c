@@ -697,7 +697,8 @@ static int fill_ve(struct pctx *c, size_t *cap, uint32_t first, uint32_t max)
 			return r;
 		init_leaf(pl, leaf, 0, false);
 		pl->ve = c->m->unlisted_cls == TDC_C_VE;
-		set_leaf(pl, 0, 0xffffffffu, c->m->unlisted_cls, c->m->unlisted_source);
+		set_leaf(pl, 0, c->in->requested_partial && !pl->ve ? 0 : 0xffffffffu,
+			 c->m->unlisted_cls, c->m->unlisted_source);
 	}
 	return 0;
 }
@@ -720,6 +721,10 @@ static void find_max(struct tdc_prediction *p)
 
 	p->max_basic = b ? b->r[TDC_EAX].value : 0;
 	p->max_extended = x ? x->r[TDC_EAX].value : 0;
+	/* "GenuineIntel" in EBX, EDX, ECX, and only where the model knows it. */
+	p->intel_vendor = b && !(~b->r[TDC_EBX].known | ~b->r[TDC_ECX].known | ~b->r[TDC_EDX].known) &&
+			  b->r[TDC_EBX].value == 0x756e6547 && b->r[TDC_EDX].value == 0x49656e69 &&
+			  b->r[TDC_ECX].value == 0x6c65746e;
 }
 
 /*
@@ -802,6 +807,7 @@ int tdc_model_predict(const struct tdc_model *m, const struct tdc_predict_in *in
 	int r;
 
 	out->model = m;
+	out->partial_request = in->requested_partial;
 	if ((r = predict_all(&c)) != 0)
 		return r;
 	tdc_cpuid_table_sort(&out->refused);
@@ -851,16 +857,19 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 	if ((pl = find_pred_sorted(p, leaf, subleaf)))
 		return pl;
 	/*
-	 * Above the maximum of its range (the hypervisor range aside): the CPU,
-	 * the TDX module and KVM all answer with the maximum basic leaf.
+	 * Above the maximum of its range (the hypervisor range aside): an Intel
+	 * CPU, the TDX module and KVM for an Intel-vendor guest answer with the
+	 * maximum basic leaf; KVM gives AMD/Hygon guests zeros
+	 * (get_out_of_range_cpuid_entry() in arch/x86/kvm/cpuid.c).
 	 */
-	if (m && m->out_of_range_max_basic && p->n && (leaf >> 28) != 0x4 &&
+	if (m && m->out_of_range_max_basic && p->intel_vendor && p->n && (leaf >> 28) != 0x4 &&
 	    (leaf >= LEAF_EXT ? leaf > p->max_extended : leaf > p->max_basic) &&
 	    (pl = find_pred_sorted(p, p->max_basic, subleaf)))
 		return pl;
 	init_leaf(tmp, leaf, subleaf, true);
 	tmp->ve = m && m->unlisted_cls == TDC_C_VE;
-	set_leaf(tmp, 0, 0xffffffffu, m ? m->unlisted_cls : TDC_C_VE,
-		 m ? m->unlisted_source : "no model");
+	/* A partial request (QMP) says nothing about leaves it does not list. */
+	set_leaf(tmp, 0, p->partial_request && !tmp->ve ? 0 : 0xffffffffu,
+		 m ? m->unlisted_cls : TDC_C_VE, m ? m->unlisted_source : "no model");
 	return tmp;
 }

@@ -510,6 +510,7 @@ static void predict_in_init(const struct tdc_check_config *cfg, struct tdc_predi
 	in->requested = &req->table;
 	in->requested_known = &req->known;
 	in->strict_config = !strcmp(req->format, "tdx-init-vm");
+	in->requested_partial = req->partial;
 	/* Attested values win: the host's claim about TD_PARAMS is checked, not trusted. */
 	in->xfam = have_td ? xfam : req->xfam;
 	in->attributes = have_td ? attrs : req->attributes;
@@ -558,6 +559,7 @@ static bool same_inputs(const struct memo_entry *e, const struct tdc_check_confi
 			const struct tdc_predict_in *in)
 {
 	return e->model == cfg->model && e->req == cfg->requested && e->platform == in->platform &&
+	       e->in.requested_partial == in->requested_partial &&
 	       e->in.xfam == in->xfam && e->in.attributes == in->attributes &&
 	       e->in.vcpu == in->vcpu && e->in.has_tsc_khz == in->has_tsc_khz &&
 	       e->in.tsc_khz == in->tsc_khz && e->in.strict_config == in->strict_config;

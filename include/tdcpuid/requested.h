@@ -34,6 +34,11 @@ struct tdc_requested {
 	struct tdc_cpuid_table *per_cpu; /* optional per-vCPU requested values (cpuid-r, capture) */
 	size_t ncpus;
 	struct tdc_cpuid_table filtered; /* QMP filtered-features: wanted but host lacks (regs = mask) */
+	/*
+	 * The format lists only some leaves (QMP feature words): a leaf it does
+	 * not list is unspecified, not a request for zeros as in a full table.
+	 */
+	bool partial;
 
 	/* TDX TD parameters (tdx-init-vm format); absent unless has_td_params. */
 	bool has_td_params;
