@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ 0x80000000, 0, 0, { 0x80000008, 0, 0, 0 } },
 	};
 	struct tdc_cpuid_table plat = { (struct tdc_cpuid_entry *)e, sizeof(e) / sizeof(e[0]),
-					sizeof(e) / sizeof(e[0]) };
+					sizeof(e) / sizeof(e[0]), true /* ascending above */ };
 	struct tdc_model *m;
 
 	if (tdc_model_parse(data, size, "fuzz", &m) != 0)

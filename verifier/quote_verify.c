@@ -48,6 +48,9 @@ static void add_check(struct tdc_quote_result *res, const char *name, bool pass,
 
 /* tdc_check_fn adapter for collateral.c. */
 static void report_cb(void *ctx, const char *name, bool pass, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report_cb(void *ctx, const char *name, bool pass, const char *fmt, ...)
 {
 	struct tdc_quote_result *res = ctx;
 	char buf[320];
