@@ -197,3 +197,34 @@ int tdc_json_array(const json_t *v, size_t max, const char *what, const char *pa
 	*n = json_array_size(v);
 	return 0;
 }
+
+json_t *tdc_json_hex32(uint32_t v)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "0x%08x", v);
+	return json_string(s);
+}
+
+json_t *tdc_json_hex64(uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "0x%016llx", (unsigned long long)v);
+	return json_string(s);
+}
+
+json_t *tdc_json_hexbytes(const uint8_t *p, size_t n)
+{
+	char small[2 * 64 + 1], *buf = small;
+	json_t *s;
+
+	/* QE auth data can reach 64 KiB; everything else fits on the stack. */
+	if (n > 64 && !(buf = malloc(2 * n + 1)))
+		return json_null();
+	tdc_hex_encode(p, n, buf);
+	s = json_string(buf);
+	if (buf != small)
+		free(buf);
+	return s;
+}

@@ -24,34 +24,12 @@
 #include "verifier.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/json.h"
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/sim.h"
 #include "tdcpuid/tdx.h"
 
 #define INSPECT_MAX TDC_EVIDENCE_MAX
-
-static json_t *hex(const uint8_t *p, size_t n)
-{
-	char small[2 * 64 + 1], *buf = small;
-	json_t *s;
-
-	/* QE auth data can reach 64 KiB; everything else fits on the stack. */
-	if (n > 64 && !(buf = malloc(2 * n + 1)))
-		return json_null();
-	tdc_hex_encode(p, n, buf);
-	s = json_string(buf);
-	if (buf != small)
-		free(buf);
-	return s;
-}
-
-static json_t *hex64(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)v);
-	return json_string(buf);
-}
 
 static bool is_zero(const uint8_t *p, size_t n)
 {
@@ -85,14 +63,14 @@ static void add_td_bits(json_t *o, json_t *root, uint64_t attrs, uint64_t xfam)
 {
 	char names[512];
 
-	json_object_set_new(o, "attributes", hex64(attrs));
+	json_object_set_new(o, "attributes", tdc_json_hex64(attrs));
 	json_object_set_new(o, "attributes_names",
 			    json_string(tdx_attributes_str(attrs, names, sizeof(names))));
 	json_object_set_new(o, "debug", json_boolean(attrs & TDX_ATTR_DEBUG));
 	if (attrs & TDX_ATTR_DEBUG)
 		add_warning(root, "%s", "DEBUG TD: the host can read and modify the TD; "
 			    "its evidence is not trustworthy");
-	json_object_set_new(o, "xfam", hex64(xfam));
+	json_object_set_new(o, "xfam", tdc_json_hex64(xfam));
 	json_object_set_new(o, "xfam_names",
 			    json_string(tdx_xfam_str(xfam, names, sizeof(names))));
 }
@@ -101,15 +79,15 @@ static void add_measurements(json_t *o, const uint8_t *mrtd, const uint8_t *cfg,
 			     const uint8_t *owner, const uint8_t *ownercfg,
 			     const uint8_t rtmr[4][48])
 {
-	json_object_set_new(o, "mr_td", hex(mrtd, 48));
-	json_object_set_new(o, "mr_config_id", hex(cfg, 48));
-	json_object_set_new(o, "mr_owner", hex(owner, 48));
-	json_object_set_new(o, "mr_owner_config", hex(ownercfg, 48));
+	json_object_set_new(o, "mr_td", tdc_json_hexbytes(mrtd, 48));
+	json_object_set_new(o, "mr_config_id", tdc_json_hexbytes(cfg, 48));
+	json_object_set_new(o, "mr_owner", tdc_json_hexbytes(owner, 48));
+	json_object_set_new(o, "mr_owner_config", tdc_json_hexbytes(ownercfg, 48));
 	for (int i = 0; i < 4; i++) {
 		char key[8];
 
 		snprintf(key, sizeof(key), "rtmr%d", i);
-		json_object_set_new(o, key, hex(rtmr[i], 48));
+		json_object_set_new(o, key, tdc_json_hexbytes(rtmr[i], 48));
 	}
 }
 
@@ -129,30 +107,30 @@ static int report_json(const uint8_t *data, size_t len, json_t *root, json_t **o
 	json_object_set_new(o, "report_type", json_string(w));
 	json_object_set_new(o, "report_subtype", json_integer(r.report_subtype));
 	json_object_set_new(o, "report_version", json_integer(r.report_version));
-	json_object_set_new(o, "cpu_svn", hex(r.cpu_svn, 16));
-	json_object_set_new(o, "tee_tcb_info_hash", hex(r.tee_tcb_info_hash, 48));
-	json_object_set_new(o, "tee_info_hash", hex(r.tee_info_hash, 48));
+	json_object_set_new(o, "cpu_svn", tdc_json_hexbytes(r.cpu_svn, 16));
+	json_object_set_new(o, "tee_tcb_info_hash", tdc_json_hexbytes(r.tee_tcb_info_hash, 48));
+	json_object_set_new(o, "tee_info_hash", tdc_json_hexbytes(r.tee_info_hash, 48));
 	ret = tdx_report_check_hashes(&r);
 	json_object_set_new(o, "hash_links", json_string(ret ? tdc_errdetail() : "ok"));
 	if (ret)
 		add_warning(root, "%s", "TDREPORT hash links do not verify");
-	json_object_set_new(o, "report_data", hex(r.report_data, 64));
-	json_object_set_new(o, "mac", hex(r.mac, 32));
+	json_object_set_new(o, "report_data", tdc_json_hexbytes(r.report_data, 64));
+	json_object_set_new(o, "mac", tdc_json_hexbytes(r.mac, 32));
 	json_object_set_new(o, "mac_note", json_string(
 		"checkable only by the CPU that made it (or with the simulator key)"));
 	tcb = json_object();
-	json_object_set_new(tcb, "valid", hex64(r.tcb.valid));
-	json_object_set_new(tcb, "tee_tcb_svn", hex(r.tcb.tee_tcb_svn, 16));
-	json_object_set_new(tcb, "mr_seam", hex(r.tcb.mr_seam, 48));
-	json_object_set_new(tcb, "mr_signer_seam", hex(r.tcb.mr_signer_seam, 48));
-	json_object_set_new(tcb, "seam_attributes", hex64(r.tcb.attributes));
-	json_object_set_new(tcb, "tee_tcb_svn2", hex(r.tcb.tee_tcb_svn2, 16));
+	json_object_set_new(tcb, "valid", tdc_json_hex64(r.tcb.valid));
+	json_object_set_new(tcb, "tee_tcb_svn", tdc_json_hexbytes(r.tcb.tee_tcb_svn, 16));
+	json_object_set_new(tcb, "mr_seam", tdc_json_hexbytes(r.tcb.mr_seam, 48));
+	json_object_set_new(tcb, "mr_signer_seam", tdc_json_hexbytes(r.tcb.mr_signer_seam, 48));
+	json_object_set_new(tcb, "seam_attributes", tdc_json_hex64(r.tcb.attributes));
+	json_object_set_new(tcb, "tee_tcb_svn2", tdc_json_hexbytes(r.tcb.tee_tcb_svn2, 16));
 	json_object_set_new(o, "tee_tcb_info", tcb);
 	td = json_object();
 	add_td_bits(td, root, r.td.attributes, r.td.xfam);
 	add_measurements(td, r.td.mr_td, r.td.mr_config_id, r.td.mr_owner,
 			 r.td.mr_owner_config, r.td.rtmr);
-	json_object_set_new(td, "servtd_hash", hex(r.td.servtd_hash, 48));
+	json_object_set_new(td, "servtd_hash", tdc_json_hexbytes(r.td.servtd_hash, 48));
 	json_object_set_new(o, "td_info", td);
 	json_object_set_new(o, "reserved_flags",
 			    json_string(tdx_report_warnings_str(r.warnings, w, sizeof(w))));
@@ -189,10 +167,10 @@ static json_t *cert_json(X509 *c)
 		BIO_free(bio);
 	}
 	if (tdc_pck_ext_from_cert(c, &ext) == 0) {
-		json_object_set_new(o, "fmspc", hex(ext.fmspc, 6));
-		json_object_set_new(o, "pce_id", hex(ext.pceid, 2));
+		json_object_set_new(o, "fmspc", tdc_json_hexbytes(ext.fmspc, 6));
+		json_object_set_new(o, "pce_id", tdc_json_hexbytes(ext.pceid, 2));
 		json_object_set_new(o, "pce_svn", json_integer(ext.pcesvn));
-		json_object_set_new(o, "cpu_svn", hex(ext.cpusvn, 16));
+		json_object_set_new(o, "cpu_svn", tdc_json_hexbytes(ext.cpusvn, 16));
 		json_object_set_new(o, "sgx_type", json_string(tdc_sgx_type_name(ext.sgx_type)));
 	}
 	return o;
@@ -219,14 +197,14 @@ static json_t *qe_json(const struct tdx_quote *q)
 	const struct tdx_qe_report *r = &q->qe_report;
 	json_t *o = json_object();
 
-	json_object_set_new(o, "cpu_svn", hex(r->cpu_svn, 16));
+	json_object_set_new(o, "cpu_svn", tdc_json_hexbytes(r->cpu_svn, 16));
 	json_object_set_new(o, "misc_select", json_integer(r->misc_select));
-	json_object_set_new(o, "attributes", hex(r->attributes, 16));
-	json_object_set_new(o, "mr_enclave", hex(r->mr_enclave, 32));
-	json_object_set_new(o, "mr_signer", hex(r->mr_signer, 32));
+	json_object_set_new(o, "attributes", tdc_json_hexbytes(r->attributes, 16));
+	json_object_set_new(o, "mr_enclave", tdc_json_hexbytes(r->mr_enclave, 32));
+	json_object_set_new(o, "mr_signer", tdc_json_hexbytes(r->mr_signer, 32));
 	json_object_set_new(o, "isv_prod_id", json_integer(r->isv_prod_id));
 	json_object_set_new(o, "isv_svn", json_integer(r->isv_svn));
-	json_object_set_new(o, "report_data", hex(r->report_data, 64));
+	json_object_set_new(o, "report_data", tdc_json_hexbytes(r->report_data, 64));
 	return o;
 }
 
@@ -245,8 +223,8 @@ static int quote_json(const uint8_t *data, size_t len, json_t *root, json_t **ou
 	json_object_set_new(h, "tee_type", json_integer(q.header.tee_type));
 	json_object_set_new(h, "qe_svn", json_integer(q.header.qe_svn));
 	json_object_set_new(h, "pce_svn", json_integer(q.header.pce_svn));
-	json_object_set_new(h, "qe_vendor_id", hex(q.header.qe_vendor_id, 16));
-	json_object_set_new(h, "user_data", hex(q.header.user_data, 20));
+	json_object_set_new(h, "qe_vendor_id", tdc_json_hexbytes(q.header.qe_vendor_id, 16));
+	json_object_set_new(h, "user_data", tdc_json_hexbytes(q.header.user_data, 20));
 	json_object_set_new(o, "header", h);
 	if (tdc_sim_quote_is_sim(&q)) {
 		json_object_set_new(o, "simulated", json_true());
@@ -255,26 +233,26 @@ static int quote_json(const uint8_t *data, size_t len, json_t *root, json_t **ou
 	}
 	b = json_object();
 	json_object_set_new(b, "body_type", json_integer(q.body.body_type));
-	json_object_set_new(b, "tee_tcb_svn", hex(q.body.tee_tcb_svn, 16));
-	json_object_set_new(b, "mr_seam", hex(q.body.mr_seam, 48));
-	json_object_set_new(b, "mr_signer_seam", hex(q.body.mr_signer_seam, 48));
-	json_object_set_new(b, "seam_attributes", hex64(q.body.seam_attributes));
+	json_object_set_new(b, "tee_tcb_svn", tdc_json_hexbytes(q.body.tee_tcb_svn, 16));
+	json_object_set_new(b, "mr_seam", tdc_json_hexbytes(q.body.mr_seam, 48));
+	json_object_set_new(b, "mr_signer_seam", tdc_json_hexbytes(q.body.mr_signer_seam, 48));
+	json_object_set_new(b, "seam_attributes", tdc_json_hex64(q.body.seam_attributes));
 	add_td_bits(b, root, q.body.td_attributes, q.body.xfam);
 	add_measurements(b, q.body.mr_td, q.body.mr_config_id, q.body.mr_owner,
 			 q.body.mr_owner_config, q.body.rtmr);
-	json_object_set_new(b, "report_data", hex(q.body.report_data, 64));
+	json_object_set_new(b, "report_data", tdc_json_hexbytes(q.body.report_data, 64));
 	if (q.body.is_1_5) {
-		json_object_set_new(b, "tee_tcb_svn2", hex(q.body.tee_tcb_svn2, 16));
-		json_object_set_new(b, "mr_servicetd", hex(q.body.mr_servicetd, 48));
+		json_object_set_new(b, "tee_tcb_svn2", tdc_json_hexbytes(q.body.tee_tcb_svn2, 16));
+		json_object_set_new(b, "mr_servicetd", tdc_json_hexbytes(q.body.mr_servicetd, 48));
 	}
 	json_object_set_new(o, "body", b);
 	s = json_object();
 	json_object_set_new(s, "signed_bytes", json_integer((json_int_t)q.signed_len));
-	json_object_set_new(s, "signature", hex(q.signature, 64));
-	json_object_set_new(s, "attest_key", hex(q.attest_key, 64));
+	json_object_set_new(s, "signature", tdc_json_hexbytes(q.signature, 64));
+	json_object_set_new(s, "attest_key", tdc_json_hexbytes(q.attest_key, 64));
 	json_object_set_new(s, "qe_report", qe_json(&q));
-	json_object_set_new(s, "qe_report_signature", hex(q.qe_report_sig, 64));
-	json_object_set_new(s, "qe_auth_data", hex(q.qe_auth_data, q.qe_auth_len));
+	json_object_set_new(s, "qe_report_signature", tdc_json_hexbytes(q.qe_report_sig, 64));
+	json_object_set_new(s, "qe_auth_data", tdc_json_hexbytes(q.qe_auth_data, q.qe_auth_len));
 	json_object_set_new(s, "pck_chain", chain_json(q.pck_chain_pem, q.pck_chain_len));
 	json_object_set_new(o, "signature_data", s);
 	json_object_set_new(o, "total_bytes", json_integer((json_int_t)q.total_len));
@@ -295,13 +273,13 @@ static json_t *claims_json(const struct tdc_claims *c, const struct tdc_buf *raw
 	snprintf(ver, sizeof(ver), "%u.%u", c->version_major, c->version_minor);
 	json_object_set_new(o, "bytes", json_integer((json_int_t)raw->len));
 	json_object_set_new(o, "version", json_string(ver));
-	json_object_set_new(o, "nonce", hex(c->nonce, c->nonce_len));
+	json_object_set_new(o, "nonce", tdc_json_hexbytes(c->nonce, c->nonce_len));
 	json_object_set_new(o, "tee", json_string(tdc_tee_name(c->tee)));
 	json_object_set_new(o, "common_entries", json_integer((json_int_t)c->common.n));
 	json_object_set_new(o, "cpus", json_integer((json_int_t)c->ncpus));
 	json_object_set_new(o, "skipped_cpus", json_integer((json_int_t)c->nskipped));
 	if (c->has_xcr0)
-		json_object_set_new(o, "xcr0", hex64(c->xcr0));
+		json_object_set_new(o, "xcr0", tdc_json_hex64(c->xcr0));
 	json_object_set_new(o, "kernel_release", json_string(c->kernel_release));
 	json_object_set_new(o, "agent_version", json_string(c->agent_version));
 	if (c->vm_name[0])
@@ -339,7 +317,7 @@ static int evidence_json(const uint8_t *data, size_t len, json_t *root, json_t *
 		add_warning(root, "%s", "claims say tee = sim: SIMULATED evidence");
 	if ((ret = tdc_reportdata_compute(e.claims.data, e.claims.len, want)) != 0)
 		goto out;
-	json_object_set_new(o, "expected_report_data", hex(want, sizeof(want)));
+	json_object_set_new(o, "expected_report_data", tdc_json_hexbytes(want, sizeof(want)));
 	if (e.tdreport.len) {
 		if ((ret = report_json(e.tdreport.data, e.tdreport.len, root, &part)) != 0) {
 			tdc_err_wrap(ret, "evidence.tdreport: ");

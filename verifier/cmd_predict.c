@@ -19,6 +19,7 @@
 #include "verifier.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/json.h"
 #include "tdcpuid/requested.h"
 
 #define CMD "predict"
@@ -435,30 +436,14 @@ static void print_text(const struct tdc_predict_in *in, const struct tdc_predict
 
 /* ---- json ---------------------------------------------------------------------- */
 
-static json_t *hex32(uint32_t v)
-{
-	char b[16];
-
-	snprintf(b, sizeof(b), "0x%08x", v);
-	return json_string(b);
-}
-
-static json_t *hex64(uint64_t v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "0x%016" PRIx64, v);
-	return json_string(b);
-}
-
 static json_t *json_reg(const struct tdc_pred_reg *r)
 {
 	json_t *o = json_object(), *fields = json_array();
 	char bb[16];
 	struct brange g;
 
-	json_object_set_new(o, "value", hex32(r->value));
-	json_object_set_new(o, "known", hex32(r->known));
+	json_object_set_new(o, "value", tdc_json_hex32(r->value));
+	json_object_set_new(o, "known", tdc_json_hex32(r->known));
 	for (unsigned bit = 0; next_range(r, &bit, &g);)
 		json_array_append_new(fields, json_pack("{s:s, s:s, s:s}", "bits",
 							range_str(bb, sizeof(bb), &g), "class",
@@ -473,7 +458,7 @@ static json_t *json_leaf(const struct tdc_pred_leaf *pl)
 	static const char *const rn[TDC_NREGS] = { "eax", "ebx", "ecx", "edx" };
 	json_t *o = json_object(), *regs = json_object();
 
-	json_object_set_new(o, "leaf", hex32(pl->leaf));
+	json_object_set_new(o, "leaf", tdc_json_hex32(pl->leaf));
 	json_object_set_new(o, "subleaf", pl->indexed ? json_integer(pl->subleaf) : json_null());
 	json_object_set_new(o, "ve", json_boolean(pl->ve));
 	json_object_set_new(o, "vmm", json_boolean(pl->vmm));
@@ -511,14 +496,14 @@ static int print_json(const struct tdc_predict_in *in, const struct tdc_predicti
 	char *text;
 
 	json_object_set_new(o, "model", json_string(tdc_model_name(p->model)));
-	json_object_set_new(o, "xfam", hex64(in->xfam));
-	json_object_set_new(o, "attributes", hex64(in->attributes));
+	json_object_set_new(o, "xfam", tdc_json_hex64(in->xfam));
+	json_object_set_new(o, "attributes", tdc_json_hex64(in->attributes));
 	json_object_set_new(o, "tsc_khz", in->has_tsc_khz ? json_integer((json_int_t)in->tsc_khz) :
 			    json_null());
 	json_object_set_new(o, "platform", json_boolean(in->platform != NULL));
 	json_object_set_new(o, "config", json_string(in->strict_config ? "strict" : "filter"));
-	json_object_set_new(o, "max_basic", hex32(p->max_basic));
-	json_object_set_new(o, "max_extended", hex32(p->max_extended));
+	json_object_set_new(o, "max_basic", tdc_json_hex32(p->max_basic));
+	json_object_set_new(o, "max_extended", tdc_json_hex32(p->max_extended));
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(leaves, json_leaf(&p->leaves[i]));
 	json_object_set_new(o, "leaves", leaves);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "tdcpuid/json.h"
 #include "verify_internal.h"
 #include "tdcpuid/error.h"
 
@@ -180,30 +181,6 @@ int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, stru
 			      res->policy_failures == 1 ? "" : "s");
 }
 
-static json_t *hex32(uint32_t v)
-{
-	char s[16];
-
-	snprintf(s, sizeof(s), "0x%08x", v);
-	return json_string(s);
-}
-
-static json_t *hex64(uint64_t v)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "0x%016llx", (unsigned long long)v);
-	return json_string(s);
-}
-
-static json_t *hexbytes(const uint8_t *p, size_t n)
-{
-	char s[2 * 64 + 1];
-
-	tdc_hex_encode(p, n, s);
-	return json_string(s);
-}
-
 /* Masks keyed by name, only the non-empty ones. */
 static json_t *mask_map(const uint32_t *masks, unsigned n, const char *(*name)(unsigned))
 {
@@ -211,7 +188,7 @@ static json_t *mask_map(const uint32_t *masks, unsigned n, const char *(*name)(u
 
 	for (unsigned i = 0; i < n; i++)
 		if (masks[i])
-			json_object_set_new(o, name(i), hex32(masks[i]));
+			json_object_set_new(o, name(i), tdc_json_hex32(masks[i]));
 	return o;
 }
 
@@ -223,20 +200,20 @@ static json_t *json_register(const struct tdc_reg_result *rr)
 	json_t *o = json_object(), *notable = json_array();
 	char name[TDC_BITNAME_MAX];
 
-	json_object_set_new(o, "leaf", hex32(rr->leaf));
+	json_object_set_new(o, "leaf", tdc_json_hex32(rr->leaf));
 	json_object_set_new(o, "subleaf", json_integer(rr->subleaf));
 	json_object_set_new(o, "reg", json_string(tdc_reg_name(rr->reg)));
 	json_object_set_new(o, "cpu", rr->cpu < 0 ? json_null() : json_integer(rr->cpu));
 	json_object_set_new(o, "guest_has", json_boolean(rr->guest_has));
 	json_object_set_new(o, "requested_has", json_boolean(rr->requested_has));
-	json_object_set_new(o, "seen", hex32(rr->seen));
-	json_object_set_new(o, "requested", hex32(rr->requested));
-	json_object_set_new(o, "requested_known", hex32(rr->req_known));
-	json_object_set_new(o, "expected", hex32(rr->expected));
-	json_object_set_new(o, "expected_known", hex32(rr->exp_known));
+	json_object_set_new(o, "seen", tdc_json_hex32(rr->seen));
+	json_object_set_new(o, "requested", tdc_json_hex32(rr->requested));
+	json_object_set_new(o, "requested_known", tdc_json_hex32(rr->req_known));
+	json_object_set_new(o, "expected", tdc_json_hex32(rr->expected));
+	json_object_set_new(o, "expected_known", tdc_json_hex32(rr->exp_known));
 	json_object_set_new(o, "class", mask_map(rr->cls, TDC_C__COUNT, class_name_u));
 	json_object_set_new(o, "verdict", mask_map(rr->verdict, TDC_V__COUNT, verdict_name_u));
-	json_object_set_new(o, "policy_fail", hex32(rr->policy_fail));
+	json_object_set_new(o, "policy_fail", tdc_json_hex32(rr->policy_fail));
 	if (rr->source)
 		json_object_set_new(o, "source", json_string(rr->source));
 	for (unsigned b = 0; b < 32; b++) {
@@ -316,12 +293,12 @@ json_t *tdc_check_summary_json(const struct tdc_check_result *res)
 	json_object_set_new(o, "vcpus", json_integer((json_int_t)res->ncpus));
 	if (res->vm_name[0])
 		json_object_set_new(o, "vm", json_string(res->vm_name));
-	json_object_set_new(o, "nonce", hexbytes(res->nonce, res->nonce_len));
-	json_object_set_new(o, "evidence_sha256", hexbytes(res->evidence_sha256, 32));
+	json_object_set_new(o, "nonce", tdc_json_hexbytes(res->nonce, res->nonce_len));
+	json_object_set_new(o, "evidence_sha256", tdc_json_hexbytes(res->evidence_sha256, 32));
 	if (res->have_report)
 		json_object_set_new(o, "attested", json_pack("{s:o, s:o}", "attributes",
-							     hex64(res->attributes), "xfam",
-							     hex64(res->xfam)));
+							     tdc_json_hex64(res->attributes), "xfam",
+							     tdc_json_hex64(res->xfam)));
 	json_object_set_new(o, "counts", json_counts(res));
 	json_object_set_new(o, "checks", json_checks(res));
 	return o;

@@ -22,6 +22,7 @@
 #include "quote_verify.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/json.h"
 
 static void add_check(struct tdc_quote_result *res, const char *name, bool pass,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -60,11 +61,6 @@ static void report_cb(void *ctx, const char *name, bool pass, const char *fmt, .
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	add_check(res, name, pass, "%s", buf);
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	tdc_hex_encode(p, n, out);
 }
 
 /* ---- signature chain ----------------------------------------------------- */
@@ -745,23 +741,15 @@ const char *tdc_default_root_path(void)
 
 /* ---- output -------------------------------------------------------------- */
 
-static json_t *jhex(const uint8_t *p, size_t n)
-{
-	char buf[2 * 64 + 1];
-
-	hex(p, n, buf);
-	return json_string(buf);
-}
-
 static json_t *body_json(const struct tdx_td_body *b)
 {
 	json_t *o = json_object(), *rtmr = json_array();
 	char buf[32], names[512];
 
 	json_object_set_new(o, "body_type", json_integer(b->body_type));
-	json_object_set_new(o, "tee_tcb_svn", jhex(b->tee_tcb_svn, 16));
-	json_object_set_new(o, "mr_seam", jhex(b->mr_seam, 48));
-	json_object_set_new(o, "mr_signer_seam", jhex(b->mr_signer_seam, 48));
+	json_object_set_new(o, "tee_tcb_svn", tdc_json_hexbytes(b->tee_tcb_svn, 16));
+	json_object_set_new(o, "mr_seam", tdc_json_hexbytes(b->mr_seam, 48));
+	json_object_set_new(o, "mr_signer_seam", tdc_json_hexbytes(b->mr_signer_seam, 48));
 	snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)b->seam_attributes);
 	json_object_set_new(o, "seam_attributes", json_string(buf));
 	snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)b->td_attributes);
@@ -774,17 +762,17 @@ static json_t *body_json(const struct tdx_td_body *b)
 	snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)b->xfam);
 	json_object_set_new(o, "xfam", json_string(buf));
 	json_object_set_new(o, "xfam_names", json_string(tdx_xfam_str(b->xfam, names, sizeof(names))));
-	json_object_set_new(o, "mr_td", jhex(b->mr_td, 48));
-	json_object_set_new(o, "mr_config_id", jhex(b->mr_config_id, 48));
-	json_object_set_new(o, "mr_owner", jhex(b->mr_owner, 48));
-	json_object_set_new(o, "mr_owner_config", jhex(b->mr_owner_config, 48));
+	json_object_set_new(o, "mr_td", tdc_json_hexbytes(b->mr_td, 48));
+	json_object_set_new(o, "mr_config_id", tdc_json_hexbytes(b->mr_config_id, 48));
+	json_object_set_new(o, "mr_owner", tdc_json_hexbytes(b->mr_owner, 48));
+	json_object_set_new(o, "mr_owner_config", tdc_json_hexbytes(b->mr_owner_config, 48));
 	for (int i = 0; i < 4; i++)
-		json_array_append_new(rtmr, jhex(b->rtmr[i], 48));
+		json_array_append_new(rtmr, tdc_json_hexbytes(b->rtmr[i], 48));
 	json_object_set_new(o, "rtmr", rtmr);
-	json_object_set_new(o, "report_data", jhex(b->report_data, 64));
+	json_object_set_new(o, "report_data", tdc_json_hexbytes(b->report_data, 64));
 	if (b->is_1_5) {
-		json_object_set_new(o, "tee_tcb_svn2", jhex(b->tee_tcb_svn2, 16));
-		json_object_set_new(o, "mr_servicetd", jhex(b->mr_servicetd, 48));
+		json_object_set_new(o, "tee_tcb_svn2", tdc_json_hexbytes(b->tee_tcb_svn2, 16));
+		json_object_set_new(o, "mr_servicetd", tdc_json_hexbytes(b->mr_servicetd, 48));
 	}
 	return o;
 }
@@ -797,15 +785,15 @@ static json_t *quote_json(const struct tdc_quote_result *res)
 	json_object_set_new(o, "version", json_integer(q->header.version));
 	json_object_set_new(o, "att_key_type", json_integer(q->header.att_key_type));
 	json_object_set_new(o, "tee_type", json_integer(q->header.tee_type));
-	json_object_set_new(o, "qe_vendor_id", jhex(q->header.qe_vendor_id, 16));
+	json_object_set_new(o, "qe_vendor_id", tdc_json_hexbytes(q->header.qe_vendor_id, 16));
 	json_object_set_new(o, "size", json_integer((json_int_t)q->total_len));
 	json_array_append_new(region, json_integer(0));
 	json_array_append_new(region, json_integer((json_int_t)q->signed_len));
 	json_object_set_new(o, "signed_region", region);
 	json_object_set_new(o, "trailing_bytes", json_integer((json_int_t)q->trailing));
 	json_object_set_new(o, "td", body_json(&q->body));
-	json_object_set_new(qe, "mr_enclave", jhex(q->qe_report.mr_enclave, 32));
-	json_object_set_new(qe, "mr_signer", jhex(q->qe_report.mr_signer, 32));
+	json_object_set_new(qe, "mr_enclave", tdc_json_hexbytes(q->qe_report.mr_enclave, 32));
+	json_object_set_new(qe, "mr_signer", tdc_json_hexbytes(q->qe_report.mr_signer, 32));
 	json_object_set_new(qe, "isv_prod_id", json_integer(q->qe_report.isv_prod_id));
 	json_object_set_new(qe, "isv_svn", json_integer(q->qe_report.isv_svn));
 	json_object_set_new(o, "qe_report", qe);
@@ -818,17 +806,17 @@ static json_t *pck_json(const struct tdc_quote_result *res)
 	json_t *o = json_object(), *comps = json_array();
 
 	json_object_set_new(o, "serial", json_string(res->pck_serial));
-	json_object_set_new(o, "fmspc", jhex(p->fmspc, 6));
-	json_object_set_new(o, "pce_id", jhex(p->pceid, 2));
+	json_object_set_new(o, "fmspc", tdc_json_hexbytes(p->fmspc, 6));
+	json_object_set_new(o, "pce_id", tdc_json_hexbytes(p->pceid, 2));
 	json_object_set_new(o, "pcesvn", json_integer(p->pcesvn));
-	json_object_set_new(o, "cpusvn", jhex(p->cpusvn, 16));
+	json_object_set_new(o, "cpusvn", tdc_json_hexbytes(p->cpusvn, 16));
 	for (int i = 0; i < 16; i++)
 		json_array_append_new(comps, json_integer(p->cpusvn_comp[i]));
 	json_object_set_new(o, "cpusvn_components", comps);
-	json_object_set_new(o, "ppid", jhex(p->ppid, 16));
+	json_object_set_new(o, "ppid", tdc_json_hexbytes(p->ppid, 16));
 	json_object_set_new(o, "sgx_type", json_string(tdc_sgx_type_name(p->sgx_type)));
 	if (p->has_platform_instance_id)
-		json_object_set_new(o, "platform_instance_id", jhex(p->platform_instance_id, 16));
+		json_object_set_new(o, "platform_instance_id", tdc_json_hexbytes(p->platform_instance_id, 16));
 	if (p->has_config) {
 		json_object_set_new(o, "dynamic_platform", json_boolean(p->dynamic_platform));
 		json_object_set_new(o, "cached_keys", json_boolean(p->cached_keys));
@@ -926,7 +914,7 @@ void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out)
 			"%zu trailing bytes (not signed, ignored)\n", q->header.version,
 			q->body.is_1_5 ? "1.5" : "1.0", q->total_len, q->signed_len, q->trailing);
 	if (res->have_pck) {
-		hex(res->pck.fmspc, 6, fm);
+		tdc_hex_encode(res->pck.fmspc, 6, fm);
 		fprintf(out, "pck: FMSPC %s, PCESVN %u, %s, serial %s\n", fm, res->pck.pcesvn,
 			tdc_sgx_type_name(res->pck.sgx_type), res->pck_serial);
 	}

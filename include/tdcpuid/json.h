@@ -61,4 +61,9 @@ int tdc_json_hex(const json_t *v, uint8_t *out, size_t len, const char *what,
 int tdc_json_array(const json_t *v, size_t max, const char *what, const char *path,
 		   size_t *n);
 
+/* Writing: "0x%08x", "0x%016x" and plain lowercase hex bytes (any length). */
+json_t *tdc_json_hex32(uint32_t v);
+json_t *tdc_json_hex64(uint64_t v);
+json_t *tdc_json_hexbytes(const uint8_t *p, size_t n);
+
 #endif
