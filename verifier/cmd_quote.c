@@ -38,25 +38,6 @@ static void usage(FILE *f)
 		tdc_prog, tdc_default_root_path());
 }
 
-/* TIME: full UTC timestamp, a date (midnight UTC) or @epoch seconds. */
-static int parse_time(const char *s, time_t *out)
-{
-	char full[32];
-	unsigned long long v;
-
-	if (s[0] == '@') {
-		if (tdc_parse_u64(s + 1, 1ull << 40, &v) != 0)
-			return TDC_ERR_USAGE;
-		*out = (time_t)v;
-		return 0;
-	}
-	if (strlen(s) == 10) {
-		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
-		s = full;
-	}
-	return tdc_parse_utc(s, out);
-}
-
 struct quote_args {
 	const char *file, *root, *collateral, *format, *report_data;
 	struct tdc_quote_opts opts;
@@ -90,7 +71,7 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 		case OPT_ROOT: a->root = optarg; break;
 		case OPT_COLL: a->collateral = optarg; break;
 		case OPT_AT:
-			if ((ret = parse_time(optarg, &a->opts.at)) != 0)
+			if ((ret = tdc_parse_time(optarg, &a->opts.at)) != 0)
 				return tdc_err(TDC_ERR_USAGE, "--at %s: expected "
 					       "YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD or @EPOCH", optarg);
 			break;
@@ -100,7 +81,7 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 				return tdc_err_wrap(TDC_ERR_USAGE, "--accept-tcb: ");
 			break;
 		case OPT_MINDATE:
-			if ((ret = parse_time(optarg, &a->opts.min_tcb_date)) != 0)
+			if ((ret = tdc_parse_time(optarg, &a->opts.min_tcb_date)) != 0)
 				return tdc_err(TDC_ERR_USAGE, "--min-tcb-date %s: bad date", optarg);
 			break;
 		case OPT_NOCRL: a->opts.no_crl = true; break;
