@@ -119,6 +119,8 @@ struct tdc_pred_reg {
 	uint32_t known;          /* bits whose value is a prediction (not dynamic, not unknown native) */
 	uint8_t cls[32];         /* enum tdc_bitclass of each bit */
 	const char *src[32];     /* rule/source label of each bit (model-owned) */
+	/* Derived once per prediction: cls[] as one bit mask per class. */
+	uint32_t cls_mask[TDC_C__COUNT];
 };
 
 struct tdc_pred_leaf {

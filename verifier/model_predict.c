@@ -59,6 +59,18 @@ static void set_cls(struct tdc_pred_reg *r, uint32_t mask, uint8_t cls, const ch
 	}
 }
 
+/* cls[] as masks, for consumers that work a register at a time (the engine). */
+static void finalize_masks(struct tdc_pred_leaf *pl)
+{
+	for (int i = 0; i < TDC_NREGS; i++) {
+		struct tdc_pred_reg *r = &pl->r[i];
+
+		memset(r->cls_mask, 0, sizeof(r->cls_mask));
+		for (unsigned b = 0; b < 32; b++)
+			r->cls_mask[r->cls[b] < TDC_C__COUNT ? r->cls[b] : TDC_C_NATIVE] |= 1u << b;
+	}
+}
+
 static void set_bits(struct tdc_pred_reg *r, uint32_t mask, uint32_t value)
 {
 	r->value = (r->value & ~mask) | (value & mask);
@@ -810,6 +822,8 @@ int tdc_model_predict(const struct tdc_model *m, const struct tdc_predict_in *in
 	out->partial_request = in->requested_partial;
 	if ((r = predict_all(&c)) != 0)
 		return r;
+	for (size_t i = 0; i < out->n; i++)
+		finalize_masks(&out->leaves[i]);
 	tdc_cpuid_table_sort(&out->refused);
 	tdc_cpuid_table_sort(&out->forced_on);
 	tdc_cpuid_table_sort(&out->forced_off);
@@ -852,6 +866,7 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 		tmp->ve = g->cls == TDC_C_VE;
 		tmp->vmm = g->vmm;
 		set_leaf(tmp, 0, g->vmm ? 0 : 0xffffffffu, g->cls, g->source);
+		finalize_masks(tmp);
 		return tmp;
 	}
 	if ((pl = find_pred_sorted(p, leaf, subleaf)))
@@ -871,5 +886,6 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 	/* A partial request (QMP) says nothing about leaves it does not list. */
 	set_leaf(tmp, 0, p->partial_request && !tmp->ve ? 0 : 0xffffffffu,
 		 m ? m->unlisted_cls : TDC_C_VE, m ? m->unlisted_source : "no model");
+	finalize_masks(tmp);
 	return tmp;
 }

@@ -659,7 +659,8 @@ static void finish(const struct tdc_policy *pol, struct tdc_check_result *res)
 
 	policy_marks(pol, res);
 	for (size_t i = 0; i < res->nregs; i++)
-		fails += (size_t)__builtin_popcount(res->regs[i].policy_fail);
+		if (res->regs[i].policy_fail)
+			fails += tdc_popcount32(res->regs[i].policy_fail);
 	for (size_t i = 0; i < res->nchecks; i++)
 		fails += res->checks[i].status == TDC_CHECK_FAIL;
 	res->policy_failures = fails;

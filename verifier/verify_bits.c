@@ -40,24 +40,16 @@ static const struct {
 static void fill_classes(struct tdc_reg_result *rr, const struct tdc_pred_reg *pr,
 			 bool vmm)
 {
-	memset(rr->cls, 0, sizeof(rr->cls));
-	for (unsigned b = 0; b < 32; b++) {
-		unsigned c = pr->cls[b] < TDC_C__COUNT ? pr->cls[b] : TDC_C_NATIVE;
-
-		rr->cls[c] |= 1u << b;
-	}
 	/* A VMM-answered leaf is untrusted whatever its bits look like. */
 	if (vmm) {
 		memset(rr->cls, 0, sizeof(rr->cls));
 		rr->cls[TDC_C_VE] = ~0u;
+	} else {
+		memcpy(rr->cls, pr->cls_mask, sizeof(rr->cls));
 	}
-	rr->source = pr->src[0];
-	for (unsigned b = 0; b < 32; b++) {
-		if (pr->src[b]) {
-			rr->source = pr->src[b];
-			break;
-		}
-	}
+	rr->source = NULL;
+	for (unsigned b = 0; b < 32 && !rr->source; b++)
+		rr->source = pr->src[b];
 }
 
 /* The rules of engine.h, as mask arithmetic over one register. */
@@ -142,10 +134,51 @@ static int append_key(struct tdc_cpuid_table *keys, uint32_t leaf, uint32_t subl
 	return 0;
 }
 
+static int key_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b);
+
+/*
+ * keys->e holds three sorted runs [0,a) [a,a+b) [a+b,n): merge them into
+ * order (stable, duplicates kept for the caller).  Sets keys->sorted.
+ */
+static int merge_runs(struct tdc_cpuid_table *keys, size_t a, size_t b)
+{
+	size_t run[4] = { 0, a, a + b, keys->n }, pos[3] = { 0, a, a + b };
+	struct tdc_cpuid_entry *tmp = malloc(keys->n * sizeof(*tmp) + 1);
+
+	if (!tmp)
+		return tdc_err(TDC_ERR_ALLOC, "verdict keys");
+	for (size_t i = a + b + 1; i < keys->n; i++)
+		if (key_cmp(&keys->e[i - 1], &keys->e[i]) > 0)
+			goto out; /* the prediction run is not sorted: leave it to qsort */
+	for (size_t o = 0; o < keys->n; o++) {
+		int best = -1;
+
+		for (int k = 0; k < 3; k++)
+			if (pos[k] < run[k + 1] &&
+			    (best < 0 || key_cmp(&keys->e[pos[k]], &keys->e[pos[best]]) < 0))
+				best = k;
+		tmp[o] = keys->e[pos[best]++];
+	}
+	memcpy(keys->e, tmp, keys->n * sizeof(*tmp));
+	keys->sorted = true;
+out:
+	free(tmp);
+	return 0;
+}
+
+static int key_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
+{
+	if (a->leaf != b->leaf)
+		return a->leaf < b->leaf ? -1 : 1;
+	return a->subleaf < b->subleaf ? -1 : a->subleaf > b->subleaf;
+}
+
 /*
  * The union of (leaf, subleaf) keys of the guest table, the request and the
- * model: appended, sorted once, deduplicated (flags merged), so the result
- * is sorted for bisecting lookups.
+ * model, sorted and without duplicates (the INDEXED flag merged), so later
+ * lookups bisect.  All three inputs are normally sorted already (claims are
+ * decoded in order, the prediction is sorted): then this is one merge; any
+ * unsorted input falls back to a sort.
  */
 static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
 			const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
@@ -166,10 +199,13 @@ static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_re
 	if (r)
 		return r;
 	keys->sorted = false;
-	tdc_cpuid_table_sort(keys);
+	if (guest->sorted && req->table.sorted &&
+	    (r = merge_runs(keys, guest->n, req->table.n)) != 0)
+		return r;
+	if (!keys->sorted)
+		tdc_cpuid_table_sort(keys);
 	for (size_t i = 0; i < keys->n; i++) {
-		if (out && keys->e[out - 1].leaf == keys->e[i].leaf &&
-		    keys->e[out - 1].subleaf == keys->e[i].subleaf) {
+		if (out && !key_cmp(&keys->e[out - 1], &keys->e[i])) {
 			keys->e[out - 1].flags |= keys->e[i].flags & TDC_CPUID_F_INDEXED;
 			continue;
 		}
@@ -286,9 +322,8 @@ int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_req
 void tdc_engine_count(struct tdc_check_result *res)
 {
 	memset(res->counts, 0, sizeof(res->counts));
-	/* Most masks are empty: skip them (popcount may be a libgcc call). */
 	for (size_t i = 0; i < res->nregs; i++)
 		for (unsigned v = 0; v < TDC_V__COUNT; v++)
 			if (res->regs[i].verdict[v])
-				res->counts[v] += (size_t)__builtin_popcount(res->regs[i].verdict[v]);
+				res->counts[v] += tdc_popcount32(res->regs[i].verdict[v]);
 }

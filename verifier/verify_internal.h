@@ -15,6 +15,14 @@ int tdc_engine_table(const struct tdc_requested *req, const struct tdc_predictio
 int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_requested *req,
 			 const struct tdc_cpuid_table *common, const struct tdc_cpuid_table *delta,
 			 uint32_t cpu, struct tdc_check_result *res);
+/* Without -mpopcnt __builtin_popcount is a libgcc call; this is a few ALU ops. */
+static inline unsigned tdc_popcount32(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	return (((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24;
+}
+
 /* Recount res->counts from the verdict masks. */
 void tdc_engine_count(struct tdc_check_result *res);
 
