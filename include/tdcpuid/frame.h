@@ -5,12 +5,12 @@
  *   frame = uint32be length || CBOR map   (length <= TDC_FRAME_MAX)
  *
  * The map has text keys; "v" (protocol version) and "t" (frame type) are
- * always present.  Decoding is strict: the length cap is checked before any
- * allocation, the CBOR is pre-scanned through the bounds-checked reader
- * (no indefinite lengths, no tags, nesting <= TDC_FRAME_MAX_DEPTH, declared
- * counts must fit in the remaining bytes) before libcbor builds items, keys
- * must be unique text strings, every value has exactly one allowed type, and
- * nothing may follow the map.
+ * always present.  Decoding is strict and uses the evidence's pull reader
+ * (lib/cbor_strict.c): the length cap is checked before any allocation, one
+ * head at a time, no indefinite lengths, tags or floats, declared counts
+ * must fit the remaining bytes, keys must be unique known text strings,
+ * every value is a scalar of exactly one allowed type, and nothing may
+ * follow the map.
  */
 #ifndef TDCPUID_FRAME_H
 #define TDCPUID_FRAME_H
@@ -26,7 +26,6 @@
 /* Evidence is capped at 1 MiB; the frame adds keys, nonce and VM name. */
 #define TDC_FRAME_MAX (TDC_EVIDENCE_MAX + 4096)
 #define TDC_FRAME_HDR_LEN 4
-#define TDC_FRAME_MAX_DEPTH 4
 #define TDC_NONCE_LEN 32
 #define TDC_FRAME_STR_MAX 256     /* VM name, error message, format */
 /* What an agent accepts back: a verdict document lists every bit. */
