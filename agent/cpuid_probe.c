@@ -442,15 +442,6 @@ static int run_jobs(struct probe_job *jobs, size_t n)
 
 /* ---- Claims ------------------------------------------------------------- */
 
-static int entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
-{
-	if (a->leaf != b->leaf)
-		return a->leaf < b->leaf ? -1 : 1;
-	if (a->subleaf != b->subleaf)
-		return a->subleaf < b->subleaf ? -1 : 1;
-	return 0;
-}
-
 static bool same_values(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
 {
 	return a->flags == b->flags && !memcmp(a->regs, b->regs, sizeof(a->regs));
@@ -472,7 +463,7 @@ static int make_delta(const struct tdc_cpuid_table *common, const struct tdc_cpu
 		else if (k == t->n)
 			c = -1;
 		else
-			c = entry_cmp(&common->e[i], &t->e[k]);
+			c = tdc_cpuid_entry_cmp(&common->e[i], &t->e[k]);
 		if (c < 0) {
 			struct tdc_cpuid_entry gone = { .leaf = common->e[i].leaf,
 							.subleaf = common->e[i].subleaf,

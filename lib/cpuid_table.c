@@ -103,21 +103,20 @@ const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table 
 	return NULL;
 }
 
-static int entry_cmp(const void *a, const void *b)
+int tdc_cpuid_entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
 {
-	const struct tdc_cpuid_entry *x = a, *y = b;
+	return key_cmp(a->leaf, a->subleaf, b);
+}
 
-	if (x->leaf != y->leaf)
-		return x->leaf < y->leaf ? -1 : 1;
-	if (x->subleaf != y->subleaf)
-		return x->subleaf < y->subleaf ? -1 : 1;
-	return 0;
+static int entry_qsort_cmp(const void *a, const void *b)
+{
+	return tdc_cpuid_entry_cmp(a, b);
 }
 
 void tdc_cpuid_table_sort(struct tdc_cpuid_table *t)
 {
 	if (t->n > 1)
-		qsort(t->e, t->n, sizeof(*t->e), entry_cmp);
+		qsort(t->e, t->n, sizeof(*t->e), entry_qsort_cmp);
 	t->sorted = true;
 }
 

@@ -90,15 +90,6 @@ void tdc_claims_free(struct tdc_claims *c)
 
 /* ---- rules shared by encoder and decoder ---- */
 
-static int entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
-{
-	if (a->leaf != b->leaf)
-		return a->leaf < b->leaf ? -1 : 1;
-	if (a->subleaf != b->subleaf)
-		return a->subleaf < b->subleaf ? -1 : 1;
-	return 0;
-}
-
 /*
  * One entry on its own.  F_ABSENT only makes sense in a delta, and there the
  * registers carry nothing, so they must be zero (one spelling only).  A
@@ -135,7 +126,7 @@ static int order_problem(const struct tdc_cpuid_table *t, size_t i, char *msg, s
 
 	if (i == 0)
 		return 0;
-	c = entry_cmp(&t->e[i - 1], &t->e[i]);
+	c = tdc_cpuid_entry_cmp(&t->e[i - 1], &t->e[i]);
 	if (c == 0) {
 		snprintf(msg, len, "duplicate entry for leaf 0x%x subleaf %u",
 			 t->e[i].leaf, t->e[i].subleaf);
@@ -156,7 +147,7 @@ static const struct tdc_cpuid_entry *sorted_find(const struct tdc_cpuid_table *t
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = entry_cmp(&t->e[mid], key);
+		int c = tdc_cpuid_entry_cmp(&t->e[mid], key);
 
 		if (c == 0)
 			return &t->e[mid];

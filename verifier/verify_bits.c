@@ -134,8 +134,6 @@ static int append_key(struct tdc_cpuid_table *keys, uint32_t leaf, uint32_t subl
 	return 0;
 }
 
-static int key_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b);
-
 /*
  * keys->e holds three sorted runs [0,a) [a,a+b) [a+b,n): merge them into
  * order (stable, duplicates kept for the caller).  Sets keys->sorted.
@@ -148,14 +146,14 @@ static int merge_runs(struct tdc_cpuid_table *keys, size_t a, size_t b)
 	if (!tmp)
 		return tdc_err(TDC_ERR_ALLOC, "verdict keys");
 	for (size_t i = a + b + 1; i < keys->n; i++)
-		if (key_cmp(&keys->e[i - 1], &keys->e[i]) > 0)
+		if (tdc_cpuid_entry_cmp(&keys->e[i - 1], &keys->e[i]) > 0)
 			goto out; /* the prediction run is not sorted: leave it to qsort */
 	for (size_t o = 0; o < keys->n; o++) {
 		int best = -1;
 
 		for (int k = 0; k < 3; k++)
 			if (pos[k] < run[k + 1] &&
-			    (best < 0 || key_cmp(&keys->e[pos[k]], &keys->e[pos[best]]) < 0))
+			    (best < 0 || tdc_cpuid_entry_cmp(&keys->e[pos[k]], &keys->e[pos[best]]) < 0))
 				best = k;
 		tmp[o] = keys->e[pos[best]++];
 	}
@@ -164,13 +162,6 @@ static int merge_runs(struct tdc_cpuid_table *keys, size_t a, size_t b)
 out:
 	free(tmp);
 	return 0;
-}
-
-static int key_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
-{
-	if (a->leaf != b->leaf)
-		return a->leaf < b->leaf ? -1 : 1;
-	return a->subleaf < b->subleaf ? -1 : a->subleaf > b->subleaf;
 }
 
 /*
@@ -205,7 +196,7 @@ static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_re
 	if (!keys->sorted)
 		tdc_cpuid_table_sort(keys);
 	for (size_t i = 0; i < keys->n; i++) {
-		if (out && !key_cmp(&keys->e[out - 1], &keys->e[i])) {
+		if (out && !tdc_cpuid_entry_cmp(&keys->e[out - 1], &keys->e[i])) {
 			keys->e[out - 1].flags |= keys->e[i].flags & TDC_CPUID_F_INDEXED;
 			continue;
 		}

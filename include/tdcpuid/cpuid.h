@@ -46,6 +46,8 @@ int tdc_cpuid_table_set(struct tdc_cpuid_table *t, const struct tdc_cpuid_entry 
 /* Exact (leaf, subleaf) match; a non-indexed entry matches any subleaf. */
 const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table *t,
 						   uint32_t leaf, uint32_t subleaf);
+/* Order by (leaf, subleaf): <0, 0, >0. */
+int tdc_cpuid_entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b);
 /* Sort by (leaf, subleaf): the canonical order of every encoder/printer. */
 void tdc_cpuid_table_sort(struct tdc_cpuid_table *t);
 int tdc_cpuid_table_copy(struct tdc_cpuid_table *dst, const struct tdc_cpuid_table *src);
