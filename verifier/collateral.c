@@ -855,13 +855,13 @@ void tdc_cache_key(const uint8_t doc_sha[32], const uint8_t anchor_sha[32], uint
 
 /* Entries are never removed or changed once visible except verified 0 -> 1. */
 struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
-				       const uint8_t key[32])
+				       const uint8_t key[32], enum tdc_doc_kind kind)
 {
 	struct tdc_cache_entry *hit = NULL;
 
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = 0; i < c->n; i++)
-		if (memcmp(c->e[i]->key, key, 32) == 0) {
+		if (c->e[i]->kind == kind && memcmp(c->e[i]->key, key, 32) == 0) {
 			hit = c->e[i];
 			break;
 		}
@@ -963,7 +963,7 @@ static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
 	int ret;
 
 	tdc_cache_key(d->sha256, issuer_sha, e.key);
-	if ((*out = tdc_cache_find(s->cache, e.key)))
+	if ((*out = tdc_cache_find(s->cache, e.key, TDC_DOC_CRL)))
 		return 0;
 	if (!(crl = d2i_X509_CRL(NULL, &p, (long)d->len)))
 		return tdc_err(TDC_ERR_FORMAT, "CRL %s: not DER", d->name);
@@ -1114,7 +1114,7 @@ static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_col
 	int ret;
 
 	tdc_cache_key(d->sha256, s->in->root_sha, e.key);
-	if ((*out = tdc_cache_find(s->cache, e.key)))
+	if ((*out = tdc_cache_find(s->cache, e.key, t->kind)))
 		return 0;
 	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
 					 &body_len, sig)) != 0)

@@ -180,9 +180,14 @@ bool tdc_collateral_cache_has_room(struct tdc_collateral_cache *c);
 /* Key: SHA-256(@doc_sha || @anchor_sha), the anchor being the certificate the
  * document was verified against (its tdc_cert_sha256). */
 void tdc_cache_key(const uint8_t doc_sha[32], const uint8_t anchor_sha[32], uint8_t key[32]);
-/* Lookup (entries stay valid until the cache is freed) and insert a copy. */
+/*
+ * Lookup (entries stay valid until the cache is freed) and insert a copy.
+ * An entry matches only with the same @kind: the key is a hash of bytes an
+ * attacker may choose (a quote's certificate data can be any document), so
+ * a chain lookup must never return, say, a verified CRL.
+ */
 struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
-				       const uint8_t key[32]);
+				       const uint8_t key[32], enum tdc_doc_kind kind);
 int tdc_cache_put(struct tdc_collateral_cache *c, const struct tdc_cache_entry *in,
 		  struct tdc_cache_entry **out);
 

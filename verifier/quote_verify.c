@@ -85,7 +85,7 @@ static int attestation_key(struct tdc_collateral_cache *cache, const struct tdx_
 	tdc_sha256(q->attest_key, 64, sha);
 	memset(e.key, 0, sizeof(e.key));
 	tdc_cache_key(sha, e.key, e.key);
-	if ((hit = tdc_cache_find(cache, e.key))) {
+	if ((hit = tdc_cache_find(cache, e.key, TDC_DOC_ATTKEY))) {
 		*key = hit->obj;
 		*owned = false;
 		return 0;
@@ -198,7 +198,7 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 
 	tdc_sha256(q->pck_chain_pem, q->pck_chain_len, sha);
 	tdc_cache_key(sha, root_sha, e.key);
-	if ((hit = tdc_cache_find(cache, e.key)) && hit->verified) {
+	if ((hit = tdc_cache_find(cache, e.key, TDC_DOC_CERTS)) && hit->verified) {
 		add_check(res, "pck_chain.parse", true, "3 certificates (verified earlier, cached)");
 		add_check(res, "pck_chain.root", true, "root CA certificate is the trusted root");
 		add_check(res, "pck_chain.intermediate", true, "intermediate CA certificate "
