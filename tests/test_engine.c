@@ -448,6 +448,41 @@ static void test_policy_bits(void **state)
 	tdc_requested_free(&req);
 }
 
+/* A forbidden bit that only one vCPU shows fails too (audit-style policy). */
+static void test_policy_bits_per_vcpu(void **state)
+{
+	static const char pol[] = "{\"version\":1,\"name\":\"t\",\"fail_on\":[],"
+				  "\"forbidden_bits\":[\"CPUID.01H:ECX[5]\"]}";
+	struct tdc_policy *p;
+	struct tdc_requested req;
+	struct tdc_cpuid_table guests[2];
+	struct tdc_check_result res;
+	uint32_t cpus[2] = { 0, 1 };
+	struct tdc_check_config cfg;
+
+	assert_int_equal(tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "t", NULL, &p), 0);
+	request_from(&fx.platform[0], &req);
+	entry(&req.table, 1, 0)->regs[TDC_ECX] &= ~(1u << 5);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(tdc_cpuid_table_copy(&guests[i], &fx.platform[0]), 0);
+		entry(&guests[i], 1, 0)->regs[TDC_ECX] &= ~(1u << 5);
+	}
+	cfg = (struct tdc_check_config){ .requested = &req, .model = fx.kvm, .policy = p };
+	tdc_check_result_init(&res);
+	assert_int_equal(tdc_check_tables(&cfg, guests, cpus, 2, &res), 0);
+	assert_true(res.passed);
+	tdc_check_result_free(&res);
+	entry(&guests[1], 1, 0)->regs[TDC_ECX] |= 1u << 5; /* vmx on vCPU 1 only */
+	tdc_check_result_init(&res);
+	assert_int_equal(tdc_check_tables(&cfg, guests, cpus, 2, &res), 0);
+	assert_false(res.passed);
+	tdc_check_result_free(&res);
+	tdc_policy_free(p);
+	tdc_cpuid_table_free(&guests[0]);
+	tdc_cpuid_table_free(&guests[1]);
+	tdc_requested_free(&req);
+}
+
 /* JSON carries every register; EAR signs and verifies as ES256. */
 static void test_outputs(void **state)
 {
@@ -543,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_partial_request),
 		cmocka_unit_test(test_vcpus_disagree),
 		cmocka_unit_test(test_policy_bits),
+		cmocka_unit_test(test_policy_bits_per_vcpu),
 		cmocka_unit_test(test_outputs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -273,7 +273,9 @@ static void test_evidence_and_tcb(void **state)
 
 	assert_int_equal(tdc_policy_check_evidence(d, true, true, NULL), TDC_ERR_POLICY);
 	assert_non_null(strstr(tdc_errdetail(), "simulated"));
-	assert_int_equal(tdc_policy_check_evidence(d, false, false, NULL), 0);
+	/* A TDREPORT alone authenticates nothing off-platform: default needs a quote. */
+	assert_int_equal(tdc_policy_check_evidence(d, false, false, NULL), TDC_ERR_POLICY);
+	assert_int_equal(tdc_policy_check_evidence(d, false, true, NULL), 0);
 	assert_int_equal(tdc_policy_check_evidence(s, false, false, NULL), TDC_ERR_POLICY);
 	assert_int_equal(tdc_policy_check_evidence(a, true, false, NULL), 0);
 	assert_int_equal(tdc_policy_check_tcb(d, "UpToDate", NULL), 0);

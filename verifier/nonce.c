@@ -193,12 +193,14 @@ static int consume_stateless(struct tdc_nonce_store *s, const uint8_t *n)
 		t = t << 8 | n[i];
 	if (t * 1000 > now + 5000) /* small allowance for clock skew between instances */
 		return tdc_err(TDC_ERR_NONCE, "nonce: issued in the future");
-	if (t * 1000 + (uint64_t)s->ttl_s * 1000 <= now)
+	/* The nonce carries whole seconds: count from the end of that second,
+	 * so a nonce never lives shorter than its TTL (at most 1 s longer). */
+	if ((t + 1) * 1000 + (uint64_t)s->ttl_s * 1000 <= now)
 		return tdc_err(TDC_ERR_NONCE, "nonce: expired (issued %llu s ago, ttl %u s)",
 			       (unsigned long long)(now / 1000 - t), s->ttl_s);
 	pthread_mutex_lock(&s->lock);
 	e = find(s, n) ? tdc_err(TDC_ERR_NONCE, "nonce: already used")
-		       : insert(s, n, t * 1000 + (uint64_t)s->ttl_s * 1000, true);
+		       : insert(s, n, (t + 1) * 1000 + (uint64_t)s->ttl_s * 1000, true);
 	pthread_mutex_unlock(&s->lock);
 	return e;
 }

@@ -419,47 +419,68 @@ static void policy_marks(const struct tdc_policy *pol, struct tdc_check_result *
 	}
 }
 
-static struct tdc_reg_result *find_reg(struct tdc_check_result *res, uint32_t leaf,
-				       uint32_t subleaf, unsigned reg)
+static bool same_reg(const struct tdc_reg_result *rr, uint32_t leaf, uint32_t subleaf,
+		     unsigned reg)
 {
-	for (size_t i = 0; i < res->nregs; i++) {
-		struct tdc_reg_result *rr = &res->regs[i];
-
-		if (rr->cpu < 0 && rr->leaf == leaf && rr->reg == reg &&
-		    (rr->subleaf == subleaf || !rr->indexed))
-			return rr;
-	}
-	return NULL;
+	return rr->leaf == leaf && rr->reg == reg && (rr->subleaf == subleaf || !rr->indexed);
 }
 
-/* Required bits must be 1 and forbidden bits 0 in what the guest sees. */
+/*
+ * One policy bit against every vCPU's view: the common table's register
+ * (cpu -1) and the registers where a vCPU differs from it.  Marks the
+ * failing bits; returns how many views fail.
+ */
+static size_t policy_bit_fails(const struct tdc_policy_bit *b, bool want,
+			       struct tdc_check_result *res, bool *seen_common)
+{
+	size_t bad = 0;
+
+	*seen_common = false;
+	for (size_t i = 0; i < res->nregs; i++) {
+		struct tdc_reg_result *rr = &res->regs[i];
+		bool seen = rr->seen >> b->bit & 1;
+
+		if (!same_reg(rr, b->leaf, b->subleaf, b->reg))
+			continue;
+		if (rr->cpu < 0)
+			*seen_common = true;
+		if (seen != want) {
+			rr->policy_fail |= 1u << b->bit;
+			bad++;
+		}
+	}
+	/* A leaf nobody reported reads as zeros. */
+	return bad + (!*seen_common && want);
+}
+
+/* Required bits must be 1 and forbidden bits 0 in what every vCPU sees. */
 static int check_bit_lists(const struct tdc_policy *pol, struct tdc_check_result *res)
 {
 	const struct tdc_policy_bit *bits;
 	char name[TDC_BITNAME_MAX];
-	size_t n, bad = 0;
+	size_t n, bad = 0, total = 0;
+	bool common;
 
 	for (int list = 0; list < 2; list++) {
 		bits = list ? tdc_policy_forbidden(pol, &n) : tdc_policy_required(pol, &n);
+		total += n;
 		for (size_t i = 0; i < n; i++) {
-			struct tdc_reg_result *rr = find_reg(res, bits[i].leaf, bits[i].subleaf, bits[i].reg);
-			bool seen = rr && (rr->seen >> bits[i].bit & 1);
+			size_t views = policy_bit_fails(&bits[i], list == 0, res, &common);
 
-			if (seen != (list == 0)) {
-				if (rr)
-					rr->policy_fail |= 1u << bits[i].bit;
-				tdc_format_bit(name, sizeof(name), bits[i].leaf, bits[i].subleaf,
-					       tdc_leaf_is_indexed(bits[i].leaf), bits[i].reg, bits[i].bit);
-				tdc_check_add(res, list ? "forbidden_bit" : "required_bit", TDC_CHECK_FAIL,
-					      "%s is %s in the guest (policy %s it)", name,
-					      seen ? "1" : "0", list ? "forbids" : "requires");
-				bad++;
-			}
+			if (!views)
+				continue;
+			tdc_format_bit(name, sizeof(name), bits[i].leaf, bits[i].subleaf,
+				       tdc_leaf_is_indexed(bits[i].leaf), bits[i].reg, bits[i].bit);
+			tdc_check_add(res, list ? "forbidden_bit" : "required_bit", TDC_CHECK_FAIL,
+				      "%s is %s in %zu vCPU view%s (policy %s it)", name,
+				      list ? "1" : "0", views, views == 1 ? "" : "s",
+				      list ? "forbids" : "requires");
+			bad++;
 		}
 	}
-	if (!bad && (tdc_policy_required(pol, &n), n || (tdc_policy_forbidden(pol, &n), n)))
+	if (!bad && total)
 		return tdc_check_add(res, "policy_bits", TDC_CHECK_PASS,
-				     "required and forbidden bits as the policy demands");
+				     "required and forbidden bits as the policy demands on every vCPU");
 	return 0;
 }
 
@@ -475,6 +496,18 @@ static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_resu
 		return tdc_check_add(res, "osxsave_xcr0", TDC_CHECK_FAIL,
 				     "CPUID.01H:ECX.osxsave is %u but XCR0 was %s",
 				     (l1->regs[TDC_ECX] >> 27) & 1, c->has_xcr0 ? "read" : "not read");
+	for (size_t i = 0; l1 && i < c->ncpus; i++) {
+		const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(&c->cpus[i].delta, 1, 0);
+		uint32_t ecx = e && !(e->flags & TDC_CPUID_F_ABSENT) ? e->regs[TDC_ECX] :
+			       l1->regs[TDC_ECX];
+		/* The agent reads XCR0 on every CPU whose OSXSAVE is set. */
+		bool has = c->cpus[i].has_xcr0 || (i == 0 && c->has_xcr0);
+
+		if (((ecx >> 27) & 1) != has)
+			return tdc_check_add(res, "osxsave_xcr0", TDC_CHECK_FAIL,
+					     "CPU %u: CPUID.01H:ECX.osxsave is %u but XCR0 was %s",
+					     c->cpus[i].cpu, (ecx >> 27) & 1, has ? "read" : "not read");
+	}
 	if (!l1 || c->ncpus < 2)
 		return 0;
 	if (!(ids = calloc(c->ncpus, sizeof(*ids))))
@@ -592,8 +625,14 @@ static int predict(const struct tdc_check_config *cfg, const struct tdc_predict_
 		if (r == TDC_ERR_MODEL)
 			tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", tdc_errdetail());
 		if (m) {
+			bool known = false;
+
 			pthread_mutex_lock(&m->lock);
-			if (m->n < TDC_PREDICT_MEMO_MAX) {
+			/* Another thread may have remembered the same inputs meanwhile:
+			 * then keep this copy private (the caller frees it). */
+			for (size_t i = 0; i < m->n && !known; i++)
+				known = same_inputs(&m->e[i], cfg, in);
+			if (!known && m->n < TDC_PREDICT_MEMO_MAX) {
 				e = &m->e[m->n++];
 				*e = (struct memo_entry){ .model = cfg->model, .req = cfg->requested,
 							  .platform = in->platform, .in = *in,
@@ -674,17 +713,21 @@ static int check_cpuid_from_claims(const struct tdc_check_config *cfg, struct ev
 	struct tdc_predict_in in;
 	struct tdc_cpuid_table *deltas = NULL;
 	uint32_t *cpus = NULL;
-	size_t n = st->claims.ncpus ? st->claims.ncpus - 1 : 0;
+	size_t n = st->claims.ncpus;
 	int r = 0;
 
-	/* The common table is the first CPU's; the rest are its deltas. */
+	/*
+	 * Every CPU's delta against the common table, the first CPU's too: the
+	 * agent leaves it empty, but the format allows one, and whatever a CPU
+	 * saw must be judged.
+	 */
 	if (n && (!(deltas = calloc(n, sizeof(*deltas))) || !(cpus = calloc(n, sizeof(*cpus))))) {
 		r = tdc_err(TDC_ERR_ALLOC, "CPU list");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		deltas[i] = st->claims.cpus[i + 1].delta;
-		cpus[i] = st->claims.cpus[i + 1].cpu;
+		deltas[i] = st->claims.cpus[i].delta;
+		cpus[i] = st->claims.cpus[i].cpu;
 	}
 	predict_in_init(cfg, &in, st->have_td, st->attributes, st->xfam);
 	r = run_cpuid_engine(cfg, &in, &st->claims.common, deltas, cpus, n, res);

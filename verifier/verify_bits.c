@@ -74,11 +74,19 @@ static void decide(struct tdc_reg_result *rr)
 	 */
 	rr->verdict[TDC_V_MISMATCH] |= rest & rr->cls[TDC_C_AS_SET] & rk & ~k & (s ^ r);
 	rest &= ~rr->verdict[TDC_V_MISMATCH];
-	/* 3. The host's request, where known. */
+	/*
+	 * 3. The host's request, where known.  forced/unsupported say the
+	 * model explains the difference, so they need a prediction or a class
+	 * whose value the model owns outright; other unpredicted differences
+	 * fall through to their class (native, calculated).
+	 */
+	uint32_t explained = k | rr->cls[TDC_C_FIXED0] | rr->cls[TDC_C_FIXED1] |
+			     rr->cls[TDC_C_CONFIGURABLE] | rr->cls[TDC_C_AS_SET];
 	rr->verdict[TDC_V_CONFIRMED] = rest & rk & ~(s ^ r);
-	rr->verdict[TDC_V_FORCED] = rest & rk & s & ~r;
-	rr->verdict[TDC_V_UNSUPPORTED] = rest & rk & ~s & r;
-	rest &= ~rk;
+	rr->verdict[TDC_V_FORCED] = rest & rk & s & ~r & explained;
+	rr->verdict[TDC_V_UNSUPPORTED] = rest & rk & ~s & r & explained;
+	rest &= ~(rr->verdict[TDC_V_CONFIRMED] | rr->verdict[TDC_V_FORCED] |
+		  rr->verdict[TDC_V_UNSUPPORTED]);
 	/* 4. The class decides. */
 	for (unsigned c = 0; c < TDC_C__COUNT; c++) {
 		uint32_t m = rest & rr->cls[c];
