@@ -75,7 +75,8 @@ static void test_registry_entry(void **state)
 		{ "{\"name\":\"a\",\"name\":\"b\",\"requested\":\"r\"}", TDC_ERR_DUPLICATE },
 	};
 	const char *good = "{\"name\":\"web-1\",\"cid\":17,\"requested\":\"web.json\","
-			   "\"policy\":\"/etc/p.json\",\"model\":\"models/x.json\",\"format\":\"ear\"}";
+			   "\"policy\":\"/etc/p.json\",\"model\":\"models/x.json\",\"format\":\"ear\","
+			   "\"collateral\":\"intel\"}";
 	struct tdc_vm_entry vm;
 	int e;
 
@@ -87,6 +88,7 @@ static void test_registry_entry(void **state)
 	assert_string_equal(vm.requested, "/reg/web.json");
 	assert_string_equal(vm.policy, "/etc/p.json");
 	assert_string_equal(vm.model, "/reg/models/x.json");
+	assert_string_equal(vm.collateral, "/reg/intel");
 	assert_string_equal(vm.format, "ear");
 	assert_string_equal(vm.requested_format, "auto");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

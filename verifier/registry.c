@@ -17,7 +17,7 @@
 
 static const char *const entry_keys[] = {
 	"name", "cid", "requested", "requested_format", "model", "policy", "platform",
-	"trust_root", "sim_dir", "mrconfigid", "format", "comment", NULL,
+	"trust_root", "collateral", "sim_dir", "mrconfigid", "format", "comment", NULL,
 };
 
 /* Relative paths are relative to the registry directory. */
@@ -71,6 +71,8 @@ static int parse_fields(const json_t *o, const char *what, const char *dir,
 			     sizeof(vm->platform))) != 0 ||
 	    (e = path_member(o, "trust_root", what, dir, false, vm->trust_root,
 			     sizeof(vm->trust_root))) != 0 ||
+	    (e = path_member(o, "collateral", what, dir, false, vm->collateral,
+			     sizeof(vm->collateral))) != 0 ||
 	    (e = path_member(o, "sim_dir", what, dir, false, vm->sim_dir, sizeof(vm->sim_dir))) != 0 ||
 	    (e = text_member(o, "requested_format", what, false, vm->requested_format,
 			     sizeof(vm->requested_format))) != 0 ||

@@ -42,6 +42,7 @@ struct tdc_vm_entry {
 	char policy[TDC_REGISTRY_PATH_MAX];     /* "" = built-in default */
 	char platform[TDC_REGISTRY_PATH_MAX];   /* optional `cpuid -r` of the host */
 	char trust_root[TDC_REGISTRY_PATH_MAX]; /* optional PEM */
+	char collateral[TDC_REGISTRY_PATH_MAX]; /* optional Intel collateral dir: TCB status */
 	char sim_dir[TDC_REGISTRY_PATH_MAX];    /* optional: sim keys (tests only) */
 	bool has_mrconfigid;
 	uint8_t mrconfigid[48];

@@ -36,6 +36,7 @@ struct engine_vm {
 	 * and the model's prediction for the attested TD parameters. */
 	struct tdc_collateral_cache *cache;
 	struct tdc_predict_memo *memo;
+	struct tdc_collateral *collateral; /* NULL: TCB status not evaluated */
 };
 
 static void engine_vm_free(struct engine_vm *v)
@@ -48,6 +49,7 @@ static void engine_vm_free(struct engine_vm *v)
 	tdc_policy_free(v->policy);
 	X509_free(v->root);
 	tdc_collateral_cache_free(v->cache);
+	tdc_collateral_free(v->collateral);
 	tdc_predict_memo_free(v->memo);
 	OPENSSL_cleanse(v->sim_key, sizeof(v->sim_key));
 	free(v);
@@ -112,6 +114,8 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 	    (e = vm->policy[0] ? tdc_policy_load(vm->policy, &v->policy)
 			       : tdc_policy_default(&v->policy)) != 0 ||
 	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0) ||
+	    (vm->collateral[0] &&
+	     (e = tdc_collateral_load_dir(vm->collateral, &v->collateral)) != 0) ||
 	    (vm->sim_dir[0] && (e = load_sim_key(vm->sim_dir, v)) != 0) ||
 	    (e = tdc_collateral_cache_new(&v->cache)) != 0 ||
 	    (e = tdc_predict_memo_new(&v->memo)) != 0) {
@@ -187,7 +191,8 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.nonce = nonce, .nonce_len = nonce_len,
 		.sim_mac_key = v->has_sim_key ? v->sim_key : NULL,
 		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
-		.collateral_cache = v->cache, .predict_memo = v->memo,
+		.collateral = v->collateral, .collateral_cache = v->cache,
+		.predict_memo = v->memo,
 	};
 	struct tdc_check_result res;
 	enum tdc_out_format f = strcmp(vm->format, "ear") ? TDC_OUT_JSON : TDC_OUT_EAR;
