@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Requested vs guest-observed CPUID of a conformance run, judged by the
- * verifier engine (verifier/engine.h, tdc_check_tables) under a platform
+ * verifier engine (verifier/engine/engine.h, tdc_check_tables) under a platform
  * model (`kvm`: the guest must see what KVM_SET_CPUID2 / QEMU set, apart
  * from the model's dynamic fields, policies/models/kvm.json) and a policy
  * (default: policies/default.json, which fails on any mismatch).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness for Intel collateral JSON (verifier/collateral.c): the
+ * libFuzzer harness for Intel collateral JSON (verifier/quote/collateral.c): the
  * signed-document splitter (raw member span + signature), the TCB info and
  * QE identity parsers, and document classification.
  */

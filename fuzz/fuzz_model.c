@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness: platform model files (verifier/model.c).  A model the
+ * libFuzzer harness: platform model files (verifier/engine/model.c).  A model the
  * loader accepts must also run: predict with and without a platform,
  * lookups and per-bit classification must not crash or leak.
  */

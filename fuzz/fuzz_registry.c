@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer harness: one `serve` registry entry (verifier/registry.c). */
+/* libFuzzer harness: one `serve` registry entry (verifier/service/registry.c). */
 #include <stddef.h>
 #include <stdint.h>
 

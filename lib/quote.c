@@ -7,7 +7,7 @@
  * This is the "abi" layer only: it checks structure (versions, types,
  * every declared length against the bytes that remain) and records which
  * bytes are signed.  Signatures, chains and collateral are checked in
- * verifier/quote_verify.c.
+ * verifier/quote/quote_verify.c.
  */
 #include <string.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * SGX PCK certificate extension decoder (verifier/pck_ext.c): the real SPR
+ * SGX PCK certificate extension decoder (verifier/quote/pck_ext.c): the real SPR
  * PCK certificate, every truncation of its extension, and hand-built
  * extensions with one thing wrong each.
  */

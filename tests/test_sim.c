@@ -319,7 +319,7 @@ static void test_quote_signatures(void **state)
 		assert_non_null(strstr(cn, "SIMULATED"));
 		ASN1_OBJECT_free(oid);
 	}
-	/* 6. the project's PCK extension decoder (verifier/pck_ext.c) reads it */
+	/* 6. the project's PCK extension decoder (verifier/quote/pck_ext.c) reads it */
 	{
 		struct tdc_pck_ext ext;
 

@@ -72,9 +72,9 @@ struct tdc_verifier_ops {
 		      const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out);
 };
 
-/* Decodes, checks binding, nonce, VM name and MRCONFIGID; verifier/service_basic.c. */
+/* Decodes, checks binding, nonce, VM name and MRCONFIGID; verifier/service/service_basic.c. */
 extern const struct tdc_verifier_ops tdc_verifier_basic;
-/* The full engine (verifier/verify.c); verifier/service_engine.c. */
+/* The full engine (verifier/engine/verify.c); verifier/service/service_engine.c. */
 extern const struct tdc_verifier_ops tdc_verifier_engine;
 
 struct tdc_registry {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Policy parser and evaluation helpers (verifier/policy.h, docs/policy.md).
+ * Policy parser and evaluation helpers (verifier/engine/policy.h, docs/policy.md).
  *
  * Strict: every key is known, every value type- and range-checked, errors
  * name the file and the JSON path.  A key a policy leaves out takes the

@@ -6,7 +6,7 @@
  * are rejected with the key named, every value is type- and range-checked,
  * and a key that is absent takes the value of the built-in default policy
  * (identical to policies/default.json).  This file parses the policy and
- * offers small evaluation helpers; verifier/verify.c applies it.
+ * offers small evaluation helpers; verifier/engine/verify.c applies it.
  */
 #ifndef TDC_VERIFIER_POLICY_H
 #define TDC_VERIFIER_POLICY_H

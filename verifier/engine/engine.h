@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The verifier engine (verifier/verify.c): evidence or guest-observed CPUID
+ * The verifier engine (verifier/engine/verify.c): evidence or guest-observed CPUID
  * + requested configuration + platform model + policy -> per-bit verdicts
  * and a list of named checks.  One implementation serves `check`, `serve`,
  * `ingest` and `tdcpuid-conform`.
@@ -156,7 +156,7 @@ int tdc_check_tables(const struct tdc_check_config *cfg,
 		     const struct tdc_cpuid_table *tables, const uint32_t *cpus,
 		     size_t n, struct tdc_check_result *res);
 
-/* Outputs (verifier/output.c, verifier/ear.c). */
+/* Outputs (verifier/engine/output.c, verifier/engine/ear.c). */
 enum tdc_out_format { TDC_OUT_TEXT, TDC_OUT_JSON, TDC_OUT_EAR };
 int tdc_out_format_parse(const char *s, enum tdc_out_format *f);
 /* Text: QEMU-style lines for notable bits + checks + summary. */
