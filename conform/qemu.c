@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "tdcpuid/qmp.h"
 #include "guest_proto.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "capture.h"
+#include "tdcpuid/qmp.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/requested.h"
 

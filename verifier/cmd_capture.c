@@ -6,8 +6,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "capture.h"
 #include "tdcpuid/cli.h"
+#include "tdcpuid/qmp.h"
 #include "tdcpuid/error.h"
 #include "verifier.h"
 

@@ -18,6 +18,7 @@
 #include "tdcpuid/buf.h"
 #include "tdcpuid/cpuid.h"
 #include "tdcpuid/verdict.h"
+#include "tcb.h"
 
 #define TDC_POLICY_FILE_MAX (256u * 1024)
 #define TDC_POLICY_MAX_BITS 1024      /* required_bits, forbidden_bits */
@@ -39,20 +40,6 @@ struct tdc_policy_bit {
 struct tdc_policy_leafrange {
 	uint32_t first, last;
 };
-
-/* Intel PCS TCB Info tcbStatus values, in order of decreasing trust. */
-enum tdc_tcb_status {
-	TDC_TCB_UP_TO_DATE = 0,
-	TDC_TCB_SW_HARDENING_NEEDED,
-	TDC_TCB_CONFIGURATION_NEEDED,
-	TDC_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
-	TDC_TCB_OUT_OF_DATE,
-	TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
-	TDC_TCB_REVOKED,
-	TDC_TCB__COUNT,
-};
-const char *tdc_tcb_status_name(enum tdc_tcb_status s);
-int tdc_tcb_status_parse(const char *s, enum tdc_tcb_status *out);
 
 /* An allow-list of 48-byte measurements; empty = any value accepted. */
 struct tdc_policy_mrlist {

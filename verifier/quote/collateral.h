@@ -24,17 +24,15 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "crypto.h"
 #include "pck_ext.h"
-#include "policy.h"
+#include "tcb.h"
 
 #define TDC_COLL_MAX_FILES 64
 #define TDC_COLL_FILE_MAX (1u << 20)   /* Intel TCB info is ~10 KB */
 #define TDC_TCB_COMPONENTS 16
 #define TDC_TCB_MAX_LEVELS 256
 #define TDC_TCB_MAX_MODULES 32
-
-/* enum tdc_tcb_status and its names (Intel PCS spelling) live in policy.h,
- * shared with the policy's accept list. */
 
 /* One tcbLevels[] entry.  Strings borrow from the owning document. */
 struct tdc_tcb_level {
@@ -102,28 +100,6 @@ int tdc_signed_json_split(const char *doc, size_t len, const char *key,
 
 /* "2023-06-18T08:42:58Z" (UTC, 'Z' required). */
 int tdc_parse_utc(const char *s, time_t *out);
-
-/* ---- crypto helpers shared with quote_verify.c ------------------------- */
-
-/* ECDSA-P256-SHA256 over @msg with a big-endian r||s signature. */
-int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
-			const uint8_t sig[64]);
-/* Raw uncompressed x||y point -> EVP_PKEY (P-256). */
-int tdc_p256_key_from_xy(const uint8_t xy[64], EVP_PKEY **out);
-/* ECDSA verifications done by this thread (benchmarks count them). */
-unsigned long tdc_ecdsa_verify_count(void);
-/* a <= b within [not_before, not_after] of a certificate. */
-int tdc_cert_valid_at(X509 *cert, time_t at, const char *what);
-/* A certificate's validity window as time_t, converted once. */
-struct tdc_window {
-	time_t not_before, not_after;
-};
-int tdc_cert_window(X509 *cert, struct tdc_window *w);
-int tdc_window_valid_at(const struct tdc_window *w, time_t at, const char *what);
-/* SHA-256 with a digest implementation fetched once per process. */
-void tdc_sha256(const void *data, size_t len, uint8_t out[32]);
-/* SHA-256 of a certificate's DER encoding. */
-void tdc_cert_sha256(X509 *cert, uint8_t out[32]);
 
 /* ---- documents and cache ----------------------------------------------- */
 

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host-side recording of the requested CPUID configuration from a running
- * QEMU over its QMP socket (`tdcpuid-verifier capture`).
- *
- * QMP: line-delimited JSON over a unix stream socket; the server greets
- * with {"QMP": {"version": ...}}, the client must send qmp_capabilities
- * before any other command; asynchronous {"event": ...} lines may arrive at
- * any time and are skipped.  Everything the peer sends is untrusted: one
- * message is capped at TDC_QMP_MSG_MAX, every read has a deadline.
+ * QMP client: line-delimited JSON over a unix stream socket; the server
+ * greets with {"QMP": {"version": ...}}, the client must send
+ * qmp_capabilities before any other command; asynchronous {"event": ...}
+ * lines may arrive at any time and are skipped (QEMU docs/interop/qmp-spec).
+ * Everything the peer sends is untrusted: one message is capped at
+ * TDC_QMP_MSG_MAX, every read has a deadline.
  */
-#ifndef TDC_VERIFIER_CAPTURE_H
-#define TDC_VERIFIER_CAPTURE_H
+#ifndef TDC_QMP_H
+#define TDC_QMP_H
 
 #include <jansson.h>
 #include <stdint.h>
@@ -47,6 +45,7 @@ void tdc_qmp_close(struct tdc_qmp *q);
  * into @out.  The document is re-read with the qmp importer before it is
  * returned, so a capture that cannot be imported is never written.
  */
+/* (`tdcpuid-verifier capture`, the conformance tool's qemu backend) */
 int tdc_capture_qmp(const char *socket_path, unsigned timeout_ms, struct tdc_buf *out,
 		    size_t *ncpus);
 
