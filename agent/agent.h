@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tdcpuid-agent subcommands: one file each, one row each in tdcpuid_agent.c. */
 #ifndef TDC_AGENT_H
 #define TDC_AGENT_H

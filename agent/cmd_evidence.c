@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-agent evidence: probe CPUID, bind the claims into a TDREPORT (and
  * a quote) and write the evidence envelope (docs/evidence.cddl).

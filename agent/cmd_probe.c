@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-agent probe: execute CPUID on every CPU and print the result as
  * decoded text, JSON, the claims CBOR, or `cpuid -r` raw lines.

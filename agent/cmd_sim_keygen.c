@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-agent sim-keygen DIR: the throw-away test PKI and HMAC key that
  * `--tee sim` signs with (include/tdcpuid/sim.h).  Generated on the machine

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Parallel CPUID probe: one thread per CPU, pinned with sched_setaffinity,
  * each running the table-driven enumeration (lib/leafrules.c).  CPUID

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The CPUID probe: execute CPUID on every CPU the agent may run on, in
  * parallel, and return the result as claims (include/tdcpuid/evidence.h).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* `tdcpuid-agent evidence --to ADDR`: the agent side of the exchange. */
 #include <stdio.h>
 

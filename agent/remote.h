@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Where `tdcpuid-agent evidence` sends its evidence besides a file: a
  * verifier over TCP/vsock (challenge-response, docs/protocol.md) or a

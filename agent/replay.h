@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Replay a recorded `cpuid -r` dump through the probe instead of the CPUID
  * instruction (`tdcpuid-agent evidence --tee sim --sim-cpuid FILE`): lets the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-agent: runs inside the guest (TD), probes CPUID on every vCPU and
  * produces evidence.  Each subcommand lives in its own file; this table is

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Backend selection for the TEE ops (agent/tee.h). */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TEE backends behind one ops struct (wireguard-tools ipc-*.h style):
  * tee_tdx.c talks to the kernel (/dev/tdx_guest, configfs-tsm), tee_sim.c is

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The simulator backend: keys from the sim directory (sim-keygen), report
  * and quote built by lib/sim.c.  Everything it makes is labelled simulated

@@ -1,8 +1,9 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The TDX backend: TDREPORT through /dev/tdx_guest (TDX_CMD_GET_REPORT0,
- * ../shared/reference/tdx-abi.md §1) and a DCAP quote through configfs-tsm
- * (/sys/kernel/config/tsm/report/$name, tdx-abi.md §2).
+ * Linux include/uapi/linux/tdx-guest.h) and a DCAP quote through configfs-tsm
+ * (/sys/kernel/config/tsm/report/$name, Linux
+ * Documentation/ABI/testing/configfs-tsm-report).
  *
  * Each failure is one line naming the path and the errno text.  The paths
  * come from TDC_TDX_GUEST_DEV / TDC_TSM_DIR when set (tests use fakes).

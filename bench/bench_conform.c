@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * bench_conform: cost of a conformance run next to the cost of the bare
  * virtual machine it needs, measured side by side in the same run.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * bench_probe: a full CPUID probe of every CPU against `cpuid -r` (Debian
  * package cpuid) on the same machine, in the same run, alternating, so both

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Real-quote appraisals per second (tests/data/tdx SPR quote), in three
  * modes, each against its OpenSSL floor measured in the same run:

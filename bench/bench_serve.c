@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * bench_serve: attestations per second through `tdcpuid-verifier serve`
  * (loopback TCP, full engine, SQLite audit log with synchronous=FULL),

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * bench_verify: full evidence checks per second on one core, side by side
  * with the crypto floor measured in the same run — the same ECDSA-P256

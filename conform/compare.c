@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* A conformance run through the verifier engine; interface: compare.h. */
 #include <jansson.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Requested vs guest-observed CPUID of a conformance run, judged by the
  * verifier engine (verifier/engine/engine.h, tdc_check_tables) under a platform

@@ -1,7 +1,7 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tdcpuid-conform: one pipeline, three backends (../shared/DESIGN.md
- * "Conformance runs"):
+ * tdcpuid-conform: one pipeline, three backends (docs/architecture.md,
+ * docs/conformance.md):
  *
  *   requested configuration -> guest run -> guest-observed CPUID per vCPU
  *   -> comparison against the `kvm` model (compare.h) -> verdict

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Files a conformance run can leave behind, so a user (or a test) can redo
  * the comparison independently: the requested configuration in a format the

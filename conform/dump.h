@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a conformance run requested and observed, as files (docs/conformance.md). */
 #ifndef TDC_CONFORM_DUMP_H
 #define TDC_CONFORM_DUMP_H

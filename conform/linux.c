@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The linux backend: QEMU + KVM + a real kernel + the project's initramfs
  * (initramfs/build: static tdcpuid-agent, busybox, /init).  The requested
@@ -9,7 +9,7 @@
  *
  * A Linux guest needs hardware virtualization: under a software KVM such
  * as PVM the kernel is still decompressing after 90 s
- * (../shared/reference/test-hosts.md, "Guests"), so without vmx/svm the
+ * (measured on the project's test hosts, docs/conformance.md), so without vmx/svm the
  * backend refuses at once instead of timing out minutes later.
  */
 #include <errno.h>

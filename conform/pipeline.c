@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The part of the conformance pipeline every backend shares: which
  * (leaf, subleaf) the guest executes, and --cpu host[,+feat,-feat].

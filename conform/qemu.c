@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The qemu backend: QEMU + KVM started paused (-S), the requested
  * configuration of every vCPU read over QMP (verifier/capture.c: feature-
@@ -7,8 +7,9 @@
  * CPUID lists over COM1 (QEMU's stdin/stdout) until the leaf rules reach a
  * fixed point.  -device isa-debug-exit ends the run.
  *
- * QMP paths and PVM quirks: ../shared/reference/test-hosts.md ("QMP", and
- * "-cpu host,-avx512f aborts ... failed to set MSR 0x10a").
+ * QMP paths and PVM quirks, as measured on the project's test hosts
+ * (docs/conformance.md): vCPU paths come from query-cpus-fast, and
+ * "-cpu host,-avx512f" aborts with "failed to set MSR 0x10a" under PVM.
  *
  * QEMU is killed on every exit path: errors, the timeout, SIGINT/SIGTERM
  * (handler below) and, if this process dies, PR_SET_PDEATHSIG.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One QEMU child process for the qemu and linux backends: started paused
  * with QMP on a unix socket and the guest's COM1 on its stdin/stdout,

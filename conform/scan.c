@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * --scan: which requested bits does this KVM honour?  For every bit of every
  * feature register (a register the feature-name database names bits in),

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* --scan: which requested CPUID bits this KVM honours (conform/scan.c). */
 #ifndef TDC_CONFORM_SCAN_H
 #define TDC_CONFORM_SCAN_H

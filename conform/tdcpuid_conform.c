@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-conform: one command, one verdict.  Runs a guest with a requested
  * CPUID configuration, reads back what every vCPU saw, and judges it with

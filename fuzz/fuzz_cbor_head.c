@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Differential: libcbor's head decoder and the native one must agree. */
 #include <stdlib.h>
 #include <string.h>

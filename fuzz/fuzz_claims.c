@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness: the strict claims decoder.  Whatever it accepts must
  * re-encode to exactly the same bytes (the decoder admits one spelling

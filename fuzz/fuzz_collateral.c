@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness for Intel collateral JSON (verifier/quote/collateral.c): the
  * signed-document splitter (raw member span + signature), the TCB info and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Fuzz the host side of the conformance guest's serial protocol: whatever
  * a (broken or hostile) guest prints in reply to a CPUID list.  The input's

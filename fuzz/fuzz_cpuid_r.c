@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness: the `cpuid -r` importer (lib/import_cpuidr.c).  What it
  * accepts must print back in the same format (lib/cpuid_r_format.c) and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness: the evidence envelope decoder (the verifier's front
  * door), then the claims decoder on the envelope's claims and the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: protocol frame header + body decoder (lib/frame.c). */
 #include <stddef.h>
 #include <stdint.h>

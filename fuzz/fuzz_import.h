@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared body of the requested-configuration importer harnesses: one
  * libFuzzer binary per format, each also fuzzing content detection ("auto").

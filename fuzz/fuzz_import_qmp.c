@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: the "qmp" requested-configuration importer (and, via
  * "auto", content detection in front of it). */
 #include "fuzz_import.h"

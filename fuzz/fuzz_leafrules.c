@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness: the leaf-rule enumeration (lib/leafrules.c) against a
  * hostile CPUID (in a TD the hypervisor range, and under a malicious VMM any

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness: platform model files (verifier/engine/model.c).  A model the
  * loader accepts must also run: predict with and without a platform,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer harness: tdc_parse_bit (lib/features.c), which reads bit names
  * from policies and command lines.  Whatever it accepts must format

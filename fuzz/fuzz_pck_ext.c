@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness for the SGX PCK certificate extension decoder. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: policy parser and its evaluation helpers. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness for the DCAP TD Quote v4/v5 parser (lib/quote.c). */
 #include <stddef.h>
 #include <stdint.h>

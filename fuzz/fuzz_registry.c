@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: one `serve` registry entry (verifier/service/registry.c). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: serial-console armor finder/decoder (lib/serial_armor.c). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: TDREPORT_STRUCT parser and its SHA-384 links. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * CBOR item heads through libcbor: its streaming decoder (which never
  * allocates) records the one head just decoded, and its encoders write

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * CBOR item heads without libcbor (RFC 8949 §3): the fully static agent
  * needs this because Debian ships libcbor only as a shared library.  Same

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Strict CBOR pull reader and deterministic writers (see cbor_strict.h for
  * why this rather than cbor_load()).  RFC 8949 §4.2.1 is the reference for

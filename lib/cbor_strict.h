@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to lib/: a strict, pull-style CBOR reader for untrusted input and
  * a few deterministic head writers, both on top of libcbor.

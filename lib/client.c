@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Agent side of the challenge-response exchange (docs/protocol.md). */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The real CPUID and XGETBV instructions on the calling CPU.  Callers pin the
  * thread first (agent/cpuid_probe.c); here we only execute.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Print a CPUID table in the raw line format of `cpuid -r` (Debian package
  * cpuid 20230120, Todd Allen), byte for byte, so users can diff the two:

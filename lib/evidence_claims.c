@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Claims codec: the CBOR document the agent produces and REPORTDATA binds.
  * Wire format and map keys: docs/evidence.cddl (keep the two in step).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Evidence envelope and the REPORTDATA binding (docs/evidence.cddl,
  * docs/evidence.md).

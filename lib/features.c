@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Feature-name database: one row per named CPUID bit, plus the project-wide
  * message form of a bit ("CPUID.01H:ECX.tsc-deadline [bit 24]", the form

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Protocol frames: uint32be length || CBOR map (docs/protocol.md).
  *

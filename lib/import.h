@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal to lib/: the JSON importers behind tdc_requested_parse().  Each
  * takes the already-parsed document so content detection parses only once.

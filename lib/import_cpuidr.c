@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * `cpuid -r` dumps (Todd Allen's cpuid tool, Debian package "cpuid") as
  * CPUID tables: the host's native CPUID for `predict --platform`, and a

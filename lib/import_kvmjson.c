@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Importer for the project's JSON form of struct kvm_cpuid2
  * (docs/requested-formats.md, "kvm-json"):

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Importer for QEMU QMP `qom-get` replies of the x86 CPU properties
  * "feature-words" and "filtered-features" (docs/requested-formats.md, "qmp").

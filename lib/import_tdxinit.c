@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Importer for the TD parameters a VMM gives KVM: struct kvm_tdx_init_vm
  * (KVM_TDX_INIT_VM) and, optionally, the struct kvm_tdx_capabilities it was

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Strict JSON helpers for every untrusted JSON input (include/tdcpuid/json.h).
  */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * CPUID enumeration driven by data: which leaf ranges exist, and for every
  * leaf with subleaves, which subleaves the leaf itself declares valid.

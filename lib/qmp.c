@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * QMP client (QEMU's machine protocol), used by `capture` and by the
  * conformance tool's qemu backend.

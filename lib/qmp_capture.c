@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Capture of the requested CPUID configuration of a running QEMU over QMP
  * (`tdcpuid-verifier capture`, conform --backend qemu): feature-words and filtered-features of

@@ -1,7 +1,7 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * DCAP TD Quote v4 / v5 parser (bytes -> struct tdx_quote).  Layout:
- * ../shared/reference/tdx-abi.md §6 (DCAP sgx_quote_4.h / sgx_quote_5.h,
+ * Intel DCAP sgx_quote_4.h / sgx_quote_5.h (QuoteGeneration/quote_wrapper/common/inc),
  * offsets cross-checked with google/go-tdx-guest abi/abi.go).
  *
  * This is the "abi" layer only: it checks structure (versions, types,

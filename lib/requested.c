@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The requested CPUID configuration: format dispatch and content detection
  * in front of the importers (lib/import_*.c, docs/requested-formats.md).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Serial-console armor (include/tdcpuid/serial.h): base64 evidence between
  * marker lines, found again in a console log where kernel messages land

@@ -1,8 +1,9 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The labelled TDX simulator: software TDREPORT, Quote v4 and the test PKI
- * that signs it.  Layouts: ../shared/reference/tdx-abi.md §5 (TDREPORT) and
- * §6 (Quote v4, signature data, certification data types 6 and 5, QE report).
+ * that signs it.  Layouts: TDREPORT_STRUCT (Intel TDX Module ABI spec, TDG.MR.REPORT)
+ * and DCAP sgx_quote_4.h (Quote v4, signature data, certification data types
+ * 6 and 5, QE report).
  * See include/tdcpuid/sim.h for how every artefact is marked as simulated.
  */
 #include <errno.h>

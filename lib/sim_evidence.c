@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* In-process simulated evidence (include/tdcpuid/simev.h). */
 #include <stdio.h>
 #include <stdlib.h>

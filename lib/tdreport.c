@@ -1,9 +1,9 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * TDREPORT_STRUCT parser (1024 bytes, the output of TDG.MR.REPORT).
  *
- * Layout: ../shared/reference/tdx-abi.md §5 (intel/linux-sgx sgx_report2.h,
- * DCAP sgx_quote_4.h / sgx_quote_5.h).  Everything is read through the
+ * Layout: Intel TDX Module ABI spec, TDG.MR.REPORT (intel/linux-sgx
+ * sgx_report2.h, DCAP sgx_quote_4.h / sgx_quote_5.h).  Everything is read through the
  * bounds-checked reader, one sub-reader per part, so a field can never be
  * taken from the wrong part of the report.
  */

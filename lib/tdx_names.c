@@ -1,10 +1,10 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Names of TD ATTRIBUTES and XFAM bits, as data.
  *
- * ATTRIBUTES: ../shared/reference/tdx-abi.md §8 (Linux
+ * ATTRIBUTES: Intel TDX Module ABI spec, TD_PARAMS.ATTRIBUTES (Linux
  * arch/x86/include/asm/shared/tdx.h).  XFAM uses the XCR0/IA32_XSS state
- * component numbering (tdx-abi.md §4.4; Intel SDM vol. 1 ch. 13).
+ * component numbering (Intel SDM vol. 1 ch. 13; QEMU target/i386/kvm/tdx.c).
  */
 #include <stdio.h>
 #include <string.h>

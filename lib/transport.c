@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Transport addresses and blocking frame I/O shared by the agent, tests and
  * benchmarks.  The verifier's event loop does its own non-blocking I/O.

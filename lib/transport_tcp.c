@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* TCP backend of the transport ops (include/tdcpuid/transport.h). */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * AF_VSOCK backend of the transport ops.  The verifier listens on the host
  * (or VMADDR_CID_LOCAL for loopback tests); the agent in the guest connects

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Names of verdicts and model classes: the words used in every output. */
 #include <string.h>
 

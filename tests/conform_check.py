@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 """Independent check of a tdcpuid-conform verdict (issue 8, test 1).
 
 Usage: conform_check.py REQUESTED OBSERVED VERDICT_JSON VERDICT_TEXT MODEL_JSON

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers for the service tests and the benchmark: a scratch directory with
  * sim keys and a registry, a verifier process on an ephemeral port, and an

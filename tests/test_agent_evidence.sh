@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-agent evidence end to end without TDX: --tee sim with keys made
 # here (never committed), inspected by the verifier; --tee auto refusing to
 # fall back to sim; and every TDX failure path driven by fake device and

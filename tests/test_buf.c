@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* The bounds-checked reader: every short read fails without moving. */
 #include "testutil.h"
 #include "tdcpuid/error.h"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # `tdcpuid-verifier capture` against a real QEMU: QMP handshake, every vCPU's
 # feature words, a -cpu edit that must show up in the capture, and the error
 # paths (no socket, stale socket, a peer that is not QMP, timeout).

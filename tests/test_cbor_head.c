@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The two CBOR head codecs (libcbor for the normal build, the native one
  * for the static agent) must agree: same status, same length, same item on

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-conform command line: usage errors exit 2 with one clear line and
 # no verdict; --help and --version exit 0.  Needs no /dev/kvm.
 set -u

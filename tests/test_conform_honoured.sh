@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # Issue 8, test 3: bits this host honours round-trip as `confirmed`.
 # Which bits are honoured is found here, at test time: clear one requested
 # feature bit (--cpu host,-BIT), read what the guest saw (--dump-observed);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-conform --backend kvm against real /dev/kvm (issue 8, tests 1, 2):
 #  1. --smp 1 and 2: the verdict equals an independent comparison
 #     (tests/conform_check.py: requested vs observed per register, the kvm

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # Issue 8, test 5 (boot part): tdcpuid-conform --backend linux.
 #  - Without vmx/svm it refuses at once with the reason; --tdx without the
 #    TDX VM type refuses at once too (checked on every host).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-conform --backend qemu (issue 8, tests 1 and 4):
 #  1. --smp 1 and 2 with a real QEMU + KVM and the project's multiboot guest:
 #     the verdict equals an independent comparison (tests/conform_check.py)
@@ -23,7 +23,7 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
-# PVM hosts reject IA32_ARCH_CAPABILITIES (../shared/reference/test-hosts.md);
+# PVM hosts reject IA32_ARCH_CAPABILITIES (measured, docs/conformance.md);
 # turning it off changes nothing the test relies on.
 CPU="host,-arch-capabilities,-x2apic"
 

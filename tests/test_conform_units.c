@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Host-independent unit tests of the conformance pipeline:
  *  - the leaf-rule fixed point (conform/pipeline.c) over a fake guest that

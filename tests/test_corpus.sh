@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The fault-injection corpus (tests/corpus/cases.json): every case's verdict
 # and exit code asserted; prints "N cases, N detected, N false alarms".
 set -euo pipefail

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdc_format_cpuid_r (lib/cpuid_r_format.c): byte-exact `cpuid -r` lines
  * (the expected text is real output of cpuid 20230120 on an AMD EPYC), and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The per-bit engine, hermetic: guest views are built from the model's own
  * prediction (an honest TD/VM) and then altered one bit at a time, so every

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Evidence codec: round trips, determinism, the strict decoder's rejections
  * (each with its error code and a detail naming the field) and the

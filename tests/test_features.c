@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Feature-name database (lib/features.c): table integrity, lookups, the
  * project-wide message form, and parse <-> format round trips.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Protocol frames, transport addresses and the serial armor. */
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Requested-configuration importers: real and hand-written samples in
  * tests/data/requested/ (see SOURCES.md there), content detection, and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The `cpuid -r` importer (lib/import_cpuidr.c): the real Intel dump, a
  * live `cpuid -r` of this machine when the tool is installed (compared with

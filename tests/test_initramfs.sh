@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # Issue 8, test 5 (build part, on every host): initramfs/build makes a
 # gzip'ed cpio holding /init, the fully static agent and busybox; the same
 # inputs give the same bytes; the agent inside runs.  The dracut module and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Leaf rules (lib/leafrules.c) against a fake CPUID: for each rule, given
  * the values a leaf declares, exactly the right subleaves are enumerated,

@@ -1,12 +1,12 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The TDX 1.5.01 model run forward on a real Intel server's CPUID
  * (tests/data/platforms/emr-gold-5520p.baremetal.cpuid-r.txt, Xeon Gold
  * 5520+, Emerald Rapids).  Every expected value below is derived by hand
- * from the module's tables (../shared/reference/tdx-module-1.5.01-cpuid.json:
+ * from the module's tables (policies/models/src/tdx-module-1.5.01-cpuid.json:
  * cpuid_lookup fixed0_or_dynamic/fixed1, cpuid_configurable
  * config_direct/allow_direct, xfam_masks) following the algorithm in
- * ../shared/reference/tdx-module-cpuid-model.md; the derivation is in the
+ * docs/models.md; the derivation is in the
  * comment next to each value.  "&~" is AND NOT.
  *
  * Cross-check that needs no trust in this code: with XFAM = x87|SSE and an

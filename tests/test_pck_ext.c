@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * SGX PCK certificate extension decoder (verifier/quote/pck_ext.c): the real SPR
  * PCK certificate, every truncation of its extension, and hand-built

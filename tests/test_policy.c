@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Policy parser and evaluation helpers: shipped policies load, the built-in
  * default is policies/default.json, malformed policies are rejected naming

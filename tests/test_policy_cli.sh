@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # `tdcpuid-verifier policy`: the effective policy, defaults filled in, and
 # malformed files rejected with the key named and exit code 2.
 set -u

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-verifier predict and explain from the command line, on the real
 # Intel server dump (tests/data/platforms).  Expected values are the
 # hand-derived ones of tests/test_model_predict.c (XFAM 0x3, empty

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The parallel probe (agent/cpuid_probe.c) with a fake CPUID and a fake
  * sysfs: every CPU ends up probed or skipped with the right reason, deltas

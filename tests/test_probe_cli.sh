@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-agent probe: options, formats, exit codes, skipped-CPU reporting.
 set -u -o pipefail
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 #
 # Integration: on this machine, `tdcpuid-agent probe --format raw` must agree
 # with `cpuid -r` (Debian package cpuid) for every (CPU, leaf, subleaf) both

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The QMP client of `capture` against a scripted fake QMP server on a real
  * unix socket: the peer misbehaviours a real QEMU will not produce on

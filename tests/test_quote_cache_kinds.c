@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The verified-result cache is keyed by hashes of bytes an attacker may
  * choose: a quote whose PCK "chain" is a collateral document the cache has

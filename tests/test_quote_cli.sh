@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tdcpuid-verifier quote: exit codes, text and JSON output on the real quotes.
 set -u
 V=${TDC_VERIFIER:?}

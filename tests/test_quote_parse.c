@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * DCAP TD Quote v4/v5 parser (lib/quote.c) against the real quotes in
  * tests/data/tdx (SOURCES.md): golden offsets, every truncation, strict

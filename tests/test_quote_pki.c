@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Quote appraisal against collateral made in the test: the simulator's test
  * PKI (lib/sim.c) signs the quote; this file adds a TCB signing certificate,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Quote appraisal on the real Intel artifacts of tests/data/tdx: every
  * outcome listed in SOURCES.md, the PCK extension values, the 2023

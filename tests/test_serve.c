@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * End to end over loopback TCP: `tdcpuid-verifier serve` with the full
  * engine, simulated evidence made in-process for each nonce.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The real binaries end to end: `tdcpuid-agent evidence --to` against
 # `tdcpuid-verifier serve` over loopback TCP (vsock: test_serve_vsock.sh),
 # the serial armor through a noisy console log into

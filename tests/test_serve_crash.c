@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Crash safety of the audit log: SIGKILL the service in the middle of a
  * burst of attestations, restart it on the same database, and check that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `serve --listen vsock:...` and `evidence --to vsock:...` over vsock loopback
 # (VMADDR_CID_LOCAL, the vsock_loopback module).  Without it (no module, or no
 # /dev/vhost-vsock guest to talk to) the test is skipped with the reason.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* The service's parts on their own: nonce store, registry entries, audit log. */
 #include <sqlite3.h>
 #include <stdio.h>

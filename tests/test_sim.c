@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The labelled simulator (lib/sim.c): sim TDREPORT round trip and MAC, sim
  * Quote v4 parsed by the real quote parser and every signature of its chain

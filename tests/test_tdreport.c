@@ -1,7 +1,7 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * TDREPORT_STRUCT parser: a golden vector built from the layout table in
- * ../shared/reference/tdx-abi.md §5 (offsets typed in from the table, not
+ * the Intel TDX Module ABI spec, TDREPORT_STRUCT (offsets typed in, not
  * taken from tdx.h, so a wrong constant in the header fails here), the
  * genuine Intel report, the shifted go-tdx-guest report, truncations.
  */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* The compat copy of the /dev/tdx_guest uapi, forced even where the system
  * header exists: its static asserts must hold, and the values are checked
  * again at run time against tdx-abi.md §1. */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # Integration test on real TDX: only inside a TD with /dev/tdx_guest.
 # Gets hardware evidence, checks the TDREPORT parses, its hash links hold and
 # its REPORTDATA binds the claims (via inspect); with configfs-tsm, the quote too.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * TEE backends without TDX hardware: backend selection (auto never becomes
  * sim), the configfs-tsm exchange against fake entry directories (wrong

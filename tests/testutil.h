@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the C tests. */
 #ifndef TDC_TESTUTIL_H
 #define TDC_TESTUTIL_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier capture: record the requested CPUID configuration of
  * every vCPU of a running QEMU from its QMP socket.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier check: one evidence file against the requested
  * configuration, a platform model and a policy -> verdict and exit code.

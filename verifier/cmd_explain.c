@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier explain: one CPUID bit, its name, and what each platform
  * model says about it: the class, and every rule that touches the bit in

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier import: read a requested configuration in any supported
  * format and print what the verifier understood from it, one line per

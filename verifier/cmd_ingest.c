@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier ingest: evidence from a serial console log (initramfs
  * runs without a network).  The nonce travelled the other way on the kernel

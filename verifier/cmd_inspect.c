@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier inspect FILE: print an evidence envelope, a TDREPORT or a
  * DCAP quote, field by field, as text or JSON.
@@ -7,7 +7,8 @@
  * (TDREPORT hash links, REPORTDATA binding of evidence, QE report binding is
  * left to `verify`).  Everything is first built as one JSON tree, and the
  * text form is rendered from that tree, so both outputs always agree.
- * Layouts: ../shared/reference/tdx-abi.md §5 (TDREPORT), §6 (Quote), §8.
+ * Layouts: TDREPORT_STRUCT (Intel TDX Module ABI spec), DCAP
+ * sgx_quote_4.h/sgx_quote_5.h, ATTRIBUTES (Linux asm/shared/tdx.h).
  */
 #include <getopt.h>
 #include <stdarg.h>

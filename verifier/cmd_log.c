@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* tdcpuid-verifier log: query the audit log written by `serve` and `ingest`. */
 #include <getopt.h>
 #include <jansson.h>

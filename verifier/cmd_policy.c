@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier policy: validate a policy file and print the effective
  * policy (absent keys filled in from the built-in default), so a tenant can

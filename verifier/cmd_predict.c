@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier predict: run a platform model forward before anything is
  * launched.  From the host's native CPUID (`cpuid -r`), the requested

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier quote: standalone appraisal of any TDX quote (v4/v5)
  * against the Intel SGX root and, optionally, Intel collateral.  The work

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* tdcpuid-verifier serve: the attestation service (docs/protocol.md). */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-verifier: checks evidence against the requested CPUID
  * configuration, a platform model and a policy.  Each subcommand lives in

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tdcpuid-verifier subcommands: one file each, one row each in tdcpuid_verifier.c. */
 #ifndef TDC_VERIFIER_H
 #define TDC_VERIFIER_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Entry of the tdcpuid-conform multiboot guest (Multiboot 1: the loader
  * enters in 32-bit protected mode, flat segments, paging off, EAX =

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * tdcpuid-conform multiboot guest (qemu backend): executes CPUID lists the
  * host sends over COM1 on every vCPU and prints the results back.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one way tdcpuid reads untrusted bytes (OpenSSH sshbuf style).
  *

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared CLI plumbing: one table dispatches every subcommand (wireguard-tools
  * wg.c is the model), and every tool prints errors the same way.

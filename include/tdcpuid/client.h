@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Agent side of the attestation protocol (docs/protocol.md): connect,
  * receive the verifier's nonce, produce evidence bound to it, send it, and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * CPUID values as data: one entry per (leaf, subleaf), tables of entries,
  * the leaf rules that say which subleaves exist, and the bit-name database.

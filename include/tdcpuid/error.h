@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One error space for the whole project (OpenSSH ssherr.h style): every
  * function returns int, 0 on success or a negative TDC_ERR_* code.

@@ -1,8 +1,8 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Evidence: the CBOR envelope and claims the agent sends and the verifier
- * checks.  Wire format: docs/evidence.cddl.  Design: ../shared/DESIGN.md
- * "Evidence".
+ * checks.  Wire format: docs/evidence.cddl.  Design: docs/evidence.md,
+ * docs/architecture.md.
  *
  *   envelope = { claims: bstr .cbor Claims, ? tdreport: bstr, ? quote: bstr }
  *   REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims-bytes)

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Strict reading of untrusted JSON (requested-configuration importers,
  * policies, capture files) on top of jansson.

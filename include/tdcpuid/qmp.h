@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * QMP client: line-delimited JSON over a unix stream socket; the server
  * greets with {"QMP": {"version": ...}}, the client must send

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The requested CPUID configuration: what the host asked KVM/the TDX module
  * for.  Imported from untrusted files (lib/import_*.c), each format with a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The labelled TDX simulator (lib/sim.c): a software TDREPORT and a DCAP
  * Quote v4 with a structurally real signature chain, signed by a throw-away

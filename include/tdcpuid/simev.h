@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Build a complete simulated evidence envelope in-process from claims:
  * encode the claims, bind them into REPORTDATA, make a sim TDREPORT and

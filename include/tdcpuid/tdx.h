@@ -1,11 +1,12 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Intel TDX guest ABI: TDREPORT_STRUCT and DCAP TD Quote v4/v5, parsed from
  * untrusted bytes (lib/tdreport.c, lib/quote.c).
  *
- * Layouts: ../shared/reference/tdx-abi.md §5 (TDREPORT, from intel/linux-sgx
- * sgx_report2.h and DCAP sgx_quote_4.h/sgx_quote_5.h) and §6 (Quote, offsets
- * cross-checked with google/go-tdx-guest abi/abi.go).  All integers are
+ * Layouts: TDREPORT_STRUCT from the Intel TDX Module ABI specification
+ * (TDG.MR.REPORT) and intel/linux-sgx sgx_report2.h; the Quote from DCAP
+ * sgx_quote_4.h/sgx_quote_5.h, offsets cross-checked with google/go-tdx-guest
+ * abi/abi.go.  All integers are
  * little-endian except ECDSA values (big-endian r||s, x||y).
  *
  * Parsed structs *borrow* variable-length fields from the input buffer: keep

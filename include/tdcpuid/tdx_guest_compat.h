@@ -1,8 +1,8 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /dev/tdx_guest uapi: the system's <linux/tdx-guest.h> when it exists,
  * else a copy of the public constants and struct (Linux
- * include/uapi/linux/tdx-guest.h; ../shared/reference/tdx-abi.md §1).
+ * include/uapi/linux/tdx-guest.h).
  * Build machines often carry kernel headers older than the TDX guest driver.
  *
  * Define TDC_FORCE_TDX_GUEST_COMPAT to use the copy even when the system

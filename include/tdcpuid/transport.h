@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Stream transports for the attestation protocol, one small ops struct per
  * backend (wireguard-tools ipc-*.h style): lib/transport_tcp.c,

@@ -1,8 +1,8 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Verdicts: the result of checking evidence (or a conformance run) against
  * the requested configuration, a platform model and a policy.
- * Definitions: ../shared/DESIGN.md "The verifier".
+ * Definitions: docs/verdict-json.md, docs/architecture.md.
  */
 #ifndef TDCPUID_VERDICT_H
 #define TDCPUID_VERDICT_H

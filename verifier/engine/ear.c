@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * EAR: the IETF RATS "EAT Attestation Result" (draft-ietf-rats-ear), so a
  * relying party can consume tdcpuid verdicts like any other verifier's.

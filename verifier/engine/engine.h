@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verifier engine (verifier/engine/verify.c): evidence or guest-observed CPUID
  * + requested configuration + platform model + policy -> per-bit verdicts

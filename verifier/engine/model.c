@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Platform model files (policies/models/NAME.json, docs/models.md): loading
  * with a strict schema, and the static per-bit classification `explain`

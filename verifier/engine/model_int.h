@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal to verifier/model*.c: the in-memory form of a model file
  * (docs/models.md).  The loader (model.c) builds it, the forward algorithm

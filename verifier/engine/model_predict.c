@@ -1,12 +1,11 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Running a platform model forward: from the host's native CPUID, the
  * requested configuration and the TD parameters to the CPUID the guest sees,
  * with a class and a source for every bit.
  *
- * TDX: the algorithm of ../shared/reference/tdx-module-cpuid-model.md
- * ("TD creation (TDH.MNG.INIT), per lookup entry", steps 1-5, then "At run
- * time"), i.e. intel/tdx-module 1.5.01 tdh_mng_init.c
+ * TDX: the module's algorithm as docs/models.md describes it (TD creation,
+ * per lookup entry, steps 1-5, then the run-time exit), i.e. intel/tdx-module 1.5.01 tdh_mng_init.c
  * read_and_set_cpuid_configurations() and td_cpuid.c td_cpuid_exit().  The
  * per-leaf data (fixed0/fixed1/config_direct/allow_direct/XFAM masks, which
  * leaf runs which rule) comes from the model file; this file has one small

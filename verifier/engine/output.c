@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Verdict outputs: text (QEMU-style lines for the bits worth a look) and
  * JSON (every bit, as per-register masks; schema in docs/verdict-json.md).

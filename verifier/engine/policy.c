@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Policy parser and evaluation helpers (verifier/engine/policy.h, docs/policy.md).
  *

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The per-bit CPUID engine: guest-observed table + request + model
  * prediction -> one verdict per bit, kept as masks per register.

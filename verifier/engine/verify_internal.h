@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the engine: verify.c (pipeline) drives verify_bits.c (bits). */
 #ifndef TDC_VERIFY_INTERNAL_H
 #define TDC_VERIFY_INTERNAL_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * Intel DCAP collateral: parsing (TCB Info v3 / TD_QE identity v2 JSON,
  * DER CRLs, PEM chains), signature and issuer-chain verification, and the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Intel DCAP collateral for TDX quote appraisal: TCB Info v3 (id "TDX"),
  * TD_QE enclave identity v2, DER CRLs and PEM issuer chains, in the formats

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crypto helpers of the quote layer: ECDSA-P256 over raw r||s, SHA-256. */
 #ifndef TDC_QUOTE_CRYPTO_H
 #define TDC_QUOTE_CRYPTO_H

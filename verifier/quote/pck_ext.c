@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * SGX PCK certificate extension decoder (see pck_ext.h).  The structure is
  * SEQUENCE OF SEQUENCE { OBJECT IDENTIFIER, value } at two levels (TCB and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Intel SGX PCK certificate extensions (OID 1.2.840.113741.1.13.1), as
  * defined in Intel's "SGX PCK Certificate and Certificate Revocation List

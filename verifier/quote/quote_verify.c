@@ -1,8 +1,8 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * TDX quote appraisal: signature chain, PCK extensions, collateral, TCB
- * status (see quote_verify.h).  Layout facts: ../shared/reference/tdx-abi.md
- * §6; check order and failure names follow google/go-tdx-guest verify/ so
+ * status (see quote_verify.h).  Layout facts: DCAP
+ * sgx_quote_4.h/sgx_quote_5.h; check order and failure names follow google/go-tdx-guest verify/ so
  * the single-byte corruption cases of tests/data/tdx/SOURCES.md map to one
  * named check each.  TCB evaluation follows Intel's TDX quote verification
  * (DCAP QVL): the first tcbLevel whose SGX components and PCESVN are <= the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TDX quote appraisal (the "verify" layer over lib/quote.c): signature
  * chain, PCK certificate extensions, optional Intel collateral (TCB info,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TCB status of a quote: the tcbStatus values of Intel PCS TCB Info v3 and
  * QE Identity v2 (Intel "Intel TDX DCAP Quoting Library API", TCB Info /

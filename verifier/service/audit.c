@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * SQLite audit log.  Durability reasoning (https://sqlite.org/wal.html,
  * https://sqlite.org/pragma.html#pragma_synchronous): in WAL mode,

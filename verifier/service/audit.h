@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Append-only audit log of verdicts (SQLite, WAL, synchronous=FULL).
  * A record counts as acknowledged only after tdc_audit_append() returned:

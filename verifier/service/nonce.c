@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /* Verifier nonces: memory and stateless (HMAC) modes; see nonce.h. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

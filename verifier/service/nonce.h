@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Verifier nonces (docs/protocol.md "Nonces"): 32 bytes, single use,
  * expiring after a TTL.

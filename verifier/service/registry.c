@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The VM registry of `serve`: one JSON file per VM in a directory
  * (docs/protocol.md "Registry").  A registry is built completely (every

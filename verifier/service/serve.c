@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The attestation service's machinery (service.h).  One poll() loop owns
  * every socket; blocking work (verification, SQLite commits) happens on

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The service's built-in evidence check, used when the full engine is not
  * wanted (`serve --checks basic`) and by the service's own tests: it checks

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The service's default evidence check: the full engine (verify.c), the
  * same code as `tdcpuid-verifier check`.  Everything a VM's registry entry

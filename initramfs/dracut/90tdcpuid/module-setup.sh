@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # dracut module "tdcpuid": adds the static tdcpuid-agent to a distro
 # initramfs and a pre-mount hook that emits CPUID evidence on the console
 # when the kernel command line carries tdcpuid.nonce=HEX (see

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: Apache-2.0
 # dracut pre-mount hook: tdcpuid evidence on the console when requested.
 type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
 nonce=$(getarg tdcpuid.nonce=)
