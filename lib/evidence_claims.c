@@ -32,7 +32,11 @@ enum {
 	K_AGENT = 8,
 	K_VM_NAME = 9,
 	K_CPUID_COUNT = 10,
+	K_TD_CONTROLS = 11,
 };
+
+/* td_controls map keys (claims 1.1). */
+enum { K_TDC_KNOWN = 0, K_TDC_VALUE = 1, K_TDC_METHOD = 2 };
 
 /* Per-CPU claim map keys. */
 enum { K_CPU_CPU = 0, K_CPU_DELTA = 1, K_CPU_XCR0 = 2 };
@@ -393,7 +397,8 @@ static int put_text_field(struct tdc_buf *b, unsigned key, const char *s,
 static int put_header(struct enc *en)
 {
 	const struct tdc_claims *c = en->c;
-	size_t nkeys = 9 + (c->has_xcr0 ? 1 : 0) + (c->vm_name[0] ? 1 : 0);
+	size_t nkeys = 9 + (c->has_xcr0 ? 1 : 0) + (c->vm_name[0] ? 1 : 0) +
+		       (c->td_controls.present ? 1 : 0);
 	int r;
 
 	if (c->nonce_len > TDC_CLAIMS_NONCE_MAX)
@@ -414,6 +419,37 @@ static int put_header(struct enc *en)
 	return 0;
 }
 
+/* One spelling: no value bit outside known, a method always named. */
+static int td_controls_problem(const struct tdc_td_controls *t, char *msg, size_t len)
+{
+	if (t->value & ~t->known) {
+		snprintf(msg, len, "value 0x%llx has bits outside known 0x%llx",
+			 (unsigned long long)t->value, (unsigned long long)t->known);
+		return TDC_ERR_RANGE;
+	}
+	return string_problem(t->method, true, msg, len);
+}
+
+static int put_td_controls(struct tdc_buf *b, const struct tdc_td_controls *t)
+{
+	char msg[128];
+	int r;
+
+	if (!t->present)
+		return 0;
+	if ((r = td_controls_problem(t, msg, sizeof(msg))) != 0)
+		return tdc_err(r, "claims.td_controls: %s", msg);
+	if ((r = tdc_cbor_put_uint(b, K_TD_CONTROLS)) != 0 ||
+	    (r = tdc_cbor_put_map(b, 3)) != 0 ||
+	    (r = tdc_cbor_put_uint(b, K_TDC_KNOWN)) != 0 ||
+	    (r = tdc_cbor_put_uint(b, t->known)) != 0 ||
+	    (r = tdc_cbor_put_uint(b, K_TDC_VALUE)) != 0 ||
+	    (r = tdc_cbor_put_uint(b, t->value)) != 0 ||
+	    (r = tdc_cbor_put_uint(b, K_TDC_METHOD)) != 0)
+		return r;
+	return tdc_cbor_put_text(b, t->method);
+}
+
 static int put_trailer(struct enc *en)
 {
 	const struct tdc_claims *c = en->c;
@@ -432,7 +468,7 @@ static int put_trailer(struct enc *en)
 	if ((r = tdc_cbor_put_uint(en->b, K_CPUID_COUNT)) != 0 ||
 	    (r = tdc_cbor_put_uint(en->b, c->cpuid_count)) != 0)
 		return r;
-	return 0;
+	return put_td_controls(en->b, &c->td_controls);
 }
 
 /*
@@ -715,6 +751,45 @@ static int dec_cpuid_count(struct tdc_cbor_rd *d, void *obj)
 	return tdc_cbor_uint(d, UINT64_MAX, &((struct tdc_claims *)obj)->cpuid_count);
 }
 
+static int dec_tdc_known(struct tdc_cbor_rd *d, void *obj)
+{
+	return tdc_cbor_uint(d, UINT64_MAX, &((struct tdc_td_controls *)obj)->known);
+}
+
+static int dec_tdc_value(struct tdc_cbor_rd *d, void *obj)
+{
+	return tdc_cbor_uint(d, UINT64_MAX, &((struct tdc_td_controls *)obj)->value);
+}
+
+static int dec_tdc_method(struct tdc_cbor_rd *d, void *obj)
+{
+	struct tdc_td_controls *t = obj;
+
+	return tdc_cbor_text(d, t->method, sizeof(t->method));
+}
+
+static const struct tdc_cbor_field td_controls_fields[] = {
+	{ K_TDC_KNOWN, "known", true, dec_tdc_known },
+	{ K_TDC_VALUE, "value", true, dec_tdc_value },
+	{ K_TDC_METHOD, "method", true, dec_tdc_method },
+};
+
+static int dec_td_controls(struct tdc_cbor_rd *d, void *obj)
+{
+	struct tdc_td_controls *t = &((struct tdc_claims *)obj)->td_controls;
+	char msg[128];
+	int r;
+
+	if ((r = tdc_cbor_decode_map(d, td_controls_fields,
+				     sizeof(td_controls_fields) / sizeof(td_controls_fields[0]),
+				     t)) != 0)
+		return r;
+	if ((r = td_controls_problem(t, msg, sizeof(msg))) != 0)
+		return tdc_cbor_fail(d, r, "%s", msg);
+	t->present = true;
+	return 0;
+}
+
 /* Sorted by key: canonical order, and version comes first. */
 static const struct tdc_cbor_field claims_fields[] = {
 	{ K_VERSION, "version", true, dec_version },
@@ -728,6 +803,7 @@ static const struct tdc_cbor_field claims_fields[] = {
 	{ K_AGENT, "agent_version", true, dec_agent },
 	{ K_VM_NAME, "vm_name", false, dec_vm_name },
 	{ K_CPUID_COUNT, "cpuid_count", true, dec_cpuid_count },
+	{ K_TD_CONTROLS, "td_controls", false, dec_td_controls },
 };
 
 /* Rules that relate fields to each other, checked once all are decoded. */

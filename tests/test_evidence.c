@@ -102,6 +102,11 @@ static void make_claims(struct tdc_claims *c, uint32_t n)
 	snprintf(c->agent_version, sizeof(c->agent_version), "tdcpuid 0.1.0");
 	snprintf(c->vm_name, sizeof(c->vm_name), "td-guest-ünïcode-1");
 	c->cpuid_count = 12345678901ull;
+	c->td_controls.present = true;
+	c->td_controls.known = TDC_TD_CTLS_REDUCE_VE | TDC_TD_CTLS_ENUM_TOPOLOGY |
+			       TDC_TD_CTLS_VIRT_CPUID2;
+	c->td_controls.value = TDC_TD_CTLS_REDUCE_VE | TDC_TD_CTLS_ENUM_TOPOLOGY;
+	snprintf(c->td_controls.method, sizeof(c->td_controls.method), "cpuid");
 }
 
 static void assert_tables_equal(const struct tdc_cpuid_table *a, const struct tdc_cpuid_table *b)
@@ -143,6 +148,10 @@ static void assert_claims_equal(const struct tdc_claims *a, const struct tdc_cla
 	assert_string_equal(a->agent_version, b->agent_version);
 	assert_string_equal(a->vm_name, b->vm_name);
 	assert_int_equal(a->cpuid_count, b->cpuid_count);
+	assert_int_equal(a->td_controls.present, b->td_controls.present);
+	assert_int_equal(a->td_controls.known, b->td_controls.known);
+	assert_int_equal(a->td_controls.value, b->td_controls.value);
+	assert_string_equal(a->td_controls.method, b->td_controls.method);
 }
 
 static void encode_ok(const struct tdc_claims *c, struct tdc_buf *out)
@@ -174,7 +183,7 @@ static void test_roundtrip_realistic(void **state)
 		assert_int_equal(lr.error.code, CBOR_ERR_NONE);
 		assert_int_equal(lr.read, b1.len);
 		assert_true(cbor_isa_map(item));
-		assert_int_equal(cbor_map_size(item), 11);
+		assert_int_equal(cbor_map_size(item), 12);
 		cbor_decref(&item);
 	}
 	/* encode(decode(x)) == x */
@@ -191,7 +200,7 @@ static void test_roundtrip_minimal(void **state)
 {
 	/* Hand-written expected encoding: the key assignment is the contract. */
 	static const uint8_t expect[] = {
-		0xa9, 0x00, 0x82, 0x01, 0x00, 0x01, 0x40, 0x02, 0x64, 'n', 'o', 'n', 'e',
+		0xa9, 0x00, 0x82, 0x01, 0x01, 0x01, 0x40, 0x02, 0x64, 'n', 'o', 'n', 'e',
 		0x03, 0x80, 0x04, 0x80, 0x05, 0x80, 0x07, 0x60, 0x08, 0x60, 0x0a, 0x00,
 	};
 	struct tdc_claims c, d;
@@ -515,16 +524,17 @@ static void test_reject_structure(void **state)
 	expect_fail(&b, TDC_ERR_FORMAT, "ascending");
 	tdc_buf_free(&b);
 
-	/* Unknown key 11 (and a map wider than the schema). */
+	/* An unknown key (and a map wider than the schema). */
 	tdc_buf_init(&b);
 	w_head3(&b, 4);
-	w_u(&b, 11);
+	w_u(&b, 99);
 	w_u(&b, 0);
-	expect_fail(&b, TDC_ERR_FORMAT, "claims: unknown map key 11");
+	expect_fail(&b, TDC_ERR_FORMAT, "claims: unknown map key 99");
 	tdc_buf_free(&b);
 	tdc_buf_init(&b);
-	w_head3(&b, 12);
-	expect_fail(&b, TDC_ERR_FORMAT, "only 11 keys");
+	w_head3(&b, 13);
+	w_pad(&b);
+	expect_fail(&b, TDC_ERR_FORMAT, "only 12 keys");
 	tdc_buf_free(&b);
 
 	/* Missing required field: cpuid_count. */
@@ -787,6 +797,91 @@ static void test_reject_fields(void **state)
 	w_u(&b, 9);
 	w_text(&b, "");
 	expect_fail(&b, TDC_ERR_FORMAT, "claims.vm_name: present but empty");
+	tdc_buf_free(&b);
+}
+
+/*
+ * td_controls (claims 1.1, key 11) is optional: a 1.0 document without it
+ * decodes as "nothing known"; with it, value bits outside known, an empty
+ * method or an unknown inner key are rejected.
+ */
+static void w_tdctl(struct tdc_buf *b, uint64_t known, uint64_t value, const char *method,
+		    bool extra_key)
+{
+	w_u(b, 11);
+	w_map(b, extra_key ? 4 : 3);
+	w_u(b, 0);
+	w_u(b, known);
+	w_u(b, 1);
+	w_u(b, value);
+	w_u(b, 2);
+	w_text(b, method);
+	if (extra_key) {
+		w_u(b, 3);
+		w_u(b, 0);
+	}
+}
+
+static void w_doc_tdctl(struct tdc_buf *b, uint64_t known, uint64_t value, const char *method,
+			bool extra_key)
+{
+	tdc_buf_init(b);
+	w_head3(b, 10);
+	w_common(b);
+	w_u(b, 4);
+	w_arr(b, 0);
+	w_u(b, 5);
+	w_arr(b, 0);
+	w_tail(b);
+	w_tdctl(b, known, value, method, extra_key);
+}
+
+static void test_td_controls(void **state)
+{
+	struct tdc_claims c;
+	struct tdc_buf b, again;
+	const uint32_t cpu0 = 0;
+	const int kind0 = 0;
+
+	(void)state;
+	/* A 1.0 document (no key 11) still decodes: controls unknown. */
+	w_doc(&b, &cpu0, &kind0, 1, NULL, 0);
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &c), 0);
+	assert_false(c.td_controls.present);
+	assert_int_equal(c.td_controls.known, 0);
+	tdc_claims_free(&c);
+	tdc_buf_free(&b);
+
+	w_doc_tdctl(&b, 0xe, 0xa, "cpuid", false);
+	if (tdc_claims_decode(b.data, b.len, &c) != 0)
+		fail_msg("td_controls rejected: %s", tdc_errdetail());
+	assert_true(c.td_controls.present);
+	assert_int_equal(c.td_controls.known, 0xe);
+	assert_int_equal(c.td_controls.value, 0xa);
+	assert_string_equal(c.td_controls.method, "cpuid");
+	/* One spelling: it re-encodes to the same bytes. */
+	tdc_buf_init(&again);
+	assert_int_equal(tdc_claims_encode(&c, &again), 0);
+	assert_int_equal(again.len, b.len);
+	assert_memory_equal(again.data, b.data, b.len);
+	tdc_buf_free(&again);
+	/* The encoder refuses what the decoder would. */
+	c.td_controls.value |= 1;
+	tdc_buf_init(&again);
+	assert_int_equal(tdc_claims_encode(&c, &again), TDC_ERR_RANGE);
+	assert_non_null(strstr(tdc_errdetail(), "claims.td_controls: value"));
+	tdc_buf_free(&again);
+	tdc_claims_free(&c);
+	tdc_buf_free(&b);
+
+	w_doc_tdctl(&b, 0x8, 0xc, "cpuid", false);
+	expect_fail(&b, TDC_ERR_RANGE, "claims.td_controls: value 0xc has bits outside known 0x8");
+	tdc_buf_free(&b);
+	w_doc_tdctl(&b, 0x8, 0x8, "", false);
+	expect_fail(&b, TDC_ERR_FORMAT, "claims.td_controls: must not be empty");
+	tdc_buf_free(&b);
+	w_doc_tdctl(&b, 0x8, 0x8, "cpuid", true);
+	expect_fail(&b, TDC_ERR_FORMAT, "claims.td_controls");
 	tdc_buf_free(&b);
 }
 
@@ -1245,6 +1340,7 @@ int main(void)
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_reject_fields),
 		cmocka_unit_test(test_reject_tables),
+		cmocka_unit_test(test_td_controls),
 		cmocka_unit_test(test_reject_cpus),
 		cmocka_unit_test(test_reject_oversized),
 		cmocka_unit_test(test_truncation_every_offset),

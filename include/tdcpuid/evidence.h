@@ -26,7 +26,7 @@
 #define TDC_CLAIMS_NONCE_MAX 64
 #define TDC_CLAIMS_STR_MAX 256
 #define TDC_CLAIMS_VERSION_MAJOR 1
-#define TDC_CLAIMS_VERSION_MINOR 0
+#define TDC_CLAIMS_VERSION_MINOR 1  /* 1.1: optional td_controls */
 #define TDC_REPORTDATA_TAG "tdcpuid-claims-v1"
 #define TDC_REPORTDATA_LEN 64
 
@@ -46,6 +46,32 @@ struct tdc_skipped_cpu {
 	char reason[TDC_CLAIMS_STR_MAX]; /* "offline", "not in affinity mask", ... */
 };
 
+/*
+ * TDCS.TD_CTLS bits (Intel TDX Module ABI, TDCS fields; Linux
+ * arch/x86/include/asm/shared/tdx.h TD_CTLS_*): guest-set controls that
+ * change which CPUID leaves the TDX module virtualizes.
+ */
+#define TDC_TD_CTLS_PENDING_VE_DISABLE (1ull << 0)
+#define TDC_TD_CTLS_ENUM_TOPOLOGY (1ull << 1)
+#define TDC_TD_CTLS_VIRT_CPUID2 (1ull << 2)
+#define TDC_TD_CTLS_REDUCE_VE (1ull << 3)
+#define TDC_TD_CTLS_LOCK (1ull << 63)
+
+/*
+ * What the agent learned inside the TD about TD_CTLS, and how (claims key
+ * 11, optional; absent = nothing known).  @known: the TD_CTLS bits whose
+ * value the agent knows; @value: those bits (0 outside @known); @method:
+ * how it knows ("cpuid": inferred from values only the TDX module
+ * produces, docs/evidence.md; "operator": stated on the agent's command
+ * line, not observed).
+ */
+struct tdc_td_controls {
+	bool present;
+	uint64_t known;
+	uint64_t value;
+	char method[TDC_CLAIMS_STR_MAX];
+};
+
 struct tdc_claims {
 	uint32_t version_major;
 	uint32_t version_minor;
@@ -63,6 +89,7 @@ struct tdc_claims {
 	char agent_version[TDC_CLAIMS_STR_MAX];
 	char vm_name[TDC_CLAIMS_STR_MAX]; /* optional, "" if absent (service registry) */
 	uint64_t cpuid_count;           /* CPUID instructions the probe executed */
+	struct tdc_td_controls td_controls; /* optional (claims 1.1) */
 };
 
 void tdc_claims_init(struct tdc_claims *c);
