@@ -21,6 +21,7 @@ void tdc_conform_report_free(struct tdc_conform_report *rep)
 {
 	tdc_check_result_free(&rep->res);
 	tdc_model_free(rep->model);
+	tdc_model_set_free(rep->models);
 	tdc_policy_free(rep->policy);
 	memset(rep, 0, sizeof(*rep));
 }
@@ -30,7 +31,7 @@ int tdc_conform_compare(const struct tdc_requested *req,
 			const char *model, const char *policy_path,
 			struct tdc_conform_report *rep)
 {
-	struct tdc_check_config cfg = { .requested = req };
+	struct tdc_check_config cfg = { .requested = req, .model_why = "given with --model" };
 	uint32_t cpus[TDC_CONFORM_MAX_SMP];
 	int r;
 
@@ -57,11 +58,14 @@ int tdc_conform_compare_evidence(const struct tdc_requested *req, const uint8_t 
 				 struct tdc_conform_report *rep)
 {
 	struct tdc_check_config cfg = { .requested = req, .nonce = nonce,
-					.nonce_len = nonce_len };
+					.nonce_len = nonce_len, .model_why = "given with --model" };
 	int r;
 
-	if ((r = tdc_model_load(model, &rep->model)) != 0)
+	/* "tdx": the model of the module the TD's evidence names. */
+	if ((r = !strcmp(model, "tdx") ? tdc_model_set_open(&rep->models) :
+		 tdc_model_load(model, &rep->model)) != 0)
 		return r;
+	cfg.models = rep->models;
 	if (policy_path && (r = tdc_policy_load(policy_path, &rep->policy)) != 0)
 		return r;
 	cfg.model = rep->model;

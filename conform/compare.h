@@ -21,11 +21,13 @@
 #include "tdcpuid/requested.h"
 
 struct tdc_model;
+struct tdc_model_set;
 struct tdc_policy;
 
 struct tdc_conform_report {
 	struct tdc_check_result res;
 	struct tdc_model *model;
+	struct tdc_model_set *models;   /* --model tdx (evidence) */
 	struct tdc_policy *policy;
 	bool pass;
 };

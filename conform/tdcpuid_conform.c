@@ -209,7 +209,7 @@ static int check_args(struct cli *c)
 {
 	if (!c->model)
 		/* The TDX module decides a TD's CPUID; a legacy VM's is KVM's. */
-		c->model = c->o.tdx ? "tdx-1.5.01" : "kvm";
+		c->model = c->o.tdx ? "tdx" : "kvm";
 	if (!c->o.backend)
 		c->o.backend = access("/dev/kvm", F_OK) == 0 ? "kvm" : "qemu";
 	if (!c->o.timeout_ms)

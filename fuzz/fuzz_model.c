@@ -4,16 +4,19 @@
  * loader accepts must also run: predict with and without a platform,
  * lookups and per-bit classification must not crash or leak.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "model.h"
 
-static void exercise(const struct tdc_model *m, const struct tdc_cpuid_table *plat)
+static void exercise(const struct tdc_model *m, const struct tdc_cpuid_table *plat,
+		     uint64_t ctls_known, bool kvm)
 {
 	struct tdc_predict_in in = { .platform = plat, .requested = plat, .xfam = 0x602e7,
 				     .attributes = 1ull << 30, .has_tsc_khz = true,
-				     .tsc_khz = 2000000 };
+				     .tsc_khz = 2000000, .td_ctls = 0x8, .td_ctls_known = ctls_known,
+				     .kvm_layer = kvm, .strict_config = kvm };
 	struct tdc_prediction p;
 	struct tdc_pred_leaf tmp;
 	enum tdc_bitclass cls;
@@ -45,8 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (tdc_model_parse(data, size, "fuzz", &m) != 0)
 		return 0;
-	exercise(m, NULL);
-	exercise(m, &plat);
+	exercise(m, NULL, 0, false);
+	exercise(m, &plat, 0, false);
+	exercise(m, &plat, 0xe, true);
 	tdc_model_free(m);
 	return 0;
 }

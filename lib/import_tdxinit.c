@@ -23,6 +23,7 @@
 
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
+#include "tdcpuid/kvm_tdx.h"
 #include "import.h"
 
 #define TDX_MR_LEN 48
@@ -66,6 +67,26 @@ static int opt_mr(const json_t *obj, const char *key, const char *what,
 	return tdc_json_hex(v, out, TDX_MR_LEN, what, tdc_json_path(p, sizeof(p), path, key));
 }
 
+/*
+ * 0x80000008.EAX[23:16] of the INIT_VM CPUID is how userspace tells KVM the
+ * GPAW (setup_tdparams_eptp_controls()); KVM zeroes it before the module
+ * sees the CPUID.  Record it and take it out of the request.
+ */
+static int take_gpaw_knob(struct tdc_requested *out)
+{
+	const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(&out->table, TDC_KVM_TDX_GPAW_LEAF, 0);
+	struct tdc_cpuid_entry k;
+	const struct tdc_cpuid_entry *ke;
+
+	if (!e || !(ke = tdc_cpuid_table_find(&out->known, TDC_KVM_TDX_GPAW_LEAF, 0)))
+		return 0;
+	out->has_gpaw = true;
+	out->gpaw = (e->regs[TDC_EAX] & TDC_KVM_TDX_GPAW_MASK) >> TDC_KVM_TDX_GPAW_SHIFT;
+	k = *ke;
+	k.regs[TDC_EAX] &= ~TDC_KVM_TDX_GPAW_MASK;
+	return tdc_cpuid_table_set(&out->known, &k);
+}
+
 static int parse_init_vm(const json_t *v, const char *what, struct tdc_requested *out)
 {
 	static const char *const keys[] = {
@@ -91,9 +112,10 @@ static int parse_init_vm(const json_t *v, const char *what, struct tdc_requested
 		return tdc_err(TDC_ERR_RANGE, "%s: init_vm.tsc_khz: %llu outside 1..4294967295",
 			       what, (unsigned long long)out->tsc_khz);
 	out->has_td_params = true;
-	if ((r = tdc_json_member(v, "cpuid", true, what, path, &m)) != 0)
+	if ((r = tdc_json_member(v, "cpuid", true, what, path, &m)) != 0 ||
+	    (r = tdc_import_kvm_cpuid2(m, what, "init_vm.cpuid", &out->table, &out->known)) != 0)
 		return r;
-	return tdc_import_kvm_cpuid2(m, what, "init_vm.cpuid", &out->table, &out->known);
+	return take_gpaw_knob(out);
 }
 
 static int parse_caps(const json_t *v, const char *what, struct tdc_requested *out)

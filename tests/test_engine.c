@@ -74,6 +74,8 @@ static void honest_view(const struct tdc_model *m, const struct tdc_requested *r
 	struct tdc_predict_in in = {
 		.platform = &fx.platform[0], .requested = &req->table,
 		.requested_known = &req->known, .xfam = req->xfam, .attributes = req->attributes,
+		/* The engine judges a TD's request as having gone through upstream KVM. */
+		.kvm_layer = tdc_model_kind(m) == TDC_MODEL_TDX,
 	};
 	struct tdc_prediction p;
 
@@ -374,7 +376,9 @@ static void test_partial_request(void **state)
 	assert_int_equal(res.counts[TDC_V_MISMATCH], 0);
 	rr = reg_of(&res, 7, 0, TDC_EBX, -1);
 	assert_non_null(rr);
-	assert_int_equal(rr->verdict[TDC_V_NATIVE], 0xffffffffu); /* seen, not judged */
+	/* Seen, not judged; the model's run-time fields (HLE/RTM) stay dynamic. */
+	assert_int_equal(rr->verdict[TDC_V_NATIVE], ~0x810u);
+	assert_int_equal(rr->verdict[TDC_V_DYNAMIC], 0x810u);
 	tdc_check_result_free(&res);
 	/* The listed feature words are still judged. */
 	entry(&guest, 1, 0)->regs[TDC_ECX] ^= 1u << 21;

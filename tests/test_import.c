@@ -118,9 +118,16 @@ static void test_tdxinit(void **state)
 	assert_int_equal(r.table.n, 3);
 	assert_int_equal(get(&r.table, 7, 0)->regs[TDC_EBX], 0x10000);
 	assert_true(r.has_caps);
-	assert_int_equal(r.supported_attrs, 0x8000000050000000ull);
-	assert_int_equal(r.supported_xfam, 0x602ff);
-	assert_int_equal(get(&r.configurable, 7, 0)->regs[TDC_EBX], 0xdc2b4802);
+	/* As upstream KVM reports them: SEPT_VE_DISABLE only, TSX cleared, GPAW knob set. */
+	assert_int_equal(r.supported_attrs, 0x10000000ull);
+	assert_int_equal(r.supported_xfam, 0x6dbe7);
+	assert_int_equal(get(&r.configurable, 7, 0)->regs[TDC_EBX], 0xdc2b9308);
+	assert_int_equal(get(&r.configurable, 0x80000008, 0)->regs[TDC_EAX], 0x00ff00ff);
+	/* 0x80000008.EAX[23:16] is KVM's GPAW knob: recorded, not part of the request. */
+	assert_true(r.has_gpaw);
+	assert_int_equal(r.gpaw, 48);
+	assert_int_equal(get(&r.table, 0x80000008, 0)->regs[TDC_EAX], 0x00300034);
+	assert_int_equal(get(&r.known, 0x80000008, 0)->regs[TDC_EAX], 0xff00ffffu);
 	tdc_requested_free(&r);
 }
 

@@ -14,10 +14,12 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# The hand-derived values below are the TDX module 1.5.01's.
+M="--model tdx-1.5.01"
 ok() { echo "ok: $*"; }
 
 # raw: byte-compatible `cpuid -r` lines, dynamic fields on stderr only.
-"$VERIFIER" predict --platform "$P" --xfam 0x3 --tsc-khz 2000000 --format raw >"$T/raw" 2>"$T/dyn"
+"$VERIFIER" predict $M --platform "$P" --xfam 0x3 --tsc-khz 2000000 --format raw >"$T/raw" 2>"$T/dyn"
 rc=$?
 [ $rc -eq 0 ] || fail "raw: exit $rc: $(cat "$T/dyn")"
 grep -qx '   0x00000001 0x00: eax=0x000c06f2 ebx=0x00000800 ecx=0xc6faa217 edx=0x07a9fbff' "$T/raw" \
@@ -32,11 +34,11 @@ if grep -v -E '^(CPU 0:|   0x[0-9a-f]{8} 0x[0-9a-f]{2}: eax=0x[0-9a-f]{8} ebx=0x
 fi
 grep -q 'OSXSAVE' "$T/dyn" && ok "dynamic fields listed on stderr" || fail "no dynamic list"
 # The raw output is itself a valid platform/requested file.
-"$VERIFIER" predict --platform "$T/raw" --requested "$T/raw" --xfam 0x3 --format raw \
+"$VERIFIER" predict $M --platform "$T/raw" --requested "$T/raw" --xfam 0x3 --format raw \
 	>/dev/null 2>&1 && ok "raw re-imports" || fail "raw output does not re-import"
 
 # text: QEMU-style messages against a `-cpu host`-like request.
-"$VERIFIER" predict --platform "$P" --requested "$P" --xfam 0x2e7 >"$T/text" 2>&1
+"$VERIFIER" predict $M --platform "$P" --requested "$P" --xfam 0x2e7 >"$T/text" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "text: exit $rc"
 for want in 'TDX forcibly sets the feature: CPUID.01H:ECX.hypervisor \[bit 31\]' \
@@ -47,38 +49,37 @@ for want in 'TDX forcibly sets the feature: CPUID.01H:ECX.hypervisor \[bit 31\]'
 	grep -q -- "$want" "$T/text" && ok "text: $want" || fail "text lacks: $want"
 done
 # PKS attribute: PKS no longer reported as unsupported.
-"$VERIFIER" predict --platform "$P" --requested "$P" --xfam 0x2e7 --attributes 0x40000000 >"$T/pks"
+"$VERIFIER" predict $M --platform "$P" --requested "$P" --xfam 0x2e7 --attributes 0x40000000 >"$T/pks"
 grep -q 'ECX.pks' "$T/pks" && fail "PKS still reported with ATTRIBUTES.PKS" || ok "PKS honoured"
 
 # json: every bit has a class; the minimal TD's 7.0 ECX.
-"$VERIFIER" predict --platform "$P" --xfam 0x3 --format json >"$T/json"
+"$VERIFIER" predict $M --platform "$P" --xfam 0x3 --format json >"$T/json"
 python3 - "$T/json" <<'PY' && ok "json" || fail "json"
 import json, sys
 d = json.load(open(sys.argv[1]))
 l7 = [l for l in d["leaves"] if l["leaf"] == "0x00000007" and l["subleaf"] == 0][0]
 assert l7["regs"]["ecx"]["value"] == "0x19000000", l7["regs"]["ecx"]
 assert any(f["class"] == "attributes" and f["bits"] == "31" for f in l7["regs"]["ecx"]["fields"])
-assert d["error"] is None and d["model"] == "tdx-1.5.01"
+assert d["model"] == "tdx-1.5.01" and d["td_ctls_known"] == "0x0000000000000000"
 PY
 
 # strict CPUID_CONFIG (tdx-init-vm): bits outside the configurable masks are
-# refused with the module's operand error, exit 2.
-"$VERIFIER" predict --platform "$P" --requested "$DATA/requested/tdx-init-vm.json" >"$T/ref" 2>"$T/referr"
+# refused with the module's operand error, exit 2, and no prediction.
+"$VERIFIER" predict $M --platform "$P" --requested "$DATA/requested/tdx-init-vm.json" >"$T/ref" 2>"$T/referr"
 rc=$?
 [ $rc -eq 2 ] && ok "refusal exit 2" || fail "refusal: exit $rc"
 grep -q 'TDX_OPERAND_INVALID (CPUID_CONFIG): CPUID.01H:ECX bit 21 is not configurable' "$T/referr" \
 	&& ok "refusal message" || fail "refusal message: $(cat "$T/referr")"
-grep -q 'TDX refuses the requested feature: CPUID.01H:ECX.x2apic \[bit 21\]' "$T/ref" \
-	&& ok "refused bits listed" || fail "refused bits not listed"
+[ -s "$T/ref" ] && fail "refusal printed a prediction" || ok "refusal prints no prediction"
 # The same file masked like QEMU does is accepted.
-"$VERIFIER" predict --platform "$P" --requested "$DATA/requested/tdx-init-vm.json" --config filter \
+"$VERIFIER" predict $M --platform "$P" --requested "$DATA/requested/tdx-init-vm.json" --config filter \
 	>/dev/null 2>&1 && ok "filter mode accepts" || fail "filter mode refused"
 
 # Bad input: exit 2 and one line naming the problem.
 "$VERIFIER" predict --model no-such-model >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q 'no-such-model.json' "$T/err" && ok "unknown model" || fail "unknown model: $(cat "$T/err")"
 printf 'CPU 0:\n   0x00000001 0x00: eax=0xzz\n' >"$T/bad"
-"$VERIFIER" predict --platform "$T/bad" >/dev/null 2>"$T/err"
+"$VERIFIER" predict $M --platform "$T/bad" >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q 'line 2' "$T/err" && ok "bad platform" || fail "bad platform: $(cat "$T/err")"
 "$VERIFIER" predict --format xml >/dev/null 2>&1
 [ $? -eq 2 ] && ok "bad --format" || fail "bad --format accepted"

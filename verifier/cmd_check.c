@@ -32,8 +32,10 @@ static void usage(FILE *f)
 		"  --requested-format FMT   force the importer (kvm-json|qmp|cpuid-r|tdx-init-vm)\n"
 		"  --platform FILE          host's native CPUID (`cpuid -r` on the host): native\n"
 		"                           bits are predicted instead of reported as native\n"
-		"  --model NAME|FILE        platform model (default: tdx-1.5.01 for tdx-init-vm\n"
-		"                           requests, else kvm); see docs/models.md\n"
+		"  --model NAME|FILE        platform model: tdx (chosen per evidence from the attested\n"
+		"                           MRSEAM / TEE_TCB_SVN), tdx-<release> (any TDX module\n"
+		"                           release, e.g. tdx-1.5.25), kvm, or a file (default: tdx\n"
+		"                           for tdx-init-vm requests, else kvm); see docs/models.md\n"
 		"  --policy FILE            tenant policy (default: built-in = policies/default.json)\n"
 		"  --nonce HEX              the nonce this evidence must carry (freshness)\n"
 		"  --nonce-issued TIME      when that nonce was issued (policy nonce_max_age)\n"
@@ -148,6 +150,8 @@ struct check_inputs {
 	struct tdc_cpuid_table *platform;
 	size_t nplatform;
 	struct tdc_model *model;
+	struct tdc_model_set *models;   /* --model tdx */
+	char model_why[128];
 	struct tdc_policy *policy;
 	struct tdc_collateral *collateral;
 };
@@ -159,6 +163,7 @@ static void inputs_free(struct check_inputs *in)
 		tdc_cpuid_table_free(&in->platform[i]);
 	free(in->platform);
 	tdc_model_free(in->model);
+	tdc_model_set_free(in->models);
 	tdc_policy_free(in->policy);
 	tdc_collateral_free(in->collateral);
 }
@@ -187,8 +192,15 @@ static int load_inputs(const struct check_args *a, struct check_inputs *in)
 	if (a->platform && (r = load_platform(a->platform, in)) != 0)
 		return r;
 	if (!model)
-		model = in->req.has_td_params ? "tdx-1.5.01" : "kvm";
-	if ((r = tdc_model_load(model, &in->model)) != 0)
+		model = in->req.has_td_params ? "tdx" : "kvm";
+	snprintf(in->model_why, sizeof(in->model_why), "%s", a->model ? "given with --model" :
+		 in->req.has_td_params ? "default for a request with TD parameters" :
+		 "default for a request without TD parameters");
+	if (!strcmp(model, "tdx"))
+		r = tdc_model_set_open(&in->models);
+	else
+		r = tdc_model_load(model, &in->model);
+	if (r)
 		return r;
 	if ((r = a->policy ? tdc_policy_load(a->policy, &in->policy) :
 			     tdc_policy_default(&in->policy)) != 0)
@@ -202,7 +214,8 @@ static int run_check(const struct check_args *a, struct check_inputs *in, bool *
 		     bool *malformed)
 {
 	struct tdc_check_config cfg = {
-		.requested = &in->req, .model = in->model, .policy = in->policy,
+		.requested = &in->req, .model = in->model, .models = in->models,
+		.model_why = in->model_why, .policy = in->policy,
 		.platform = in->nplatform ? &in->platform[0] : NULL,
 		.trust_root = a->root, .collateral = in->collateral, .sim_dir = a->sim_dir,
 		.at = a->at, .nonce = a->has_nonce ? a->nonce : NULL, .nonce_len = a->nonce_len,

@@ -28,7 +28,9 @@ static void usage(FILE *f)
 		"\n"
 		"  BIT            CPUID.07H.0:EBX[5], CPUID.01H:ECX.hypervisor, 7.0:ebx.5,\n"
 		"                 0x80000001:ecx[8] or a feature name (avx2)\n"
-		"  --model NAME   model to ask (repeatable; default: tdx-1.5.01 and kvm)\n", tdc_prog);
+		"  --model NAME   model to ask (repeatable): tdx-<release> for any TDX module\n"
+		"                 release (tdx-1.5.25), tdx (the newest), kvm, qemu-tcg or a file;\n"
+		"                 default: tdx-1.5.01, the newest TDX module, and kvm\n", tdc_prog);
 }
 
 struct explain_ctx {
@@ -56,6 +58,9 @@ static int explain_one(const char *name, uint32_t leaf, uint32_t subleaf, enum t
 		return r;
 	if ((r = tdc_model_classify(m, leaf, subleaf, reg, bit, &cls, &src)) == 0) {
 		printf("  model %s: %s\n", tdc_model_name(m), tdc_bitclass_name(cls));
+		if (tdc_model_releases(m))
+			printf("    releases: %s%s\n", tdc_model_releases(m),
+			       tdc_model_logic_verified(m) ? "" : " (CPUID logic inferred: no source)");
 		printf("    source: %s\n", src ? src : "");
 		printf("    rules, in the order the model applies them:\n");
 		r = tdc_model_describe(m, leaf, subleaf, reg, bit, print_rule, &e);
@@ -71,8 +76,9 @@ int explain_main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *models[EXPLAIN_MAX_MODELS] = { "tdx-1.5.01", "kvm" };
-	size_t nmodels = 2, given = 0;
+	/* The first and the newest TDX module, and KVM. */
+	const char *models[EXPLAIN_MAX_MODELS] = { "tdx-1.5.01", "tdx", "kvm" };
+	size_t nmodels = 3, given = 0;
 	uint32_t leaf, subleaf;
 	enum tdc_reg reg;
 	unsigned bit;

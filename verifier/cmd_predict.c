@@ -19,12 +19,14 @@
 #include "verifier.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/evidence.h"
 #include "tdcpuid/json.h"
+#include "tdcpuid/kvm_tdx.h"
 #include "tdcpuid/requested.h"
 
 #define CMD "predict"
 
-enum pformat { PF_TEXT, PF_RAW, PF_JSON };
+enum pformat { PF_TEXT, PF_RAW, PF_JSON, PF_CAPS };
 
 struct popts {
 	const char *model;
@@ -35,6 +37,8 @@ struct popts {
 	uint64_t xfam, attributes, tsc_khz;
 	uint32_t vcpu;
 	int config;  /* -1 auto, 0 filter, 1 strict */
+	bool module_only;  /* --host module: TD_PARAMS straight to the module, no KVM */
+	const char *td_ctls;
 	enum pformat format;
 };
 
@@ -47,7 +51,9 @@ static void usage(FILE *f)
 		"\n"
 		"Predict the CPUID a TD (or VM) will see, before it is launched.\n"
 		"\n"
-		"  --model NAME       platform model (default tdx-1.5.01; see docs/models.md)\n"
+		"  --model NAME       platform model: tdx-<release> (every TDX module release,\n"
+		"                     e.g. tdx-1.5.25), tdx (default: the newest known release),\n"
+		"                     kvm, or a file; see docs/models.md\n"
 		"  --platform FILE    the host's `cpuid -r` output (CPU 0 is used); without it,\n"
 		"                     bits the module takes from the CPU are reported unpredicted\n"
 		"  --requested FILE   requested configuration in any importer format\n"
@@ -57,16 +63,27 @@ static void usage(FILE *f)
 		"  --attributes HEX   TD ATTRIBUTES (default: the requested file's, else 0)\n"
 		"  --tsc-khz N        TSC frequency (default: the requested file's, else unknown)\n"
 		"  --vcpu N           vCPU index for per-vCPU fields (default 0)\n"
+		"  --host kvm|module  kvm (default): the request goes through upstream KVM, which\n"
+		"                     does not let TSX or WAITPKG be configured, takes\n"
+		"                     0x80000008.EAX[23:16] as its GPAW knob and refuses what\n"
+		"                     KVM_TDX_INIT_VM refuses; module: TD_PARAMS as given\n"
+		"  --td-ctls LIST     TD controls the guest will set: unknown (default: leaves that\n"
+		"                     depend on them are reported ambiguous), none, linux (what\n"
+		"                     current Linux sets: REDUCE_VE, else ENUM_TOPOLOGY), or a\n"
+		"                     comma list of enum_topology, virt_cpuid2, reduce_ve\n"
 		"  --config MODE      strict: the requested values are the literal CPUID_CONFIG and\n"
 		"                     bits outside the configurable masks are refused as the module\n"
 		"                     does; filter: mask them first like QEMU (default: strict for\n"
 		"                     tdx-init-vm input, filter otherwise)\n"
 		"  --format FMT       text (default): forced/unsupported/refused bits;\n"
 		"                     raw: `cpuid -r` lines of one vCPU (dynamic fields at reset,\n"
-		"                     listed on stderr); json: every bit with class and source\n"
+		"                     listed on stderr); json: every bit with class and source;\n"
+		"                     capabilities: KVM_TDX_CAPABILITIES as upstream KVM reports\n"
+		"                     them for this module (tdx-init-vm \"capabilities\" JSON)\n"
 		"\n"
-		"Exit status: 0 predicted, 2 bad input or the module would refuse the\n"
-		"configuration (TDX_OPERAND_INVALID), 3 internal error.\n", tdc_prog);
+		"Exit status: 0 predicted, 2 bad input or KVM / the module would refuse the\n"
+		"configuration (-EINVAL, TDX_OPERAND_INVALID...: named on stderr, no prediction\n"
+		"printed), 3 internal error.\n", tdc_prog);
 }
 
 static int parse_opts(int argc, char *argv[], struct popts *o)
@@ -81,6 +98,8 @@ static int parse_opts(int argc, char *argv[], struct popts *o)
 		{ "tsc-khz", required_argument, NULL, 't' },
 		{ "vcpu", required_argument, NULL, 'v' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "td-ctls", required_argument, NULL, 'T' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -88,9 +107,9 @@ static int parse_opts(int argc, char *argv[], struct popts *o)
 	unsigned long long v;
 	int c, r;
 
-	*o = (struct popts){ .model = "tdx-1.5.01", .config = -1 };
+	*o = (struct popts){ .model = "tdx", .config = -1, .td_ctls = "unknown" };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:p:r:R:x:a:t:v:c:f:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:r:R:x:a:t:v:c:f:H:T:h", lo, NULL)) != -1) {
 		r = 0;
 		switch (c) {
 		case 'm': o->model = optarg; break;
@@ -122,6 +141,15 @@ static int parse_opts(int argc, char *argv[], struct popts *o)
 			else
 				r = tdc_err(TDC_ERR_USAGE, "--config: '%s' (strict or filter)", optarg);
 			break;
+		case 'H':
+			if (!strcmp(optarg, "kvm") || !strcmp(optarg, "module"))
+				o->module_only = !strcmp(optarg, "module");
+			else
+				r = tdc_err(TDC_ERR_USAGE, "--host: '%s' (kvm or module)", optarg);
+			break;
+		case 'T':
+			o->td_ctls = optarg;
+			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
 				o->format = PF_TEXT;
@@ -129,8 +157,11 @@ static int parse_opts(int argc, char *argv[], struct popts *o)
 				o->format = PF_RAW;
 			else if (!strcmp(optarg, "json"))
 				o->format = PF_JSON;
+			else if (!strcmp(optarg, "capabilities"))
+				o->format = PF_CAPS;
 			else
-				r = tdc_err(TDC_ERR_USAGE, "--format: '%s' (text, raw or json)", optarg);
+				r = tdc_err(TDC_ERR_USAGE, "--format: '%s' (text, raw, json or "
+					    "capabilities)", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -189,6 +220,43 @@ static uint64_t xfam_from_requested(const struct tdc_cpuid_table *t)
 	if (d1)
 		x |= d1->regs[TDC_ECX] | (uint64_t)d1->regs[TDC_EDX] << 32;
 	return x ? x : 0x3;
+}
+
+/* --td-ctls: which TD_CTLS the guest sets, as far as the user says. */
+static int parse_td_ctls(const char *s, const struct tdc_model *m, struct tdc_predict_in *in)
+{
+	uint64_t all = tdc_model_td_controls(m);
+	char buf[128], *save = NULL, *tok;
+
+	in->td_ctls = in->td_ctls_known = 0;
+	if (!strcmp(s, "unknown"))
+		return 0;
+	in->td_ctls_known = all;
+	if (!strcmp(s, "none"))
+		return 0;
+	if (!strcmp(s, "linux")) {
+		/* arch/x86/coco/tdx/tdx.c reduce_unnecessary_ve(): REDUCE_VE, else ENUM_TOPOLOGY. */
+		in->td_ctls = all & TDC_TD_CTLS_REDUCE_VE ?
+			      TDC_TD_CTLS_REDUCE_VE | TDC_TD_CTLS_ENUM_TOPOLOGY | TDC_TD_CTLS_VIRT_CPUID2 :
+			      all & TDC_TD_CTLS_ENUM_TOPOLOGY;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned b;
+
+		for (b = 1; b < 4 && strcmp(tok, tdc_model_ctl_name(b)); b++)
+			;
+		if (b == 4)
+			return tdc_err(TDC_ERR_USAGE, "--td-ctls: unknown control '%s' (enum_topology, "
+				       "virt_cpuid2, reduce_ve, none, linux, unknown)", tok);
+		in->td_ctls |= 1ull << b;
+	}
+	/* The module forces the two that REDUCE_VE implies (TDG.VM.WR). */
+	if (in->td_ctls & TDC_TD_CTLS_REDUCE_VE)
+		in->td_ctls |= TDC_TD_CTLS_ENUM_TOPOLOGY | TDC_TD_CTLS_VIRT_CPUID2;
+	in->td_ctls &= all;
+	return 0;
 }
 
 static void fill_in(const struct popts *o, struct pinputs *pi, struct tdc_predict_in *in)
@@ -358,25 +426,6 @@ static void print_changes(const struct tdc_predict_in *in, const struct tdc_pred
 	}
 }
 
-static void print_refused(const struct tdc_prediction *p)
-{
-	struct tdc_pred_leaf tmp;
-	char bb[TDC_BITNAME_MAX];
-
-	for (size_t i = 0; i < p->refused.n; i++) {
-		const struct tdc_cpuid_entry *e = &p->refused.e[i];
-		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(p, e->leaf, e->subleaf, &tmp);
-
-		for (int reg = 0; reg < TDC_NREGS; reg++)
-			for (unsigned bit = 0; bit < 32; bit++)
-				if (e->regs[reg] & (1u << bit))
-					printf("TDX refuses the requested feature: %s (outside "
-					       "config_direct|allow_direct: TDX_OPERAND_INVALID)\n",
-					       tdc_format_bit(bb, sizeof(bb), e->leaf, e->subleaf,
-							      pl->indexed, reg, bit));
-	}
-}
-
 /* #VE leaves the host asked to be non-zero: the TD's kernel will answer zeros. */
 static void print_ve(const struct tdc_prediction *p, const struct tdc_cpuid_table *req)
 {
@@ -409,14 +458,35 @@ static unsigned count_bits(const struct tdc_cpuid_table *t)
 	return n;
 }
 
+static const char *td_ctls_text(const struct tdc_predict_in *in, const struct tdc_model *m)
+{
+	static char buf[96];
+	uint64_t all = tdc_model_td_controls(m);
+	size_t used = 0;
+
+	if (!all)
+		return "n/a";
+	if ((in->td_ctls_known & all) != all)
+		return "unknown";
+	buf[0] = '\0';
+	for (unsigned b = 1; b < 4; b++)
+		if (in->td_ctls >> b & 1)
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? "," : "",
+						 tdc_model_ctl_name(b));
+	return used ? buf : "none";
+}
+
 static void print_text(const struct tdc_predict_in *in, const struct tdc_prediction *p)
 {
 	unsigned unknown = 0;
 
-	printf("# model %s: XFAM 0x%" PRIx64 ", ATTRIBUTES 0x%" PRIx64 ", TSC %s, config %s\n",
-	       tdc_model_name(p->model), in->xfam, in->attributes,
-	       in->has_tsc_khz ? "given" : "unknown", in->strict_config ? "strict" : "filter");
-	print_refused(p);
+	printf("# model %s%s%s%s: XFAM 0x%" PRIx64 ", ATTRIBUTES 0x%" PRIx64 ", TSC %s, config %s, "
+	       "host %s, TD_CTLS %s\n", tdc_model_name(p->model),
+	       tdc_model_releases(p->model) ? " (releases " : "",
+	       tdc_model_releases(p->model) ? tdc_model_releases(p->model) : "",
+	       tdc_model_releases(p->model) ? ")" : "", in->xfam, in->attributes,
+	       in->has_tsc_khz ? "given" : "unknown", in->strict_config ? "strict" : "filter",
+	       in->kvm_layer ? "upstream KVM" : "module only", td_ctls_text(in, p->model));
 	print_changes(in, p);
 	print_ve(p, in->requested);
 	for (size_t i = 0; i < p->n; i++)
@@ -428,9 +498,11 @@ static void print_text(const struct tdc_predict_in *in, const struct tdc_predict
 	for (const char *s = p->notes.len ? (const char *)p->notes.data : NULL, *nl;
 	     s && (nl = strchr(s, '\n')); s = nl + 1)
 		printf("note: %.*s\n", (int)(nl - s), s);
-	printf("# %u bits forced on, %u forced off, %u refused, %u unpredicted%s\n",
-	       count_bits(&p->forced_on), count_bits(&p->forced_off), count_bits(&p->refused),
-	       unknown,
+	if (p->ambiguous_ctls)
+		printf("# TD controls unknown (--td-ctls): %u bits in %zu leaves are ambiguous "
+		       "(module-virtualized or #VE)\n", count_bits(&p->ambiguous), p->ambiguous.n);
+	printf("# %u bits forced on, %u forced off, %u unpredicted%s\n",
+	       count_bits(&p->forced_on), count_bits(&p->forced_off), unknown,
 	       in->platform ? "" : " (no --platform: native bits are not predicted)");
 }
 
@@ -489,8 +561,7 @@ static json_t *json_bits(const struct tdc_prediction *p, const struct tdc_cpuid_
 	return a;
 }
 
-static int print_json(const struct tdc_predict_in *in, const struct tdc_prediction *p,
-		      int status)
+static int print_json(const struct tdc_predict_in *in, const struct tdc_prediction *p)
 {
 	json_t *o = json_object(), *leaves = json_array();
 	char *text;
@@ -512,7 +583,9 @@ static int print_json(const struct tdc_predict_in *in, const struct tdc_predicti
 	json_object_set_new(o, "refused", json_bits(p, &p->refused));
 	json_object_set_new(o, "notes", json_stringn(p->notes.len ? (const char *)p->notes.data : "",
 						    p->notes.len));
-	json_object_set_new(o, "error", status ? json_string(tdc_errmsg(status)) : json_null());
+	json_object_set_new(o, "td_ctls_known", tdc_json_hex64(in->td_ctls_known));
+	json_object_set_new(o, "td_ctls", tdc_json_hex64(in->td_ctls));
+	json_object_set_new(o, "ambiguous", json_bits(p, &p->ambiguous));
 	text = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!text)
@@ -520,6 +593,66 @@ static int print_json(const struct tdc_predict_in *in, const struct tdc_predicti
 	printf("%s\n", text);
 	free(text);
 	return 0;
+}
+
+/* ---- capabilities ------------------------------------------------------------------ */
+
+/*
+ * KVM_TDX_CAPABILITIES as upstream KVM builds them from the module's
+ * TDH.SYS.RD data (arch/x86/kvm/vmx/tdx.c init_kvm_tdx_caps(),
+ * td_init_cpuid_entry2()): the configurable bits, 0x80000008.EAX[23:16]
+ * set (KVM's GPAW knob), TSX and WAITPKG cleared; supported_attrs =
+ * KVM_SUPPORTED_TD_ATTRS within the module's; supported_xfam = the
+ * module's within what the platform's XSAVE supports.
+ */
+static int print_caps(const struct tdc_model *m, const struct tdc_predict_in *in)
+{
+	uint64_t xfam = tdc_model_xfam_allowed(m);
+	const struct tdc_cpuid_entry *d0, *d1;
+	json_t *o = json_object(), *ents = json_array(), *cpuid = json_object();
+	struct tdc_cpuid_table t;
+	char *text;
+	int r;
+
+	if ((r = tdc_model_configurable(m, &t)) != 0)
+		goto out;
+	if (in->platform && (d0 = tdc_cpuid_table_find(in->platform, 0xd, 0)) &&
+	    (d1 = tdc_cpuid_table_find(in->platform, 0xd, 1)))
+		xfam &= d0->regs[TDC_EAX] | (uint64_t)d0->regs[TDC_EDX] << 32 | d1->regs[TDC_ECX] |
+			(uint64_t)d1->regs[TDC_EDX] << 32;
+	for (size_t i = 0; i < t.n; i++) {
+		struct tdc_cpuid_entry e = t.e[i];
+
+		for (int reg = 0; reg < TDC_NREGS; reg++)
+			e.regs[reg] &= ~tdc_kvm_tdx_unsupported_mask(e.leaf, e.subleaf, (unsigned)reg, NULL);
+		if (e.leaf == TDC_KVM_TDX_GPAW_LEAF)
+			e.regs[TDC_EAX] |= TDC_KVM_TDX_GPAW_MASK;
+		json_array_append_new(ents, json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o}",
+			"function", tdc_json_hex32(e.leaf), "index", (json_int_t)e.subleaf,
+			"flags", (json_int_t)(e.flags & TDC_CPUID_F_INDEXED),
+			"eax", tdc_json_hex32(e.regs[TDC_EAX]), "ebx", tdc_json_hex32(e.regs[TDC_EBX]),
+			"ecx", tdc_json_hex32(e.regs[TDC_ECX]), "edx", tdc_json_hex32(e.regs[TDC_EDX])));
+	}
+	json_object_set_new(o, "supported_attrs",
+			    tdc_json_hex64(TDC_KVM_TDX_SUPPORTED_ATTRS & tdc_model_attributes_allowed(m)));
+	json_object_set_new(o, "supported_xfam", tdc_json_hex64(xfam));
+	json_object_set_new(cpuid, "nent", json_integer((json_int_t)t.n));
+	json_object_set_new(cpuid, "entries", ents);
+	ents = NULL;
+	json_object_set_new(o, "cpuid", cpuid);
+	cpuid = NULL;
+	if (!(text = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER))) {
+		r = tdc_err(TDC_ERR_ALLOC, "predict: capabilities JSON");
+		goto out;
+	}
+	printf("%s\n", text);
+	free(text);
+out:
+	tdc_cpuid_table_free(&t);
+	json_decref(ents);
+	json_decref(cpuid);
+	json_decref(o);
+	return r;
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -542,19 +675,27 @@ static int run(const struct popts *o, struct pinputs *pi, struct tdc_model **m,
 		pi->have_req = true;
 	}
 	fill_in(o, pi, &in);
+	if (o->format == PF_CAPS)
+		return tdc_model_kind(*m) == TDC_MODEL_TDX ? print_caps(*m, &in) :
+		       tdc_err(TDC_ERR_USAGE, "--format capabilities needs a TDX model");
+	in.kvm_layer = !o->module_only && tdc_model_kind(*m) == TDC_MODEL_TDX;
+	if ((r = parse_td_ctls(o->td_ctls, *m, &in)) != 0)
+		return r;
 	status = tdc_model_predict(*m, &in, p);
-	if (status != 0 && status != TDC_ERR_MODEL)
+	/* A configuration KVM or the module refuses has no prediction: say why, print none. */
+	if (status != 0)
 		return status;
 	switch (o->format) {
 	case PF_RAW:
-		if (status == 0)
-			r = print_raw(o, p);
+		r = print_raw(o, p);
 		break;
 	case PF_JSON:
-		r = print_json(&in, p, status);
+		r = print_json(&in, p);
 		break;
 	case PF_TEXT:
 		print_text(&in, p);
+		break;
+	case PF_CAPS:
 		break;
 	}
 	return r ? r : status;

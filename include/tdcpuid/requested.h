@@ -46,6 +46,13 @@ struct tdc_requested {
 	uint64_t xfam;
 	bool has_tsc_khz;
 	uint64_t tsc_khz;
+	/*
+	 * KVM's guest-physical-address-width knob, 0x80000008.EAX[23:16] of the
+	 * INIT_VM CPUID (include/tdcpuid/kvm_tdx.h): not a guest-visible value,
+	 * so those bits are not part of the request (known = 0).
+	 */
+	bool has_gpaw;
+	uint32_t gpaw;
 	/* kvm_tdx_init_vm.mrconfigid/mrowner/mrownerconfig (SHA-384), if given. */
 	bool has_mrconfigid, has_mrowner, has_mrownerconfig;
 	uint8_t mrconfigid[48];

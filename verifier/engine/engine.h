@@ -36,6 +36,7 @@
 #include "tdcpuid/verdict.h"
 
 struct tdc_model;
+struct tdc_model_set;
 struct tdc_policy;
 struct tdc_collateral;
 struct tdc_collateral_cache;
@@ -85,6 +86,7 @@ struct tdc_check_result {
 	bool malformed;                 /* evidence did not parse: bad input, not a policy verdict */
 	/* Context for outputs. */
 	char model_name[64];
+	char model_why[384];            /* how the model was chosen (--model tdx: from the evidence) */
 	char policy_name[128];
 	enum tdc_tee tee;
 	bool authenticated;             /* off-platform trust: a verified quote */
@@ -107,7 +109,9 @@ int tdc_check_add(struct tdc_check_result *res, const char *name,
 
 struct tdc_check_config {
 	const struct tdc_requested *requested; /* required */
-	const struct tdc_model *model;         /* required */
+	const struct tdc_model *model;         /* required, unless @models: */
+	struct tdc_model_set *models;          /* --model tdx: chosen from the attested TEE_TCB_INFO */
+	const char *model_why;                 /* how @model was chosen ("--model", "registry"), or NULL */
 	const struct tdc_policy *policy;       /* NULL: built-in default policy */
 	const struct tdc_cpuid_table *platform;/* host native CPUID, optional */
 	X509 *root;                            /* preloaded trust anchor, or NULL: */

@@ -150,12 +150,62 @@ static const struct rule_name rule_names[] = {
 	{ "xfd", RULE_XFD, false },
 	{ "tsc_frequency", RULE_TSC_FREQUENCY, false },
 	{ "la_bits", RULE_LA_BITS, false },
+	{ "maxpa", RULE_MAXPA, false },
+	{ "maxgpa", RULE_MAXGPA, false },
+	{ "native_if_ctl", RULE_NATIVE_IF_CTL, false },
 	{ "zero", RULE_ZERO, true },
 	{ "zero_unless_xfam", RULE_ZERO_UNLESS_XFAM, true },
 	{ "zero_unless_attr", RULE_ZERO_UNLESS_ATTR, true },
 	{ "zero_unless_bit", RULE_ZERO_UNLESS_BIT, true },
 	{ "hle_eq_rtm", RULE_HLE_EQ_RTM, true },
+	{ "zero_if_attr", RULE_ZERO_IF_ATTR, true },
+	{ "ve_if_bit", RULE_VE_IF_BIT, true },
+	{ "cpuid_1f_1505", RULE_CPUID_1F_1505, true },
+	{ "cpuid_1f_1506", RULE_CPUID_1F_1506, true },
+	{ "cpuid_0b_1505", RULE_CPUID_0B_1505, true },
+	{ "cpuid_0b_1506", RULE_CPUID_0B_1506, true },
+	{ "cpuid_0b_1516", RULE_CPUID_0B_1516, true },
 };
+
+/* TD control names (TDCS.TD_CTLS bits, docs/models.md "TD controls"). */
+static const char *const ctl_names[] = {
+	[CTL_ENUM_TOPOLOGY] = "enum_topology",
+	[CTL_VIRT_CPUID2] = "virt_cpuid2",
+	[CTL_REDUCE_VE] = "reduce_ve",
+};
+
+static int find_ctl(struct mload *L, const char *name, const char *path, uint8_t *ctl)
+{
+	for (unsigned i = 1; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++) {
+		if (ctl_names[i] && !strcmp(ctl_names[i], name)) {
+			*ctl = (uint8_t)i;
+			return 0;
+		}
+	}
+	return tdc_err(TDC_ERR_FORMAT, "%s: %s: unknown TD control '%s' (enum_topology, "
+		       "virt_cpuid2, reduce_ve)", L->what, path, name);
+}
+
+const char *tdc_model_ctl_name(unsigned ctl)
+{
+	return ctl && ctl < sizeof(ctl_names) / sizeof(ctl_names[0]) ? ctl_names[ctl] : "none";
+}
+
+/* An optional TD control name at @key of @obj. */
+static int get_ctl(struct mload *L, const json_t *obj, const char *key, const char *path,
+		   uint8_t *ctl)
+{
+	char p[TDC_JSON_PATH_MAX];
+	char *name = NULL;
+	int r;
+
+	*ctl = CTL_NONE;
+	if ((r = get_str(L, obj, key, false, path, &name)) != 0 || !name)
+		return r;
+	r = find_ctl(L, name, tdc_json_path(p, sizeof(p), path, key), ctl);
+	free(name);
+	return r;
+}
 
 static int find_rule(struct mload *L, const char *name, bool leaf_rule, const char *path,
 		     uint8_t *rule)
@@ -173,7 +223,7 @@ static int find_rule(struct mload *L, const char *name, bool leaf_rule, const ch
 /* ---- fields ----------------------------------------------------------- */
 
 static const char *const field_keys[] = {
-	"reg", "mask", "class", "config", "rule", "xfam", "attr", "pinned", "reset",
+	"reg", "mask", "class", "config", "rule", "xfam", "attr", "ctl", "pinned", "reset",
 	"value", "source", NULL
 };
 
@@ -189,7 +239,7 @@ static int field_step(struct mload *L, struct model_field *f, const char *config
 		f->step = STEP_FIXED1;
 		return 0;
 	case TDC_C_NATIVE:
-		f->step = STEP_NATIVE;
+		f->step = f->rule ? STEP_RULE : STEP_NATIVE;
 		return 0;
 	case TDC_C_DYNAMIC:
 		f->step = STEP_DYNAMIC;
@@ -228,11 +278,18 @@ static int field_step(struct mload *L, struct model_field *f, const char *config
 
 static int parse_field_rule(struct mload *L, struct model_field *f, const char *path)
 {
+	int r;
+
 	if (f->cls == TDC_C_DYNAMIC) {
-		f->rule = strcmp(f->rule_name, "apic_id") ? RULE_DYN_LABEL : RULE_DYN_APIC_ID;
-		return 0;
+		f->rule = !strcmp(f->rule_name, "apic_id") ? RULE_DYN_APIC_ID :
+			  !strcmp(f->rule_name, "paravirt") ? RULE_DYN_PARAVIRT : RULE_DYN_LABEL;
+	} else if ((r = find_rule(L, f->rule_name, false, path, &f->rule)) != 0) {
+		return r;
 	}
-	return find_rule(L, f->rule_name, false, path, &f->rule);
+	if ((f->rule == RULE_DYN_PARAVIRT || f->rule == RULE_NATIVE_IF_CTL) && !f->ctl)
+		return tdc_err(TDC_ERR_MISSING, "%s: %s: rule %s needs a \"ctl\"", L->what, path,
+			       f->rule_name);
+	return 0;
 }
 
 static int parse_field(struct mload *L, const json_t *v, const char *path,
@@ -265,7 +322,8 @@ static int parse_field(struct mload *L, const json_t *v, const char *path,
 		goto out;
 	}
 	if ((r = get_u64(L, v, "xfam", path, &f->param)) != 0 ||
-	    (!f->param && (r = get_u64(L, v, "attr", path, &f->param)) != 0))
+	    (!f->param && (r = get_u64(L, v, "attr", path, &f->param)) != 0) ||
+	    (r = get_ctl(L, v, "ctl", path, &f->ctl)) != 0)
 		goto out;
 	/* One value per field; its key says what it is (docs/models.md). */
 	if ((r = get_u32(L, v, "pinned", false, path, &f->has_value, &f->value)) != 0 ||
@@ -320,14 +378,16 @@ static int parse_rule(struct mload *L, const json_t *v, const char *path,
 	    (r = get_str(L, v, "rule", true, path, &e->rule_name)) != 0 ||
 	    (r = get_str(L, v, "source", true, path, &e->source)) != 0 ||
 	    (r = find_rule(L, e->rule_name, true, path, &e->rule)) != 0 ||
-	    (r = get_class(L, v, e->rule != RULE_HLE_EQ_RTM, path, &e->has_cls, &e->cls)) != 0 ||
+	    (r = get_class(L, v, e->rule != RULE_HLE_EQ_RTM && e->rule != RULE_VE_IF_BIT, path,
+			   &e->has_cls, &e->cls)) != 0 ||
 	    (r = get_u64(L, v, "xfam", path, &e->param)) != 0 ||
 	    (!e->param && (r = get_u64(L, v, "attr", path, &e->param)) != 0))
 		return r;
-	if ((e->rule == RULE_ZERO_UNLESS_XFAM || e->rule == RULE_ZERO_UNLESS_ATTR) && !e->param)
+	if ((e->rule == RULE_ZERO_UNLESS_XFAM || e->rule == RULE_ZERO_UNLESS_ATTR ||
+	     e->rule == RULE_ZERO_IF_ATTR) && !e->param)
 		return tdc_err(TDC_ERR_MISSING, "%s: %s: rule %s needs a nonzero \"xfam\"/\"attr\"",
 			       L->what, path, e->rule_name);
-	if (e->rule == RULE_ZERO_UNLESS_BIT)
+	if (e->rule == RULE_ZERO_UNLESS_BIT || e->rule == RULE_VE_IF_BIT)
 		return parse_ref_bit(L, v, path, e);
 	return 0;
 }
@@ -335,7 +395,8 @@ static int parse_rule(struct mload *L, const json_t *v, const char *path,
 /* ---- leaves ----------------------------------------------------------- */
 
 static const char *const leaf_keys[] = {
-	"leaf", "subleaf", "source", "faulting", "fields", "rules", NULL
+	"leaf", "subleaf", "source", "faulting", "configurable", "ve_unless", "fields", "rules",
+	NULL
 };
 
 /*
@@ -415,6 +476,8 @@ static int parse_leaf(struct mload *L, const json_t *v, const char *path,
 	    (r = get_subleaf(L, v, path, &ml->subleaf, &ml->any_subleaf)) != 0 ||
 	    (r = get_str(L, v, "source", true, path, &ml->source)) != 0 ||
 	    (r = get_bool(L, v, "faulting", path, &ml->faulting)) != 0 ||
+	    (r = get_bool(L, v, "configurable", path, &ml->configurable)) != 0 ||
+	    (r = get_ctl(L, v, "ve_unless", path, &ml->ve_unless)) != 0 ||
 	    (r = parse_fields(L, v, path, ml)) != 0 ||
 	    (r = parse_rules(L, v, path, ml)) != 0)
 		return r;
@@ -481,16 +544,73 @@ static int parse_leaves(struct mload *L, const json_t *root)
 /* ---- top level -------------------------------------------------------- */
 
 static const char *const top_keys[] = {
-	"format", "format_version", "name", "kind", "module_version", "description",
-	"source", "generated_by", "unlisted", "out_of_range", "td_params", "ranges", "leaves",
-	NULL
+	"format", "format_version", "name", "kind", "module_version", "logic", "logic_verified",
+	"releases", "td_controls", "description", "source", "generated_by", "unlisted",
+	"out_of_range", "td_params", "ranges", "leaves", NULL
 };
 static const char *const td_keys[] = {
-	"xfam_fixed0", "xfam_fixed1", "xfam_together", "xfam_requires", "source", NULL
+	"xfam_fixed0", "xfam_fixed1", "xfam_together", "xfam_requires", "attributes_fixed0",
+	"attributes_fixed1", "attributes_need_cpuid", "attributes_conflicts",
+	"config_flags_fixed0", "config_flags_conflicts", "source", NULL
 };
 static const char *const requires_keys[] = { "bits", "needs", NULL };
-static const char *const unlisted_keys[] = { "class", "source", NULL };
+static const char *const conflict_keys[] = { "bits", "excludes", NULL };
+static const char *const need_keys[] = { "bits", "leaf", "subleaf", "reg", "bit", NULL };
+static const char *const unlisted_keys[] = { "class", "source", "zero_if", NULL };
 static const char *const range_keys[] = { "first", "last", "class", "vmm", "source", NULL };
+
+/* An optional array of short strings, kept joined by ", " (for messages). */
+static int parse_names(struct mload *L, const json_t *root, const char *key, char **out)
+{
+	char pi[TDC_JSON_PATH_MAX];
+	struct tdc_buf b;
+	json_t *arr;
+	const char *s;
+	size_t n;
+	int r;
+
+	*out = NULL;
+	if ((r = tdc_json_member(root, key, false, L->what, "", &arr)) != 0 || !arr)
+		return r;
+	if ((r = tdc_json_array(arr, TDC_MODEL_MAX_RANGES * 2, L->what, key, &n)) != 0)
+		return r;
+	tdc_buf_init(&b);
+	for (size_t i = 0; i < n && !r; i++) {
+		tdc_json_path_idx(pi, sizeof(pi), key, i);
+		if ((r = tdc_json_string(json_array_get(arr, i), TDC_MODEL_NAME_MAX, L->what, pi,
+					 &s)) == 0)
+			r = tdc_buf_printf(&b, "%s%s", i ? ", " : "", s);
+	}
+	if (!r && (r = tdc_buf_cstr(&b) ? 0 : tdc_err(TDC_ERR_ALLOC, "%s: %s", L->what, key)) == 0 &&
+	    !(*out = strdup(b.len ? (const char *)b.data : "")))
+		r = tdc_err(TDC_ERR_ALLOC, "%s: %s", L->what, key);
+	tdc_buf_free(&b);
+	return r;
+}
+
+/* "td_controls": the TD_CTLS the module supports, by name. */
+static int parse_td_controls(struct mload *L, const json_t *root)
+{
+	char pi[TDC_JSON_PATH_MAX];
+	const char *s;
+	json_t *arr;
+	uint8_t ctl;
+	size_t n;
+	int r;
+
+	if ((r = tdc_json_member(root, "td_controls", false, L->what, "", &arr)) != 0 || !arr)
+		return r;
+	if ((r = tdc_json_array(arr, 8, L->what, "td_controls", &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		tdc_json_path_idx(pi, sizeof(pi), "td_controls", i);
+		if ((r = tdc_json_string(json_array_get(arr, i), 32, L->what, pi, &s)) != 0 ||
+		    (r = find_ctl(L, s, pi, &ctl)) != 0)
+			return r;
+		L->m->td_controls |= 1ull << ctl;
+	}
+	return 0;
+}
 
 static int parse_header(struct mload *L, const json_t *root)
 {
@@ -518,6 +638,10 @@ static int parse_header(struct mload *L, const json_t *root)
 	    (r = get_str(L, root, "description", true, "", &L->m->description)) != 0 ||
 	    (r = get_str(L, root, "source", true, "", &L->m->source)) != 0 ||
 	    (r = get_str(L, root, "module_version", false, "", &L->m->module_version)) != 0 ||
+	    (r = get_str(L, root, "logic", false, "", &L->m->logic)) != 0 ||
+	    (r = get_bool(L, root, "logic_verified", "", &L->m->logic_verified)) != 0 ||
+	    (r = parse_names(L, root, "releases", &L->m->releases)) != 0 ||
+	    (r = parse_td_controls(L, root)) != 0 ||
 	    (r = get_str(L, root, "generated_by", false, "", &gen)) != 0)
 		goto out;
 	if (strlen(name) >= sizeof(L->m->name)) {
@@ -551,12 +675,14 @@ static int parse_unlisted(struct mload *L, const json_t *root)
 	    (r = tdc_json_check_object(v, unlisted_keys, L->what, "unlisted")) != 0 ||
 	    (r = get_class(L, v, true, "unlisted", &present, &L->m->unlisted_cls)) != 0 ||
 	    (r = get_str(L, v, "source", true, "unlisted", &L->m->unlisted_source)) != 0 ||
+	    (r = get_ctl(L, v, "zero_if", "unlisted", &L->m->unlisted_zero_if)) != 0 ||
 	    (r = get_str(L, root, "out_of_range", false, "", &oor)) != 0)
 		goto out;
-	if (oor && strcmp(oor, "max_basic") != 0)
-		r = tdc_err(TDC_ERR_FORMAT, "%s: out_of_range: unknown rule '%s' (max_basic)",
-			    L->what, oor);
+	if (oor && strcmp(oor, "max_basic") != 0 && strcmp(oor, "max_basic_intel") != 0)
+		r = tdc_err(TDC_ERR_FORMAT, "%s: out_of_range: unknown rule '%s' (max_basic, "
+			    "max_basic_intel)", L->what, oor);
 	L->m->out_of_range_max_basic = oor != NULL;
+	L->m->out_of_range_intel_only = oor && !strcmp(oor, "max_basic_intel");
 out:
 	free(oor);
 	return r;
@@ -605,6 +731,59 @@ static int parse_requires(struct mload *L, const json_t *td, struct model_td_par
 	return 0;
 }
 
+static int parse_conflicts(struct mload *L, const json_t *td, const char *key,
+			   struct model_conflict *c, size_t *n)
+{
+	char p[TDC_JSON_PATH_MAX], pi[TDC_JSON_PATH_MAX];
+	json_t *arr, *v;
+	int r;
+
+	*n = 0;
+	if ((r = tdc_json_member(td, key, false, L->what, "td_params", &arr)) != 0 || !arr)
+		return r;
+	tdc_json_path(p, sizeof(p), "td_params", key);
+	if ((r = tdc_json_array(arr, MODEL_XFAM_RULES_MAX, L->what, p, n)) != 0)
+		return r;
+	for (size_t i = 0; i < *n; i++) {
+		v = json_array_get(arr, i);
+		tdc_json_path_idx(pi, sizeof(pi), p, i);
+		if ((r = tdc_json_check_object(v, conflict_keys, L->what, pi)) != 0 ||
+		    (r = get_u64(L, v, "bits", pi, &c[i].bits)) != 0 ||
+		    (r = get_u64(L, v, "excludes", pi, &c[i].excludes)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_attr_need(struct mload *L, const json_t *td, struct model_td_params *t)
+{
+	const char *p = "td_params.attributes_need_cpuid";
+	char pi[TDC_JSON_PATH_MAX];
+	struct model_rule_ent ref;
+	json_t *arr, *v;
+	int r;
+
+	if ((r = tdc_json_member(td, "attributes_need_cpuid", false, L->what, "td_params",
+				 &arr)) != 0 || !arr)
+		return r;
+	if ((r = tdc_json_array(arr, MODEL_XFAM_RULES_MAX, L->what, p, &t->nattr_need)) != 0)
+		return r;
+	for (size_t i = 0; i < t->nattr_need; i++) {
+		v = json_array_get(arr, i);
+		tdc_json_path_idx(pi, sizeof(pi), p, i);
+		memset(&ref, 0, sizeof(ref));
+		if ((r = tdc_json_check_object(v, need_keys, L->what, pi)) != 0 ||
+		    (r = get_u64(L, v, "bits", pi, &t->attr_need[i].bits)) != 0 ||
+		    (r = parse_ref_bit(L, v, pi, &ref)) != 0)
+			return r;
+		t->attr_need[i].leaf = ref.ref_leaf;
+		t->attr_need[i].subleaf = ref.ref_subleaf;
+		t->attr_need[i].reg = ref.ref_reg;
+		t->attr_need[i].bit = ref.ref_bit;
+	}
+	return 0;
+}
+
 static int parse_td_params(struct mload *L, const json_t *root)
 {
 	struct model_td_params *t = &L->m->td;
@@ -620,9 +799,22 @@ static int parse_td_params(struct mload *L, const json_t *root)
 	    (r = get_u64(L, td, "xfam_fixed0", "td_params", &t->xfam_fixed0)) != 0 ||
 	    (r = get_u64(L, td, "xfam_fixed1", "td_params", &t->xfam_fixed1)) != 0 ||
 	    (r = parse_u64_array(L, td, "xfam_together", "td_params", t->together,
-				 &t->ntogether)) != 0)
+				 &t->ntogether)) != 0 ||
+	    (r = parse_requires(L, td, t)) != 0 ||
+	    (r = parse_attr_need(L, td, t)) != 0 ||
+	    (r = parse_conflicts(L, td, "attributes_conflicts", t->attr_conflicts,
+				 &t->nattr_conflicts)) != 0 ||
+	    (r = parse_conflicts(L, td, "config_flags_conflicts", t->config_conflicts,
+				 &t->nconfig_conflicts)) != 0)
 		return r;
-	return parse_requires(L, td, t);
+	t->has_attributes = json_object_get(td, "attributes_fixed0") != NULL;
+	t->attributes_fixed0 = UINT64_MAX;
+	t->has_config_flags = json_object_get(td, "config_flags_fixed0") != NULL;
+	t->config_flags_fixed0 = UINT64_MAX;
+	if ((r = get_u64(L, td, "attributes_fixed0", "td_params", &t->attributes_fixed0)) != 0 ||
+	    (r = get_u64(L, td, "attributes_fixed1", "td_params", &t->attributes_fixed1)) != 0)
+		return r;
+	return get_u64(L, td, "config_flags_fixed0", "td_params", &t->config_flags_fixed0);
 }
 
 static int parse_ranges(struct mload *L, const json_t *root)
@@ -728,6 +920,34 @@ static bool is_path(const char *s)
 	return strchr(s, '/') || (n > 5 && !strcmp(s + n - 5, ".json"));
 }
 
+/*
+ * "tdx-<release>" of a release that shares another release's table, or
+ * "tdx" (the newest release): the model file the release index names.
+ */
+static int load_release(const char *name, struct tdc_model **out)
+{
+	struct tdc_model_set *s = NULL;
+	const char *model = NULL, *rel = NULL;
+	char want[TDC_MODEL_NAME_MAX];
+	int r;
+
+	if ((r = tdc_model_set_open(&s)) != 0)
+		return r;
+	if (!strcmp(name, "tdx"))
+		model = tdc_model_set_newest(s, &rel);
+	else if (name[3] == '-')
+		r = tdc_model_set_release(s, name + 4, NULL, &model);
+	if (!r && (!model || !strcmp(model, name)))
+		r = tdc_err(TDC_ERR_NOT_FOUND, "model: no model file and no release for '%s' in %s",
+			    name, tdc_model_dir());
+	if (!r) {
+		snprintf(want, sizeof(want), "%s", model);
+		r = tdc_model_load(want, out);
+	}
+	tdc_model_set_free(s);
+	return r;
+}
+
 int tdc_model_load(const char *name_or_path, struct tdc_model **out)
 {
 	char path[4096];
@@ -745,8 +965,12 @@ int tdc_model_load(const char *name_or_path, struct tdc_model **out)
 		snprintf(path, sizeof(path), "%s/%s.json", tdc_model_dir(), name_or_path);
 	}
 	tdc_buf_init(&b);
-	if ((r = tdc_read_file(path, TDC_MODEL_FILE_MAX, &b)) != 0)
+	if ((r = tdc_read_file(path, TDC_MODEL_FILE_MAX, &b)) != 0) {
+		if (r == TDC_ERR_NOT_FOUND && !is_path(name_or_path) &&
+		    !strncmp(name_or_path, "tdx", 3))
+			r = load_release(name_or_path, out);
 		goto out;
+	}
 	r = tdc_model_parse(b.data, b.len, path, out);
 out:
 	tdc_buf_free(&b);
@@ -780,6 +1004,8 @@ void tdc_model_free(struct tdc_model *m)
 	free(m->description);
 	free(m->source);
 	free(m->module_version);
+	free(m->logic);
+	free(m->releases);
 	free(m->unlisted_source);
 	free(m->td.source);
 	free(m);
@@ -789,6 +1015,44 @@ const char *tdc_model_name(const struct tdc_model *m) { return m->name; }
 const char *tdc_model_description(const struct tdc_model *m) { return m->description; }
 const char *tdc_model_source(const struct tdc_model *m) { return m->source; }
 enum tdc_model_kind tdc_model_kind(const struct tdc_model *m) { return m->kind; }
+const char *tdc_model_module_version(const struct tdc_model *m) { return m->module_version; }
+const char *tdc_model_releases(const struct tdc_model *m) { return m->releases; }
+bool tdc_model_logic_verified(const struct tdc_model *m) { return !m->logic || m->logic_verified; }
+uint64_t tdc_model_td_controls(const struct tdc_model *m) { return m->td_controls; }
+
+uint64_t tdc_model_attributes_allowed(const struct tdc_model *m)
+{
+	return m->td.has_attributes ? m->td.attributes_fixed0 : UINT64_MAX;
+}
+
+uint64_t tdc_model_xfam_allowed(const struct tdc_model *m)
+{
+	return m->td.present ? m->td.xfam_fixed0 : UINT64_MAX;
+}
+
+int tdc_model_configurable(const struct tdc_model *m, struct tdc_cpuid_table *out)
+{
+	int r = 0;
+
+	tdc_cpuid_table_init(out);
+	for (size_t i = 0; i < m->nleaves && !r; i++) {
+		const struct model_leaf *ml = &m->leaves[i];
+		struct tdc_cpuid_entry e = { .leaf = ml->leaf, .subleaf = ml->subleaf,
+					     .flags = ml->any_subleaf ? 0 : TDC_CPUID_F_INDEXED };
+
+		if (!ml->configurable)
+			continue;
+		for (size_t j = 0; j < ml->nf; j++)
+			if (ml->f[j].step == STEP_DIRECT || ml->f[j].step == STEP_ALLOW)
+				e.regs[ml->f[j].reg] |= ml->f[j].mask;
+		r = tdc_cpuid_table_set(out, &e);
+	}
+	if (r)
+		tdc_cpuid_table_free(out);
+	else
+		tdc_cpuid_table_sort(out);
+	return r;
+}
 
 /* ---- lookup and explanation ------------------------------------------- */
 
@@ -837,6 +1101,11 @@ int tdc_model_describe(const struct tdc_model *m, uint32_t leaf, uint32_t sublea
 		fn(ctx, TDC_C_VE, NULL, ml->source);
 		return 0;
 	}
+	/* The run-time #VE condition first: the class below holds when the TD set the control. */
+	if (ml->ve_unless)
+		fn(ctx, TDC_C_VE, ml->ve_unless == CTL_REDUCE_VE ? "unless reduce_ve" :
+		   ml->ve_unless == CTL_ENUM_TOPOLOGY ? "unless enum_topology" :
+		   "unless virt_cpuid2", ml->source);
 	if (m->kind == TDC_MODEL_TDX)
 		fn(ctx, TDC_C_NATIVE, NULL, tdc_model_native_label);
 	else

@@ -60,7 +60,9 @@ struct tdc_model; /* opaque */
 
 /*
  * Load a model by name ("tdx-1.5.01", "kvm": NAME.json in the models
- * directory) or by path (anything containing '/' or ending in ".json").
+ * directory; a release name that shares another's table, "tdx-1.5.25",
+ * loads that model via the release index; "tdx" the newest release's) or
+ * by path (anything containing '/' or ending in ".json").
  * Models directory: $TDC_MODELS_DIR, else <source tree>/policies/models,
  * else <datadir>/tdcpuid/models.  The file is untrusted input: size cap,
  * strict schema, every error names the file and JSON path.
@@ -77,8 +79,71 @@ const char *tdc_model_name(const struct tdc_model *m);        /* "tdx-1.5.01" */
 const char *tdc_model_description(const struct tdc_model *m);
 const char *tdc_model_source(const struct tdc_model *m);
 enum tdc_model_kind tdc_model_kind(const struct tdc_model *m);
+/* Module table version ("1.5.16"), or NULL (kvm). */
+const char *tdc_model_module_version(const struct tdc_model *m);
+/* Releases sharing this model ("1.5.16, 1.5.20, ..."), or NULL. */
+const char *tdc_model_releases(const struct tdc_model *m);
+/* false when the model's logic is inferred (no source for the release). */
+bool tdc_model_logic_verified(const struct tdc_model *m);
+/* TD_CTLS bits (TDC_TD_CTLS_*) the module supports: the controls CPUID depends on. */
+uint64_t tdc_model_td_controls(const struct tdc_model *m);
+/*
+ * The module's TD_PARAMS.CPUID_CONFIG slots with their configurable bits
+ * (config_direct | allow_direct), as the module reports them to the host
+ * (TDH.SYS.RD CPUID_CONFIG_LEAVES/VALUES).  @out: initialised, sorted.
+ */
+int tdc_model_configurable(const struct tdc_model *m, struct tdc_cpuid_table *out);
+/* The ATTRIBUTES / XFAM bits a TD may have (ATTRIBUTES_FIXED0, XFAM_FIXED0); UINT64_MAX if unsaid. */
+uint64_t tdc_model_attributes_allowed(const struct tdc_model *m);
+uint64_t tdc_model_xfam_allowed(const struct tdc_model *m);
+/* "enum_topology", "virt_cpuid2", "reduce_ve" for TD_CTLS bit 1, 2, 3. */
+const char *tdc_model_ctl_name(unsigned bit);
 /* Directory NAME is looked up in (for messages); static buffer. */
 const char *tdc_model_dir(void);
+
+/* ---- TDX module releases: --model tdx ---------------------------------- */
+
+#define TDC_MODEL_RELEASES_FILE "tdx-releases.json"  /* in tdc_model_dir() */
+#define TDC_MODEL_RELEASES_MAX 64
+#define TDC_MODEL_RELEASE_MAX 16
+#define TDC_MODEL_WHY_MAX 384
+
+/*
+ * The release index (policies/models/tdx-releases.json: each released TDX
+ * module, its SVNs and MRSEAM, the model of its CPUID table version) and
+ * the models loaded from it on first use.  Thread-safe; models stay loaded
+ * until the set is freed, so a check reuses them (and their prediction
+ * memo entries) per version.
+ */
+struct tdc_model_set;
+
+int tdc_model_set_open(struct tdc_model_set **out);
+/* From bytes (fuzzing, tests); @what names them.  Strict schema, size cap. */
+int tdc_model_set_parse(const uint8_t *data, size_t len, const char *what,
+			struct tdc_model_set **out);
+void tdc_model_set_free(struct tdc_model_set *s);
+size_t tdc_model_set_count(const struct tdc_model_set *s);
+/* The model name of the newest known release (and that release). */
+const char *tdc_model_set_newest(const struct tdc_model_set *s, const char **release);
+/* A release ("1.5.25") -> its model (loaded into the set) and model name. */
+int tdc_model_set_release(struct tdc_model_set *s, const char *release,
+			  const struct tdc_model **m, const char **model_name);
+
+struct tdc_model_choice {
+	const struct tdc_model *model;      /* owned by the set */
+	char release[TDC_MODEL_RELEASE_MAX]; /* the release it stands for */
+	char why[TDC_MODEL_WHY_MAX];        /* how it was chosen ("MRSEAM ... is TDX module 1.5.25") */
+	bool note;                          /* a guess the verdict must show */
+};
+
+/*
+ * The model for attested TEE_TCB_INFO fields (each may be NULL): MRSEAM
+ * (48 bytes), TEE_TCB_SVN and TEE_TCB_SVN2 (16 bytes; byte 0 minor SVN,
+ * byte 1 major SVN).  See model_select.c for the order of evidence; an
+ * unknown newer minor SVN takes the newest model of its major, with a note.
+ */
+int tdc_model_select(struct tdc_model_set *s, const uint8_t *mrseam, const uint8_t *svn,
+		     const uint8_t *svn2, struct tdc_model_choice *c);
 
 /* ---- Prediction ------------------------------------------------------ */
 
@@ -112,6 +177,24 @@ struct tdc_predict_in {
 	bool has_tsc_khz;     /* else CPUID(0x15).EBX is not predicted */
 	uint64_t tsc_khz;     /* TSC frequency, kHz (multiple of 25 MHz) */
 	uint32_t vcpu;        /* vCPU index for per-vCPU fields (initial APIC ID) */
+	/*
+	 * TD_CTLS the guest set (the evidence's td_controls claim): the bits of
+	 * @td_ctls_known are known, with values in @td_ctls.  A leaf whose
+	 * handling depends on an unknown control is ambiguous (see
+	 * tdc_prediction.ambiguous), never guessed.
+	 */
+	uint64_t td_ctls, td_ctls_known;
+	/* TD_PARAMS.CONFIG_FLAGS; else what upstream KVM passes (kvm_layer) or 0. */
+	bool has_config_flags;
+	uint64_t config_flags;
+	/*
+	 * The request went through upstream KVM (arch/x86/kvm/vmx/tdx.c,
+	 * include/tdcpuid/kvm_tdx.h): TSX and WAITPKG are not configurable,
+	 * 0x80000008.EAX[23:16] is KVM's GPAW knob rather than a request, KVM
+	 * ORs in the module's fixed-1 XFAM, and in strict_config mode KVM's own
+	 * refusals (-EINVAL) come first.
+	 */
+	bool kvm_layer;
 };
 
 struct tdc_pred_reg {
@@ -141,9 +224,17 @@ struct tdc_prediction {
 	uint32_t max_basic;      /* predicted CPUID(0).EAX */
 	bool intel_vendor;       /* predicted CPUID(0) says GenuineIntel (out-of-range rule) */
 	bool partial_request;    /* unlisted leaves are unspecified, not zeros */
+	bool unlisted_zero;      /* unlisted leaves are the module's zeros, not #VE (REDUCE_VE) */
 	uint32_t max_extended;   /* predicted CPUID(0x80000000).EAX */
 	/* Configuration bits the module refuses (regs = masks), see strict_config. */
 	struct tdc_cpuid_table refused;
+	/*
+	 * Bits whose value or handling depends on a TD control the input does
+	 * not know (regs = masks): the verdict lists their leaves as ambiguous.
+	 * ambiguous_ctls: the unknown controls that matter (TD_CTLS bits).
+	 */
+	struct tdc_cpuid_table ambiguous;
+	uint64_t ambiguous_ctls;
 	/* Bits of @requested the module did not honour: regs = masks, per leaf. */
 	struct tdc_cpuid_table forced_on;   /* requested 0 (known), predicted 1 (known) */
 	struct tdc_cpuid_table forced_off;  /* requested 1 (known), predicted 0 (known) */

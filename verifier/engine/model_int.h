@@ -37,15 +37,37 @@ enum model_rule {
 	RULE_XFD,            /* 0xD.1 EAX.XFD: cleared unless an XFAM component has XFD */
 	RULE_TSC_FREQUENCY,  /* 0x15 EBX := TSC frequency / 25 MHz */
 	RULE_LA_BITS,        /* 0x80000008 EAX[15:8] := LA57 ? 57 : 48 */
+	RULE_MAXPA,          /* 0x80000008 EAX[7:0]: native unless CONFIG_FLAGS.MAXPA_VIRT */
+	RULE_MAXGPA,         /* 0x80000008 EAX[23:16]: GPA width with MAXGPA_VIRT, else 0 */
+	RULE_NATIVE_IF_CTL,  /* bits := native (sampled) while a TD control is set */
 	/* leaf rules (all four registers) */
 	RULE_ZERO,
 	RULE_ZERO_UNLESS_XFAM,
 	RULE_ZERO_UNLESS_ATTR,
 	RULE_ZERO_UNLESS_BIT,  /* zero unless an earlier predicted bit is 1 */
 	RULE_HLE_EQ_RTM,       /* check only: 7.0 EBX.HLE == EBX.RTM */
-	/* dynamic fields: label only, except the vCPU index */
+	RULE_ZERO_IF_ATTR,     /* zero if ATTRIBUTES has every bit */
+	RULE_VE_IF_BIT,        /* #VE (run time) while that earlier predicted bit is 1 */
+	RULE_CPUID_1F_1505,    /* 0x1F: platform's if all-zero configured; format check */
+	RULE_CPUID_1F_1506,    /* the same with the 1.5.06 format checks */
+	RULE_CPUID_0B_1505,    /* 0xB derived from 0x1F, three variants (models.md) */
+	RULE_CPUID_0B_1506,
+	RULE_CPUID_0B_1516,
+	/* dynamic fields: label only, except the vCPU index and paravirt */
 	RULE_DYN_LABEL,
 	RULE_DYN_APIC_ID,      /* bits := vCPU index */
+	RULE_DYN_PARAVIRT,     /* under a TD control: configured AND a guest-written bit */
+};
+
+/*
+ * TD controls a model may depend on (TDCS.TD_CTLS bit numbers, from
+ * include/tdcpuid/evidence.h).  A model names them; 0 = none.
+ */
+enum model_ctl {
+	CTL_NONE = 0,
+	CTL_ENUM_TOPOLOGY = 1,
+	CTL_VIRT_CPUID2 = 2,
+	CTL_REDUCE_VE = 3,
 };
 
 struct model_field {
@@ -57,6 +79,7 @@ struct model_field {
 	uint32_t value;   /* pinned / const / reset, if has_value */
 	bool has_value;
 	uint64_t param;   /* xfam or attr bits */
+	uint8_t ctl;      /* enum model_ctl of native_if_ctl / paravirt */
 	char *rule_name;  /* NULL if none */
 	char *source;
 };
@@ -79,6 +102,8 @@ struct model_leaf {
 	uint32_t subleaf;
 	bool any_subleaf;  /* "subleaf": null: matches every subleaf (not indexed) */
 	bool faulting;
+	bool configurable; /* has a TD_PARAMS.CPUID_CONFIG slot (cpuid_configurable[]) */
+	uint8_t ve_unless; /* enum model_ctl: #VE at run time unless that control is set */
 	char *source;
 	struct model_field *f;
 	size_t nf;
@@ -95,6 +120,11 @@ struct model_range {
 
 #define MODEL_XFAM_RULES_MAX 8
 
+/* Two bit sets a TD_PARAMS field may not have together. */
+struct model_conflict {
+	uint64_t bits, excludes;
+};
+
 /* TD_PARAMS checks the module makes before computing CPUID (optional). */
 struct model_td_params {
 	bool present;
@@ -104,6 +134,22 @@ struct model_td_params {
 	size_t ntogether;
 	struct { uint64_t bits, needs; } requires[MODEL_XFAM_RULES_MAX];
 	size_t nrequires;
+	/* verify_td_attributes() */
+	bool has_attributes;
+	uint64_t attributes_fixed0, attributes_fixed1;
+	struct {
+		uint64_t bits;
+		uint32_t leaf, subleaf;
+		uint8_t reg, bit;
+	} attr_need[MODEL_XFAM_RULES_MAX];   /* allowed only if the platform has the bit */
+	size_t nattr_need;
+	struct model_conflict attr_conflicts[MODEL_XFAM_RULES_MAX];
+	size_t nattr_conflicts;
+	/* verify_td_config_flags() */
+	bool has_config_flags;
+	uint64_t config_flags_fixed0;
+	struct model_conflict config_conflicts[MODEL_XFAM_RULES_MAX];
+	size_t nconfig_conflicts;
 	char *source;
 };
 
@@ -113,9 +159,15 @@ struct tdc_model {
 	char *description;
 	char *source;
 	char *module_version;
+	char *logic;              /* release whose code the rules follow, or NULL */
+	bool logic_verified;      /* read from that release's source (else inferred) */
+	char *releases;           /* "1.5.16, 1.5.20, ..." (releases sharing the model) */
+	uint64_t td_controls;     /* TD_CTLS bits the module supports (1ull << ctl) */
 	uint8_t unlisted_cls;
+	uint8_t unlisted_zero_if; /* enum model_ctl: unlisted leaves are zeros under it */
 	char *unlisted_source;
 	bool out_of_range_max_basic;
+	bool out_of_range_intel_only; /* KVM: AMD/Hygon guests read zeros above the maximum */
 	struct model_td_params td;
 	struct model_range ranges[TDC_MODEL_MAX_RANGES];
 	size_t nranges;

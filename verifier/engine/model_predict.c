@@ -21,6 +21,8 @@
 
 #include "model_int.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/evidence.h"
+#include "tdcpuid/kvm_tdx.h"
 #include "tdcpuid/tdx.h"
 
 /* TD ATTRIBUTES.MIGRATABLE (tdx-abi.md section 8). */
@@ -37,6 +39,14 @@
 /* #VE leaves listed per range: no real CPU has more leaves than this. */
 #define VE_FILL_MAX 0x100u
 #define LEAF_EXT 0x80000000u
+/* TDX module MIN_VIRT_MAXPA (tdh_mng_init.c, MAXPA virtualization). */
+#define MIN_VIRT_MAXPA 45u
+/* CPUID(0x1F) sub-leaves the module's table has, and its level types. */
+#define TOPO_LEVELS 6
+#define TOPO_INVALID 0
+#define TOPO_SMT 1
+#define TOPO_CORE 2
+#define ALL_BITS 0xffffffffu
 
 struct pctx {
 	const struct tdc_model *m;
@@ -44,7 +54,32 @@ struct pctx {
 	struct tdc_prediction *out;
 	bool refused;
 	char refusal[512];  /* the first refusal: the module reports one operand error */
+	uint64_t config_flags;  /* TD_PARAMS.CONFIG_FLAGS as the module gets them */
 };
+
+/* What a TD control is, as far as the inputs say. */
+enum ctl_state { CTL_OFF, CTL_ON, CTL_UNKNOWN };
+
+/*
+ * A control the module lacks can never be set (TDG.VM.WR refuses reserved
+ * TD_CTLS bits); REDUCE_VE forces ENUM_TOPOLOGY and VIRT_CPUID2 on
+ * (metadata_td.c md_td_write_element()).
+ */
+static enum ctl_state ctl_state(struct pctx *c, uint8_t ctl)
+{
+	const struct tdc_predict_in *in = c->in;
+	uint64_t bit = 1ull << ctl, rve = 1ull << CTL_REDUCE_VE;
+
+	if (ctl == CTL_NONE)
+		return CTL_ON;
+	if (!(c->m->td_controls & bit))
+		return CTL_OFF;
+	if (ctl != CTL_REDUCE_VE && (c->m->td_controls & rve) && (in->td_ctls_known & in->td_ctls & rve))
+		return CTL_ON;
+	if (in->td_ctls_known & bit)
+		return in->td_ctls & bit ? CTL_ON : CTL_OFF;
+	return CTL_UNKNOWN;
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -126,10 +161,12 @@ static const char *regname(char *buf, size_t len, const struct tdc_pred_leaf *pl
 }
 
 /*
- * The platform's native value, as the CPU would answer the module: a leaf
- * above the maximum of its range reads as the maximum basic leaf (Intel
- * SDM, CPUID "INPUT EAX = 0"), and a subleaf a dump omits is all zero
- * (`cpuid -r` dumps leave out the terminating zero subleaves).
+ * The platform's native value as the module samples it at TD creation: a
+ * leaf above the maximum of its range is stored as zeros (the module reads
+ * only leaves the platform enumerates; the CPU's "above the maximum reads
+ * the maximum basic leaf" answer is a run-time rule, tdc_prediction_lookup),
+ * and a subleaf a dump omits is all zero (`cpuid -r` dumps leave out the
+ * terminating zero subleaves).
  */
 static bool native_regs(const struct tdc_cpuid_table *plat, uint32_t leaf, uint32_t sub,
 			uint32_t regs[TDC_NREGS])
@@ -145,7 +182,7 @@ static bool native_regs(const struct tdc_cpuid_table *plat, uint32_t leaf, uint3
 	maxb = b ? b->regs[TDC_EAX] : 0;
 	maxx = x ? x->regs[TDC_EAX] : LEAF_EXT;
 	if (leaf < LEAF_EXT ? leaf > maxb : leaf > maxx)
-		leaf = maxb;
+		return true;
 	if ((e = tdc_cpuid_table_find(plat, leaf, sub)))
 		memcpy(regs, e->regs, TDC_NREGS * sizeof(regs[0]));
 	return true;
@@ -179,6 +216,11 @@ static bool request_regs(const struct tdc_predict_in *in, uint32_t leaf, uint32_
 	for (int i = 0; i < TDC_NREGS; i++) {
 		val[i] = e ? e->regs[i] : 0;
 		known[i] = k ? k->regs[i] : (e || all) ? 0xffffffffu : 0;
+	}
+	/* KVM's GPAW knob is not a request for a guest-visible value (kvm_tdx.h). */
+	if (in->kvm_layer && leaf == TDC_KVM_TDX_GPAW_LEAF) {
+		val[TDC_EAX] &= ~TDC_KVM_TDX_GPAW_MASK;
+		known[TDC_EAX] &= ~TDC_KVM_TDX_GPAW_MASK;
 	}
 	return e != NULL;
 }
@@ -265,6 +307,19 @@ static void config_input(struct pctx *c, const struct model_leaf *ml,
 	if (!configurable)
 		return;
 	for (int r = 0; r < TDC_NREGS; r++) {
+		const char *what;
+		uint32_t kvm = c->in->kvm_layer ?
+			       tdc_kvm_tdx_unsupported_mask(pl->leaf, pl->subleaf, (unsigned)r, &what) : 0;
+		uint32_t kbad = li->val[r] & kvm & li->known[r];
+
+		/* KVM refuses these before the module sees them (tdx_unsupported_cpuid()). */
+		if (c->in->strict_config && kbad && !any) {
+			refuse(c, "KVM_TDX_INIT_VM: -EINVAL: %s bit %u: KVM does not support %s "
+			       "for a TD (arch/x86/kvm/vmx/tdx.c tdx_unsupported_cpuid())",
+			       regname(rb, sizeof(rb), pl, r), lowest_bit(kbad), what);
+			any = true;
+		}
+		allowed[r] &= ~kvm;
 		bad.regs[r] = li->val[r] & ~allowed[r] & li->known[r];
 		if (c->in->strict_config && bad.regs[r] && !any) {
 			refuse(c, "TDX_OPERAND_INVALID (CPUID_CONFIG): %s bit %u is not configurable",
@@ -397,6 +452,102 @@ static void rule_la_bits(struct leaf_state *s, const struct model_field *f,
 	r->known |= f->mask;
 }
 
+/* Bits whose value depends on a TD control nobody told us: listed, never guessed. */
+static void mark_ambiguous(struct pctx *c, const struct tdc_pred_leaf *pl, int reg,
+			   uint32_t mask, uint8_t ctl)
+{
+	struct tdc_cpuid_entry e = { .leaf = pl->leaf, .subleaf = pl->subleaf,
+				     .flags = pl->indexed ? TDC_CPUID_F_INDEXED : 0 };
+	const struct tdc_cpuid_entry *old;
+
+	if (!mask)
+		return;
+	c->out->ambiguous_ctls |= 1ull << ctl;
+	if ((old = tdc_cpuid_table_find(&c->out->ambiguous, pl->leaf, pl->subleaf)))
+		e = *old;
+	e.regs[reg] |= mask;
+	/* Advisory like the notes: out of memory here is not a prediction error. */
+	(void)tdc_cpuid_table_set(&c->out->ambiguous, &e);
+}
+
+/*
+ * With the control set, the run-time exit returns what the module sampled
+ * from the platform at TD creation instead of the configured value (1.5.09+
+ * leaf 4 under REDUCE_VE: TDCS.CPUID4_NATIVE_VALUES).
+ */
+static void rule_native_if_ctl(struct leaf_state *s, const struct model_field *f,
+			       struct tdc_pred_reg *r)
+{
+	enum ctl_state st = ctl_state(s->c, f->ctl);
+	uint32_t nat = s->nat[f->reg] & f->mask;
+
+	if (st == CTL_OFF)
+		return;
+	if (st == CTL_UNKNOWN) {
+		/* Either value: known only where the two agree. */
+		uint32_t differ = s->have_native ? ((r->value & f->mask) ^ nat) | (f->mask & ~r->known) :
+				  f->mask;
+
+		r->known &= ~differ;
+		mark_ambiguous(s->c, s->pl, f->reg, differ, f->ctl);
+		return;
+	}
+	set_bits(r, f->mask, nat);
+	r->known = s->have_native ? r->known | f->mask : r->known & ~f->mask;
+	set_cls(r, f->mask, TDC_C_NATIVE, f->source);
+}
+
+static uint32_t gpa_limit(const struct pctx *c)
+{
+	return c->config_flags & TDC_TDX_CONFIG_GPAW ? 52u : 48u;
+}
+
+/*
+ * 0x80000008 EAX[7:0] (1.5.06+): the platform's MAXPA unless CONFIG_FLAGS
+ * asks the module to virtualize it (MAXPA_VIRT; MAXGPA_VIRT keeps it native).
+ */
+static void rule_maxpa(struct leaf_state *s, const struct model_field *f, struct tdc_pred_reg *r)
+{
+	uint32_t nat = s->nat[f->reg] & f->mask, cfg = r->value & f->mask;
+	uint32_t lim = gpa_limit(s->c);
+	char rb[TDC_BITNAME_MAX];
+
+	if (!(s->c->config_flags & TDC_TDX_CONFIG_MAXPA_VIRT) ||
+	    (s->c->config_flags & TDC_TDX_CONFIG_MAXGPA_VIRT)) {
+		set_bits(r, f->mask, nat);
+		r->known = s->have_native ? r->known | f->mask : r->known & ~f->mask;
+		set_cls(r, f->mask, TDC_C_NATIVE, f->source);
+		return;
+	}
+	if (!(r->known & f->mask) || cfg == 0) {
+		/* Configured 0: the largest the platform and the GPAW allow. */
+		set_bits(r, f->mask, nat < lim ? nat : lim);
+		r->known = s->have_native ? r->known | f->mask : r->known & ~f->mask;
+		set_cls(r, f->mask, TDC_C_CALCULATED, f->source);
+		return;
+	}
+	set_cls(r, f->mask, TDC_C_CONFIGURABLE, f->source);
+	if (cfg > lim || cfg < MIN_VIRT_MAXPA || (s->have_native && cfg > nat))
+		refuse(s->c, "TDX_OPERAND_INVALID (CPUID_CONFIG): %s[7:0] = %u: a virtual MAXPA "
+		       "must be %u..%u (MIN_VIRT_MAXPA, the platform's %u, %u with%s GPAW)",
+		       regname(rb, sizeof(rb), s->pl, f->reg), cfg, MIN_VIRT_MAXPA,
+		       nat < lim ? nat : lim, nat, lim, s->c->config_flags & TDC_TDX_CONFIG_GPAW ? "" : "out");
+}
+
+/* 0x80000008 EAX[23:16] (1.5.08+): the GPA width with MAXGPA_VIRT, else 0. */
+static void rule_maxgpa(struct leaf_state *s, const struct model_field *f, struct tdc_pred_reg *r)
+{
+	uint32_t nat = s->nat[f->reg] & 0xffu, lim = gpa_limit(s->c);
+
+	if (!(s->c->config_flags & TDC_TDX_CONFIG_MAXGPA_VIRT)) {
+		set_bits(r, f->mask, 0);
+		r->known |= f->mask;
+		return;
+	}
+	set_bits(r, f->mask, (nat < lim ? nat : lim) << lowest_bit(f->mask));
+	r->known = s->have_native ? r->known | f->mask : r->known & ~f->mask;
+}
+
 static void apply_rule_field(struct leaf_state *s, const struct model_field *f)
 {
 	struct tdc_pred_reg *r = &s->pl->r[f->reg];
@@ -406,7 +557,8 @@ static void apply_rule_field(struct leaf_state *s, const struct model_field *f)
 	 * decide themselves (XFD owns the bit only when it clears it, FMS is
 	 * native when the input is 0).
 	 */
-	if (f->rule != RULE_XFD && f->rule != RULE_FMS)
+	if (f->rule != RULE_XFD && f->rule != RULE_FMS && f->rule != RULE_NATIVE_IF_CTL &&
+	    f->rule != RULE_MAXPA)
 		set_cls(r, f->mask, f->cls, f->source);
 	switch (f->rule) {
 	case RULE_FMS:
@@ -431,6 +583,15 @@ static void apply_rule_field(struct leaf_state *s, const struct model_field *f)
 		break;
 	case RULE_LA_BITS:
 		rule_la_bits(s, f, r);
+		break;
+	case RULE_MAXPA:
+		rule_maxpa(s, f, r);
+		break;
+	case RULE_MAXGPA:
+		rule_maxgpa(s, f, r);
+		break;
+	case RULE_NATIVE_IF_CTL:
+		rule_native_if_ctl(s, f, r);
 		break;
 	default:
 		break;
@@ -507,6 +668,21 @@ static void apply_field(struct leaf_state *s, const struct model_field *f)
 		apply_rule_field(s, f);
 		return;
 	case STEP_DYNAMIC:
+		if (f->rule == RULE_DYN_PARAVIRT) {
+			/*
+			 * Under the control a bit is the configured bit AND a bit only
+			 * the guest writes (FEATURE_PARAVIRT_CTLS): a configured 0
+			 * stays a known 0, a 1 becomes the guest's choice.  The value
+			 * keeps the TD-creation bit (the module's CPUID_FLAGS).
+			 */
+			uint32_t open = f->mask & ~(r->known & ~r->value);
+
+			if (ctl_state(s->c, f->ctl) == CTL_OFF)
+				return;
+			r->known &= ~open;
+			set_cls(r, open, TDC_C_DYNAMIC, f->source);
+			return;
+		}
 		if (f->rule == RULE_DYN_APIC_ID)
 			set_bits(r, f->mask, s->c->in->vcpu << lowest_bit(f->mask));
 		else if (f->has_value)
@@ -535,6 +711,206 @@ static void rule_hle_eq_rtm(struct leaf_state *s)
 		       !!(b->value & hle), !!(b->value & rtm));
 }
 
+/* ---- topology: CPUID(0x1F) and the CPUID(0xB) derived from it (1.5.05+) ---- */
+
+struct topo {
+	uint32_t lv[TOPO_LEVELS][TDC_NREGS]; /* the 0x1F levels the TD gets */
+	uint32_t cdir[TDC_NREGS];             /* 0x1F.0 config_direct (same for every level) */
+	bool known;                           /* the levels are known */
+	bool native;                          /* all-zero configuration: the platform's */
+	bool zero_then_nonzero;               /* 0x1F.0 all zero but a later sub-leaf is not */
+};
+
+static unsigned topo_type(const uint32_t lv[TDC_NREGS])
+{
+	return (lv[TDC_ECX] >> 8) & 0xff;
+}
+
+/*
+ * helpers.c check_cpuid_1f*(): the configured 0x1F sub-leaves (what the
+ * config_direct masks take from CPUID_CONFIG), or, when 0x1F.0 is configured
+ * all-zero, the platform's after the fixed bits.
+ */
+static void topo_levels(struct pctx *c, struct topo *t)
+{
+	bool have_native = true, req_known = true, zero0 = true;
+
+	memset(t, 0, sizeof(*t));
+	for (unsigned n = 0; n < TOPO_LEVELS; n++) {
+		const struct model_leaf *ml = tdc_model_find_leaf(c->m, 0x1f, n);
+		uint32_t val[TDC_NREGS], known[TDC_NREGS], cdir[TDC_NREGS] = { 0 };
+		bool zero = true;
+
+		for (size_t i = 0; ml && i < ml->nf; i++)
+			if (ml->f[i].step == STEP_DIRECT)
+				cdir[ml->f[i].reg] |= ml->f[i].mask;
+		request_regs(c->in, 0x1f, n, val, known);
+		for (int r = 0; r < TDC_NREGS; r++) {
+			t->lv[n][r] = val[r] & cdir[r];
+			req_known &= (known[r] & cdir[r]) == cdir[r];
+			zero &= t->lv[n][r] == 0;
+		}
+		if (n == 0) {
+			memcpy(t->cdir, cdir, sizeof(cdir));
+			zero0 = zero;
+		} else if (zero0 && !zero) {
+			t->zero_then_nonzero = true;
+		}
+	}
+	t->known = req_known;
+	if (!req_known || !zero0)
+		return;
+	t->native = true;
+	for (unsigned n = 0; n < TOPO_LEVELS; n++) {
+		uint32_t nat[TDC_NREGS];
+
+		have_native &= native_regs(c->in->platform, 0x1f, n, nat);
+		for (int r = 0; r < TDC_NREGS; r++)
+			t->lv[n][r] = nat[r] & t->cdir[r];
+	}
+	t->known = have_native;
+}
+
+/* The format the module accepts (TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED otherwise). */
+static void topo_check(struct pctx *c, const struct topo *t, bool strict1506)
+{
+	unsigned prev = 0;
+	bool core = false;
+
+	if (t->zero_then_nonzero) {
+		refuse(c, "TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED: CPUID.1FH.0 is configured all "
+		       "zero but a later sub-leaf is not");
+		return;
+	}
+	if (!t->known || t->native)
+		return;
+	for (unsigned n = 0; n < TOPO_LEVELS; n++) {
+		unsigned type = topo_type(t->lv[n]);
+
+		if (type == TOPO_INVALID) {
+			if (n == 0)
+				refuse(c, "TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED: CPUID.1FH.0 is not a "
+				       "valid level (level type 0)");
+			else if (!core)
+				refuse(c, "TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED: no core level before "
+				       "the first invalid CPUID.1FH sub-leaf (%u)", n);
+			return;
+		}
+		if (type >= TOPO_LEVELS || type <= prev)
+			refuse(c, "TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED: CPUID.1FH.%u level type %u "
+			       "(types must increase and stay below %u)", n, type, TOPO_LEVELS);
+		if (strict1506 && (t->lv[n][TDC_ECX] & 0xff) != n)
+			refuse(c, "TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED: CPUID.1FH.%u ECX[7:0] = %u, "
+			       "not its sub-leaf", n, t->lv[n][TDC_ECX] & 0xff);
+		if (strict1506 && type == TOPO_SMT && n != 0)
+			refuse(c, "TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED: SMT level at CPUID.1FH.%u "
+			       "(only sub-leaf 0 may be SMT)", n);
+		core |= type == TOPO_CORE;
+		prev = type;
+	}
+}
+
+/* 0x1F.n: the platform's levels when configured all zero; 0x1F.0 checks the format. */
+static void rule_cpuid_1f(struct leaf_state *s, const struct model_rule_ent *e)
+{
+	struct topo t;
+
+	topo_levels(s->c, &t);
+	if (s->pl->subleaf == 0)
+		topo_check(s->c, &t, e->rule == RULE_CPUID_1F_1506);
+	if (!t.native || s->pl->subleaf >= TOPO_LEVELS)
+		return;
+	for (int r = 0; r < TDC_NREGS; r++) {
+		struct tdc_pred_reg *pr = &s->pl->r[r];
+
+		set_bits(pr, t.cdir[r], t.lv[s->pl->subleaf][r]);
+		pr->known = t.known ? pr->known | t.cdir[r] : pr->known & ~t.cdir[r];
+		set_cls(pr, t.cdir[r], TDC_C_NATIVE, e->source);
+	}
+}
+
+/* Index of the last valid 0x1F level (before the first invalid one). */
+static unsigned topo_last(const struct topo *t)
+{
+	unsigned last = 0;
+
+	for (unsigned n = 0; n < TOPO_LEVELS && topo_type(t->lv[n]) != TOPO_INVALID; n++)
+		last = n;
+	return last;
+}
+
+/* CPUID(0xB, sub) derived from the TD's 0x1F, as each release's helpers.c does it. */
+static void rule_cpuid_0b(struct leaf_state *s, const struct model_rule_ent *e)
+{
+	uint32_t v[TDC_NREGS] = { 0 };
+	unsigned sub = s->pl->subleaf, next;
+	bool smt, keep = false;
+	struct topo t;
+
+	topo_levels(s->c, &t);
+	smt = topo_type(t.lv[0]) == TOPO_SMT;
+	next = smt ? 1 : 0;
+	switch (e->rule) {
+	case RULE_CPUID_0B_1505:
+		/* 0xB.1 is rewritten on every 0x1F iteration: it ends as 0x1F.5 (a bug fixed in 1.5.06). */
+		if (sub == 0 && smt) {
+			memcpy(v, t.lv[0], sizeof(v));
+		} else if (sub == 1) {
+			v[TDC_EAX] = t.lv[TOPO_LEVELS - 1][TDC_EAX];
+			v[TDC_EBX] = t.lv[TOPO_LEVELS - 1][TDC_EBX];
+			v[TDC_ECX] = (t.lv[TOPO_LEVELS - 1][TDC_ECX] & 0xff) | TOPO_CORE << 8;
+		} else {
+			keep = true;
+		}
+		break;
+	default:
+		if (sub == 0 && smt) {
+			memcpy(v, t.lv[0], sizeof(v));
+		} else if (sub == next) {
+			v[TDC_EAX] = t.lv[topo_last(&t)][TDC_EAX];
+			v[TDC_EBX] = t.lv[topo_last(&t)][TDC_EBX];
+			v[TDC_ECX] = sub | TOPO_CORE << 8;
+		} else if (e->rule == RULE_CPUID_0B_1516) {
+			v[TDC_ECX] = sub;
+		}
+		break;
+	}
+	if (keep)
+		return;
+	v[TDC_EDX] = 0;
+	for (int r = 0; r < TDC_NREGS; r++) {
+		s->pl->r[r].value = v[r];
+		s->pl->r[r].known = t.known ? ALL_BITS : 0;
+		set_cls(&s->pl->r[r], ALL_BITS, TDC_C_CALCULATED, e->source);
+	}
+}
+
+/* The referenced bit as the module's TD-creation flags have it (dynamic fields keep it). */
+static int ref_bit(const struct pctx *c, const struct model_rule_ent *e)
+{
+	const struct tdc_pred_leaf *ref = find_pred(c->out, e->ref_leaf, e->ref_subleaf,
+						    e->ref_any_subleaf);
+	const struct tdc_pred_reg *r;
+
+	if (!ref)
+		return -1;
+	r = &ref->r[e->ref_reg];
+	if (!(r->known >> e->ref_bit & 1) && r->cls[e->ref_bit] != TDC_C_DYNAMIC)
+		return -1;
+	return (int)(r->value >> e->ref_bit & 1);
+}
+
+/* Run time: the leaf still raises #VE while the TD has the referenced feature. */
+static void rule_ve_if_bit(struct leaf_state *s, const struct model_rule_ent *e)
+{
+	int b = ref_bit(s->c, e);
+
+	if (b == 0)
+		return;
+	s->pl->ve = true;
+	set_leaf(s->pl, 0, b < 0 ? 0 : ALL_BITS, TDC_C_VE, e->source);
+}
+
 static void apply_leaf_rule(struct leaf_state *s, const struct model_rule_ent *e)
 {
 	const struct tdc_predict_in *in = s->c->in;
@@ -560,8 +936,23 @@ static void apply_leaf_rule(struct leaf_state *s, const struct model_rule_ent *e
 		}
 		zero = !(ref->r[e->ref_reg].value & (1u << e->ref_bit));
 		break;
+	case RULE_ZERO_IF_ATTR:
+		zero = (in->attributes & e->param) == e->param;
+		break;
 	case RULE_HLE_EQ_RTM:
 		rule_hle_eq_rtm(s);
+		return;
+	case RULE_VE_IF_BIT:
+		rule_ve_if_bit(s, e);
+		return;
+	case RULE_CPUID_1F_1505:
+	case RULE_CPUID_1F_1506:
+		rule_cpuid_1f(s, e);
+		return;
+	case RULE_CPUID_0B_1505:
+	case RULE_CPUID_0B_1506:
+	case RULE_CPUID_0B_1516:
+		rule_cpuid_0b(s, e);
 		return;
 	default:
 		return;
@@ -593,10 +984,38 @@ static void run_fields(struct leaf_state *s)
 		apply_field(s, &ml->f[i]);
 }
 
+/* Bits KVM keeps from the module's configurable set read as KVM's fixed 0. */
+static void kvm_relabel(struct pctx *c, struct tdc_pred_leaf *pl)
+{
+	static const char src[] = "arch/x86/kvm/vmx/tdx.c tdx_clear_unsupported_cpuid(): KVM "
+				  "removes this bit from the configurable set (KVM_TDX_CAPABILITIES)";
+
+	for (int r = 0; r < TDC_NREGS && c->in->kvm_layer; r++) {
+		struct tdc_pred_reg *pr = &pl->r[r];
+		uint32_t m = tdc_kvm_tdx_unsupported_mask(pl->leaf, pl->subleaf, (unsigned)r, NULL);
+
+		for (unsigned b = 0; b < 32; b++)
+			if ((m >> b & 1) && pr->cls[b] == TDC_C_CONFIGURABLE &&
+			    (pr->known & ~pr->value) >> b & 1)
+				set_cls(pr, 1u << b, TDC_C_FIXED0, src);
+	}
+}
+
+/* A leaf that raises #VE at run time; unknown: every bit ambiguous. */
+static void ve_leaf(struct pctx *c, struct tdc_pred_leaf *pl, bool known, uint8_t ctl,
+		    const char *src)
+{
+	pl->ve = true;
+	set_leaf(pl, 0, known ? ALL_BITS : 0, TDC_C_VE, src);
+	for (int r = 0; r < TDC_NREGS && !known; r++)
+		mark_ambiguous(c, pl, r, ALL_BITS, ctl);
+}
+
 static void predict_tdx_leaf(struct pctx *c, const struct model_leaf *ml,
 			     struct tdc_pred_leaf *pl)
 {
 	struct leaf_state s = { .c = c, .ml = ml, .pl = pl };
+	enum ctl_state vs = ctl_state(c, ml->ve_unless);
 
 	init_leaf(pl, ml->leaf, ml->subleaf, !ml->any_subleaf);
 	if (ml->faulting) {
@@ -612,6 +1031,15 @@ static void predict_tdx_leaf(struct pctx *c, const struct model_leaf *ml,
 	}
 	config_input(c, ml, pl, &s.in);
 	run_fields(&s);
+	kvm_relabel(c, pl);
+	/*
+	 * The module computes the leaf at TD creation (its refusals above
+	 * count) but returns it only while the TD has the control set:
+	 * without it the guest sees the #VE handler's zeros; with the control
+	 * unknown, either.
+	 */
+	if (vs != CTL_ON)
+		ve_leaf(c, pl, vs == CTL_OFF, ml->ve_unless, ml->source);
 }
 
 /* kvm: the requested entry, then the model's dynamic fields. */
@@ -693,6 +1121,23 @@ static int add_leaf(struct pctx *c, size_t *cap, struct tdc_pred_leaf **pl)
 }
 
 /*
+ * A leaf the model does not list: the model's "unlisted" class (TDX: #VE,
+ * the Linux handler answers zeros; 1.5.09+ with REDUCE_VE the module
+ * answers zeros itself; with REDUCE_VE unknown, zeros of either origin).
+ */
+static void unlisted_leaf(const struct tdc_prediction *p, struct tdc_pred_leaf *pl)
+{
+	const struct tdc_model *m = p->model;
+	uint8_t cls = m ? m->unlisted_cls : TDC_C_VE;
+
+	if (p->unlisted_zero)
+		cls = TDC_C_FIXED0;
+	pl->ve = cls == TDC_C_VE;
+	set_leaf(pl, 0, p->partial_request && !pl->ve ? 0 : 0xffffffffu, cls,
+		 m ? m->unlisted_source : "no model");
+}
+
+/*
  * Leaves the module does not virtualize but a guest enumerating 0..max
  * reaches: #VE, and the Linux handler answers zeros.
  */
@@ -707,9 +1152,7 @@ static int fill_ve(struct pctx *c, size_t *cap, uint32_t first, uint32_t max)
 		if ((r = add_leaf(c, cap, &pl)) != 0)
 			return r;
 		init_leaf(pl, leaf, 0, false);
-		pl->ve = c->m->unlisted_cls == TDC_C_VE;
-		set_leaf(pl, 0, c->in->requested_partial && !pl->ve ? 0 : 0xffffffffu,
-			 c->m->unlisted_cls, c->m->unlisted_source);
+		unlisted_leaf(c->out, pl);
 	}
 	return 0;
 }
@@ -751,6 +1194,9 @@ static void check_xfam(struct pctx *c)
 
 	if (!t->present)
 		return;
+	/* setup_tdparams(): td_params->xfam = init_vm->xfam | xfam_fixed1. */
+	if (c->in->kvm_layer)
+		x |= t->xfam_fixed1;
 	if (x & ~t->xfam_fixed0)
 		refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM 0x%" PRIx64 " sets bits 0x%" PRIx64
 		       " a TD cannot have (allowed 0x%" PRIx64 ")", x, x & ~t->xfam_fixed0,
@@ -776,6 +1222,117 @@ static void check_xfam(struct pctx *c)
 	}
 }
 
+/* One platform CPUID bit, or -1 without a platform. */
+static int platform_bit(const struct pctx *c, uint32_t leaf, uint32_t sub, unsigned reg,
+			unsigned bit)
+{
+	uint32_t regs[TDC_NREGS];
+
+	if (!native_regs(c->in->platform, leaf, sub, regs))
+		return -1;
+	return (int)(regs[reg] >> bit & 1);
+}
+
+/*
+ * TD_PARAMS.ATTRIBUTES as verify_td_attributes() sees it: within
+ * ATTRIBUTES_FIXED0 (LASS only where the platform has it), FIXED1 set, no
+ * excluded combination.
+ */
+static void check_attributes(struct pctx *c)
+{
+	const struct model_td_params *t = &c->m->td;
+	uint64_t a = c->in->attributes, allowed = t->attributes_fixed0;
+
+	if (!t->has_attributes)
+		return;
+	for (size_t i = 0; i < t->nattr_need; i++)
+		if (platform_bit(c, t->attr_need[i].leaf, t->attr_need[i].subleaf,
+				 t->attr_need[i].reg, t->attr_need[i].bit) == 0)
+			allowed &= ~t->attr_need[i].bits;
+	if (a & ~allowed)
+		refuse(c, "TDX_OPERAND_INVALID (ATTRIBUTES): ATTRIBUTES 0x%" PRIx64 " sets bits 0x%"
+		       PRIx64 " this module does not allow (ATTRIBUTES_FIXED0 0x%" PRIx64 ")", a,
+		       a & ~allowed, allowed);
+	if ((a & t->attributes_fixed1) != t->attributes_fixed1)
+		refuse(c, "TDX_OPERAND_INVALID (ATTRIBUTES): ATTRIBUTES 0x%" PRIx64 " lacks required "
+		       "bits 0x%" PRIx64, a, t->attributes_fixed1 & ~a);
+	for (size_t i = 0; i < t->nattr_conflicts; i++)
+		if ((a & t->attr_conflicts[i].bits) == t->attr_conflicts[i].bits &&
+		    (a & t->attr_conflicts[i].excludes))
+			refuse(c, "TDX_OPERAND_INVALID (ATTRIBUTES): ATTRIBUTES 0x%" PRIx64 ": bits 0x%"
+			       PRIx64 " exclude 0x%" PRIx64, a, t->attr_conflicts[i].bits,
+			       a & t->attr_conflicts[i].excludes);
+}
+
+/* TD_PARAMS.CONFIG_FLAGS as verify_td_config_flags() sees them. */
+static void check_config_flags(struct pctx *c)
+{
+	const struct model_td_params *t = &c->m->td;
+	uint64_t f = c->config_flags;
+
+	if (!t->has_config_flags)
+		return;
+	if (f & ~t->config_flags_fixed0)
+		refuse(c, "TDX_OPERAND_INVALID (CONFIG_FLAGS): CONFIG_FLAGS 0x%" PRIx64 " sets bits 0x%"
+		       PRIx64 " this module does not allow", f, f & ~t->config_flags_fixed0);
+	for (size_t i = 0; i < t->nconfig_conflicts; i++)
+		if ((f & t->config_conflicts[i].bits) && (f & t->config_conflicts[i].excludes))
+			refuse(c, "TDX_OPERAND_INVALID (CONFIG_FLAGS): CONFIG_FLAGS 0x%" PRIx64 ": bits 0x%"
+			       PRIx64 " and 0x%" PRIx64 " exclude each other", f,
+			       t->config_conflicts[i].bits, t->config_conflicts[i].excludes);
+}
+
+/*
+ * What upstream KVM refuses in KVM_TDX_INIT_VM before the module runs
+ * (arch/x86/kvm/vmx/tdx.c setup_tdparams()): only for a literal INIT_VM.
+ */
+static void check_kvm(struct pctx *c)
+{
+	const struct tdc_predict_in *in = c->in;
+	const struct tdc_cpuid_entry *e;
+	uint64_t supported = TDC_KVM_TDX_SUPPORTED_ATTRS;
+
+	if (!in->kvm_layer || !in->strict_config)
+		return;
+	if (c->m->td.has_attributes)
+		supported &= c->m->td.attributes_fixed0;
+	if (in->attributes & ~supported)
+		refuse(c, "KVM_TDX_INIT_VM: -EINVAL (ATTRIBUTES): 0x%" PRIx64 " sets bits 0x%" PRIx64
+		       " outside KVM's supported_attrs 0x%" PRIx64 " (KVM_SUPPORTED_TD_ATTRS: "
+		       "SEPT_VE_DISABLE)", in->attributes, in->attributes & ~supported, supported);
+	e = in->requested ? tdc_cpuid_table_find(in->requested, TDC_KVM_TDX_GPAW_LEAF, 0) : NULL;
+	if (!e)
+		refuse(c, "KVM_TDX_INIT_VM: -EINVAL (CPUID): no CPUID.80000008H entry: KVM takes "
+		       "the GPAW from its EAX[23:16] (setup_tdparams_eptp_controls())");
+	else if (((e->regs[TDC_EAX] >> TDC_KVM_TDX_GPAW_SHIFT) & 0xff) != 48 &&
+		 ((e->regs[TDC_EAX] >> TDC_KVM_TDX_GPAW_SHIFT) & 0xff) != 52)
+		refuse(c, "KVM_TDX_INIT_VM: -EINVAL (CPUID): CPUID.80000008H:EAX[23:16] = %u: KVM "
+		       "accepts a guest physical address width of 48 or 52 only",
+		       (e->regs[TDC_EAX] >> TDC_KVM_TDX_GPAW_SHIFT) & 0xff);
+	for (size_t i = 0; in->requested && i < in->requested->n; i++) {
+		const struct tdc_cpuid_entry *q = &in->requested->e[i];
+		const struct model_leaf *ml = tdc_model_find_leaf(c->m, q->leaf, q->subleaf);
+
+		if (!ml || !ml->configurable)
+			refuse(c, "KVM_TDX_INIT_VM: -EINVAL (CPUID): CPUID 0x%x subleaf %u has no "
+			       "TD_PARAMS.CPUID_CONFIG slot (setup_tdparams_cpuids())", q->leaf,
+			       q->subleaf);
+	}
+}
+
+/* The CONFIG_FLAGS the module gets: given, else KVM's (NO_RBP_MOD, GPAW). */
+static uint64_t config_flags_of(const struct tdc_predict_in *in)
+{
+	const struct tdc_cpuid_entry *e;
+
+	if (in->has_config_flags)
+		return in->config_flags;
+	if (!in->kvm_layer)
+		return 0;
+	e = in->requested ? tdc_cpuid_table_find(in->requested, TDC_KVM_TDX_GPAW_LEAF, 0) : NULL;
+	return tdc_kvm_tdx_config_flags(e ? (e->regs[TDC_EAX] >> TDC_KVM_TDX_GPAW_SHIFT) & 0xff : 48);
+}
+
 static int predict_all(struct pctx *c)
 {
 	const struct tdc_model *m = c->m;
@@ -783,7 +1340,23 @@ static int predict_all(struct pctx *c)
 	size_t cap = 0;
 	int r;
 
+	c->config_flags = config_flags_of(c->in);
+	check_kvm(c);
 	check_xfam(c);
+	if (m->kind == TDC_MODEL_TDX) {
+		check_attributes(c);
+		check_config_flags(c);
+		switch (ctl_state(c, m->unlisted_zero_if)) {
+		case CTL_ON:
+			c->out->unlisted_zero = m->unlisted_zero_if != CTL_NONE;
+			break;
+		case CTL_UNKNOWN:
+			c->out->ambiguous_ctls |= 1ull << m->unlisted_zero_if;
+			break;
+		default:
+			break;
+		}
+	}
 	if (m->kind == TDC_MODEL_TDX) {
 		for (size_t i = 0; i < m->nleaves; i++) {
 			if ((r = add_leaf(c, &cap, &pl)) != 0)
@@ -824,6 +1397,7 @@ int tdc_model_predict(const struct tdc_model *m, const struct tdc_predict_in *in
 	for (size_t i = 0; i < out->n; i++)
 		finalize_masks(&out->leaves[i]);
 	tdc_cpuid_table_sort(&out->refused);
+	tdc_cpuid_table_sort(&out->ambiguous);
 	tdc_cpuid_table_sort(&out->forced_on);
 	tdc_cpuid_table_sort(&out->forced_off);
 	if (c.refused)
@@ -835,6 +1409,7 @@ void tdc_prediction_init(struct tdc_prediction *p)
 {
 	memset(p, 0, sizeof(*p));
 	tdc_cpuid_table_init(&p->refused);
+	tdc_cpuid_table_init(&p->ambiguous);
 	tdc_cpuid_table_init(&p->forced_on);
 	tdc_cpuid_table_init(&p->forced_off);
 	tdc_buf_init(&p->notes);
@@ -844,6 +1419,7 @@ void tdc_prediction_free(struct tdc_prediction *p)
 {
 	free(p->leaves);
 	tdc_cpuid_table_free(&p->refused);
+	tdc_cpuid_table_free(&p->ambiguous);
 	tdc_cpuid_table_free(&p->forced_on);
 	tdc_cpuid_table_free(&p->forced_off);
 	tdc_buf_free(&p->notes);
@@ -851,6 +1427,24 @@ void tdc_prediction_free(struct tdc_prediction *p)
 }
 
 /* ---- lookup ------------------------------------------------------------------ */
+
+/*
+ * kvm: a leaf the request does not list still has the fields KVM or QEMU
+ * set per vCPU or at run time (APIC and topology IDs, OSXSAVE, ...).
+ */
+static void kvm_dynamic_overlay(const struct tdc_model *m, struct tdc_pred_leaf *pl)
+{
+	const struct model_leaf *ml = tdc_model_find_leaf(m, pl->leaf, pl->subleaf);
+
+	for (size_t i = 0; ml && i < ml->nf; i++) {
+		const struct model_field *f = &ml->f[i];
+
+		if (f->step != STEP_DYNAMIC)
+			continue;
+		pl->r[f->reg].known &= ~f->mask;
+		set_cls(&pl->r[f->reg], f->mask, TDC_C_DYNAMIC, f->source);
+	}
+}
 
 const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p,
 						  uint32_t leaf, uint32_t subleaf,
@@ -876,15 +1470,16 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 	 * maximum basic leaf; KVM gives AMD/Hygon guests zeros
 	 * (get_out_of_range_cpuid_entry() in arch/x86/kvm/cpuid.c).
 	 */
-	if (m && m->out_of_range_max_basic && p->intel_vendor && p->n && (leaf >> 28) != 0x4 &&
+	if (m && m->out_of_range_max_basic && (p->intel_vendor || !m->out_of_range_intel_only) &&
+	    p->n && (leaf >> 28) != 0x4 &&
 	    (leaf >= LEAF_EXT ? leaf > p->max_extended : leaf > p->max_basic) &&
 	    (pl = find_pred_sorted(p, p->max_basic, subleaf)))
 		return pl;
 	init_leaf(tmp, leaf, subleaf, true);
-	tmp->ve = m && m->unlisted_cls == TDC_C_VE;
 	/* A partial request (QMP) says nothing about leaves it does not list. */
-	set_leaf(tmp, 0, p->partial_request && !tmp->ve ? 0 : 0xffffffffu,
-		 m ? m->unlisted_cls : TDC_C_VE, m ? m->unlisted_source : "no model");
+	unlisted_leaf(p, tmp);
+	if (m && m->kind == TDC_MODEL_KVM)
+		kvm_dynamic_overlay(m, tmp);
 	finalize_masks(tmp);
 	return tmp;
 }

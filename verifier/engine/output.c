@@ -54,14 +54,15 @@ static enum tdc_verdict bit_verdict(const struct tdc_reg_result *rr, unsigned bi
 const char *tdc_bit_describe(const struct tdc_reg_result *rr, unsigned bit, char *buf,
 			     size_t len)
 {
-	char name[TDC_BITNAME_MAX], req[16];
+	char name[TDC_BITNAME_MAX], req[32];
 
 	tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, bit);
 	if (rr->req_known >> bit & 1)
-		snprintf(req, sizeof(req), "%u", rr->requested >> bit & 1);
+		snprintf(req, sizeof(req), "requested %u", rr->requested >> bit & 1);
 	else
-		snprintf(req, sizeof(req), "%s", rr->requested_has ? "unspecified" : "not requested");
-	snprintf(buf, len, "%s: requested %s, guest sees %u%s, model says %s", name, req,
+		snprintf(req, sizeof(req), "%s", rr->requested_has ? "request unspecified" :
+			 "not requested");
+	snprintf(buf, len, "%s: %s, guest sees %u%s, model says %s", name, req,
 		 rr->seen >> bit & 1, rr->guest_has ? "" : " (leaf absent)", bit_class(rr, bit));
 	return buf;
 }
@@ -286,6 +287,7 @@ json_t *tdc_check_summary_json(const struct tdc_check_result *res)
 	json_object_set_new(o, "policy_failures", json_integer((json_int_t)res->policy_failures));
 	json_object_set_new(o, "at", json_string(at));
 	json_object_set_new(o, "model", json_string(res->model_name));
+	json_object_set_new(o, "model_why", json_string(res->model_why));
 	json_object_set_new(o, "policy", json_string(res->policy_name));
 	json_object_set_new(o, "tee", json_string(tdc_tee_name(res->tee)));
 	json_object_set_new(o, "simulated", json_boolean(res->tee == TDC_TEE_SIM));

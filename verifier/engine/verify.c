@@ -90,6 +90,7 @@ struct ev_state {
 	bool have_td;
 	uint64_t attributes, xfam;
 	const uint8_t *tee_tcb_svn, *mrtd, *mrconfigid;
+	const uint8_t *mr_seam, *tee_tcb_svn2;
 	const uint8_t (*rtmr)[48];
 };
 
@@ -310,6 +311,8 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		st->attributes = b->td_attributes;
 		st->xfam = b->xfam;
 		st->tee_tcb_svn = b->tee_tcb_svn;
+		st->mr_seam = b->mr_seam;
+		st->tee_tcb_svn2 = b->body_type == 3 ? b->tee_tcb_svn2 : NULL;
 		st->mrtd = b->mr_td;
 		st->mrconfigid = b->mr_config_id;
 		st->rtmr = (const uint8_t (*)[48])b->rtmr;
@@ -317,6 +320,8 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		st->attributes = st->report.td.attributes;
 		st->xfam = st->report.td.xfam;
 		st->tee_tcb_svn = st->report.tcb.tee_tcb_svn;
+		st->mr_seam = st->report.tcb.mr_seam;
+		st->tee_tcb_svn2 = st->report.tcb.tee_tcb_svn2;
 		st->mrtd = st->report.td.mr_td;
 		st->mrconfigid = st->report.td.mr_config_id;
 		st->rtmr = (const uint8_t (*)[48])st->report.td.rtmr;
@@ -573,6 +578,8 @@ static void predict_in_init(const struct tdc_check_config *cfg, struct tdc_predi
 	in->attributes = have_td ? attrs : req->attributes;
 	in->has_tsc_khz = req->has_tsc_khz;
 	in->tsc_khz = req->tsc_khz;
+	/* A TD's request went through (upstream) KVM: its own rules come first. */
+	in->kvm_layer = tdc_model_kind(cfg->model) == TDC_MODEL_TDX;
 }
 
 struct memo_entry {
@@ -619,7 +626,10 @@ static bool same_inputs(const struct memo_entry *e, const struct tdc_check_confi
 	       e->in.requested_partial == in->requested_partial &&
 	       e->in.xfam == in->xfam && e->in.attributes == in->attributes &&
 	       e->in.vcpu == in->vcpu && e->in.has_tsc_khz == in->has_tsc_khz &&
-	       e->in.tsc_khz == in->tsc_khz && e->in.strict_config == in->strict_config;
+	       e->in.tsc_khz == in->tsc_khz && e->in.strict_config == in->strict_config &&
+	       e->in.td_ctls == in->td_ctls && e->in.td_ctls_known == in->td_ctls_known &&
+	       e->in.kvm_layer == in->kvm_layer && e->in.has_config_flags == in->has_config_flags &&
+	       e->in.config_flags == in->config_flags;
 }
 
 /*
@@ -686,7 +696,8 @@ static int run_cpuid_engine(const struct tdc_check_config *cfg, const struct tdc
 	int r;
 
 	tdc_prediction_init(&local);
-	if ((r = predict(cfg, in, &local, &pred, res)) != 0)
+	if ((r = predict(cfg, in, &local, &pred, res)) != 0 ||
+	    (r = tdc_engine_model_report(in, pred, res)) != 0)
 		goto out;
 	if ((r = tdc_engine_table(cfg->requested, pred, common, res)) != 0)
 		goto out;
@@ -754,6 +765,10 @@ static int check_cpuid_from_claims(const struct tdc_check_config *cfg, struct ev
 		cpus[i] = st->claims.cpus[i].cpu;
 	}
 	predict_in_init(cfg, &in, st->have_td, st->attributes, st->xfam);
+	if (st->claims.td_controls.present) {
+		in.td_ctls = st->claims.td_controls.value;
+		in.td_ctls_known = st->claims.td_controls.known;
+	}
 	r = run_cpuid_engine(cfg, &in, &st->claims.common, deltas, cpus, n, res);
 	if (!r)
 		r = check_dynamic_rules(&st->claims, res);
@@ -770,21 +785,23 @@ static void evidence_digest(const uint8_t *ev, size_t len, struct tdc_check_resu
 	EVP_Digest(ev, len, res->evidence_sha256, &n, EVP_sha256(), NULL);
 }
 
-int tdc_check_evidence(const struct tdc_check_config *cfg, const uint8_t *ev, size_t len,
+int tdc_check_evidence(const struct tdc_check_config *cfg_in, const uint8_t *ev, size_t len,
 		       struct tdc_check_result *res)
 {
+	struct tdc_check_config cfgv = *cfg_in; /* .model may be chosen from the evidence */
+	const struct tdc_check_config *cfg = &cfgv;
 	struct tdc_policy *owned_pol;
 	const struct tdc_policy *pol;
 	struct ev_state st;
 	int r;
 
-	if (!cfg->requested || !cfg->model)
+	if (!cfg->requested || (!cfg->model && !cfg->models))
 		return tdc_err(TDC_ERR_USAGE, "check needs a requested configuration and a model");
 	memset(&st, 0, sizeof(st));
 	tdc_envelope_init(&st.env);
 	tdc_claims_init(&st.claims);
 	res->at = cfg->at ? cfg->at : time(NULL);
-	snprintf(res->model_name, sizeof(res->model_name), "%s", tdc_model_name(cfg->model));
+	tdc_engine_model_named(cfg->model, cfg->model_why, res);
 	if ((r = load_policy(cfg, &owned_pol, &pol)) != 0)
 		goto out;
 	evidence_digest(ev, len, res);
@@ -800,6 +817,9 @@ int tdc_check_evidence(const struct tdc_check_config *cfg, const uint8_t *ev, si
 	    (r = check_report(cfg, &st, res)) != 0 ||
 	    (r = check_quote(cfg, pol, &st, res)) != 0 ||
 	    (r = pick_td_fields(&st, res)) != 0 ||
+	    (r = tdc_engine_model_choose(&cfgv.model, cfg->models, st.have_td ? st.mr_seam : NULL,
+					 st.have_td ? st.tee_tcb_svn : NULL,
+					 st.have_td ? st.tee_tcb_svn2 : NULL, res)) != 0 ||
 	    (r = check_td_policy(pol, &st, res)) != 0 ||
 	    (r = check_td_params(cfg->requested, &st, res)) != 0 ||
 	    (r = check_mrconfigid(cfg, &st, res)) != 0 ||
@@ -860,7 +880,7 @@ int tdc_check_tables(const struct tdc_check_config *cfg,
 		return tdc_err(TDC_ERR_USAGE, "check needs a request, a model and at least one vCPU");
 	res->at = cfg->at ? cfg->at : time(NULL);
 	res->ncpus = n;
-	snprintf(res->model_name, sizeof(res->model_name), "%s", tdc_model_name(cfg->model));
+	tdc_engine_model_named(cfg->model, cfg->model_why, res);
 	if ((r = load_policy(cfg, &owned_pol, &pol)) != 0)
 		return r;
 	if (n > 1 && !(deltas = calloc(n - 1, sizeof(*deltas)))) {

@@ -23,6 +23,20 @@ static inline unsigned tdc_popcount32(uint32_t x)
 	return (((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24;
 }
 
+/*
+ * The model in the verdict (verifier/engine/model_report.c): its name and
+ * why it judges (named sets res->model_*; choose picks it from the attested
+ * TEE_TCB_INFO when *model is NULL and adds the "model" check either way),
+ * and what the prediction could not know (TD controls, ambiguous leaves).
+ */
+void tdc_engine_model_named(const struct tdc_model *m, const char *why,
+			    struct tdc_check_result *res);
+int tdc_engine_model_choose(const struct tdc_model **model, struct tdc_model_set *set,
+			    const uint8_t *mrseam, const uint8_t *svn, const uint8_t *svn2,
+			    struct tdc_check_result *res);
+int tdc_engine_model_report(const struct tdc_predict_in *in, const struct tdc_prediction *pred,
+			    struct tdc_check_result *res);
+
 /* Recount res->counts from the verdict masks. */
 void tdc_engine_count(struct tdc_check_result *res);
 

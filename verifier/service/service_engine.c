@@ -28,6 +28,7 @@ struct engine_vm {
 	struct tdc_cpuid_table *platform;
 	size_t nplatform;
 	struct tdc_model *model;
+	struct tdc_model_set *models;   /* "model": "tdx": chosen per evidence */
 	struct tdc_policy *policy;
 	X509 *root;
 	bool has_sim_key;
@@ -46,6 +47,7 @@ static void engine_vm_free(struct engine_vm *v)
 		tdc_cpuid_table_free(&v->platform[i]);
 	free(v->platform);
 	tdc_model_free(v->model);
+	tdc_model_set_free(v->models);
 	tdc_policy_free(v->policy);
 	X509_free(v->root);
 	tdc_collateral_cache_free(v->cache);
@@ -98,6 +100,14 @@ static int load_sim_key(const char *dir, struct engine_vm *v)
 	return e;
 }
 
+/* "tdx": the release index, models loaded per version on first use and kept. */
+static int load_model(const char *name, struct engine_vm *v)
+{
+	if (!strcmp(name, "tdx"))
+		return tdc_model_set_open(&v->models);
+	return tdc_model_load(name, &v->model);
+}
+
 static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 {
 	struct engine_vm *v = calloc(1, sizeof(*v));
@@ -109,8 +119,8 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 	if ((e = tdc_requested_load(vm->requested, vm->requested_format, &v->req)) != 0 ||
 	    (vm->platform[0] && (e = load_platform(vm->platform, v)) != 0) ||
 	    /* Same default as `check`: a TDX request implies the TDX module model. */
-	    (e = tdc_model_load(vm->model[0] ? vm->model
-			       : v->req.has_td_params ? "tdx-1.5.01" : "kvm", &v->model)) != 0 ||
+	    (e = load_model(vm->model[0] ? vm->model : v->req.has_td_params ? "tdx" : "kvm",
+			    v)) != 0 ||
 	    (e = vm->policy[0] ? tdc_policy_load(vm->policy, &v->policy)
 			       : tdc_policy_default(&v->policy)) != 0 ||
 	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0) ||
@@ -186,7 +196,9 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 {
 	const struct engine_vm *v = vm->prepared;
 	struct tdc_check_config cfg = {
-		.requested = &v->req, .model = v->model, .policy = v->policy,
+		.requested = &v->req, .model = v->model, .models = v->models,
+		.model_why = vm->model[0] ? "the registry entry's model" : NULL,
+		.policy = v->policy,
 		.platform = v->nplatform ? &v->platform[0] : NULL, .root = v->root,
 		.nonce = nonce, .nonce_len = nonce_len,
 		.sim_mac_key = v->has_sim_key ? v->sim_key : NULL,
