@@ -41,6 +41,9 @@ struct evidence_args {
 	bool sim_attrs_set;
 	uint64_t sim_attrs;
 	const char *sim_cpuid;   /* replay this `cpuid -r` dump instead of CPUID (sim only) */
+	const char *td_ctls;     /* --td-ctls: stated, not observed */
+	bool sim_svn_set, sim_svn2_set, sim_mrseam_set;
+	uint8_t sim_svn[16], sim_svn2[16], sim_mrseam[48];
 	struct tdc_replay replay;
 	const char *to;          /* verifier address: the nonce comes from it */
 	const char *serial;      /* also write armored evidence here */
@@ -51,7 +54,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s evidence (--nonce HEX | --to ADDR) [--tee auto|tdx|sim] [--quote|--report-only]\n"
-		"                   [--sim-dir DIR] [--cpu LIST] [--vm-name NAME] [-o FILE]\n"
+		"                   [--sim-dir DIR] [--cpu LIST] [--vm-name NAME] [--td-ctls LIST]\n"
+		"                   [-o FILE]\n"
 		"                   [--serial DEV|-] [--timeout S]\n"
 		"\n"
 		"Probe CPUID on every CPU, bind the claims into a TDREPORT via REPORTDATA\n"
@@ -72,6 +76,14 @@ static void usage(FILE *f)
 		"      --sim-xfam HEX     sim XFAM (default: the XCR0 the probe saw, else 0x2e7)\n"
 		"      --sim-cpuid FILE   sim: replay this `cpuid -r` dump (e.g. `tdcpuid-verifier\n"
 		"                         predict --format raw`) instead of executing CPUID\n"
+		"      --sim-tee-tcb-svn HEX, --sim-tee-tcb-svn2 HEX, --sim-mrseam HEX\n"
+		"                         sim: the TDX module the report names (TEE_TCB_SVN,\n"
+		"                         16 bytes, byte 0 minor and byte 1 major SVN; MRSEAM,\n"
+		"                         48 bytes); default 0301, a simulator MRSEAM\n"
+		"      --td-ctls LIST     the TD controls to claim: none or a comma list of\n"
+		"                         enum_topology, virt_cpuid2, reduce_ve (method\n"
+		"                         \"operator\": stated, not observed); default: inferred\n"
+		"                         from the TD's CPUID (tdx, or sim with --sim-cpuid)\n"
 		"  -c, --cpu LIST         probe only these CPUs, e.g. 0-3,7\n"
 		"      --vm-name NAME     name recorded in the claims\n"
 		"  -o, --output FILE      write there instead of stdout\n"
@@ -90,7 +102,19 @@ static void usage(FILE *f)
 }
 
 enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME, OPT_TO, OPT_SERIAL,
-       OPT_TIMEOUT };
+       OPT_TIMEOUT, OPT_SIM_SVN, OPT_SIM_SVN2, OPT_SIM_MRSEAM, OPT_TD_CTLS };
+
+/* Exactly @len bytes of hex, or fewer for a TEE_TCB_SVN (the rest zero). */
+static int parse_hex_opt(const char *name, const char *s, uint8_t *out, size_t len, bool prefix)
+{
+	size_t n;
+
+	memset(out, 0, len);
+	if (tdc_hex_decode(s, out, len, &n) != 0 || (!prefix && n != len) || n == 0)
+		return tdc_err(TDC_ERR_USAGE, "%s: %s%zu bytes of hex", name,
+			       prefix ? "1.." : "", len);
+	return 0;
+}
 
 static int parse_u64_opt(const char *name, const char *s, uint64_t *v)
 {
@@ -116,6 +140,10 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ "sim-attributes", required_argument, NULL, OPT_SIM_ATTRS },
 		{ "sim-xfam", required_argument, NULL, OPT_SIM_XFAM },
 		{ "sim-cpuid", required_argument, NULL, OPT_SIM_CPUID },
+		{ "sim-tee-tcb-svn", required_argument, NULL, OPT_SIM_SVN },
+		{ "sim-tee-tcb-svn2", required_argument, NULL, OPT_SIM_SVN2 },
+		{ "sim-mrseam", required_argument, NULL, OPT_SIM_MRSEAM },
+		{ "td-ctls", required_argument, NULL, OPT_TD_CTLS },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
@@ -152,6 +180,25 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 			a->timeout_s = (unsigned)tmo;
 			break;
 		case OPT_SIM_CPUID: a->sim_cpuid = optarg; break;
+		case OPT_TD_CTLS: a->td_ctls = optarg; break;
+		case OPT_SIM_SVN:
+			if ((ret = parse_hex_opt("--sim-tee-tcb-svn", optarg, a->sim_svn,
+						 sizeof(a->sim_svn), true)) != 0)
+				return ret;
+			a->sim_svn_set = true;
+			break;
+		case OPT_SIM_SVN2:
+			if ((ret = parse_hex_opt("--sim-tee-tcb-svn2", optarg, a->sim_svn2,
+						 sizeof(a->sim_svn2), true)) != 0)
+				return ret;
+			a->sim_svn2_set = true;
+			break;
+		case OPT_SIM_MRSEAM:
+			if ((ret = parse_hex_opt("--sim-mrseam", optarg, a->sim_mrseam,
+						 sizeof(a->sim_mrseam), false)) != 0)
+				return ret;
+			a->sim_mrseam_set = true;
+			break;
 		case OPT_SIM_ATTRS:
 			if ((ret = parse_u64_opt("--sim-attributes", optarg, &a->sim_attrs)) != 0)
 				return ret;
@@ -204,6 +251,48 @@ static int decide_quote(struct tdc_tee_ctx *ctx, enum quote_mode mode, bool *wan
 	return 0;
 }
 
+/*
+ * The td_controls claim: stated with --td-ctls, else read from the TD's own
+ * CPUID (a TD, or the simulator replaying a TD's dump); a machine that is
+ * not a TD says nothing about TD controls.
+ */
+static int td_controls(const struct evidence_args *a, const struct tdc_tee_ctx *ctx,
+		       struct tdc_claims *claims)
+{
+	static const struct { const char *name; uint64_t bit; } names[] = {
+		{ "enum_topology", TDC_TD_CTLS_ENUM_TOPOLOGY },
+		{ "virt_cpuid2", TDC_TD_CTLS_VIRT_CPUID2 },
+		{ "reduce_ve", TDC_TD_CTLS_REDUCE_VE },
+	};
+	struct tdc_td_controls *t = &claims->td_controls;
+	char buf[128], *save = NULL, *tok;
+
+	if (!a->td_ctls) {
+		if (ctx->ops->kind == TDC_TEE_TDX || a->sim_cpuid)
+			tdc_td_controls_infer(&claims->common, t);
+		return 0;
+	}
+	memset(t, 0, sizeof(*t));
+	t->present = true;
+	snprintf(t->method, sizeof(t->method), "operator");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		t->known |= names[i].bit;
+	if (!strcmp(a->td_ctls, "none"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", a->td_ctls);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(tok, names[i].name); i++)
+			;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return tdc_err(TDC_ERR_USAGE, "--td-ctls: unknown control '%s' (none, "
+				       "enum_topology, virt_cpuid2, reduce_ve)", tok);
+		t->value |= names[i].bit;
+	}
+	return 0;
+}
+
 static int fill_claims(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
 		       struct tdc_claims *claims)
 {
@@ -221,7 +310,15 @@ static int fill_claims(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
 			claims->has_xcr0 ? claims->xcr0 : TDC_SIM_DEFAULT_XFAM;
 	if (a->sim_attrs_set)
 		ctx->sim.attributes = a->sim_attrs;
-	return 0;
+	if (a->sim_svn_set)
+		memcpy(ctx->sim.tee_tcb_svn, a->sim_svn, sizeof(a->sim_svn));
+	if (a->sim_svn2_set)
+		memcpy(ctx->sim.tee_tcb_svn2, a->sim_svn2, sizeof(a->sim_svn2));
+	if (a->sim_mrseam_set) {
+		memcpy(ctx->sim.mr_seam, a->sim_mrseam, sizeof(a->sim_mrseam));
+		ctx->sim.has_mr_seam = true;
+	}
+	return td_controls(a, ctx, claims);
 }
 
 /* A quote that does not carry our REPORTDATA would bind someone else's claims. */
@@ -321,6 +418,10 @@ int evidence_main(int argc, char *argv[])
 	if ((ret = tdc_tee_select(a.tee, &ops)) != 0 ||
 	    (ret = tdc_tee_open(&ctx, ops, a.sim_dir)) != 0)
 		goto out;
+	if ((a.sim_svn_set || a.sim_svn2_set || a.sim_mrseam_set) && ops->kind != TDC_TEE_SIM) {
+		ret = tdc_err(TDC_ERR_USAGE, "--sim-tee-tcb-svn/--sim-mrseam need --tee sim");
+		goto out;
+	}
 	if (a.sim_cpuid) {
 		/* A replayed CPUID proves nothing: only the labelled simulator may use it. */
 		if (ops->kind != TDC_TEE_SIM) {

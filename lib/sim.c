@@ -49,8 +49,11 @@ static void label_hash(const char *label, uint8_t out[TDX_SHA384_LEN])
 
 void tdc_sim_params_init(struct tdc_sim_params *p)
 {
+	memset(p, 0, sizeof(*p));
 	p->attributes = TDC_SIM_DEFAULT_ATTRIBUTES;
 	p->xfam = TDC_SIM_DEFAULT_XFAM;
+	p->tee_tcb_svn[0] = 3;                /* module minor SVN */
+	p->tee_tcb_svn[1] = 1;                /* module major SVN */
 }
 
 void tdc_sim_keys_init(struct tdc_sim_keys *k)
@@ -90,14 +93,17 @@ static int sim_mac(const uint8_t key[TDC_SIM_HMAC_KEY_LEN], const uint8_t *repor
 	return 0;
 }
 
-static void fill_tcb_info(uint8_t *rep)
+static void fill_tcb_info(uint8_t *rep, const struct tdc_sim_params *p)
 {
 	uint8_t *tcb = rep + TDX_OFF_TEE_TCB_INFO;
 
 	put64(tcb, 0x1ff);                    /* every TDX 1.0 field valid (§5) */
-	tcb[8] = 3;                           /* TEE_TCB_SVN: module minor svn */
-	tcb[9] = 1;
-	label_hash("tdcpuid simulated MRSEAM", rep + TDX_OFF_MRSEAM);
+	memcpy(rep + TDX_OFF_TEE_TCB_SVN, p->tee_tcb_svn, sizeof(p->tee_tcb_svn));
+	memcpy(rep + TDX_OFF_TEE_TCB_SVN2, p->tee_tcb_svn2, sizeof(p->tee_tcb_svn2));
+	if (p->has_mr_seam)
+		memcpy(rep + TDX_OFF_MRSEAM, p->mr_seam, sizeof(p->mr_seam));
+	else
+		label_hash("tdcpuid simulated MRSEAM", rep + TDX_OFF_MRSEAM);
 	memcpy(rep + TDX_OFF_MRSIGNERSEAM, TDC_SIM_SEAM_SIGNER,
 	       strlen(TDC_SIM_SEAM_SIGNER));
 }
@@ -125,7 +131,7 @@ int tdc_sim_report(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,
 	report[TDX_OFF_REPORT_TYPE] = TDX_REPORT_TYPE_TDX;
 	memcpy(report + TDX_OFF_CPUSVN, SIM_CPUSVN, 16);
 	memcpy(report + TDX_OFF_REPORTDATA, reportdata, TDX_REPORTDATA_LEN);
-	fill_tcb_info(report);
+	fill_tcb_info(report, p);
 	fill_tdinfo(report, p);
 	if (EVP_Digest(report + TDX_OFF_TEE_TCB_INFO, TDX_TEE_TCB_INFO_LEN,
 		       report + TDX_OFF_TEE_TCB_INFO_HASH, &n, EVP_sha384(), NULL) != 1 ||

@@ -885,6 +885,52 @@ static void test_td_controls(void **state)
 	tdc_buf_free(&b);
 }
 
+/* lib/td_controls.c: what a TD's own CPUID says about TD_CTLS. */
+static void test_td_controls_infer(void **state)
+{
+	struct tdc_cpuid_table t;
+	struct tdc_td_controls c;
+	struct tdc_cpuid_entry l0 = { .leaf = 0, .regs = { 0x23 } };
+	struct tdc_cpuid_entry l2 = { .leaf = 2, .regs = { 0x00feff01 } };
+	struct tdc_cpuid_entry l6 = { .leaf = 6, .regs = { 0x4 } };
+	struct tdc_cpuid_entry lb = { .leaf = 0xb, .flags = TDC_CPUID_F_INDEXED,
+				      .regs = { 1, 2, 0x100, 3 } };
+
+	(void)state;
+	tdc_cpuid_table_init(&t);
+	assert_int_equal(tdc_cpuid_table_set(&t, &l0), 0);
+	assert_int_equal(tdc_cpuid_table_set(&t, &l2), 0);
+	assert_int_equal(tdc_cpuid_table_set(&t, &l6), 0);
+	assert_int_equal(tdc_cpuid_table_set(&t, &lb), 0);
+	tdc_td_controls_infer(&t, &c);
+	assert_true(c.present);
+	assert_int_equal(c.known, 0xe);
+	assert_int_equal(c.value, 0xe);
+	assert_string_equal(c.method, "cpuid");
+	/* The #VE handler's zeros: off. */
+	memset(l2.regs, 0, sizeof(l2.regs));
+	memset(l6.regs, 0, sizeof(l6.regs));
+	memset(lb.regs, 0, sizeof(lb.regs));
+	assert_int_equal(tdc_cpuid_table_set(&t, &l2), 0);
+	assert_int_equal(tdc_cpuid_table_set(&t, &l6), 0);
+	assert_int_equal(tdc_cpuid_table_set(&t, &lb), 0);
+	tdc_td_controls_infer(&t, &c);
+	assert_int_equal(c.known, 0xe);
+	assert_int_equal(c.value, 0);
+	/* A native-looking leaf 6 (not the module's ARAT-only value): REDUCE_VE unknown. */
+	l6.regs[0] = 0x77;
+	assert_int_equal(tdc_cpuid_table_set(&t, &l6), 0);
+	tdc_td_controls_infer(&t, &c);
+	assert_int_equal(c.known, 0x6);
+	/* Leaves above the maximum basic leaf say nothing. */
+	l0.regs[0] = 1;
+	assert_int_equal(tdc_cpuid_table_set(&t, &l0), 0);
+	tdc_td_controls_infer(&t, &c);
+	assert_false(c.present);
+	assert_int_equal(c.known, 0);
+	tdc_cpuid_table_free(&t);
+}
+
 static void test_reject_tables(void **state)
 {
 	struct tdc_buf b;
@@ -1341,6 +1387,7 @@ int main(void)
 		cmocka_unit_test(test_reject_fields),
 		cmocka_unit_test(test_reject_tables),
 		cmocka_unit_test(test_td_controls),
+		cmocka_unit_test(test_td_controls_infer),
 		cmocka_unit_test(test_reject_cpus),
 		cmocka_unit_test(test_reject_oversized),
 		cmocka_unit_test(test_truncation_every_offset),

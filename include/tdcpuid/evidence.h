@@ -72,6 +72,14 @@ struct tdc_td_controls {
 	char method[TDC_CLAIMS_STR_MAX];
 };
 
+/*
+ * TD_CTLS as a TD's CPUID table shows them (lib/td_controls.c): leaf 2 =
+ * 0x00feff01 (VIRT_CPUID2), leaf 6 with ARAT (REDUCE_VE), a non-zero 0xB.0
+ * (ENUM_TOPOLOGY) against the #VE handler's zeros.  Sets method "cpuid"
+ * when anything is known; meaningful only for a TD's own CPUID.
+ */
+void tdc_td_controls_infer(const struct tdc_cpuid_table *t, struct tdc_td_controls *out);
+
 struct tdc_claims {
 	uint32_t version_major;
 	uint32_t version_minor;

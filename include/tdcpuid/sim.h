@@ -60,6 +60,15 @@ struct tdc_sim_keys {
 struct tdc_sim_params {
 	uint64_t attributes;  /* TD ATTRIBUTES, default TDC_SIM_DEFAULT_ATTRIBUTES */
 	uint64_t xfam;        /* default TDC_SIM_DEFAULT_XFAM */
+	/*
+	 * The TDX module the simulated TD claims to run under (TEE_TCB_INFO):
+	 * defaults TEE_TCB_SVN 03 01, a labelled simulator MRSEAM, no
+	 * TEE_TCB_SVN2.  Tests set them to exercise `--model tdx`.
+	 */
+	uint8_t tee_tcb_svn[16];
+	uint8_t tee_tcb_svn2[16];
+	uint8_t mr_seam[48];
+	bool has_mr_seam;
 };
 
 void tdc_sim_params_init(struct tdc_sim_params *p);
