@@ -132,6 +132,16 @@ static int peek(const struct tdc_reader *r, size_t off, size_t n, uint64_t *v)
 	return 0;
 }
 
+int tdc_peek_u8(const struct tdc_reader *r, size_t off, uint8_t *v)
+{
+	uint64_t x = 0;
+	int ret = peek(r, off, 1, &x);
+
+	if (!ret)
+		*v = (uint8_t)x;
+	return ret;
+}
+
 int tdc_peek_u16le(const struct tdc_reader *r, size_t off, uint16_t *v)
 {
 	uint64_t x = 0;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The labelled TDX simulator: software TDREPORT, Quote v4 and the test PKI
- * that signs it.  Layouts: TDREPORT_STRUCT (Intel TDX Module ABI spec, TDG.MR.REPORT)
- * and DCAP sgx_quote_4.h (Quote v4, signature data, certification data types
- * 6 and 5, QE report).
+ * The labelled TDX simulator: software TDREPORT, Quote v4 (or v5 with a TD
+ * 1.5 body) and the test PKI that signs it.  Layouts: TDREPORT_STRUCT (Intel
+ * TDX Module ABI spec, TDG.MR.REPORT) and DCAP sgx_quote_4.h / sgx_quote_5.h
+ * (Quote v4/v5, signature data, certification data types 6 and 5, QE report).
  * See include/tdcpuid/sim.h for how every artefact is marked as simulated.
  */
 #include <errno.h>
@@ -604,12 +604,12 @@ out:
 
 /* ---- Quote v4 ------------------------------------------------------------- */
 
-static int put_header(struct tdc_buf *q)
+static int put_header(struct tdc_buf *q, uint16_t version)
 {
 	static const char user_data[20] = "tdcpuid SIMULATED QE";
 	int ret;
 
-	if ((ret = tdc_buf_put_u16le(q, 4)) != 0 ||
+	if ((ret = tdc_buf_put_u16le(q, version)) != 0 ||
 	    (ret = tdc_buf_put_u16le(q, TDX_ATT_KEY_ECDSA_P256)) != 0 ||
 	    (ret = tdc_buf_put_u32le(q, TDX_TEE_TYPE_TDX)) != 0 ||
 	    (ret = tdc_buf_put_u16le(q, 0)) != 0 ||              /* qe_svn */
@@ -642,6 +642,19 @@ static int put_body(struct tdc_buf *q, const uint8_t *rep)
 		if ((ret = tdc_buf_put(q, rep + fields[i].off, fields[i].len)) != 0)
 			return ret;
 	return 0;
+}
+
+/* TD quote body 1.5 (648 bytes): 1.0, then TEE_TCB_SVN2 and MRSERVICETD. */
+static int put_body15(struct tdc_buf *q, const uint8_t *rep)
+{
+	int ret;
+
+	if ((ret = tdc_buf_put_u16le(q, 3)) != 0 ||                   /* body type TD 1.5 */
+	    (ret = tdc_buf_put_u32le(q, TDX_TD_BODY15_LEN)) != 0 ||
+	    (ret = put_body(q, rep)) != 0 ||
+	    (ret = tdc_buf_put(q, rep + TDX_OFF_TEE_TCB_SVN2, 16)) != 0)
+		return ret;
+	return tdc_buf_put(q, rep + TDX_OFF_SERVTD_HASH, 48);
 }
 
 /* SGX report body of the simulated QE (384 bytes, §6 "QE report"). */
@@ -717,9 +730,11 @@ out:
 	return ret;
 }
 
-int tdc_sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
-		  struct tdc_buf *quote)
+static int sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
+		     uint16_t version, struct tdc_buf *quote)
 {
+	size_t signed_len = version == 5 ? TDX_QUOTE_HEADER_LEN + 6 + TDX_TD_BODY15_LEN :
+			    TDX_QUOTE_HEADER_LEN + TDX_TD_BODY10_LEN;
 	uint8_t sig[64], att_xy[64];
 	struct tdc_buf cert;
 	int ret;
@@ -729,9 +744,10 @@ int tdc_sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_
 	/* A QE only quotes reports whose MAC the CPU accepts. */
 	if ((ret = tdc_sim_report_verify(report, TDX_REPORT_LEN, k->hmac_key)) != 0)
 		return tdc_err_wrap(ret, "sim quote: ");
-	if ((ret = put_header(quote)) != 0 || (ret = put_body(quote, report)) != 0)
+	if ((ret = put_header(quote, version)) != 0 ||
+	    (ret = version == 5 ? put_body15(quote, report) : put_body(quote, report)) != 0)
 		goto out;
-	if (quote->len != TDX_QUOTE_HEADER_LEN + TDX_TD_BODY10_LEN) {
+	if (quote->len != signed_len) {
 		ret = tdc_err(TDC_ERR_INTERNAL, "sim quote: signed region is %zu bytes",
 			      quote->len);
 		goto out;
@@ -751,6 +767,18 @@ int tdc_sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_
 out:
 	tdc_buf_free(&cert);
 	return ret;
+}
+
+int tdc_sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
+		  struct tdc_buf *quote)
+{
+	return sim_quote(k, report, 4, quote);
+}
+
+int tdc_sim_quote_v5(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
+		     struct tdc_buf *quote)
+{
+	return sim_quote(k, report, 5, quote);
 }
 
 int tdc_sim_quote_is_sim(const struct tdx_quote *q)

@@ -14,203 +14,63 @@
 #include <openssl/x509v3.h>
 
 #include "testutil.h"
+#include "pki_util.h"
 #include "quote_verify.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/sim.h"
 
-static struct tdc_sim_keys keys;
-static struct tdc_buf quote;
-static struct tdx_quote parsed;
-static struct tdc_pck_ext pck;
-static EVP_PKEY *sign_key, *rogue_key;
-static X509 *sign_cert, *rogue_cert;
-static time_t now;
+static struct tdc_test_pki pki;
+#define keys pki.keys
+#define parsed pki.parsed
+#define pck pki.pck
+#define sign_key pki.sign_key
+#define sign_cert pki.sign_cert
+#define now pki.now
 
-static EVP_PKEY *new_key(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
+#define level tdc_test_level
 
-	assert_non_null(k);
-	return k;
-}
-
-static X509 *new_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key)
-{
-	X509 *x = X509_new();
-	X509_NAME *name = X509_NAME_new();
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(x, name);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	X509_time_adj_ex(X509_getm_notBefore(x), -30, 0, &now);
-	X509_time_adj_ex(X509_getm_notAfter(x), 3650, 0, &now);
-	X509_set_pubkey(x, key);
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:FALSE");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	assert_true(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
-	X509_NAME_free(name);
-	return x;
-}
-
-/* Intel's format: {"<key>":<body>,"signature":"<hex r||s>"}; @odd puts the
- * signature first with whitespace around everything, which a verifier that
- * re-serialized the JSON instead of taking the raw span would get wrong. */
 static void signed_doc_layout(struct tdc_buf *out, const char *key, const char *body,
 			      EVP_PKEY *k, bool odd)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t der[80], rs[64] = { 0 };
-	const unsigned char *p = der;
-	size_t len = sizeof(der);
-	char hex[129];
-	ECDSA_SIG *sig;
-
-	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k), 1);
-	assert_int_equal(EVP_DigestSign(md, der, &len, (const uint8_t *)body, strlen(body)), 1);
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
-	BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
-	tdc_hex_encode(rs, 64, hex);
-	tdc_buf_init(out);
-	if (odd)
-		assert_int_equal(tdc_buf_printf(out, "{\n  \"signature\" : \"%s\" ,\n  \"%s\" :  %s\n}\n",
-						hex, key, body), 0);
-	else
-		assert_int_equal(tdc_buf_printf(out, "{\"%s\":%s,\"signature\":\"%s\"}", key,
-						body, hex), 0);
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
+	tdc_test_signed_doc(out, key, body, k, odd);
 }
 
 static void signed_doc(struct tdc_buf *out, const char *key, const char *body, EVP_PKEY *k)
 {
-	signed_doc_layout(out, key, body, k, false);
-}
-
-static void iso(time_t t, char *buf)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-struct level {
-	int sgx_delta, tdx_delta;  /* added to the quote's own values */
-	const char *status;
-	const char *advisories;    /* JSON array text or NULL */
-};
-
-static void components(struct tdc_buf *b, const uint8_t *v, int delta)
-{
-	tdc_buf_printf(b, "[");
-	for (int i = 0; i < 16; i++)
-		tdc_buf_printf(b, "%s{\"svn\":%d}", i ? "," : "", v[i] + (i == 0 ? delta : 0));
-	tdc_buf_printf(b, "]");
+	tdc_test_signed_doc(out, key, body, k, false);
 }
 
 static void tcbinfo_body(struct tdc_buf *b, const uint8_t fmspc[6], time_t issue,
 			 time_t next, const struct level *lv, size_t n)
 {
-	char h[129], d1[24], d2[24];
+	struct tdc_test_coll c = { .levels = lv, .n_levels = n, .issue = issue, .next = next,
+				   .fmspc = fmspc };
 
-	iso(issue, d1);
-	iso(next, d2);
-	tdc_buf_init(b);
-	tdc_hex_encode(fmspc, 6, h);
-	tdc_buf_printf(b, "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":"
-		       "\"%s\",\"fmspc\":\"%s\",\"pceId\":\"%02x%02x\",\"tcbType\":0,"
-		       "\"tcbEvaluationDataNumber\":17,\"tdxModule\":{\"mrsigner\":\"", d1, d2, h,
-		       pck.pceid[0], pck.pceid[1]);
-	tdc_hex_encode(parsed.body.mr_signer_seam, 48, h);
-	tdc_buf_printf(b, "%s\",\"attributes\":\"0000000000000000\",\"attributesMask\":"
-		       "\"FFFFFFFFFFFFFFFF\"},\"tcbLevels\":[", h);
-	for (size_t i = 0; i < n; i++) {
-		tdc_buf_printf(b, "%s{\"tcb\":{\"sgxtcbcomponents\":", i ? "," : "");
-		components(b, pck.cpusvn_comp, lv[i].sgx_delta);
-		tdc_buf_printf(b, ",\"pcesvn\":%u,\"tdxtcbcomponents\":", pck.pcesvn);
-		components(b, parsed.body.tee_tcb_svn, lv[i].tdx_delta);
-		tdc_buf_printf(b, "},\"tcbDate\":\"2024-0%zu-01T00:00:00Z\",\"tcbStatus\":\"%s\"",
-			       9 - i, lv[i].status);
-		if (lv[i].advisories)
-			tdc_buf_printf(b, ",\"advisoryIDs\":%s", lv[i].advisories);
-		tdc_buf_printf(b, "}");
-	}
-	tdc_buf_printf(b, "]}");
+	tdc_test_tcbinfo_body(&pki, &c, b);
 }
 
 static void qeid_body(struct tdc_buf *b, time_t issue, time_t next, const char *status)
 {
-	char h[65], d1[24], d2[24];
-
-	iso(issue, d1);
-	iso(next, d2);
-	tdc_hex_encode(parsed.qe_report.mr_signer, 32, h);
-	tdc_buf_init(b);
-	tdc_buf_printf(b, "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":"
-		       "\"%s\",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\","
-		       "\"miscselectMask\":\"00000000\",\"attributes\":"
-		       "\"00000000000000000000000000000000\",\"attributesMask\":"
-		       "\"00000000000000000000000000000000\",\"mrsigner\":\"%s\",\"isvprodid\":%u,"
-		       "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":%u},\"tcbDate\":\"2024-05-01T00:00:00Z\","
-		       "\"tcbStatus\":\"%s\"}]}", d1, d2, h, parsed.qe_report.isv_prod_id,
-		       parsed.qe_report.isv_svn, status);
+	tdc_test_qeid_body(&pki, issue, next, status, b);
 }
 
 static void add_crl_at(struct tdc_collateral *c, const char *name, X509 *issuer,
 		       EVP_PKEY *key, X509 *revoke, int age_days)
 {
-	X509_CRL *crl = X509_CRL_new();
-	ASN1_TIME *t1 = ASN1_TIME_adj(NULL, now, -age_days, 0);
-	ASN1_TIME *t2 = ASN1_TIME_adj(NULL, now, 30, 0);
-	uint8_t *der = NULL;
-	int len;
+	struct tdc_buf der;
 
-	X509_CRL_set_version(crl, 1);
-	X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
-	X509_CRL_set1_lastUpdate(crl, t1);
-	X509_CRL_set1_nextUpdate(crl, t2);
-	if (revoke) {
-		X509_REVOKED *r = X509_REVOKED_new();
-
-		X509_REVOKED_set_serialNumber(r, (ASN1_INTEGER *)X509_get0_serialNumber(revoke));
-		X509_REVOKED_set_revocationDate(r, t1);
-		X509_CRL_add0_revoked(crl, r);
-	}
-	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
-	len = i2d_X509_CRL(crl, &der);
-	assert_true(len > 0);
-	assert_int_equal(tdc_collateral_add(c, name, der, (size_t)len), 0);
-	OPENSSL_free(der);
-	ASN1_TIME_free(t1);
-	ASN1_TIME_free(t2);
-	X509_CRL_free(crl);
-}
-
-static void add_crl(struct tdc_collateral *c, const char *name, X509 *issuer, EVP_PKEY *key,
-		    X509 *revoke)
-{
-	add_crl_at(c, name, issuer, key, revoke, 1);
+	tdc_test_crl(&pki, issuer, key, revoke, age_days, 0, &der);
+	assert_int_equal(tdc_collateral_add(c, name, der.data, der.len), 0);
+	tdc_buf_free(&der);
 }
 
 static void add_pem(struct tdc_collateral *c, const char *name, X509 *a, X509 *b)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *p;
-	long n;
+	struct tdc_buf pem;
 
-	PEM_write_bio_X509(bio, a);
-	if (b)
-		PEM_write_bio_X509(bio, b);
-	n = BIO_get_mem_data(bio, &p);
-	assert_int_equal(tdc_collateral_add(c, name, (uint8_t *)p, (size_t)n), 0);
-	BIO_free(bio);
+	tdc_test_pem(a, b, &pem);
+	assert_int_equal(tdc_collateral_add(c, name, pem.data, pem.len), 0);
+	tdc_buf_free(&pem);
 }
 
 struct scenario {
@@ -222,31 +82,12 @@ struct scenario {
 
 static struct tdc_collateral *make_collateral(const struct scenario *s)
 {
-	struct tdc_collateral *c;
-	struct tdc_buf body, doc;
-	uint8_t fmspc[6];
-	time_t issue = now - 86400, next = s->expired ? now - 3600 : now + 86400 * 30;
+	struct tdc_test_coll c = { .levels = s->levels, .n_levels = s->n_levels,
+				   .qe_status = s->qe_status, .other_fmspc = s->other_fmspc,
+				   .rogue_signer = s->rogue_signer, .revoke_pck = s->revoke_pck,
+				   .expired = s->expired };
 
-	memcpy(fmspc, pck.fmspc, 6);
-	if (s->other_fmspc)
-		fmspc[5] ^= 0x5a;
-	assert_int_equal(tdc_collateral_new(&c), 0);
-	tcbinfo_body(&body, fmspc, issue, next, s->levels, s->n_levels);
-	signed_doc(&doc, "tcbInfo", tdc_buf_cstr(&body), s->rogue_signer ? rogue_key : sign_key);
-	assert_int_equal(tdc_collateral_add(c, "tcbinfo.json", doc.data, doc.len), 0);
-	tdc_buf_free(&body);
-	tdc_buf_free(&doc);
-	qeid_body(&body, issue, now + 86400 * 30, s->qe_status ? s->qe_status : "UpToDate");
-	signed_doc(&doc, "enclaveIdentity", tdc_buf_cstr(&body), sign_key);
-	assert_int_equal(tdc_collateral_add(c, "qeidentity.json", doc.data, doc.len), 0);
-	tdc_buf_free(&body);
-	tdc_buf_free(&doc);
-	add_pem(c, "tcb_signing_chain.pem", sign_cert, keys.root_cert);
-	if (s->rogue_signer)
-		add_pem(c, "rogue.pem", rogue_cert, NULL);
-	add_crl(c, "rootcrl.der", keys.root_cert, keys.root_key, NULL);
-	add_crl(c, "pckcrl.der", keys.ca_cert, keys.ca_key, s->revoke_pck ? keys.pck_cert : NULL);
-	return c;
+	return tdc_test_collateral(&pki, &c);
 }
 
 static const struct tdc_check *find_check(const struct tdc_quote_result *r, const char *name)
@@ -263,7 +104,7 @@ static void run(const struct scenario *s, unsigned accept, struct tdc_quote_resu
 	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .collateral = c,
 				    .accept_tcb = accept, .allow_debug = true };
 
-	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
 	tdc_collateral_free(c);
 }
 
@@ -384,7 +225,7 @@ static void test_newest_crl(void **state)
 
 	add_crl_at(c, "pckcrl-new.der", keys.ca_cert, keys.ca_key, keys.pck_cert, 0);
 	add_crl_at(c, "pckcrl-old.der", keys.ca_cert, keys.ca_key, NULL, 5);
-	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
 	assert_false(find_check(r, "pck.revocation")->pass);
 	assert_non_null(strstr(find_check(r, "pck.revocation")->reason, "pckcrl-new.der"));
 	tdc_collateral_free(c);
@@ -459,7 +300,7 @@ static void test_raw_span(void **state)
 	tdc_buf_free(&body);
 	add_pem(c, "chain.pem", sign_cert, keys.root_cert);
 	o.collateral = c;
-	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
 	if (!r->all_pass)
 		dump_failures(r);
 	assert_true(find_check(r, "collateral.tcb_info")->pass);
@@ -505,7 +346,7 @@ static void test_tcbinfo_selection(void **state)
 	tdc_buf_free(&body);
 	add_pem(c, "chain.pem", sign_cert, keys.root_cert);
 	o.collateral = c;
-	assert_int_equal(tdc_quote_appraise(&o, quote.data, quote.len, r), 0);
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
 	assert_string_equal(r->tcbinfo_name, "c-new.json");
 	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
 	assert_true(r->all_pass);
@@ -513,35 +354,171 @@ static void test_tcbinfo_selection(void **state)
 	free(r);
 }
 
+/* ---- TDX 1.5: TEE_TCB_SVN2 and the relaunch statuses ------------------------ */
+
+struct td15 {
+	uint8_t svn0, svn1, svn2_0, svn2_1;  /* module SVN and version: launch, now */
+	const char *platform;                /* the one platform level's status */
+	const char *qe;                      /* QE status (NULL: UpToDate) */
+	const struct tdc_test_module *modules;
+	size_t n_modules;
+};
+
+static void run15(const struct td15 *t, unsigned accept, struct tdc_quote_result *r)
+{
+	struct tdc_sim_params sp;
+	struct tdc_buf q;
+	struct tdx_quote pq;
+	struct level lv[1] = { { 0, 0, t->platform, NULL } };
+	struct tdc_test_coll c = { .levels = lv, .n_levels = 1, .qe_status = t->qe,
+				   .modules = t->modules, .n_modules = t->n_modules };
+	struct tdc_collateral *coll;
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .accept_tcb = accept,
+				    .allow_debug = true };
+
+	tdc_sim_params_init(&sp);
+	memset(sp.tee_tcb_svn, 0, 16);
+	memset(sp.tee_tcb_svn2, 0, 16);
+	sp.tee_tcb_svn[0] = t->svn0;
+	sp.tee_tcb_svn[1] = t->svn1;
+	sp.tee_tcb_svn2[0] = t->svn2_0;
+	sp.tee_tcb_svn2[1] = t->svn2_1;
+	tdc_buf_init(&q);
+	tdc_test_pki_quote(&pki, &sp, true, &q);
+	assert_int_equal(tdx_quote_parse(q.data, q.len, true, &pq), 0);
+	assert_int_equal(pq.header.version, 5);
+	assert_true(pq.body.is_1_5);
+	c.tee_tcb_svn = pq.body.tee_tcb_svn;
+	coll = tdc_test_collateral(&pki, &c);
+	o.collateral = coll;
+	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
+	tdc_collateral_free(coll);
+	tdc_buf_free(&q);
+}
+
+/* TDX_01: SVN 5 is current, 3 is out of date. */
+static const struct tdc_test_module mod01[1] = {
+	{ 1, { { 5, "UpToDate" }, { 3, "OutOfDate" } }, 2 },
+};
+
+static void test_relaunch_advised(void **state)
+{
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct td15 t = { 3, 1, 5, 1, "UpToDate", NULL, mod01, 1 };
+
+	/* Built on module SVN 3 (out of date), updated at run time to SVN 5. */
+	run15(&t, 0, r);
+	if (!find_check(r, "tcb.relaunch"))
+		dump_failures(r);
+	assert_true(r->relaunch_evaluated);
+	assert_int_equal(r->launch_status, TDC_TCB_OUT_OF_DATE);
+	assert_int_equal(r->current_status, TDC_TCB_UP_TO_DATE);
+	assert_int_equal(r->tcb_status, TDC_TCB_TD_RELAUNCH_ADVISED);
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "updated at run time"));
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "relaunch"));
+	/* Not accepted unless the caller lists it; then everything passes. */
+	assert_false(find_check(r, "tcb.status")->pass);
+	assert_int_equal(tdc_quote_exit_code(r), 1);
+	run15(&t, 1u << TDC_TCB_TD_RELAUNCH_ADVISED, r);
+	if (!r->all_pass)
+		dump_failures(r);
+	assert_true(r->all_pass);
+	assert_int_equal(tdc_quote_exit_code(r), 0);
+	free(r);
+}
+
+static void test_relaunch_configuration_needed(void **state)
+{
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct td15 t = { 3, 1, 5, 1, "ConfigurationNeeded", NULL, mod01, 1 };
+
+	run15(&t, 0, r);
+	assert_int_equal(r->launch_status, TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED);
+	assert_int_equal(r->current_status, TDC_TCB_CONFIGURATION_NEEDED);
+	assert_int_equal(r->tcb_status, TDC_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED);
+	free(r);
+}
+
+static void test_relaunch_not_advised(void **state)
+{
+	static const struct tdc_test_module mod3[1] = {
+		{ 1, { { 7, "UpToDate" }, { 5, "OutOfDate" }, { 3, "OutOfDate" } }, 3 },
+	};
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct td15 same = { 3, 1, 3, 1, "UpToDate", NULL, mod01, 1 };
+	struct td15 still_old = { 3, 1, 5, 1, "UpToDate", NULL, mod3, 1 };
+	struct td15 qe_old = { 3, 1, 5, 1, "UpToDate", "OutOfDate", mod01, 1 };
+	struct td15 fine = { 5, 1, 5, 1, "UpToDate", NULL, mod01, 1 };
+
+	/* No run-time update: out of date, nothing to gain from a relaunch. */
+	run15(&same, 0, r);
+	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "unchanged"));
+	/* Updated, but to a module that is still out of date. */
+	run15(&still_old, 0, r);
+	assert_int_equal(r->current_status, TDC_TCB_OUT_OF_DATE);
+	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
+	/* An out-of-date QE: a relaunch would not help. */
+	run15(&qe_old, 0, r);
+	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
+	/* Built on the current module: up to date. */
+	run15(&fine, 0, r);
+	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
+	assert_true(r->all_pass);
+	free(r);
+}
+
+/* A TD-preserving update to a new major version: TEE_TCB_SVN2[1] names
+ * another module identity. */
+static void test_relaunch_new_major_version(void **state)
+{
+	static const struct tdc_test_module mods[2] = {
+		{ 1, { { 5, "UpToDate" }, { 3, "OutOfDate" } }, 2 },
+		{ 2, { { 1, "UpToDate" } }, 1 },
+	};
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct td15 t = { 3, 1, 1, 2, "UpToDate", NULL, mods, 2 };
+	struct td15 unknown = { 3, 1, 1, 3, "UpToDate", NULL, mods, 2 };
+
+	run15(&t, 0, r);
+	assert_int_equal(r->tcb_status, TDC_TCB_TD_RELAUNCH_ADVISED);
+	/* TDX_03 is not in the TCB info: the current status is unknown, the
+	 * launch status stands. */
+	run15(&unknown, 0, r);
+	assert_false(r->current_matched);
+	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "matches no TCB level"));
+	free(r);
+}
+
+/* The relaunch statuses are computed, never published: collateral that
+ * carries one is rejected; and a TD 1.0 quote never gets them. */
+static void test_relaunch_statuses_not_in_collateral(void **state)
+{
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct level lv[1] = { { 0, 0, "TDRelaunchAdvised", NULL } };
+	struct scenario s = { lv, 1, NULL, false, false, false, false };
+
+	run(&s, 0, r);
+	assert_false(find_check(r, "collateral.tcb_info")->pass);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->reason, "computed"));
+	lv[0].status = "OutOfDate";
+	run(&s, 0, r);
+	assert_false(r->relaunch_evaluated);
+	assert_null(find_check(r, "tcb.relaunch"));
+	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
+	free(r);
+}
+
 static int setup(void **state)
 {
-	struct tdc_sim_params p;
-	uint8_t rd[TDX_REPORTDATA_LEN] = { 1, 2, 3 }, report[TDX_REPORT_LEN];
-
-	now = time(NULL);
-	tdc_sim_keys_init(&keys);
-	tdc_sim_params_init(&p);
-	tdc_buf_init(&quote);
-	if (tdc_sim_keys_generate(&keys) != 0 || tdc_sim_report(&keys, &p, rd, report) != 0 ||
-	    tdc_sim_quote(&keys, report, &quote) != 0 ||
-	    tdx_quote_parse(quote.data, quote.len, false, &parsed) != 0 ||
-	    tdc_pck_ext_from_cert(keys.pck_cert, &pck) != 0)
-		return -1;
-	sign_key = new_key();
-	sign_cert = new_cert(sign_key, "Test SGX TCB Signing", keys.root_cert, keys.root_key);
-	rogue_key = new_key();
-	rogue_cert = new_cert(rogue_key, "Rogue TCB Signing", NULL, NULL);
+	tdc_test_pki_init(&pki, NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	tdc_sim_keys_free(&keys);
-	tdc_buf_free(&quote);
-	EVP_PKEY_free(sign_key);
-	EVP_PKEY_free(rogue_key);
-	X509_free(sign_cert);
-	X509_free(rogue_cert);
+	tdc_test_pki_free(&pki);
 	return 0;
 }
 
@@ -558,6 +535,11 @@ int main(void)
 		cmocka_unit_test(test_other_fmspc),
 		cmocka_unit_test(test_raw_span),
 		cmocka_unit_test(test_tcbinfo_selection),
+		cmocka_unit_test(test_relaunch_advised),
+		cmocka_unit_test(test_relaunch_configuration_needed),
+		cmocka_unit_test(test_relaunch_not_advised),
+		cmocka_unit_test(test_relaunch_new_major_version),
+		cmocka_unit_test(test_relaunch_statuses_not_in_collateral),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

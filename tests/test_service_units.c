@@ -73,7 +73,13 @@ static void test_registry_entry(void **state)
 		{ "{\"name\":\"a\",\"requested\":\"r\",\"colour\":1}", TDC_ERR_FORMAT },
 		{ "{\"name\":\"a\",\"requested\":\"r\",\"mrconfigid\":\"00\"}", TDC_ERR_FORMAT },
 		{ "{\"name\":\"a\",\"name\":\"b\",\"requested\":\"r\"}", TDC_ERR_DUPLICATE },
+		{ "{\"name\":\"a\",\"requested\":\"r\",\"tcb_update_type\":\"late\"}", TDC_ERR_FORMAT },
+		{ "{\"name\":\"a\",\"requested\":\"r\",\"collateral\":\"dir\","
+		  "\"collateral_ca\":\"ca.pem\"}", TDC_ERR_FORMAT },
 	};
+	const char *url = "{\"name\":\"u\",\"requested\":\"r\",\"collateral\":"
+			  "\"https://pccs.example:8081\",\"collateral_ca\":\"ca.pem\","
+			  "\"tcb_update_type\":\"early\"}";
 	const char *good = "{\"name\":\"web-1\",\"cid\":17,\"requested\":\"web.json\","
 			   "\"policy\":\"/etc/p.json\",\"model\":\"models/x.json\",\"format\":\"ear\","
 			   "\"collateral\":\"intel\"}";
@@ -91,6 +97,13 @@ static void test_registry_entry(void **state)
 	assert_string_equal(vm.collateral, "/reg/intel");
 	assert_string_equal(vm.format, "ear");
 	assert_string_equal(vm.requested_format, "auto");
+	assert_string_equal(vm.tcb_update, "standard");
+	/* A collateral URL stays a URL; its CA file is a path like any other. */
+	assert_int_equal(tdc_registry_parse_entry((const uint8_t *)url, strlen(url), "url", "/reg",
+						  &vm), 0);
+	assert_string_equal(vm.collateral, "https://pccs.example:8081");
+	assert_string_equal(vm.collateral_ca, "/reg/ca.pem");
+	assert_string_equal(vm.tcb_update, "early");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		e = tdc_registry_parse_entry((const uint8_t *)bad[i].json, strlen(bad[i].json), "bad",
 					     "/reg", &vm);

@@ -10,7 +10,7 @@
 
 #include <openssl/x509.h>
 
-#include "collateral.h"
+#include "coll_cli.h"
 #include "engine.h"
 #include "model.h"
 #include "policy.h"
@@ -41,7 +41,7 @@ static void usage(FILE *f)
 		"  --nonce-issued TIME      when that nonce was issued (policy nonce_max_age)\n"
 		"  --mrconfigid HEX         the MRCONFIGID (48 bytes) this TD must have\n"
 		"  --root PEM               quote trust anchor (default: policy's, else Intel SGX Root CA)\n"
-		"  --collateral DIR         Intel collateral for the quote's TCB status\n"
+		TDC_COLL_CLI_HELP
 		"  --sim-dir DIR            simulator keys: check a simulated TDREPORT's MAC\n"
 		"  --at TIME                verification time (YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD, @EPOCH)\n"
 		"  --format text|json|ear   output (default text)\n"
@@ -57,7 +57,8 @@ static void usage(FILE *f)
 
 struct check_args {
 	const char *evidence, *requested, *req_format, *platform, *model, *policy;
-	const char *root, *collateral, *sim_dir, *sign_key, *output;
+	const char *root, *sim_dir, *sign_key, *output;
+	struct tdc_coll_source_opts coll;
 	enum tdc_out_format format;
 	bool verbose;
 	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
@@ -69,7 +70,7 @@ struct check_args {
 };
 
 enum { O_EVIDENCE = 256, O_REQUESTED, O_REQFMT, O_PLATFORM, O_MODEL, O_POLICY, O_NONCE,
-       O_ISSUED, O_MRCONFIGID, O_ROOT, O_COLL, O_SIM, O_AT, O_FORMAT, O_SIGN };
+       O_ISSUED, O_MRCONFIGID, O_ROOT, O_SIM, O_AT, O_FORMAT, O_SIGN };
 
 static int parse_args(int argc, char *argv[], struct check_args *a)
 {
@@ -84,7 +85,7 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 		{ "nonce-issued", required_argument, NULL, O_ISSUED },
 		{ "mrconfigid", required_argument, NULL, O_MRCONFIGID },
 		{ "root", required_argument, NULL, O_ROOT },
-		{ "collateral", required_argument, NULL, O_COLL },
+		TDC_COLL_CLI_LONGOPTS,
 		{ "sim-dir", required_argument, NULL, O_SIM },
 		{ "at", required_argument, NULL, O_AT },
 		{ "format", required_argument, NULL, O_FORMAT },
@@ -97,7 +98,11 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 	int c, r = 0;
 
 	optind = 1;
+	tdc_coll_source_opts_init(&a->coll);
 	while ((c = getopt_long(argc, argv, "vo:h", longopts, NULL)) != -1 && !r) {
+		if ((r = tdc_coll_cli_opt(&a->coll, c, optarg)) <= 0)
+			continue;
+		r = 0;
 		switch (c) {
 		case O_EVIDENCE: a->evidence = optarg; break;
 		case O_REQUESTED: a->requested = optarg; break;
@@ -106,7 +111,6 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 		case O_MODEL: a->model = optarg; break;
 		case O_POLICY: a->policy = optarg; break;
 		case O_ROOT: a->root = optarg; break;
-		case O_COLL: a->collateral = optarg; break;
 		case O_SIM: a->sim_dir = optarg; break;
 		case O_SIGN: a->sign_key = optarg; break;
 		case 'o': a->output = optarg; break;
@@ -153,7 +157,7 @@ struct check_inputs {
 	struct tdc_model_set *models;   /* --model tdx */
 	char model_why[128];
 	struct tdc_policy *policy;
-	struct tdc_collateral *collateral;
+	struct tdc_coll_source *collateral;
 };
 
 static void inputs_free(struct check_inputs *in)
@@ -165,7 +169,7 @@ static void inputs_free(struct check_inputs *in)
 	tdc_model_free(in->model);
 	tdc_model_set_free(in->models);
 	tdc_policy_free(in->policy);
-	tdc_collateral_free(in->collateral);
+	tdc_coll_source_free(in->collateral);
 }
 
 static int load_platform(const char *path, struct check_inputs *in)
@@ -205,7 +209,7 @@ static int load_inputs(const struct check_args *a, struct check_inputs *in)
 	if ((r = a->policy ? tdc_policy_load(a->policy, &in->policy) :
 			     tdc_policy_default(&in->policy)) != 0)
 		return r;
-	if (a->collateral && (r = tdc_collateral_load_dir(a->collateral, &in->collateral)) != 0)
+	if ((r = tdc_coll_cli_open(&a->coll, &in->collateral)) != 0)
 		return r;
 	return 0;
 }
@@ -217,7 +221,7 @@ static int run_check(const struct check_args *a, struct check_inputs *in, bool *
 		.requested = &in->req, .model = in->model, .models = in->models,
 		.model_why = in->model_why, .policy = in->policy,
 		.platform = in->nplatform ? &in->platform[0] : NULL,
-		.trust_root = a->root, .collateral = in->collateral, .sim_dir = a->sim_dir,
+		.trust_root = a->root, .collateral_source = in->collateral, .sim_dir = a->sim_dir,
 		.at = a->at, .nonce = a->has_nonce ? a->nonce : NULL, .nonce_len = a->nonce_len,
 		.nonce_issued = a->nonce_issued,
 		.expect_mrconfigid = a->has_mrconfigid ? a->mrconfigid : NULL,

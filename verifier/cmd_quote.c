@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "coll_cli.h"
 #include "quote_verify.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/cli.h"
@@ -23,8 +24,7 @@ static void usage(FILE *f)
 		"Appraise a TDX quote: signature, QE report, PCK chain to the root and,\n"
 		"with --collateral, TCB info, QE identity, CRLs and the TCB status.\n\n"
 		"  --root PEM            trust anchor (default: %s)\n"
-		"  --collateral DIR      Intel collateral: TCB info, QE identity JSON,\n"
-		"                        DER CRLs, PEM issuer chains\n"
+		TDC_COLL_CLI_HELP
 		"  --at TIME             appraisal time, YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD\n"
 		"                        or @EPOCH (default: now)\n"
 		"  --report-data HEX     expected REPORTDATA (prefix, up to 64 bytes)\n"
@@ -39,19 +39,20 @@ static void usage(FILE *f)
 }
 
 struct quote_args {
-	const char *file, *root, *collateral, *format, *report_data;
+	const char *file, *root, *format, *report_data;
+	struct tdc_coll_source_opts coll;
 	struct tdc_quote_opts opts;
 	uint8_t rd[64];
 };
 
-enum { OPT_ROOT = 256, OPT_COLL, OPT_AT, OPT_RD, OPT_ACCEPT, OPT_MINDATE, OPT_NOCRL,
+enum { OPT_ROOT = 256, OPT_AT, OPT_RD, OPT_ACCEPT, OPT_MINDATE, OPT_NOCRL,
        OPT_DEBUG, OPT_FORMAT };
 
 static int parse_args(int argc, char *argv[], struct quote_args *a)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "collateral", required_argument, NULL, OPT_COLL },
+		TDC_COLL_CLI_LONGOPTS,
 		{ "at", required_argument, NULL, OPT_AT },
 		{ "report-data", required_argument, NULL, OPT_RD },
 		{ "accept-tcb", required_argument, NULL, OPT_ACCEPT },
@@ -66,10 +67,15 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 
 	a->opts.at = time(NULL);
 	a->format = "text";
+	tdc_coll_source_opts_init(&a->coll);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((ret = tdc_coll_cli_opt(&a->coll, c, optarg)) <= 0) {
+			if (ret)
+				return ret;
+			continue;
+		}
 		switch (c) {
 		case OPT_ROOT: a->root = optarg; break;
-		case OPT_COLL: a->collateral = optarg; break;
 		case OPT_AT:
 			if ((ret = tdc_parse_time(optarg, &a->opts.at)) != 0)
 				return tdc_err(TDC_ERR_USAGE, "--at %s: expected "
@@ -129,8 +135,7 @@ int quote_main(int argc, char *argv[])
 	if ((ret = parse_args(argc, argv, &a)) != 0 ||
 	    (ret = tdc_load_root(a.root ? a.root : tdc_default_root_path(), &a.opts.root)) != 0 ||
 	    (ret = tdc_read_file(a.file, TDX_QUOTE_MAX, &q)) != 0 ||
-	    (a.collateral && (ret = tdc_collateral_load_dir(a.collateral,
-							     &a.opts.collateral)) != 0)) {
+	    (ret = tdc_coll_cli_open(&a.coll, &a.opts.source)) != 0) {
 		code = tdc_cli_fail("quote", ret);
 		goto out;
 	}
@@ -148,7 +153,7 @@ int quote_main(int argc, char *argv[])
 	code = ret ? TDC_EXIT_INPUT : tdc_quote_exit_code(res);
 out:
 	free(res);
-	tdc_collateral_free(a.opts.collateral);
+	tdc_coll_source_free(a.opts.source);
 	X509_free(a.opts.root);
 	tdc_buf_free(&q);
 	return code;

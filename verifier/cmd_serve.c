@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tdcpuid-verifier serve: the attestation service (docs/protocol.md). */
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nonce.h"
@@ -16,7 +18,7 @@ static void usage(FILE *f)
 		"Usage: %s serve --listen ADDR [--listen ADDR]... --registry DIR --db FILE\n"
 		"                [--workers N] [--max-conns N] [--timeout S] [--nonce-ttl S]\n"
 		"                [--stateless-nonce-key FILE] [--checks engine|basic]\n"
-		"                [--ready-file FILE] [--quiet]\n"
+		"                [--collateral-cache DIR] [--ready-file FILE] [--quiet]\n"
 		"\n"
 		"Serve challenge-response attestation: send each connecting agent a fresh\n"
 		"nonce, check the evidence it returns against its registry entry, record the\n"
@@ -33,6 +35,8 @@ static void usage(FILE *f)
 		"  --stateless-nonce-key FILE  HMAC nonces any instance with this key accepts\n"
 		"  --checks MODE     engine: full CPUID/policy check (default);\n"
 		"                    basic: binding, nonce, MRCONFIGID only\n"
+		"  --collateral-cache DIR  cache of registry entries' collateral URLs (default\n"
+		"                    $STATE_DIRECTORY/collateral, else collateral/ beside --db)\n"
 		"  --ready-file FILE write the bound addresses here once listening\n"
 		"\n"
 		"SIGTERM/SIGINT: stop accepting, finish open exchanges, exit 0.\n"
@@ -50,6 +54,31 @@ static int parse_uint(const char *opt, const char *s, unsigned max, unsigned *ou
 	return 0;
 }
 
+static char cache_dir[4096];
+static struct tdc_engine_ctx engine_ctx = { cache_dir };
+
+/* The collateral cache belongs to the service's state: systemd's
+ * StateDirectory, else the directory of the audit database. */
+static int default_cache(const char *db)
+{
+	const char *st = getenv("STATE_DIRECTORY");
+	char tmp[4096], db_copy[4096];
+
+	if (cache_dir[0])
+		return 0;
+	if (st && st[0] == '/') {
+		/* StateDirectory= may list several, separated by ':'. */
+		snprintf(tmp, sizeof(tmp), "%s", st);
+		tmp[strcspn(tmp, ":")] = '\0';
+	} else {
+		snprintf(db_copy, sizeof(db_copy), "%s", db);
+		snprintf(tmp, sizeof(tmp), "%s", dirname(db_copy));
+	}
+	if ((size_t)snprintf(cache_dir, sizeof(cache_dir), "%s/collateral", tmp) >= sizeof(cache_dir))
+		return tdc_err(TDC_ERR_USAGE, "collateral cache path too long");
+	return 0;
+}
+
 static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 {
 	static const struct option opts[] = {
@@ -63,13 +92,14 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		{ "stateless-nonce-key", required_argument, NULL, 'k' },
 		{ "checks", required_argument, NULL, 'c' },
 		{ "ready-file", required_argument, NULL, 'R' },
+		{ "collateral-cache", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int o, e = 0;
 
-	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:k:c:R:qh", opts, NULL)) != -1) {
+	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:k:c:R:C:qh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l':
 			if (c->nlisten >= TDC_SERVE_MAX_LISTEN)
@@ -95,6 +125,10 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 				e = tdc_err(TDC_ERR_USAGE, "--checks: '%s' (engine or basic)", optarg);
 			break;
 		case 'R': c->ready_file = optarg; break;
+		case 'C':
+			if ((size_t)snprintf(cache_dir, sizeof(cache_dir), "%s", optarg) >= sizeof(cache_dir))
+				return tdc_err(TDC_ERR_USAGE, "--collateral-cache: path too long");
+			break;
 		case 'q': c->quiet = true; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return tdc_err(TDC_ERR_USAGE, "bad option");
@@ -106,7 +140,7 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		return tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (!c->nlisten || !c->registry_dir || !c->db_path)
 		return tdc_err(TDC_ERR_USAGE, "--listen, --registry and --db are required");
-	return 0;
+	return default_cache(c->db_path);
 }
 
 int serve_main(int argc, char *argv[])
@@ -116,6 +150,7 @@ int serve_main(int argc, char *argv[])
 
 	tdc_serve_config_init(&c);
 	c.ops = &tdc_verifier_engine;
+	c.ops_ctx = &engine_ctx;
 	if ((e = parse_args(argc, argv, &c)) == 1)
 		return TDC_EXIT_OK;
 	if (e || (e = tdc_serve_run(&c)) != 0)

@@ -18,6 +18,7 @@ static const struct tdc_subcommand subcommands[] = {
 	{ "policy", policy_main, "Check a policy file and print the effective policy" },
 	{ "inspect", inspect_main, "Print an evidence file, TDREPORT or quote field by field" },
 	{ "quote", quote_main, "Appraise a TDX quote with the Intel root and collateral (TCB status)" },
+	{ "collateral", collateral_main, "Fetch, show and prune the cache of Intel collateral (PCS/PCCS)" },
 	{ "predict", predict_main, "Predict the CPUID a TD will see (platform model run forward)" },
 	{ "explain", explain_main, "Explain one CPUID bit: name, model class, source" },
 };

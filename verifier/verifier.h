@@ -12,6 +12,7 @@ int import_main(int argc, char *argv[]);
 int policy_main(int argc, char *argv[]);
 int inspect_main(int argc, char *argv[]);
 int quote_main(int argc, char *argv[]);
+int collateral_main(int argc, char *argv[]);
 int predict_main(int argc, char *argv[]);
 int explain_main(int argc, char *argv[]);
 

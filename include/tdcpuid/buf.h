@@ -45,6 +45,7 @@ int tdc_get_sub(struct tdc_reader *r, size_t n, struct tdc_reader *sub,
 		const char *what);
 int tdc_skip(struct tdc_reader *r, size_t n);
 /* Peek at an offset relative to the cursor, without consuming. */
+int tdc_peek_u8(const struct tdc_reader *r, size_t off, uint8_t *v);
 int tdc_peek_u16le(const struct tdc_reader *r, size_t off, uint16_t *v);
 int tdc_peek_u32le(const struct tdc_reader *r, size_t off, uint32_t *v);
 /* TDC_ERR_TRAILING (naming the count) unless everything was consumed. */

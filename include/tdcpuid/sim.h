@@ -18,6 +18,7 @@
 #ifndef TDCPUID_SIM_H
 #define TDCPUID_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,6 +100,11 @@ int tdc_sim_report_verify(const uint8_t *report, size_t len,
  */
 int tdc_sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
 		  struct tdc_buf *quote);
+
+/* As tdc_sim_quote, but a Quote v5 with a TD 1.5 body (type 3: TEE_TCB_SVN2,
+ * MRSERVICETD). */
+int tdc_sim_quote_v5(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
+		     struct tdc_buf *quote);
 
 /* True if a parsed quote carries the simulator's QE vendor ID. */
 int tdc_sim_quote_is_sim(const struct tdx_quote *q);

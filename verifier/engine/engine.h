@@ -40,6 +40,7 @@ struct tdc_model_set;
 struct tdc_policy;
 struct tdc_collateral;
 struct tdc_collateral_cache;
+struct tdc_coll_source;
 struct tdc_predict_memo;
 
 
@@ -75,6 +76,15 @@ struct tdc_check_item {
 	char detail[TDC_CHECK_DETAIL_MAX];
 };
 
+/* One Intel collateral document behind the TCB status, and its age. */
+struct tdc_check_coll_doc {
+	const char *document;           /* "tcb_info", "qe_identity", "pck_crl", "root_crl" */
+	time_t issued, next_update;     /* issueDate/nextUpdate, CRL thisUpdate/nextUpdate */
+	time_t fetched_at;              /* 0: a directory (not fetched by tdcpuid) */
+	const char *from;               /* "directory", "cache", "network" */
+};
+#define TDC_CHECK_COLL_DOCS 4
+
 struct tdc_check_result {
 	struct tdc_reg_result *regs;
 	size_t nregs, capregs;
@@ -98,6 +108,12 @@ struct tdc_check_result {
 	size_t ncpus;
 	char vm_name[TDC_CLAIMS_STR_MAX];
 	time_t at;
+	/* The collateral's freshness: part of the verdict and the EAR. */
+	bool collateral_used;
+	char collateral_source[256];
+	struct tdc_check_coll_doc collateral[TDC_CHECK_COLL_DOCS];
+	size_t ncollateral;
+	char collateral_note[256];
 };
 
 void tdc_check_result_init(struct tdc_check_result *res);
@@ -117,6 +133,7 @@ struct tdc_check_config {
 	X509 *root;                            /* preloaded trust anchor, or NULL: */
 	const char *trust_root;                /* PEM path (NULL: policy's, else Intel SGX Root CA) */
 	struct tdc_collateral *collateral;     /* Intel collateral for TCB status, optional */
+	struct tdc_coll_source *collateral_source; /* or its source: directory or PCS/PCCS URL */
 	struct tdc_collateral_cache *collateral_cache; /* verified collateral (service), optional */
 	const char *sim_dir;                   /* sim keys: checks the sim TDREPORT MAC */
 	const uint8_t *sim_mac_key;            /* or that key preloaded (32 bytes; service) */

@@ -4,6 +4,7 @@
  * JSON (every bit, as per-register masks; schema in docs/verdict-json.md).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -147,6 +148,69 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 	return r;
 }
 
+static void iso(time_t t, char buf[24])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "collateral: SOURCE: tcb_info issued X, 12.3 days old, nextUpdate Y" */
+static int text_collateral(const struct tdc_check_result *res, struct tdc_buf *out)
+{
+	char d1[24], d2[24];
+	int r;
+
+	if (!res->collateral_used)
+		return 0;
+	if ((r = tdc_buf_printf(out, "collateral: %s\n", res->collateral_source)) != 0)
+		return r;
+	for (size_t i = 0; i < res->ncollateral; i++) {
+		const struct tdc_check_coll_doc *c = &res->collateral[i];
+		long age = (long)(res->at - c->issued);
+
+		iso(c->issued, d1);
+		iso(c->next_update, d2);
+		if ((r = tdc_buf_printf(out, "  %s: issued %s (%ld.%ld days old), nextUpdate %s, "
+					"from %s\n", c->document, d1, age / 86400,
+					labs(age) % 86400 * 10 / 86400, d2, c->from)) != 0)
+			return r;
+	}
+	if (res->collateral_note[0])
+		return tdc_buf_printf(out, "  note: %s\n", res->collateral_note);
+	return 0;
+}
+
+static json_t *json_collateral(const struct tdc_check_result *res)
+{
+	json_t *o = json_object(), *docs = json_array();
+	char d1[24], d2[24], d3[24];
+
+	json_object_set_new(o, "source", json_string(res->collateral_source));
+	for (size_t i = 0; i < res->ncollateral; i++) {
+		const struct tdc_check_coll_doc *c = &res->collateral[i];
+		json_t *e;
+
+		iso(c->issued, d1);
+		iso(c->next_update, d2);
+		e = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "document", c->document,
+			      "issued", d1, "next_update", d2,
+			      "age_seconds", (json_int_t)(res->at - c->issued),
+			      "expires_in_seconds", (json_int_t)(c->next_update - res->at),
+			      "from", c->from);
+		if (e && c->fetched_at) {
+			iso(c->fetched_at, d3);
+			json_object_set_new(e, "fetched_at", json_string(d3));
+		}
+		json_array_append_new(docs, e);
+	}
+	json_object_set_new(o, "documents", docs);
+	if (res->collateral_note[0])
+		json_object_set_new(o, "note", json_string(res->collateral_note));
+	return o;
+}
+
 int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, struct tdc_buf *out)
 {
 	int r;
@@ -166,7 +230,7 @@ int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, stru
 	if (res->tee == TDC_TEE_SIM &&
 	    (r = tdc_buf_printf(out, "SIMULATED TEE: this evidence proves nothing about real hardware\n")) != 0)
 		return r;
-	if ((r = text_checks(res, out)) != 0)
+	if ((r = text_checks(res, out)) != 0 || (r = text_collateral(res, out)) != 0)
 		return r;
 	for (size_t i = 0; i < res->nregs; i++)
 		if ((r = text_register(res, &res->regs[i], verbose, out)) != 0)
@@ -301,6 +365,8 @@ json_t *tdc_check_summary_json(const struct tdc_check_result *res)
 		json_object_set_new(o, "attested", json_pack("{s:o, s:o}", "attributes",
 							     tdc_json_hex64(res->attributes), "xfam",
 							     tdc_json_hex64(res->xfam)));
+	if (res->collateral_used)
+		json_object_set_new(o, "collateral", json_collateral(res));
 	json_object_set_new(o, "counts", json_counts(res));
 	json_object_set_new(o, "checks", json_checks(res));
 	return o;

@@ -255,11 +255,38 @@ static int add_quote_checks(const struct tdc_quote_result *q, struct tdc_check_r
 	return 0;
 }
 
+/* The age of the collateral behind the TCB status, for the verdict and EAR. */
+static void copy_freshness(const struct tdc_quote_result *q, struct tdc_check_result *res)
+{
+	static const char *const names[TDC_PCS__COUNT] = {
+		"tcb_info", "qe_identity", "pck_crl", "root_crl",
+	};
+
+	res->collateral_used = true;
+	snprintf(res->collateral_source, sizeof(res->collateral_source), "%s",
+		 q->collateral_source ? q->collateral_source : "directory");
+	snprintf(res->collateral_note, sizeof(res->collateral_note), "%s", q->collateral_note);
+	res->ncollateral = 0;
+	for (int d = 0; d < TDC_PCS__COUNT && res->ncollateral < TDC_CHECK_COLL_DOCS; d++) {
+		struct tdc_check_coll_doc *c = &res->collateral[res->ncollateral];
+
+		if (!q->fresh[d].used)
+			continue;
+		c->document = names[d];
+		c->issued = q->fresh[d].issued;
+		c->next_update = q->fresh[d].next_update;
+		c->fetched_at = q->fresh[d].fetched_at;
+		c->from = tdc_coll_from_name(q->fresh[d].from);
+		res->ncollateral++;
+	}
+}
+
 static int check_quote(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
 		       struct ev_state *st, struct tdc_check_result *res)
 {
 	struct tdc_quote_opts opts = {
 		.at = res->at, .collateral = cfg->collateral, .cache = cfg->collateral_cache,
+		.source = cfg->collateral_source,
 		.allow_debug = true, /* DEBUG is the policy's call, below */
 		.accept_tcb = pol->accept_tcb,
 		.report_data = st->reportdata, .report_data_len = TDC_REPORTDATA_LEN,
@@ -281,6 +308,8 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 		return r;
 	if (!st->quote.parsed)
 		return 0;
+	if (st->quote.collateral_used)
+		copy_freshness(&st->quote, res);
 	if (!st->quote.collateral_used)
 		tdc_check_add(res, "quote.tcb_status", TDC_CHECK_SKIP,
 			      "not evaluated (no Intel collateral given): TCB level, QE identity and "

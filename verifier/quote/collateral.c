@@ -153,6 +153,9 @@ static int parse_level(json_t *lv, enum level_kind kind, struct tdc_tcb_level *o
 	    (ret = jstr(lv, "tcbStatus", "tcbLevels[]", &status)) != 0 ||
 	    (ret = tdc_tcb_status_parse(status, &out->status)) != 0)
 		return ret;
+	if (!tdc_tcb_status_in_collateral(out->status))
+		return tdc_err(TDC_ERR_RANGE, "tcbLevels[].tcbStatus \"%s\" is computed by a "
+			       "verifier, never published in collateral", status);
 	if (kind == LEVEL_ISVSVN) {
 		if ((ret = juint(tcb, "isvsvn", "tcb", 65535, &v)) != 0)
 			return ret;
@@ -535,6 +538,67 @@ static bool is_der_crl(const uint8_t *data, size_t len)
 	return ok;
 }
 
+/*
+ * A CRL as DER, whichever of the encodings Intel's services use it came
+ * in: DER (PCS with encoding=der, the root CA CRL file), PEM "X509 CRL"
+ * (pckcrl without encoding=der) or hex text of the DER (some PCCS
+ * versions' rootcacrl).  Appends to @der; TDC_ERR_FORMAT when it is none.
+ */
+int tdc_crl_to_der(const uint8_t *data, size_t len, struct tdc_buf *der)
+{
+	static const char pem[] = "-----BEGIN X509 CRL-----";
+	size_t i = skip_ws((const char *)data, len, 0), end = len;
+	int ret;
+
+	if (is_der_crl(data, len))
+		return tdc_buf_put(der, data, len);
+	while (end > i && isspace(data[end - 1]))
+		end--;
+	if (end - i >= sizeof(pem) - 1 && !memcmp(data + i, pem, sizeof(pem) - 1)) {
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+		X509_CRL *crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+		uint8_t *out = NULL;
+		int n = crl ? i2d_X509_CRL(crl, &out) : -1;
+
+		BIO_free(bio);
+		X509_CRL_free(crl);
+		if (n <= 0)
+			return tdc_err(TDC_ERR_FORMAT, "PEM X509 CRL does not parse");
+		ret = tdc_buf_put(der, out, (size_t)n);
+		OPENSSL_free(out);
+		return ret;
+	}
+	if (end > i && (end - i) % 2 == 0) {
+		size_t n0 = der->len, k;
+
+		for (k = i; k < end && isxdigit(data[k]); k++)
+			;
+		if (k == end) {
+			for (k = i; k < end; k += 2) {
+				char h[3] = { (char)data[k], (char)data[k + 1], 0 };
+
+				if ((ret = tdc_buf_put_u8(der, (uint8_t)strtoul(h, NULL, 16))) != 0)
+					return ret;
+			}
+			if (is_der_crl(der->data + n0, der->len - n0))
+				return 0;
+			der->len = n0;
+		}
+	}
+	return tdc_err(TDC_ERR_FORMAT, "not a CRL (DER, PEM or hex)");
+}
+
+static bool is_crl(const uint8_t *data, size_t len)
+{
+	struct tdc_buf b;
+	bool ok;
+
+	tdc_buf_init(&b);
+	ok = tdc_crl_to_der(data, len, &b) == 0;
+	tdc_buf_free(&b);
+	return ok;
+}
+
 static int classify(const char *name, const uint8_t *data, size_t len, enum tdc_doc_kind *k)
 {
 	size_t i = skip_ws((const char *)data, len, 0);
@@ -559,12 +623,12 @@ static int classify(const char *name, const uint8_t *data, size_t len, enum tdc_
 		*k = TDC_DOC_CERTS;
 		return 0;
 	}
-	if (is_der_crl(data, len)) {
+	if (is_crl(data, len)) {
 		*k = TDC_DOC_CRL;
 		return 0;
 	}
 	return tdc_err(TDC_ERR_FORMAT, "collateral %s: not a TCB info, QE identity, "
-		       "DER CRL or PEM certificate file", name);
+		       "CRL (DER, PEM or hex) or PEM certificate file", name);
 }
 
 int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t *data,
@@ -572,6 +636,7 @@ int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t
 {
 	struct tdc_coll_doc *d;
 	enum tdc_doc_kind kind = TDC_DOC_CRL;
+	struct tdc_buf der;
 	int ret;
 
 	if (c->n_docs >= TDC_COLL_MAX_FILES)
@@ -584,15 +649,28 @@ int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t
 		return ret;
 	if (kind == TDC_DOC_CERTS)
 		return add_pem_certs(c, name, data, len);
+	tdc_buf_init(&der);
+	/* CRLs are kept as DER whatever encoding they came in. */
+	if (kind == TDC_DOC_CRL) {
+		if ((ret = tdc_crl_to_der(data, len, &der)) != 0) {
+			tdc_buf_free(&der);
+			return tdc_err_wrap(ret, "collateral %s: ", name);
+		}
+		data = der.data;
+		len = der.len;
+	}
 	d = &c->docs[c->n_docs];
-	if (!(d->data = malloc(len ? len : 1)))
+	if (!(d->data = malloc(len ? len : 1))) {
+		tdc_buf_free(&der);
 		return tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
+	}
 	memcpy(d->data, data, len);
 	d->len = len;
 	d->kind = kind;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	tdc_sha256(data, len, d->sha256);
 	c->n_docs++;
+	tdc_buf_free(&der);
 	return 0;
 }
 
@@ -919,8 +997,10 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 	int ret, fail = 0;
 
 	if ((ret = find_crl(s, s->in->root, s->in->root_sha, &sel->root_crl,
-			    &sel->root_crl_name, &win)) == 0)
+			    &sel->root_crl_name, &win)) == 0) {
+		sel->root_crl_window = *win;
 		ret = crl_valid_at(win, s->in->at);
+	}
 	s->report(s->ctx, "collateral.root_crl", ret == 0, "%s%s%s",
 		  sel->root_crl_name ? sel->root_crl_name : "root CA CRL",
 		  ret ? ": " : " verified with the root CA key, current",
@@ -930,8 +1010,10 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 
 	issuer_cn(s->in->pck_issuer, cn, sizeof(cn));
 	if ((ret = find_crl(s, s->in->pck_issuer, s->in->issuer_sha, &sel->pck_crl,
-			    &sel->pck_crl_name, &win)) == 0)
+			    &sel->pck_crl_name, &win)) == 0) {
+		sel->pck_crl_window = *win;
 		ret = crl_valid_at(win, s->in->at);
+	}
 	s->report(s->ctx, "collateral.pck_crl", ret == 0, "%s (issuer %s)%s%s",
 		  sel->pck_crl_name ? sel->pck_crl_name : "PCK CRL", cn,
 		  ret ? ": " : " verified, current", ret ? tdc_errdetail() : "");
@@ -1176,4 +1258,161 @@ int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache 
 	sel->qeid = obj;
 	fail |= ret != 0;
 	return fail ? TDC_ERR_COLLATERAL : 0;
+}
+
+/* ---- one document on its own (fetching, the on-disk cache, `collateral`) -- */
+
+static void cn_of(const X509_NAME *n, char *buf, size_t len)
+{
+	if (X509_NAME_get_text_by_NID((X509_NAME *)n, NID_commonName, buf, (int)len) < 0)
+		snprintf(buf, len, "?");
+}
+
+/* Parse a signed JSON document into @info; with @body/@sig for verification. */
+static int json_doc_info(const uint8_t *data, size_t len, enum tdc_doc_kind kind,
+			 struct tdc_doc_info *info, const char **body, size_t *body_len,
+			 uint8_t sig[64])
+{
+	struct tdc_doc_info tmp = { .kind = kind };
+	int ret;
+
+	if ((ret = tdc_signed_json_split((const char *)data, len, kind == TDC_DOC_TCBINFO ?
+					 "tcbInfo" : "enclaveIdentity", body, body_len, sig)) != 0)
+		return ret;
+	if (kind == TDC_DOC_TCBINFO) {
+		struct tdc_tcbinfo t;
+
+		if ((ret = tdc_tcbinfo_parse(*body, *body_len, &t)) != 0)
+			return ret;
+		tmp.issue = t.issue_date;
+		tmp.next = t.next_update;
+		tmp.has_fmspc = true;
+		memcpy(tmp.fmspc, t.fmspc, 6);
+		tmp.eval_number = t.eval_number;
+		snprintf(tmp.id, sizeof(tmp.id), "TDX");
+		tdc_tcbinfo_free(&t);
+	} else {
+		struct tdc_qe_identity q;
+
+		if ((ret = tdc_qe_identity_parse(*body, *body_len, &q)) != 0)
+			return ret;
+		tmp.issue = q.issue_date;
+		tmp.next = q.next_update;
+		tmp.eval_number = q.eval_number;
+		snprintf(tmp.id, sizeof(tmp.id), "TD_QE");
+		tdc_qe_identity_free(&q);
+	}
+	*info = tmp;
+	return 0;
+}
+
+static int crl_doc(const uint8_t *data, size_t len, X509_CRL **out, struct tdc_doc_info *info)
+{
+	struct tdc_buf der;
+	const unsigned char *p;
+	struct tdc_window w;
+	int ret;
+
+	tdc_buf_init(&der);
+	if ((ret = tdc_crl_to_der(data, len, &der)) != 0)
+		goto out;
+	p = der.data;
+	if (!(*out = d2i_X509_CRL(NULL, &p, (long)der.len))) {
+		ret = tdc_err(TDC_ERR_FORMAT, "CRL does not parse");
+		goto out;
+	}
+	memset(info, 0, sizeof(*info));
+	info->kind = TDC_DOC_CRL;
+	crl_window(*out, &w);
+	info->issue = w.not_before;
+	info->next = w.not_after;
+	cn_of(X509_CRL_get_issuer(*out), info->signer, sizeof(info->signer));
+out:
+	tdc_buf_free(&der);
+	return ret;
+}
+
+int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info *info)
+{
+	enum tdc_doc_kind kind = TDC_DOC_CRL;
+	const char *body = NULL;
+	size_t body_len = 0;
+	uint8_t sig[64];
+	X509_CRL *crl = NULL;
+	int ret;
+
+	if ((ret = classify("document", data, len, &kind)) != 0)
+		return ret;
+	if (kind == TDC_DOC_CERTS)
+		return tdc_err(TDC_ERR_FORMAT, "document is a certificate file, not collateral");
+	if (kind != TDC_DOC_CRL)
+		return json_doc_info(data, len, kind, info, &body, &body_len, sig);
+	ret = crl_doc(data, len, &crl, info);
+	X509_CRL_free(crl);
+	return ret;
+}
+
+int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *chain,
+			      X509 *root, struct tdc_doc_info *info)
+{
+	enum tdc_doc_kind kind = TDC_DOC_CRL;
+	const char *body = NULL;
+	size_t body_len = 0;
+	uint8_t sig[64];
+	X509_CRL *crl = NULL;
+	int ret, n = chain ? sk_X509_num(chain) : 0;
+
+	if ((ret = classify("document", data, len, &kind)) != 0)
+		return ret;
+	if (kind == TDC_DOC_CERTS)
+		return tdc_err(TDC_ERR_FORMAT, "document is a certificate file, not collateral");
+	if (kind != TDC_DOC_CRL) {
+		if ((ret = json_doc_info(data, len, kind, info, &body, &body_len, sig)) != 0)
+			return ret;
+		for (int i = 0; i < n; i++) {
+			X509 *x = sk_X509_value(chain, i);
+
+			if (X509_check_ca(x) != 0 ||
+			    tdc_ecdsa_verify_rs(X509_get0_pubkey(x), (const uint8_t *)body,
+						body_len, sig) != 0)
+				continue;
+			cn_of(X509_get_subject_name(x), info->signer, sizeof(info->signer));
+			if (!cert_signed_by(x, root))
+				return tdc_err(TDC_ERR_CHAIN, "signing certificate \"%s\" of the "
+					       "issuer chain is not issued by the trusted root",
+					       info->signer);
+			return 0;
+		}
+		return tdc_err(TDC_ERR_SIGNATURE, "signature does not verify with any "
+			       "end-entity certificate of the issuer chain (%d certificates)", n);
+	}
+	if ((ret = crl_doc(data, len, &crl, info)) != 0)
+		return ret;
+	if (!X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root))) {
+		tdc_ecdsa_count_one();
+		ret = X509_CRL_verify(crl, X509_get0_pubkey(root)) == 1 ? 0 :
+		      tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with the root key");
+		goto out;
+	}
+	ret = tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is neither the trusted root nor a "
+		      "CA of the issuer chain", info->signer);
+	for (int i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(chain, i);
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) != 0)
+			continue;
+		if (!X509_check_ca(x) || !cert_signed_by(x, root)) {
+			ret = tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is not a CA issued by the "
+				      "trusted root", info->signer);
+			break;
+		}
+		tdc_ecdsa_count_one();
+		ret = X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1 ? 0 :
+		      tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with its "
+			      "issuer's key");
+		break;
+	}
+out:
+	X509_CRL_free(crl);
+	return ret;
 }

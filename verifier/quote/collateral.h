@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "crypto.h"
+#include "tdcpuid/buf.h"
 #include "pck_ext.h"
 #include "tcb.h"
 
@@ -128,6 +129,30 @@ int tdc_collateral_add(struct tdc_collateral *c, const char *name,
 int tdc_collateral_load_dir(const char *dir, struct tdc_collateral **out);
 void tdc_collateral_free(struct tdc_collateral *c);
 
+/* A CRL in DER, PEM or hex text, appended to @der as DER. */
+int tdc_crl_to_der(const uint8_t *data, size_t len, struct tdc_buf *der);
+
+/* What one document says about itself (no trust implied). */
+struct tdc_doc_info {
+	enum tdc_doc_kind kind;         /* TCBINFO, QEID or CRL */
+	time_t issue, next;             /* issueDate/nextUpdate, CRL thisUpdate/nextUpdate */
+	bool has_fmspc;
+	uint8_t fmspc[6];               /* TCB info */
+	uint32_t eval_number;           /* tcbEvaluationDataNumber (JSON documents) */
+	char id[16];                    /* "TDX", "TD_QE" */
+	char signer[128];               /* CN of the signing certificate / CRL issuer */
+};
+/* Classify and parse one document (TCB info, QE identity or CRL). */
+int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info *info);
+/*
+ * Verify one document on its own, as fetched with its issuer chain: a TCB
+ * info / QE identity must be signed by an end-entity certificate of
+ * @chain that @root issued; a CRL by @root itself or by a CA of @chain
+ * that @root issued.  Times are not checked (see tdc_collateral_select).
+ */
+int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *chain,
+			      X509 *root, struct tdc_doc_info *info);
+
 struct tdc_cache_entry {
 	uint8_t key[32];
 	enum tdc_doc_kind kind;
@@ -194,6 +219,7 @@ struct tdc_coll_selected {
 	const char *qeid_name;
 	X509_CRL *pck_crl, *root_crl;
 	const char *pck_crl_name, *root_crl_name;
+	struct tdc_window pck_crl_window, root_crl_window; /* thisUpdate..nextUpdate */
 };
 
 /* Outcome of one collateral check, reported by quote_verify.c. */

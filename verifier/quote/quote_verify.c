@@ -325,6 +325,9 @@ static enum tdc_tcb_status converge(enum tdc_tcb_status platform, enum tdc_tcb_s
 		[TDC_TCB_OUT_OF_DATE] = TDC_TCB_OUT_OF_DATE,
 		[TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
 		[TDC_TCB_REVOKED] = TDC_TCB_REVOKED,
+		[TDC_TCB_TD_RELAUNCH_ADVISED] = TDC_TCB_OUT_OF_DATE,
+		[TDC_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] =
+			TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
 	};
 
 	if (other == TDC_TCB_REVOKED || platform == TDC_TCB_REVOKED)
@@ -332,6 +335,32 @@ static enum tdc_tcb_status converge(enum tdc_tcb_status platform, enum tdc_tcb_s
 	if (other == TDC_TCB_OUT_OF_DATE || other == TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED)
 		return when_out_of_date[platform];
 	return platform;
+}
+
+/*
+ * Intel's TD relaunch rule (DCAP QVL TDRelaunchCheck.cpp, checkForRelaunch):
+ * a TD whose status with TEE_TCB_SVN (the TDX module it was built on) is
+ * out of date, while its status with TEE_TCB_SVN2 (the module running now,
+ * after a TD-preserving update) is not, is advised to relaunch; the
+ * configuration part of either carries over.
+ */
+static enum tdc_tcb_status relaunch(enum tdc_tcb_status launch, enum tdc_tcb_status current)
+{
+	static const bool launch_out_of_date[TDC_TCB__COUNT] = {
+		[TDC_TCB_OUT_OF_DATE] = true,
+		[TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = true,
+	};
+	static const bool current_fine[TDC_TCB__COUNT] = {
+		[TDC_TCB_UP_TO_DATE] = true,
+		[TDC_TCB_SW_HARDENING_NEEDED] = true,
+		[TDC_TCB_CONFIGURATION_NEEDED] = true,
+		[TDC_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = true,
+	};
+
+	if (!launch_out_of_date[launch] || !current_fine[current])
+		return launch;
+	return tdc_tcb_status_needs_config(launch) || tdc_tcb_status_needs_config(current) ?
+	       TDC_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED : TDC_TCB_TD_RELAUNCH_ADVISED;
 }
 
 static void add_advisories(struct tdc_quote_result *res, json_t *adv)
@@ -375,9 +404,21 @@ static void set_tcb_date(struct tdc_quote_result *res, const struct tdc_tcb_leve
 /* TEE_TCB_SVN index where the platform comparison starts: with module
  * identities, bytes 0 (module SVN) and 1 (module version) are judged by the
  * identity's own levels instead. */
-static int tdx_start(const struct tdc_tcbinfo *t, const struct tdx_quote *q)
+static int tdx_start(const struct tdc_tcbinfo *t, const uint8_t tee_svn[16])
 {
-	return t->n_modules && q->body.tee_tcb_svn[1] ? 2 : 0;
+	return t->n_modules && tee_svn[1] ? 2 : 0;
+}
+
+static const struct tdc_tdx_module_identity *module_identity(const struct tdc_tcbinfo *t,
+							     uint8_t version)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "TDX_%02X", version);
+	for (size_t i = 0; i < t->n_modules; i++)
+		if (strcasecmp(t->modules[i].id, id) == 0)
+			return &t->modules[i];
+	return NULL;
 }
 
 static bool level_matches(const struct tdc_tcb_level *lv, const struct tdc_pck_ext *pck,
@@ -405,12 +446,9 @@ static int check_module(const struct tdc_tcbinfo *t, const struct tdx_quote *q,
 	bool ok = true;
 
 	*mi = NULL;
-	if (tdx_start(t, q)) {
+	if (tdx_start(t, q->body.tee_tcb_svn)) {
 		snprintf(id, sizeof(id), "TDX_%02X", q->body.tee_tcb_svn[1]);
-		for (size_t i = 0; i < t->n_modules && !*mi; i++)
-			if (strcasecmp(t->modules[i].id, id) == 0)
-				*mi = &t->modules[i];
-		if (!*mi) {
+		if (!(*mi = module_identity(t, q->body.tee_tcb_svn[1]))) {
 			add_check(res, "tdx_module.identity", false, "TCB info has no TDX module "
 				  "identity %s (TEE_TCB_SVN[1] = %u)", id, q->body.tee_tcb_svn[1]);
 			return TDC_ERR_COLLATERAL;
@@ -462,7 +500,7 @@ static int eval_platform(const struct tdc_tcbinfo *t, const struct tdx_quote *q,
 			 struct tdc_quote_result *res, time_t *earliest)
 {
 	const struct tdc_tcb_level *lv = NULL, *top = &t->levels[0];
-	int start = tdx_start(t, q);
+	int start = tdx_start(t, q->body.tee_tcb_svn);
 
 	for (size_t i = 0; i < t->n_levels && !lv; i++)
 		if (level_matches(&t->levels[i], &res->pck, q->body.tee_tcb_svn, start)) {
@@ -520,6 +558,73 @@ static int eval_qe(const struct tdc_qe_identity *qi, const struct tdx_quote *q,
 	return TDC_ERR_COLLATERAL;
 }
 
+/* The TDX part of the status for one TEE_TCB_SVN vector: platform level
+ * and module identity level, converged; false when nothing matches. */
+static bool tdx_status_for(const struct tdc_tcbinfo *t, const struct tdc_pck_ext *pck,
+			   const uint8_t svn[16], enum tdc_tcb_status *out)
+{
+	const struct tdc_tdx_module_identity *mi;
+	enum tdc_tcb_status module = TDC_TCB_UP_TO_DATE;
+	const struct tdc_tcb_level *lv = NULL;
+	int start = tdx_start(t, svn);
+
+	for (size_t i = 0; i < t->n_levels && !lv; i++)
+		if (level_matches(&t->levels[i], pck, svn, start))
+			lv = &t->levels[i];
+	if (!lv)
+		return false;
+	if (start) {
+		size_t i;
+
+		if (!(mi = module_identity(t, svn[1])))
+			return false;
+		for (i = 0; i < mi->n_levels && mi->levels[i].isvsvn > svn[0]; i++)
+			;
+		if (i == mi->n_levels)
+			return false;
+		module = mi->levels[i].status;
+	}
+	*out = converge(lv->status, module);
+	return true;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* TDX 1.5: TEE_TCB_SVN2 is the module running now (tdx-abi.md §5). */
+static void eval_relaunch(const struct tdc_tcbinfo *t, const struct tdx_quote *q,
+			  struct tdc_quote_result *res)
+{
+	const uint8_t *svn = q->body.tee_tcb_svn, *svn2 = q->body.tee_tcb_svn2;
+	enum tdc_tcb_status cur = TDC_TCB_UP_TO_DATE;
+	bool updated = memcmp(svn, svn2, 16) != 0;
+
+	res->launch_status = res->tcb_status;
+	if (!q->body.is_1_5 || all_zero(svn2, 16))
+		return;
+	res->relaunch_evaluated = true;
+	res->current_matched = tdx_status_for(t, &res->pck, svn2, &cur);
+	if (!res->current_matched) {
+		add_check(res, "tcb.relaunch", true, "TEE_TCB_SVN2 (the TDX module running now) "
+			  "matches no TCB level: status stays %s",
+			  tdc_tcb_status_name(res->launch_status));
+		return;
+	}
+	res->current_status = converge(cur, res->qe_status);
+	res->tcb_status = relaunch(res->launch_status, res->current_status);
+	add_check(res, "tcb.relaunch", true, "TDX module %s since the TD was built (TEE_TCB_SVN "
+		  "module SVN %u.%u, TEE_TCB_SVN2 %u.%u): built on %s, running on %s%s",
+		  updated ? "updated at run time" : "unchanged", svn[1], svn[0], svn2[1], svn2[0],
+		  tdc_tcb_status_name(res->launch_status), tdc_tcb_status_name(res->current_status),
+		  res->tcb_status != res->launch_status ? ": relaunch the TD to run on the "
+		  "updated module's TCB" : "");
+}
+
 static void eval_tcb(const struct tdc_quote_opts *o, const struct tdc_coll_selected *sel,
 		     const struct tdx_quote *q, struct tdc_quote_result *res)
 {
@@ -546,6 +651,7 @@ static void eval_tcb(const struct tdc_quote_opts *o, const struct tdc_coll_selec
 	}
 	res->tcb_status = converge(converge(res->platform_status, res->module_status),
 				   res->qe_status);
+	eval_relaunch(t, q, res);
 	ok = accept & (1u << res->tcb_status);
 	res->tcb_acceptable = ok;
 	add_check(res, "tcb.status", ok, "%s (platform %s, TDX module %s, QE %s)%s",
@@ -561,20 +667,102 @@ static void eval_tcb(const struct tdc_quote_opts *o, const struct tdc_coll_selec
 	}
 }
 
+static void iso_time(time_t t, char buf[24])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Collateral from the source: leased for this appraisal, checked as
+ * "collateral.source" (where it came from, or why there is none). */
+static int lease_collateral(const struct tdc_quote_opts *o, const struct tdc_verified_chain *v,
+			    struct tdc_quote_result *res, struct tdc_coll_lease *l)
+{
+	struct tdc_coll_request rq = { res->pck.fmspc, TDC_PCS_CA_PLATFORM, o->root, o->at,
+				       !o->no_crl, false };
+	const char *name = tdc_coll_source_name(o->source);
+	char when[24] = "";
+	int ret;
+
+	res->collateral_source = name;
+	if (!o->no_crl && (ret = tdc_pcs_ca_of(v->inter, &rq.ca)) != 0) {
+		add_check(res, "collateral.source", false, "%s", tdc_errdetail());
+		return ret;
+	}
+	if ((ret = tdc_coll_source_acquire(o->source, &rq, l)) != 0) {
+		add_check(res, "collateral.source", false, "%s: %s", name, tdc_errdetail());
+		return ret;
+	}
+	for (int d = 0; d < TDC_PCS__COUNT; d++) {
+		res->fresh[d].from = l->doc[d].from;
+		res->fresh[d].fetched_at = l->doc[d].fetched_at;
+	}
+	snprintf(res->collateral_note, sizeof(res->collateral_note), "%s", l->note);
+	if (l->err) {
+		/* Fail closed, naming the URL and the error. */
+		add_check(res, "collateral.source", false, "%s", l->error);
+		return 0;
+	}
+	if (!tdc_coll_source_is_url(o->source)) {
+		add_check(res, "collateral.source", true, "directory %s", name);
+		return 0;
+	}
+	if (l->doc[TDC_PCS_TCB].fetched_at)
+		iso_time(l->doc[TDC_PCS_TCB].fetched_at, when);
+	add_check(res, "collateral.source", true, "%s: %s%s (TCB info fetched %s)%s%s", name,
+		  l->fetched ? "fetched now" : "verified copies from the cache",
+		  l->fetched && l->fetched < (unsigned)(rq.crls ? TDC_PCS__COUNT : 2) ?
+		  " and from the cache" : "", when, l->note[0] ? "; " : "", l->note);
+	return 0;
+}
+
+static void set_fresh(struct tdc_coll_fresh *f, time_t issued, time_t next)
+{
+	f->used = true;
+	f->issued = issued;
+	f->next_update = next;
+}
+
 static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collateral_cache *cache,
 			     const uint8_t root_sha[32], const struct tdx_quote *q,
 			     const struct tdc_verified_chain *v, struct tdc_quote_result *res)
 {
 	struct tdc_coll_inputs in = { o->root, root_sha, v->inter, v->inter_sha, res->pck.fmspc,
 				      o->at, !o->no_crl };
+	struct tdc_collateral *coll = o->collateral;
+	struct tdc_coll_lease lease = { 0 };
 	struct tdc_coll_selected sel;
 	X509_REVOKED *rev;
 
 	res->collateral_used = true;
 	res->crl_checked = !o->no_crl;
-	tdc_collateral_select(o->collateral, cache, &in, report_cb, res, &sel);
-	res->tcbinfo_name = sel.tcbinfo_name;
-	res->qeid_name = sel.qeid_name;
+	for (int d = 0; d < TDC_PCS__COUNT; d++)
+		res->fresh[d].from = TDC_COLL_FROM_DIR;
+	if (o->source) {
+		if (lease_collateral(o, v, res, &lease) != 0 || !lease.c) {
+			add_check(res, "tcb.status", false, "no usable collateral: TCB status unknown");
+			tdc_coll_source_release(&lease);
+			return;
+		}
+		coll = lease.c;
+	}
+	tdc_collateral_select(coll, cache, &in, report_cb, res, &sel);
+	/* Names point into the leased documents: copied before the release. */
+	snprintf(res->tcbinfo_name, sizeof(res->tcbinfo_name), "%s",
+		 sel.tcbinfo_name ? sel.tcbinfo_name : "");
+	snprintf(res->qeid_name, sizeof(res->qeid_name), "%s", sel.qeid_name ? sel.qeid_name : "");
+	if (sel.tcbinfo)
+		set_fresh(&res->fresh[TDC_PCS_TCB], sel.tcbinfo->issue_date, sel.tcbinfo->next_update);
+	if (sel.qeid)
+		set_fresh(&res->fresh[TDC_PCS_QEID], sel.qeid->issue_date, sel.qeid->next_update);
+	if (sel.pck_crl)
+		set_fresh(&res->fresh[TDC_PCS_PCKCRL], sel.pck_crl_window.not_before,
+			  sel.pck_crl_window.not_after);
+	if (sel.root_crl)
+		set_fresh(&res->fresh[TDC_PCS_ROOTCRL], sel.root_crl_window.not_before,
+			  sel.root_crl_window.not_after);
 	if (sel.pck_crl) {
 		bool revoked = X509_CRL_get0_by_serial(sel.pck_crl, &rev, (ASN1_INTEGER *)
 						       X509_get0_serialNumber(v->leaf)) == 1;
@@ -587,6 +775,7 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 		eval_tcb(o, &sel, q, res);
 	else
 		add_check(res, "tcb.status", false, "no usable TCB info: TCB status unknown");
+	tdc_coll_source_release(&lease);
 }
 
 /* Serial and SGX extensions of a freshly verified chain (cached with it). */
@@ -632,6 +821,7 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	res->at = o->at;
 	if ((ret = tdx_quote_parse(quote, len, true, q)) != 0) {
 		add_check(res, "quote.structure", false, "%s", tdc_errdetail());
 		return ret;
@@ -656,12 +846,12 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 		check_qe_report(q, v->leaf, res);
 	}
 	check_td(o, q, res);
-	if (o->collateral && v && res->have_pck)
+	if ((o->collateral || o->source) && v && res->have_pck)
 		check_collateral(o, cache, root_sha, q, v, res);
 	res->all_pass = true;
 	for (size_t i = 0; i < res->n_checks; i++)
 		res->all_pass &= res->checks[i].pass;
-	if (!o->collateral)
+	if (!o->collateral && !o->source)
 		res->tcb_acceptable = res->all_pass;
 	/* Chain links were counted by get_chain (X509_verify); the rest here. */
 	res->ecdsa_verifies += tdc_ecdsa_verify_count() - before;
@@ -837,6 +1027,13 @@ static json_t *tcb_json(const struct tdc_quote_result *res)
 	json_object_set_new(o, "tdx_module_status",
 			    json_string(tdc_tcb_status_name(res->module_status)));
 	json_object_set_new(o, "qe_status", json_string(tdc_tcb_status_name(res->qe_status)));
+	if (res->relaunch_evaluated) {
+		json_object_set_new(o, "launch_status",
+				    json_string(tdc_tcb_status_name(res->launch_status)));
+		json_object_set_new(o, "current_status", res->current_matched ?
+				    json_string(tdc_tcb_status_name(res->current_status)) :
+				    json_null());
+	}
 	json_object_set_new(o, "tcb_date", res->tcb_date[0] ? json_string(res->tcb_date) :
 			    json_null());
 	json_object_set_new(o, "levels_behind", json_integer(res->levels_behind));
@@ -864,10 +1061,16 @@ json_t *tdc_quote_result_json(const struct tdc_quote_result *res)
 		json_object_set_new(o, "pck", pck_json(res));
 	json_object_set_new(coll, "used", json_boolean(res->collateral_used));
 	json_object_set_new(coll, "revocation_checked", json_boolean(res->crl_checked));
-	if (res->tcbinfo_name)
+	if (res->collateral_source)
+		json_object_set_new(coll, "source", json_string(res->collateral_source));
+	if (res->tcbinfo_name[0])
 		json_object_set_new(coll, "tcb_info", json_string(res->tcbinfo_name));
-	if (res->qeid_name)
+	if (res->qeid_name[0])
 		json_object_set_new(coll, "qe_identity", json_string(res->qeid_name));
+	if (res->collateral_used)
+		json_object_set_new(coll, "freshness", tdc_quote_freshness_json(res));
+	if (res->collateral_note[0])
+		json_object_set_new(coll, "note", json_string(res->collateral_note));
 	json_object_set_new(o, "collateral", coll);
 	if (res->collateral_used)
 		json_object_set_new(o, "tcb", tcb_json(res));
@@ -881,6 +1084,67 @@ json_t *tdc_quote_result_json(const struct tdc_quote_result *res)
 	return o;
 }
 
+static const char *const fresh_names[TDC_PCS__COUNT] = {
+	"tcb_info", "qe_identity", "pck_crl", "root_crl",
+};
+
+json_t *tdc_quote_freshness_json(const struct tdc_quote_result *res)
+{
+	json_t *arr = json_array();
+	char d1[24], d2[24], d3[24];
+
+	for (int d = 0; d < TDC_PCS__COUNT; d++) {
+		const struct tdc_coll_fresh *f = &res->fresh[d];
+		json_t *e;
+
+		if (!f->used)
+			continue;
+		iso_time(f->issued, d1);
+		iso_time(f->next_update, d2);
+		e = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "document", fresh_names[d],
+			      "issued", d1, "next_update", d2,
+			      "age_seconds", (json_int_t)(res->at - f->issued),
+			      "expires_in_seconds", (json_int_t)(f->next_update - res->at),
+			      "from", tdc_coll_from_name(f->from));
+		if (e && f->fetched_at) {
+			iso_time(f->fetched_at, d3);
+			json_object_set_new(e, "fetched_at", json_string(d3));
+		}
+		json_array_append_new(arr, e);
+	}
+	return arr;
+}
+
+static void fresh_text(const struct tdc_quote_result *res, FILE *out)
+{
+	static const char *const what[TDC_PCS__COUNT] = {
+		"TCB info", "QE identity", "PCK CRL", "root CA CRL",
+	};
+	char d1[24], d2[24], d3[24];
+
+	fprintf(out, "collateral: %s\n", res->collateral_source ? res->collateral_source :
+		"directory");
+	for (int d = 0; d < TDC_PCS__COUNT; d++) {
+		const struct tdc_coll_fresh *f = &res->fresh[d];
+		long age = (long)(res->at - f->issued), left = (long)(f->next_update - res->at);
+
+		if (!f->used)
+			continue;
+		iso_time(f->issued, d1);
+		iso_time(f->next_update, d2);
+		fprintf(out, "  %s: issued %s (%ld.%ld days old), nextUpdate %s (%s %ld.%ld days)",
+			what[d], d1, age / 86400, age % 86400 * 10 / 86400, d2,
+			left >= 0 ? "in" : "PASSED", labs(left) / 86400, labs(left) % 86400 * 10 / 86400);
+		if (f->fetched_at) {
+			iso_time(f->fetched_at, d3);
+			fprintf(out, ", from the %s, fetched %s", tdc_coll_from_name(f->from), d3);
+		}
+		fprintf(out, "\n");
+	}
+	if (res->collateral_note[0])
+		fprintf(out, "  note: %s\n", res->collateral_note);
+}
+
 static void tcb_text(const struct tdc_quote_result *res, FILE *out)
 {
 	fprintf(out, "tcb: %s", res->tcb_matched ? tdc_tcb_status_name(res->tcb_status) :
@@ -889,6 +1153,10 @@ static void tcb_text(const struct tdc_quote_result *res, FILE *out)
 		fprintf(out, " (tcbDate %s, %u newer TCB level%s)", res->tcb_date,
 			res->levels_behind, res->levels_behind == 1 ? "" : "s");
 	fprintf(out, "\n");
+	if (res->relaunch_evaluated && res->current_matched)
+		fprintf(out, "tcb with TEE_TCB_SVN (built on): %s; with TEE_TCB_SVN2 (running "
+			"now): %s\n", tdc_tcb_status_name(res->launch_status),
+			tdc_tcb_status_name(res->current_status));
 	if (res->n_advisories) {
 		fprintf(out, "advisories:");
 		for (size_t i = 0; i < res->n_advisories; i++)
@@ -933,6 +1201,7 @@ void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out)
 	if (res->collateral_used) {
 		if (!res->crl_checked)
 			fprintf(out, "revocation: NOT CHECKED (--no-crl)\n");
+		fresh_text(res, out);
 		tcb_text(res, out);
 	} else {
 		fprintf(out, "tcb: not evaluated (no --collateral): signature chain only\n");

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "coll_source.h"
 #include "collateral.h"
 #include "pck_ext.h"
 #include "tdcpuid/tdx.h"
@@ -36,7 +37,8 @@ struct tdc_quote_opts {
 	time_t at;                       /* appraisal time */
 	const uint8_t *report_data;      /* expected REPORTDATA prefix, or NULL */
 	size_t report_data_len;          /* 1..64 */
-	struct tdc_collateral *collateral; /* NULL: signature chain only */
+	struct tdc_coll_source *source;  /* collateral by directory or URL, or: */
+	struct tdc_collateral *collateral; /* NULL (and no source): signature chain only */
 	struct tdc_collateral_cache *cache; /* NULL: verify everything each time */
 	bool no_crl;                     /* explicit opt-out of revocation */
 	bool allow_debug;                /* accept a DEBUG TD */
@@ -50,8 +52,17 @@ struct tdc_behind {
 	unsigned have, newest;
 };
 
+/* One collateral document the appraisal used, and how fresh it was. */
+struct tdc_coll_fresh {
+	bool used;
+	time_t issued, next_update;      /* issueDate/nextUpdate; CRL thisUpdate/nextUpdate */
+	enum tdc_coll_from from;         /* directory, or a URL's cache or network */
+	time_t fetched_at;               /* 0: not fetched by tdcpuid (a directory) */
+};
+
 struct tdc_quote_result {
 	struct tdx_quote quote;          /* borrows the caller's quote bytes */
+	time_t at;                       /* the appraisal time */
 	bool parsed;
 	struct tdc_check checks[TDC_QUOTE_MAX_CHECKS];
 	size_t n_checks;
@@ -59,10 +70,18 @@ struct tdc_quote_result {
 	struct tdc_pck_ext pck;
 	char pck_serial[80];
 	bool collateral_used, crl_checked;
-	const char *tcbinfo_name, *qeid_name;
+	char tcbinfo_name[128], qeid_name[128];  /* "" if none */
+	const char *collateral_source;   /* URL or directory (the source's), or NULL */
+	struct tdc_coll_fresh fresh[TDC_PCS__COUNT]; /* TCB info, QE identity, PCK CRL, root CRL */
+	char collateral_note[512];       /* e.g. a failed refresh over a usable copy */
 	bool tcb_matched;                /* false: "no matching TCB level" */
 	enum tdc_tcb_status tcb_status;  /* combined platform, module and QE */
 	enum tdc_tcb_status platform_status, module_status, qe_status;
+	/* TDX 1.5: the status with TEE_TCB_SVN (the module the TD was built on)
+	 * and with TEE_TCB_SVN2 (the module running now, after a TD-preserving
+	 * update); tcb_status then follows Intel's relaunch rule. */
+	bool relaunch_evaluated, current_matched;
+	enum tdc_tcb_status launch_status, current_status;
 	char tcb_date[24];
 	unsigned levels_behind;          /* newer TCB levels than the matched one */
 	char advisories[TDC_QUOTE_MAX_ADVISORIES][32];
@@ -90,6 +109,8 @@ int tdc_quote_exit_code(const struct tdc_quote_result *res);
 /* Every field and check as a JSON object (new reference). */
 json_t *tdc_quote_result_json(const struct tdc_quote_result *res);
 void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out);
+/* The collateral documents used and their age, as a JSON array (verdicts). */
+json_t *tdc_quote_freshness_json(const struct tdc_quote_result *res);
 
 /* "UpToDate,SWHardeningNeeded" -> bit mask for tdc_quote_opts.accept_tcb. */
 int tdc_quote_parse_accept(const char *list, unsigned *mask);

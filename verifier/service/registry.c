@@ -17,10 +17,17 @@
 
 static const char *const entry_keys[] = {
 	"name", "cid", "requested", "requested_format", "model", "policy", "platform",
-	"trust_root", "collateral", "sim_dir", "mrconfigid", "format", "comment", NULL,
+	"trust_root", "collateral", "collateral_ca", "tcb_update_type", "sim_dir", "mrconfigid",
+	"format", "comment", NULL,
 };
 
-/* Relative paths are relative to the registry directory. */
+static bool is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+/* Relative paths are relative to the registry directory (URLs stay as they
+ * are; file://DIR is a path). */
 static int path_member(const json_t *o, const char *key, const char *what, const char *dir,
 		       bool required, char *dst, size_t cap)
 {
@@ -33,7 +40,9 @@ static int path_member(const json_t *o, const char *key, const char *what, const
 		return e;
 	if ((e = tdc_json_string(v, cap - 1, what, key, &s)) != 0)
 		return e;
-	if (s[0] == '/' || !dir)
+	if (!strncmp(s, "file://", 7))
+		s += 7;
+	if (s[0] == '/' || !dir || is_url(s))
 		snprintf(dst, cap, "%s", s);
 	else if ((size_t)snprintf(dst, cap, "%s/%s", dir, s) >= cap)
 		return tdc_err(TDC_ERR_TOO_LARGE, "%s: %s: path too long", what, key);
@@ -73,6 +82,10 @@ static int parse_fields(const json_t *o, const char *what, const char *dir,
 			     sizeof(vm->trust_root))) != 0 ||
 	    (e = path_member(o, "collateral", what, dir, false, vm->collateral,
 			     sizeof(vm->collateral))) != 0 ||
+	    (e = path_member(o, "collateral_ca", what, dir, false, vm->collateral_ca,
+			     sizeof(vm->collateral_ca))) != 0 ||
+	    (e = text_member(o, "tcb_update_type", what, false, vm->tcb_update,
+			     sizeof(vm->tcb_update))) != 0 ||
 	    (e = path_member(o, "sim_dir", what, dir, false, vm->sim_dir, sizeof(vm->sim_dir))) != 0 ||
 	    (e = text_member(o, "requested_format", what, false, vm->requested_format,
 			     sizeof(vm->requested_format))) != 0 ||
@@ -126,6 +139,14 @@ int tdc_registry_parse_entry(const uint8_t *data, size_t len, const char *what,
 			       vm->format);
 	if (!vm->requested_format[0])
 		snprintf(vm->requested_format, sizeof(vm->requested_format), "auto");
+	if (!vm->tcb_update[0])
+		snprintf(vm->tcb_update, sizeof(vm->tcb_update), "standard");
+	if (strcmp(vm->tcb_update, "standard") && strcmp(vm->tcb_update, "early"))
+		return tdc_err(TDC_ERR_FORMAT, "%s: tcb_update_type: '%s' (expected early or "
+			       "standard)", what, vm->tcb_update);
+	if (vm->collateral_ca[0] && strncmp(vm->collateral, "https://", 8))
+		return tdc_err(TDC_ERR_FORMAT, "%s: collateral_ca needs an https:// collateral",
+			       what);
 	return 0;
 }
 

@@ -42,7 +42,9 @@ struct tdc_vm_entry {
 	char policy[TDC_REGISTRY_PATH_MAX];     /* "" = built-in default */
 	char platform[TDC_REGISTRY_PATH_MAX];   /* optional `cpuid -r` of the host */
 	char trust_root[TDC_REGISTRY_PATH_MAX]; /* optional PEM */
-	char collateral[TDC_REGISTRY_PATH_MAX]; /* optional Intel collateral dir: TCB status */
+	char collateral[TDC_REGISTRY_PATH_MAX]; /* optional Intel collateral: dir or PCS/PCCS URL */
+	char collateral_ca[TDC_REGISTRY_PATH_MAX]; /* optional CA PEM for https to a PCCS */
+	char tcb_update[16];                    /* "standard" (default) or "early" */
 	char sim_dir[TDC_REGISTRY_PATH_MAX];    /* optional: sim keys (tests only) */
 	bool has_mrconfigid;
 	uint8_t mrconfigid[48];
@@ -70,6 +72,11 @@ struct tdc_verifier_ops {
 	void (*release)(void *ctx, struct tdc_vm_entry *vm);
 	int (*verify)(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
 		      const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out);
+};
+
+/* What tdc_verifier_engine's ops_ctx may point at (NULL: defaults). */
+struct tdc_engine_ctx {
+	const char *collateral_cache;  /* cache root of URL collateral sources */
 };
 
 /* Decodes, checks binding, nonce, VM name and MRCONFIGID; verifier/service/service_basic.c. */

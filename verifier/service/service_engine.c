@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coll_source.h"
 #include "collateral.h"
 #include "engine.h"
 #include "model.h"
@@ -37,7 +38,7 @@ struct engine_vm {
 	 * and the model's prediction for the attested TD parameters. */
 	struct tdc_collateral_cache *cache;
 	struct tdc_predict_memo *memo;
-	struct tdc_collateral *collateral; /* NULL: TCB status not evaluated */
+	struct tdc_coll_source *collateral; /* NULL: TCB status not evaluated */
 };
 
 static void engine_vm_free(struct engine_vm *v)
@@ -51,7 +52,7 @@ static void engine_vm_free(struct engine_vm *v)
 	tdc_policy_free(v->policy);
 	X509_free(v->root);
 	tdc_collateral_cache_free(v->cache);
-	tdc_collateral_free(v->collateral);
+	tdc_coll_source_free(v->collateral);
 	tdc_predict_memo_free(v->memo);
 	OPENSSL_cleanse(v->sim_key, sizeof(v->sim_key));
 	free(v);
@@ -108,6 +109,26 @@ static int load_model(const char *name, struct engine_vm *v)
 	return tdc_model_load(name, &v->model);
 }
 
+/*
+ * The VM's collateral source: a directory, or a PCS/PCCS URL whose verified
+ * copies live in the service's cache and are refreshed in the background.
+ */
+static int open_collateral(const struct tdc_engine_ctx *ctx, const struct tdc_vm_entry *vm,
+			   struct engine_vm *v)
+{
+	struct tdc_coll_source_opts o;
+	int e;
+
+	tdc_coll_source_opts_init(&o);
+	o.spec = vm->collateral;
+	o.cache_root = ctx ? ctx->collateral_cache : NULL;
+	o.ca_file = vm->collateral_ca[0] ? vm->collateral_ca : NULL;
+	o.background = true;
+	if ((e = tdc_tcb_update_parse(vm->tcb_update, &o.update)) != 0)
+		return e;
+	return tdc_coll_source_open(&o, &v->collateral);
+}
+
 static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 {
 	struct engine_vm *v = calloc(1, sizeof(*v));
@@ -124,8 +145,7 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 	    (e = vm->policy[0] ? tdc_policy_load(vm->policy, &v->policy)
 			       : tdc_policy_default(&v->policy)) != 0 ||
 	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0) ||
-	    (vm->collateral[0] &&
-	     (e = tdc_collateral_load_dir(vm->collateral, &v->collateral)) != 0) ||
+	    (vm->collateral[0] && (e = open_collateral(ctx, vm, v)) != 0) ||
 	    (vm->sim_dir[0] && (e = load_sim_key(vm->sim_dir, v)) != 0) ||
 	    (e = tdc_collateral_cache_new(&v->cache)) != 0 ||
 	    (e = tdc_predict_memo_new(&v->memo)) != 0) {
@@ -203,7 +223,7 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.nonce = nonce, .nonce_len = nonce_len,
 		.sim_mac_key = v->has_sim_key ? v->sim_key : NULL,
 		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
-		.collateral = v->collateral, .collateral_cache = v->cache,
+		.collateral_source = v->collateral, .collateral_cache = v->cache,
 		.predict_memo = v->memo,
 	};
 	struct tdc_check_result res;
