@@ -33,7 +33,7 @@ start_server() { # DIR [--tls]
 	[ -s "$T/url" ] || { echo "FAIL: test server did not start"; cat "$T/server.log"; exit 1; }
 	URL=$(head -1 "$T/url")
 }
-stop_server() { kill "$SRV"; wait "$SRV" 2>/dev/null; SRV=; }
+stop_server() { [ -n "$SRV" ] && { kill "$SRV"; wait "$SRV" 2>/dev/null; }; SRV=; }
 requests() { curl -s "$URL/_test/stats" | sed 's/.*"total": \([0-9]*\).*/\1/'; }
 fault() { curl -s "$URL/_test/fault?doc=$1&mode=$2" >/dev/null; }
 # The appraisal's statuses: every check line except where the collateral came from.
@@ -164,14 +164,29 @@ chk --collateral "$URL" --collateral-cache "$T/ccache" --format ear -o "$T/ear.j
 [ "$(requests)" = "$n" ] || fail "second check fetched again"
 grep -q '"collateral"' "$T/ear.json" && grep -q '"expires_in_seconds"' "$T/ear.json" &&
 	ok "EAR carries the collateral's age" || fail "EAR without collateral freshness"
+stop_server
+# Collateral two hours from its nextUpdate is due for a refresh: with the
+# server down the check still passes from the cache, and says so.
+"$P" --sim-dir "$T/sim" --out "$T/pki-near" --next-hours 2 || fail "tdc-test-pki --next-hours"
+start_server "$T/pki-near"
+chk --collateral "$URL" --collateral-cache "$T/ncache" -o "$T/near1.txt" || fail "check, near expiry"
+stop_server
+chk --collateral "$URL" --collateral-cache "$T/ncache" -o "$T/near2.txt"
+[ $? -eq 0 ] && grep -q "note: refresh failed: GET $URL/" "$T/near2.txt" &&
+	ok "server down, valid cache due for refresh: passes with a note" ||
+	{ fail "near-expiry cache with the server down"; cat "$T/near2.txt"; }
 
-# --- serve: a registry entry naming the URL -----------------------------------------
+# --- serve: registry entries naming the URL ------------------------------------------
+stop_server
+start_server "$T/pki"
 mkdir "$T/reg"
-cat >"$T/reg/alpha.json" <<EOF
-{"name":"alpha","requested":"$T/req.cpuid-r","requested_format":"cpuid-r","model":"kvm",
+for vm in alpha beta; do
+	cat >"$T/reg/$vm.json" <<EOF
+{"name":"$vm","requested":"$T/req.cpuid-r","requested_format":"cpuid-r","model":"kvm",
  "sim_dir":"$T/sim","trust_root":"$T/sim/root-ca.pem","policy":"$T/policy.json",
  "collateral":"$URL","tcb_update_type":"standard"}
 EOF
+done
 rm -f "$T/ready"
 "$V" serve --listen tcp:127.0.0.1:0 --registry "$T/reg" --db "$T/audit.db" --ready-file "$T/ready" \
 	--timeout 5 --quiet 2>>"$T/serve.log" &
@@ -183,6 +198,10 @@ for _ in $(seq 200); do [ -s "$T/ready" ] && break; sleep 0.02; done
 [ $? -eq 0 ] || fail "serve verdict: $(cat "$T/agent.err") $(head -c 600 "$T/verdict.json")"
 grep -q "\"source\": \"$URL\"" "$T/verdict.json" && ok "serve: collateral source in the verdict" ||
 	fail "serve verdict lacks the collateral source"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$(head -1 "$T/ready")" --vm-name beta \
+	-o "$T/verdict2.json" 2>/dev/null || fail "serve verdict for beta"
+[ "$(requests)" = 4 ] && ok "two VM entries, one service: fetched once" ||
+	fail "serve: $(requests) requests for two entries, want 4"
 ls "$T"/collateral/*/tcb-*-standard.json >/dev/null 2>&1 && ok "serve caches beside --db" ||
 	fail "serve: nothing in $T/collateral"
 kill -TERM "$SP"; wait "$SP"; SP=

@@ -657,6 +657,38 @@ static void test_other_root(void **state)
 	free(r);
 }
 
+/* The service's VM entries naming one service share one source. */
+static void test_shared_sources(void **state)
+{
+	struct tdc_coll_source_opts o;
+	struct tdc_coll_source *a, *b, *c, *d1, *d2;
+
+	tdc_coll_source_opts_init(&o);
+	o.spec = "https://pccs.example:8081";
+	o.cache_root = fresh("cache-shared");
+	o.background = true;
+	assert_int_equal(tdc_coll_source_get(&o, &a), 0);
+	assert_int_equal(tdc_coll_source_get(&o, &b), 0);
+	assert_ptr_equal(a, b);
+	o.update = TDC_TCB_UPDATE_EARLY;
+	assert_int_equal(tdc_coll_source_get(&o, &c), 0);
+	assert_ptr_not_equal(a, c);
+	tdc_coll_source_put(a);
+	tdc_coll_source_put(c);
+	o.update = TDC_TCB_UPDATE_STANDARD;
+	assert_int_equal(tdc_coll_source_get(&o, &a), 0);
+	assert_ptr_equal(a, b); /* b still holds it */
+	tdc_coll_source_put(a);
+	tdc_coll_source_put(b);
+	/* Directories are never shared: a registry reload rereads them. */
+	o.spec = TDC_TESTDATA "/tdx/collateral";
+	assert_int_equal(tdc_coll_source_get(&o, &d1), 0);
+	assert_int_equal(tdc_coll_source_get(&o, &d2), 0);
+	assert_ptr_not_equal(d1, d2);
+	tdc_coll_source_put(d1);
+	tdc_coll_source_put(d2);
+}
+
 static int setup(void **state)
 {
 	char t[] = "/tmp/tdc-collfetch-XXXXXX";
@@ -697,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_https),
 		cmocka_unit_test(test_update_early),
 		cmocka_unit_test(test_other_root),
+		cmocka_unit_test(test_shared_sources),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -82,7 +82,14 @@ struct tdc_coll_source {
 	bool thread_started, busy;
 	atomic_bool stop;
 	struct tdc_coll_source_stats st;
+	/* tdc_coll_source_get: holders and the key it is shared under. */
+	int shared_refs;
+	char shared_key[2 * TDC_COLL_PATH_MAX + 64];
+	struct tdc_coll_source *shared_next;
 };
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tdc_coll_source *shared_list;
 
 static time_t wall(void)
 {
@@ -178,6 +185,61 @@ int tdc_coll_source_open(const struct tdc_coll_source_opts *o, struct tdc_coll_s
 fail:
 	tdc_coll_source_free(s);
 	return ret;
+}
+
+static void shared_key(const struct tdc_coll_source_opts *o, char *key, size_t cap)
+{
+	snprintf(key, cap, "%s|%s|%d|%s|%u|%u|%u|%u|%u|%d", o->spec, o->cache_root ? o->cache_root : "",
+		 (int)o->update, o->ca_file ? o->ca_file : "", o->timeout_ms, o->connect_timeout_ms,
+		 o->refresh_before_s, o->max_age_s, o->retry_s, o->background);
+}
+
+int tdc_coll_source_get(const struct tdc_coll_source_opts *o, struct tdc_coll_source **out)
+{
+	char key[sizeof(((struct tdc_coll_source *)0)->shared_key)];
+	bool url = !strncmp(o->spec, "http://", 7) || !strncmp(o->spec, "https://", 8);
+	struct tdc_coll_source *s;
+	int ret;
+
+	shared_key(o, key, sizeof(key));
+	pthread_mutex_lock(&shared_lock);
+	for (s = shared_list; url && s; s = s->shared_next)
+		if (!strcmp(s->shared_key, key)) {
+			s->shared_refs++;
+			*out = s;
+			pthread_mutex_unlock(&shared_lock);
+			return 0;
+		}
+	if ((ret = tdc_coll_source_open(o, &s)) == 0) {
+		s->shared_refs = 1;
+		if (url) {
+			snprintf(s->shared_key, sizeof(s->shared_key), "%s", key);
+			s->shared_next = shared_list;
+			shared_list = s;
+		}
+		*out = s;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return ret;
+}
+
+void tdc_coll_source_put(struct tdc_coll_source *s)
+{
+	bool last;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	last = --s->shared_refs == 0;
+	if (last)
+		for (struct tdc_coll_source **p = &shared_list; *p; p = &(*p)->shared_next)
+			if (*p == s) {
+				*p = s->shared_next;
+				break;
+			}
+	pthread_mutex_unlock(&shared_lock);
+	if (last)
+		tdc_coll_source_free(s);
 }
 
 static void view_put(struct view *v)

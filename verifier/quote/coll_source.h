@@ -62,6 +62,15 @@ int tdc_coll_source_open(const struct tdc_coll_source_opts *o, struct tdc_coll_s
 /* Every lease must have been released; a background refresh in flight is
  * cancelled. */
 void tdc_coll_source_free(struct tdc_coll_source *s);
+/*
+ * The same, shared: URL sources opened with the same options are one object
+ * (one memory snapshot, one refresh thread, however many VM entries name
+ * the service), kept while any holder remains, so a registry reload does
+ * not start over.  Directory sources are never shared (a reload rereads
+ * them).  Release with tdc_coll_source_put.
+ */
+int tdc_coll_source_get(const struct tdc_coll_source_opts *o, struct tdc_coll_source **out);
+void tdc_coll_source_put(struct tdc_coll_source *s);
 /* The base URL, or the directory. */
 const char *tdc_coll_source_name(const struct tdc_coll_source *s);
 bool tdc_coll_source_is_url(const struct tdc_coll_source *s);

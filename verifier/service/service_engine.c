@@ -52,7 +52,7 @@ static void engine_vm_free(struct engine_vm *v)
 	tdc_policy_free(v->policy);
 	X509_free(v->root);
 	tdc_collateral_cache_free(v->cache);
-	tdc_coll_source_free(v->collateral);
+	tdc_coll_source_put(v->collateral);
 	tdc_predict_memo_free(v->memo);
 	OPENSSL_cleanse(v->sim_key, sizeof(v->sim_key));
 	free(v);
@@ -126,7 +126,9 @@ static int open_collateral(const struct tdc_engine_ctx *ctx, const struct tdc_vm
 	o.background = true;
 	if ((e = tdc_tcb_update_parse(vm->tcb_update, &o.update)) != 0)
 		return e;
-	return tdc_coll_source_open(&o, &v->collateral);
+	/* VM entries naming the same service share one source and its refresh
+	 * thread, across registry reloads too. */
+	return tdc_coll_source_get(&o, &v->collateral);
 }
 
 static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
