@@ -43,7 +43,8 @@ static const char usage_text[] =
 	"      --verify-against FILE judge against this configuration instead of the one\n"
 	"                          set (what a lying host would claim; for testing)\n"
 	"  -f, --format F          text (default) or json (as tdcpuid-verifier check)\n"
-	"  -m, --model NAME|FILE   platform model (default kvm)\n"
+	"  -m, --model NAME|FILE   platform model (default kvm; qemu-tcg with --accel tcg;\n"
+	"                          tdx with --tdx: chosen from the TD's evidence)\n"
 	"  -p, --policy FILE       verifier policy (default: the built-in default policy)\n"
 	"  -t, --timeout SECONDS   wall clock for the guest run (default kvm 10,\n"
 	"                          qemu 60, linux 300)\n"
@@ -59,7 +60,8 @@ static const char usage_text[] =
 	"      --initrd FILE       linux backend initramfs (default: initramfs/build output)\n"
 	"      --tdx               linux backend: run as a TD (-object tdx-guest); the\n"
 	"                          verdict is the TD's evidence under --model (default\n"
-	"                          tdx-1.5.01) with the run's nonce\n"
+	"                          tdx: the model of the module its evidence names) with\n"
+	"                          the run's nonce\n"
 	"      --guest-tee KIND    linux: the agent's --tee in the guest (auto, tdx, sim;\n"
 	"                          sim needs an initramfs built with --sim-dir)\n"
 	"      --accel kvm|tcg     qemu/linux: QEMU accelerator (default kvm; tcg checks\n"
@@ -208,8 +210,9 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 static int check_args(struct cli *c)
 {
 	if (!c->model)
-		/* The TDX module decides a TD's CPUID; a legacy VM's is KVM's. */
-		c->model = c->o.tdx ? "tdx" : "kvm";
+		/* The TDX module decides a TD's CPUID; a legacy VM's is KVM's, or QEMU's under TCG. */
+		c->model = c->o.tdx ? "tdx" : c->o.accel && !strcmp(c->o.accel, "tcg") ? "qemu-tcg" :
+			   "kvm";
 	if (!c->o.backend)
 		c->o.backend = access("/dev/kvm", F_OK) == 0 ? "kvm" : "qemu";
 	if (!c->o.timeout_ms)

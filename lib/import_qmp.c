@@ -21,6 +21,14 @@
  *
  * Accepted documents: a raw reply (feature-words only), an object pairing
  * the two raw replies, or a `tdcpuid-verifier capture` file with every vCPU.
+ *
+ * A capture may also carry what QEMU adds beyond the feature words
+ * (target/i386/cpu.c, target/i386/kvm/kvm.c): each vCPU's "level", "xlevel"
+ * and "vendor" (leaf 0 and 0x80000000 as QEMU builds them; QEMU gives KVM
+ * only the leaves 0..level and 0x80000000..xlevel, so words above them are
+ * no request), and the machine's "smp" topology, from which QEMU sets
+ * 01H:EDX.ht (more than one thread per package) and, for a non-Intel
+ * vendor, 80000001H:ECX.cmp-legacy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +198,26 @@ static int parse_pair(const json_t *root, const char *what, struct tdc_requested
 struct cpu_tables {
 	struct tdc_cpuid_table t, known, filtered;
 	uint32_t index;
+	bool has_props;
+	uint32_t level, xlevel;
+	char vendor[13];
+};
+
+/* -smp as QEMU resolved it ("smp" of the capture). */
+struct qemu_smp {
+	bool has;
+	uint32_t threads_per_pkg;   /* dies * cores * threads */
+};
+
+/* Bits QEMU's cpu_x86_cpuid() adds from the topology, not from a feature word. */
+static const struct {
+	uint32_t leaf;
+	uint8_t reg;
+	uint32_t mask;
+	bool non_intel_only;
+} qemu_smp_bits[] = {
+	{ 0x1, TDC_EDX, 1u << 28, false },        /* HT: threads per package > 1 */
+	{ 0x80000001, TDC_ECX, 1u << 1, true },   /* CmpLegacy, "so Linux keeps SMT info" on AMD */
 };
 
 static void cpu_tables_free(struct cpu_tables *c)
@@ -199,11 +227,134 @@ static void cpu_tables_free(struct cpu_tables *c)
 	tdc_cpuid_table_free(&c->filtered);
 }
 
+/* {"level": 13, "xlevel": 2147483658, "vendor": "AuthenticAMD"} */
+static int parse_props(const json_t *v, const char *what, const char *path,
+		       struct cpu_tables *c)
+{
+	static const char *const keys[] = { "level", "xlevel", "vendor", NULL };
+	char p[TDC_JSON_PATH_MAX];
+	const char *vendor;
+	json_t *m;
+	int r;
+
+	if ((r = tdc_json_check_object(v, keys, what, path)) != 0 ||
+	    (r = tdc_json_member(v, "level", true, what, path, &m)) != 0 ||
+	    (r = tdc_json_u32(m, what, tdc_json_path(p, sizeof(p), path, "level"), &c->level)) != 0 ||
+	    (r = tdc_json_member(v, "xlevel", true, what, path, &m)) != 0 ||
+	    (r = tdc_json_u32(m, what, tdc_json_path(p, sizeof(p), path, "xlevel"), &c->xlevel)) != 0 ||
+	    (r = tdc_json_member(v, "vendor", true, what, path, &m)) != 0 ||
+	    (r = tdc_json_string(m, 12, what, tdc_json_path(p, sizeof(p), path, "vendor"),
+				 &vendor)) != 0)
+		return r;
+	if (strlen(vendor) != 12)
+		return tdc_err(TDC_ERR_FORMAT, "%s: %s.vendor: \"%s\" is not 12 characters", what,
+			       path, vendor);
+	if (c->xlevel && c->xlevel < 0x80000000u)
+		return tdc_err(TDC_ERR_RANGE, "%s: %s.xlevel: 0x%x is below 0x80000000", what,
+			       path, c->xlevel);
+	memcpy(c->vendor, vendor, 13);
+	c->has_props = true;
+	return 0;
+}
+
+static int parse_smp(const json_t *root, const char *what, struct qemu_smp *smp)
+{
+	static const char *const keys[] = {
+		"cpus", "maxcpus", "sockets", "dies", "clusters", "books", "drawers", "cores",
+		"threads", NULL,
+	};
+	uint32_t dies = 1, cores = 1, threads = 1;
+	const json_t *v = json_object_get(root, "smp");
+	json_t *m;
+	int r;
+
+	memset(smp, 0, sizeof(*smp));
+	if (!v)
+		return 0;
+	if ((r = tdc_json_check_object(v, keys, what, "smp")) != 0)
+		return r;
+	if (((m = json_object_get(v, "dies")) && (r = tdc_json_u32(m, what, "smp.dies", &dies)) != 0) ||
+	    ((m = json_object_get(v, "cores")) && (r = tdc_json_u32(m, what, "smp.cores", &cores)) != 0) ||
+	    ((m = json_object_get(v, "threads")) &&
+	     (r = tdc_json_u32(m, what, "smp.threads", &threads)) != 0))
+		return r;
+	if (!dies || !cores || !threads || (uint64_t)dies * cores * threads > TDC_REQUESTED_MAX_CPUS)
+		return tdc_err(TDC_ERR_RANGE, "%s: smp: %u dies x %u cores x %u threads", what, dies,
+			       cores, threads);
+	smp->has = true;
+	smp->threads_per_pkg = dies * cores * threads;
+	return 0;
+}
+
+static void set_known(struct tdc_cpuid_table *t, struct tdc_cpuid_table *known, uint32_t leaf,
+		      const uint32_t regs[TDC_NREGS], uint32_t kmask, int *r)
+{
+	struct tdc_cpuid_entry e = { .leaf = leaf }, k = { .leaf = leaf };
+
+	memcpy(e.regs, regs, sizeof(e.regs));
+	for (int i = 0; i < TDC_NREGS; i++)
+		k.regs[i] = kmask;
+	if (!*r)
+		*r = tdc_cpuid_table_set(t, &e);
+	if (!*r)
+		*r = tdc_cpuid_table_set(known, &k);
+}
+
+/*
+ * What QEMU builds beyond the feature words (see the top of this file):
+ * leaf 0 and 0x80000000 from level/xlevel/vendor, no words above them, and
+ * the topology bits.
+ */
+static int apply_qemu(struct cpu_tables *c, const struct qemu_smp *smp)
+{
+	uint32_t v[TDC_NREGS];
+	bool intel = !strcmp(c->vendor, "GenuineIntel");
+	int r = 0;
+
+	if (!c->has_props)
+		return 0;
+	for (size_t i = c->t.n; i-- > 0;) {
+		const struct tdc_cpuid_entry *e = &c->t.e[i];
+		bool basic = e->leaf < 0x40000000u, ext = (e->leaf >> 28) == 0x8;
+
+		/* The hypervisor (0x4000xxxx) and Centaur ranges have their own limits. */
+		if ((basic && e->leaf > c->level) || (ext && e->leaf > c->xlevel)) {
+			uint32_t leaf = e->leaf, sub = e->subleaf;
+
+			tdc_cpuid_table_remove(&c->t, leaf, sub);
+			tdc_cpuid_table_remove(&c->known, leaf, sub);
+		}
+	}
+	memcpy(&v[TDC_EBX], c->vendor, 4);
+	memcpy(&v[TDC_EDX], c->vendor + 4, 4);
+	memcpy(&v[TDC_ECX], c->vendor + 8, 4);
+	v[TDC_EAX] = c->level;
+	set_known(&c->t, &c->known, 0, v, UINT32_MAX, &r);
+	if (c->xlevel) {
+		v[TDC_EAX] = c->xlevel;
+		set_known(&c->t, &c->known, 0x80000000u, v, UINT32_MAX, &r);
+	}
+	for (size_t i = 0; i < sizeof(qemu_smp_bits) / sizeof(qemu_smp_bits[0]) && !r && smp->has; i++) {
+		struct tdc_cpuid_entry *e = find_exact(&c->t, qemu_smp_bits[i].leaf, 0);
+		struct tdc_cpuid_entry *k = find_exact(&c->known, qemu_smp_bits[i].leaf, 0);
+		bool on = smp->threads_per_pkg > 1 && (!qemu_smp_bits[i].non_intel_only || !intel);
+
+		if (!e || !k)
+			continue;
+		e->regs[qemu_smp_bits[i].reg] = (e->regs[qemu_smp_bits[i].reg] & ~qemu_smp_bits[i].mask) |
+						(on ? qemu_smp_bits[i].mask : 0);
+		k->regs[qemu_smp_bits[i].reg] |= qemu_smp_bits[i].mask;
+	}
+	tdc_cpuid_table_sort(&c->t);
+	tdc_cpuid_table_sort(&c->known);
+	return r;
+}
+
 static int parse_capture_cpu(const json_t *v, const char *what, const char *path,
 			     struct cpu_tables *c)
 {
 	static const char *const keys[] = {
-		"cpu-index", "qom-path", "feature-words", "filtered-features", NULL,
+		"cpu-index", "qom-path", "feature-words", "filtered-features", "cpuid-props", NULL,
 	};
 	char p[TDC_JSON_PATH_MAX];
 	struct tdc_cpuid_table fknown;
@@ -225,6 +376,9 @@ static int parse_capture_cpu(const json_t *v, const char *what, const char *path
 	    (r = parse_words(m, what, tdc_json_path(p, sizeof(p), path, "feature-words"),
 			     &c->t, &c->known)) != 0)
 		return r;
+	if ((m = json_object_get(v, "cpuid-props")) &&
+	    (r = parse_props(m, what, tdc_json_path(p, sizeof(p), path, "cpuid-props"), c)) != 0)
+		return r;
 	if (!(m = json_object_get(v, "filtered-features")))
 		return 0;
 	tdc_cpuid_table_init(&fknown);
@@ -236,7 +390,7 @@ static int parse_capture_cpu(const json_t *v, const char *what, const char *path
 
 static int check_capture_header(const json_t *root, const char *what)
 {
-	static const char *const keys[] = { "format", "version", "qemu", "cpus", NULL };
+	static const char *const keys[] = { "format", "version", "qemu", "smp", "cpus", NULL };
 	const char *s;
 	uint32_t ver;
 	json_t *m;
@@ -281,11 +435,13 @@ static int parse_capture(const json_t *root, const char *what, struct tdc_reques
 {
 	char ep[TDC_JSON_PATH_MAX];
 	struct cpu_tables *cpus = NULL;
+	struct qemu_smp smp = { 0 };
 	json_t *arr;
 	size_t n = 0;
 	int r;
 
 	if ((r = check_capture_header(root, what)) != 0 ||
+	    (r = parse_smp(root, what, &smp)) != 0 ||
 	    (r = tdc_json_member(root, "cpus", true, what, "", &arr)) != 0 ||
 	    (r = tdc_json_array(arr, TDC_REQUESTED_MAX_CPUS, what, "cpus", &n)) != 0)
 		return r;
@@ -295,7 +451,8 @@ static int parse_capture(const json_t *root, const char *what, struct tdc_reques
 		return tdc_err(TDC_ERR_ALLOC, "%s: %zu vCPUs", what, n);
 	for (size_t i = 0; i < n; i++) {
 		tdc_json_path_idx(ep, sizeof(ep), "cpus", i);
-		if ((r = parse_capture_cpu(json_array_get(arr, i), what, ep, &cpus[i])) != 0)
+		if ((r = parse_capture_cpu(json_array_get(arr, i), what, ep, &cpus[i])) != 0 ||
+		    (r = apply_qemu(&cpus[i], &smp)) != 0)
 			goto out;
 		for (size_t j = 0; j < i; j++)
 			if (cpus[j].index == cpus[i].index) {

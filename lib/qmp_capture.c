@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Capture of the requested CPUID configuration of a running QEMU over QMP
- * (`tdcpuid-verifier capture`, conform --backend qemu): feature-words and filtered-features of
- * every vCPU.  Reply shapes checked against QEMU 7.2 (lib/import_qmp.c).
+ * (`tdcpuid-verifier capture`, conform --backend qemu): feature-words and
+ * filtered-features of every vCPU, the vCPU properties that shape CPUID
+ * beyond the feature words ("level", "xlevel", "vendor": which leaves exist
+ * and what a leaf above them reads), and the machine's -smp topology (QEMU
+ * derives 01H:EDX.ht and 80000001H:ECX.cmp-legacy from it).  Reply shapes
+ * checked against QEMU 7.2 (lib/import_qmp.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +28,36 @@ static int qom_get(struct tdc_qmp *q, const char *path, const char *prop, json_t
 	return tdc_qmp_execute(q, "qom-get", args, ret);
 }
 
+/*
+ * The X86CPU properties that decide which leaves exist ("level", "xlevel":
+ * QEMU programs KVM with 0..level and 0x80000000..xlevel only, and TCG reads
+ * a leaf above them as "level") and the vendor (CPUID 0, 0x80000000).
+ */
+static int cpu_props(struct tdc_qmp *q, const char *path, json_t **out)
+{
+	static const char *const names[] = { "level", "xlevel", "vendor" };
+	json_t *o = json_object(), *v;
+	int r = 0;
+
+	if (!o)
+		return tdc_err(TDC_ERR_ALLOC, "capture document");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !r; i++) {
+		if ((r = qom_get(q, path, names[i], &v)) != 0)
+			break;
+		r = json_object_set_new(o, names[i], v) ? tdc_err(TDC_ERR_ALLOC, "capture") : 0;
+	}
+	if (r)
+		json_decref(o);
+	else
+		*out = o;
+	return r;
+}
+
 /* One element of the capture's "cpus" from one element of query-cpus-fast. */
 static int capture_cpu(struct tdc_qmp *q, const json_t *info, size_t i, json_t *cpus)
 {
 	const json_t *qp = json_object_get(info, "qom-path"), *idx = json_object_get(info, "cpu-index");
-	json_t *fw = NULL, *ff = NULL, *cpu;
+	json_t *fw = NULL, *ff = NULL, *props = NULL, *cpu;
 	int r;
 
 	if (!json_is_string(qp) || !json_is_integer(idx) || json_integer_value(idx) < 0)
@@ -36,21 +65,24 @@ static int capture_cpu(struct tdc_qmp *q, const json_t *info, size_t i, json_t *
 			       "or cpu-index", q->path, i);
 	/* vCPU paths are not device[i] (vCPU 1 is often device[2]): use QEMU's. */
 	if ((r = qom_get(q, json_string_value(qp), "feature-words", &fw)) != 0 ||
-	    (r = qom_get(q, json_string_value(qp), "filtered-features", &ff)) != 0)
+	    (r = qom_get(q, json_string_value(qp), "filtered-features", &ff)) != 0 ||
+	    (r = cpu_props(q, json_string_value(qp), &props)) != 0)
 		goto out;
-	cpu = json_pack("{s:I, s:O, s:O, s:O}", "cpu-index", json_integer_value(idx),
-			"qom-path", qp, "feature-words", fw, "filtered-features", ff);
+	cpu = json_pack("{s:I, s:O, s:O, s:O, s:O}", "cpu-index", json_integer_value(idx),
+			"qom-path", qp, "feature-words", fw, "filtered-features", ff,
+			"cpuid-props", props);
 	if (!cpu || json_array_append_new(cpus, cpu) != 0)
 		r = tdc_err(TDC_ERR_ALLOC, "capture document");
 out:
 	json_decref(fw);
 	json_decref(ff);
+	json_decref(props);
 	return r;
 }
 
 static int capture_document(struct tdc_qmp *q, json_t **doc)
 {
-	json_t *list = NULL, *cpus = json_array();
+	json_t *list = NULL, *smp = NULL, *cpus = json_array();
 	size_t n;
 	int r;
 
@@ -69,12 +101,16 @@ static int capture_document(struct tdc_qmp *q, json_t **doc)
 	for (size_t i = 0; i < n; i++)
 		if ((r = capture_cpu(q, json_array_get(list, i), i, cpus)) != 0)
 			goto out;
-	*doc = json_pack("{s:s, s:i, s:s, s:O}", "format", "tdcpuid-qmp-capture",
-			 "version", 1, "qemu", q->version, "cpus", cpus);
+	/* -smp as the machine resolved it: {"cpus", "sockets", "dies", "cores", "threads", ...}. */
+	if ((r = qom_get(q, "/machine", "smp", &smp)) != 0)
+		goto out;
+	*doc = json_pack("{s:s, s:i, s:s, s:O, s:O}", "format", "tdcpuid-qmp-capture",
+			 "version", 1, "qemu", q->version, "smp", smp, "cpus", cpus);
 	if (!*doc)
 		r = tdc_err(TDC_ERR_ALLOC, "capture document");
 out:
 	json_decref(list);
+	json_decref(smp);
 	json_decref(cpus);
 	return r;
 }

@@ -41,14 +41,34 @@ def requested_tables(doc, ncpus):
                 t[(leaf, sub, r)] = (num(e[r.lower()]), 0xFFFFFFFF)
         return [t] * ncpus
     out = []  # tdcpuid-qmp-capture: one feature word = one whole register
+    smp = doc.get("smp")
+    threads = smp["dies"] * smp["cores"] * smp["threads"] if smp else 1
     for cpu in doc["cpus"]:
         t = {}
+        props = cpu.get("cpuid-props")
         for w in cpu["feature-words"]:
             if "cpuid-register" not in w:
                 continue
             key = (num(w["cpuid-input-eax"]), num(w.get("cpuid-input-ecx", 0)),
                    w["cpuid-register"])
             t[key] = (num(w["features"]), 0xFFFFFFFF)
+        if props:
+            # QEMU (target/i386/cpu.c, kvm.c): leaves above level/xlevel are not
+            # given to the guest; leaf 0 / 0x80000000 carry level/xlevel and the
+            # vendor; -smp sets 01H:EDX.ht and, not Intel, 80000001H:ECX.cmp-legacy.
+            for k in [k for k in t if (k[0] < 0x40000000 and k[0] > props["level"]) or
+                      (k[0] >> 28 == 8 and k[0] > props["xlevel"])]:
+                del t[k]
+            v = props["vendor"].encode()
+            ebx, edx, ecx = (int.from_bytes(v[i:i + 4], "little") for i in (0, 4, 8))
+            for leaf, eax in ((0, props["level"]), (0x80000000, props["xlevel"])):
+                for r, val in zip(REGS, (eax, ebx, ecx, edx)):
+                    t[(leaf, 0, r)] = (val, 0xFFFFFFFF)
+            for leaf, reg, bit, amd_only in ((1, "EDX", 28, False), (0x80000001, "ECX", 1, True)):
+                if (leaf, 0, reg) in t:
+                    val, known = t[(leaf, 0, reg)]
+                    on = threads > 1 and (not amd_only or props["vendor"] != "GenuineIntel")
+                    t[(leaf, 0, reg)] = ((val & ~(1 << bit)) | (on << bit), known)
         out.append(t)
     return out
 

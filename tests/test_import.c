@@ -84,6 +84,33 @@ static void test_qmp_capture(void **state)
 	tdc_requested_free(&edit);
 }
 
+/*
+ * A capture with QEMU's level/xlevel/vendor and -smp (QEMU 7.2 TCG, -cpu max
+ * -smp 2): leaf 0 and 0x80000000 as QEMU builds them, no words above level
+ * 0xd (0x12, 0x14), and the bits QEMU derives from two cores per package.
+ */
+static void test_qmp_capture_props(void **state)
+{
+	struct tdc_requested r;
+	const struct tdc_cpuid_entry *e;
+
+	load("requested/qmp-capture-max-tcg-smp2.json", NULL, &r);
+	assert_int_equal(r.ncpus, 2);
+	e = get(&r.table, 0, 0);
+	assert_int_equal(e->regs[TDC_EAX], 0xd);
+	assert_int_equal(e->regs[TDC_EBX], 0x68747541); /* "Auth" */
+	assert_int_equal(get(&r.known, 0, 0)->regs[TDC_ECX], 0xffffffff);
+	assert_int_equal(get(&r.table, 0x80000000, 0)->regs[TDC_EAX], 0x8000000a);
+	assert_null(tdc_cpuid_table_find(&r.table, 0x12, 0));
+	assert_null(tdc_cpuid_table_find(&r.table, 0x14, 0));
+	assert_null(tdc_cpuid_table_find(&r.known, 0x12, 1));
+	assert_non_null(tdc_cpuid_table_find(&r.table, 0x40000001, 0)); /* own range, kept */
+	assert_true(get(&r.table, 1, 0)->regs[TDC_EDX] >> 28 & 1);          /* ht */
+	assert_true(get(&r.table, 0x80000001, 0)->regs[TDC_ECX] >> 1 & 1);  /* cmp-legacy */
+	assert_true(get(&r.per_cpu[1], 1, 0)->regs[TDC_EDX] >> 28 & 1);
+	tdc_requested_free(&r);
+}
+
 static void test_qmp_raw_replies(void **state)
 {
 	struct tdc_requested reply, pair;
@@ -196,6 +223,16 @@ static const struct bad bad_cases[] = {
 	  TDC_ERR_MISSING, "cpus[0].feature-words: missing" },
 	{ NULL, "{\"format\":\"tdcpuid-qmp-capture\",\"version\":1,\"cpus\":[" CPU(0, W("EDX", 1, "1") ",7") "]}",
 	  TDC_ERR_TYPE, "cpus[0].feature-words[1]: expected object" },
+	{ NULL, "{\"format\":\"tdcpuid-qmp-capture\",\"version\":1,\"cpus\":[{\"cpu-index\":0,\"qom-path\":\"/x\","
+		"\"feature-words\":[],\"cpuid-props\":{\"level\":13,\"xlevel\":2147483658,\"vendor\":\"Intel\"}}]}",
+	  TDC_ERR_FORMAT, "cpus[0].cpuid-props.vendor: \"Intel\" is not 12 characters" },
+	{ NULL, "{\"format\":\"tdcpuid-qmp-capture\",\"version\":1,\"cpus\":[{\"cpu-index\":0,\"qom-path\":\"/x\","
+		"\"feature-words\":[],\"cpuid-props\":{\"level\":13,\"xlevel\":5,\"vendor\":\"GenuineIntel\"}}]}",
+	  TDC_ERR_RANGE, "cpuid-props.xlevel" },
+	{ NULL, "{\"format\":\"tdcpuid-qmp-capture\",\"version\":1,\"smp\":{\"cores\":0},\"cpus\":[" CPU(0, W("EDX", 1, "1")) "]}",
+	  TDC_ERR_RANGE, "smp: 1 dies x 0 cores" },
+	{ NULL, "{\"format\":\"tdcpuid-qmp-capture\",\"version\":1,\"smp\":{\"cores\":2,\"x\":1},\"cpus\":[" CPU(0, W("EDX", 1, "1")) "]}",
+	  TDC_ERR_FORMAT, "smp.x: unknown key" },
 	/* tdx-init-vm */
 	{ NULL, TDX("{\"attributes\":0," CPUID "}"), TDC_ERR_MISSING, "init_vm.xfam: missing" },
 	{ NULL, TDX("{\"attributes\":0,\"xfam\":3,\"mrconfigid\":\"abcd\"," CPUID "}"), TDC_ERR_FORMAT, "init_vm.mrconfigid" },
@@ -285,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_kvmjson),
 		cmocka_unit_test(test_qmp_capture),
 		cmocka_unit_test(test_qmp_raw_replies),
+		cmocka_unit_test(test_qmp_capture_props),
 		cmocka_unit_test(test_tdxinit),
 		cmocka_unit_test(test_cpuid_r),
 		cmocka_unit_test(test_malformed),

@@ -235,8 +235,16 @@ static void test_fake_capture(void **state)
 					 "\"cpu-index\": 1}], \"id\": 2}\r\n" },
 		{ "device[0]", EVENT "{\"return\": " FW ", \"id\": 3}\r\n" },
 		{ "filtered-features", "{\"return\": [], \"id\": 4}\r\n" },
-		{ "device[2]", "{\"return\": " FW ", \"id\": 5}\r\n" },
-		{ "filtered-features", "{\"return\": [], \"id\": 6}\r\n" },
+		{ "\"level\"", "{\"return\": 13, \"id\": 5}\r\n" },
+		{ "\"xlevel\"", "{\"return\": 2147483656, \"id\": 6}\r\n" },
+		{ "\"vendor\"", "{\"return\": \"GenuineIntel\", \"id\": 7}\r\n" },
+		{ "device[2]", "{\"return\": " FW ", \"id\": 8}\r\n" },
+		{ "filtered-features", "{\"return\": [], \"id\": 9}\r\n" },
+		{ "\"level\"", "{\"return\": 13, \"id\": 10}\r\n" },
+		{ "\"xlevel\"", "{\"return\": 2147483656, \"id\": 11}\r\n" },
+		{ "\"vendor\"", "{\"return\": \"GenuineIntel\", \"id\": 12}\r\n" },
+		{ "\"smp\"", "{\"return\": {\"cpus\": 2, \"sockets\": 1, \"dies\": 1, \"cores\": 2, "
+			     "\"threads\": 1, \"maxcpus\": 2}, \"id\": 13}\r\n" },
 	};
 	struct tdc_requested req;
 	struct server s;
@@ -252,7 +260,9 @@ static void test_fake_capture(void **state)
 	assert_int_equal(tdc_requested_parse(out.data, out.len, NULL, "cap", &req), 0);
 	assert_string_equal(req.format, "qmp");
 	assert_int_equal(req.ncpus, 2);
-	assert_int_equal(tdc_cpuid_table_find(&req.per_cpu[1], 1, 0)->regs[TDC_EDX], 1);
+	/* The word as given, plus HT: QEMU's -smp has two cores in the package. */
+	assert_int_equal(tdc_cpuid_table_find(&req.per_cpu[1], 1, 0)->regs[TDC_EDX], 1u | 1u << 28);
+	assert_int_equal(tdc_cpuid_table_find(&req.table, 0, 0)->regs[TDC_EAX], 13);
 	tdc_requested_free(&req);
 	tdc_buf_free(&out);
 	stop(&s, th);
@@ -268,9 +278,13 @@ static void test_invalid_words_not_written(void **state)
 		{ "feature-words", "{\"return\": [{\"cpuid-register\": \"EQX\", \"cpuid-input-eax\": 1, "
 				   "\"features\": 1}], \"id\": 3}\r\n" },
 		{ "filtered-features", "{\"return\": [], \"id\": 4}\r\n" },
+		{ "\"level\"", "{\"return\": 13, \"id\": 5}\r\n" },
+		{ "\"xlevel\"", "{\"return\": 2147483656, \"id\": 6}\r\n" },
+		{ "\"vendor\"", "{\"return\": \"GenuineIntel\", \"id\": 7}\r\n" },
+		{ "\"smp\"", "{\"return\": {\"cpus\": 1, \"cores\": 1, \"threads\": 1}, \"id\": 8}\r\n" },
 	};
 
-	expect_capture(steps, 5, 0, 2000, TDC_ERR_RANGE, "do not form a valid capture");
+	expect_capture(steps, 9, 0, 2000, TDC_ERR_RANGE, "do not form a valid capture");
 }
 
 int main(void)
