@@ -96,6 +96,11 @@ done
 fault tcb ok
 
 # --- collateral fetch | show | prune --------------------------------------------
+"$V" collateral --help >/dev/null || fail "collateral --help"
+"$V" collateral frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown collateral action must be a usage error"
+"$V" collateral show --collateral "$D/collateral" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "collateral show of a directory must be a usage error"
 "$V" collateral fetch --collateral "$URL" --collateral-cache "$T/ops" --quote "$SPR" --at $AT >"$T/fetch.txt" ||
 	fail "collateral fetch: $(cat "$T/fetch.txt")"
 grep -q "TCB info     verified" "$T/fetch.txt" || fail "fetch output"

@@ -82,6 +82,7 @@ struct tdc_check_coll_doc {
 	time_t issued, next_update;     /* issueDate/nextUpdate, CRL thisUpdate/nextUpdate */
 	time_t fetched_at;              /* 0: a directory (not fetched by tdcpuid) */
 	const char *from;               /* "directory", "cache", "network" */
+	uint32_t eval_number;           /* tcbEvaluationDataNumber, 0 for CRLs */
 };
 #define TDC_CHECK_COLL_DOCS 4
 

@@ -172,9 +172,9 @@ static int text_collateral(const struct tdc_check_result *res, struct tdc_buf *o
 
 		iso(c->issued, d1);
 		iso(c->next_update, d2);
-		if ((r = tdc_buf_printf(out, "  %s: issued %s (%ld.%ld days old), nextUpdate %s, "
-					"from %s\n", c->document, d1, age / 86400,
-					labs(age) % 86400 * 10 / 86400, d2, c->from)) != 0)
+		if ((r = tdc_buf_printf(out, "  %s: issued %s (%.1f days old), nextUpdate %s, "
+					"from %s\n", c->document, d1, (double)age / 86400, d2,
+					c->from)) != 0)
 			return r;
 	}
 	if (res->collateral_note[0])
@@ -199,6 +199,9 @@ static json_t *json_collateral(const struct tdc_check_result *res)
 			      "age_seconds", (json_int_t)(res->at - c->issued),
 			      "expires_in_seconds", (json_int_t)(c->next_update - res->at),
 			      "from", c->from);
+		if (e && c->eval_number)
+			json_object_set_new(e, "tcb_evaluation_data_number",
+					    json_integer(c->eval_number));
 		if (e && c->fetched_at) {
 			iso(c->fetched_at, d3);
 			json_object_set_new(e, "fetched_at", json_string(d3));

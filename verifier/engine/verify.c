@@ -277,6 +277,7 @@ static void copy_freshness(const struct tdc_quote_result *q, struct tdc_check_re
 		c->next_update = q->fresh[d].next_update;
 		c->fetched_at = q->fresh[d].fetched_at;
 		c->from = tdc_coll_from_name(q->fresh[d].from);
+		c->eval_number = q->fresh[d].eval_number;
 		res->ncollateral++;
 	}
 }

@@ -753,10 +753,14 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 	snprintf(res->tcbinfo_name, sizeof(res->tcbinfo_name), "%s",
 		 sel.tcbinfo_name ? sel.tcbinfo_name : "");
 	snprintf(res->qeid_name, sizeof(res->qeid_name), "%s", sel.qeid_name ? sel.qeid_name : "");
-	if (sel.tcbinfo)
+	if (sel.tcbinfo) {
 		set_fresh(&res->fresh[TDC_PCS_TCB], sel.tcbinfo->issue_date, sel.tcbinfo->next_update);
-	if (sel.qeid)
+		res->fresh[TDC_PCS_TCB].eval_number = sel.tcbinfo->eval_number;
+	}
+	if (sel.qeid) {
 		set_fresh(&res->fresh[TDC_PCS_QEID], sel.qeid->issue_date, sel.qeid->next_update);
+		res->fresh[TDC_PCS_QEID].eval_number = sel.qeid->eval_number;
+	}
 	if (sel.pck_crl)
 		set_fresh(&res->fresh[TDC_PCS_PCKCRL], sel.pck_crl_window.not_before,
 			  sel.pck_crl_window.not_after);
@@ -1106,6 +1110,9 @@ json_t *tdc_quote_freshness_json(const struct tdc_quote_result *res)
 			      "age_seconds", (json_int_t)(res->at - f->issued),
 			      "expires_in_seconds", (json_int_t)(f->next_update - res->at),
 			      "from", tdc_coll_from_name(f->from));
+		if (e && f->eval_number)
+			json_object_set_new(e, "tcb_evaluation_data_number",
+					    json_integer(f->eval_number));
 		if (e && f->fetched_at) {
 			iso_time(f->fetched_at, d3);
 			json_object_set_new(e, "fetched_at", json_string(d3));
@@ -1132,9 +1139,9 @@ static void fresh_text(const struct tdc_quote_result *res, FILE *out)
 			continue;
 		iso_time(f->issued, d1);
 		iso_time(f->next_update, d2);
-		fprintf(out, "  %s: issued %s (%ld.%ld days old), nextUpdate %s (%s %ld.%ld days)",
-			what[d], d1, age / 86400, age % 86400 * 10 / 86400, d2,
-			left >= 0 ? "in" : "PASSED", labs(left) / 86400, labs(left) % 86400 * 10 / 86400);
+		fprintf(out, "  %s: issued %s (%.1f days old), nextUpdate %s (%s %.1f days%s)",
+			what[d], d1, (double)age / 86400, d2, left >= 0 ? "in" : "PASSED",
+			(double)labs(left) / 86400, left >= 0 ? "" : " ago");
 		if (f->fetched_at) {
 			iso_time(f->fetched_at, d3);
 			fprintf(out, ", from the %s, fetched %s", tdc_coll_from_name(f->from), d3);

@@ -58,6 +58,7 @@ struct tdc_coll_fresh {
 	time_t issued, next_update;      /* issueDate/nextUpdate; CRL thisUpdate/nextUpdate */
 	enum tdc_coll_from from;         /* directory, or a URL's cache or network */
 	time_t fetched_at;               /* 0: not fetched by tdcpuid (a directory) */
+	uint32_t eval_number;            /* tcbEvaluationDataNumber (JSON documents), else 0 */
 };
 
 struct tdc_quote_result {
