@@ -33,6 +33,7 @@ enum {
 	K_VM_NAME = 9,
 	K_CPUID_COUNT = 10,
 	K_TD_CONTROLS = 11,
+	K_BINDING = 12,       /* 1.1 */
 };
 
 /* td_controls map keys (claims 1.1). */
@@ -61,6 +62,28 @@ static const char *const tee_names[] = {
 const char *tdc_tee_name(enum tdc_tee t)
 {
 	return (unsigned)t < sizeof(tee_names) / sizeof(tee_names[0]) ? tee_names[t] : "?";
+}
+
+static const char *const binding_names[] = {
+	[TDC_BIND_REPORTDATA] = "reportdata",
+	[TDC_BIND_RTMR3] = "rtmr3",
+};
+
+const char *tdc_binding_name(enum tdc_binding b)
+{
+	return (unsigned)b < sizeof(binding_names) / sizeof(binding_names[0]) ?
+	       binding_names[b] : "?";
+}
+
+int tdc_binding_parse(const char *s, enum tdc_binding *b)
+{
+	for (size_t i = 0; i < sizeof(binding_names) / sizeof(binding_names[0]); i++) {
+		if (strcmp(s, binding_names[i]) == 0) {
+			*b = (enum tdc_binding)i;
+			return 0;
+		}
+	}
+	return tdc_err(TDC_ERR_RANGE, "unknown binding '%s' (expected reportdata or rtmr3)", s);
 }
 
 int tdc_tee_parse(const char *s, enum tdc_tee *t)
@@ -398,7 +421,8 @@ static int put_header(struct enc *en)
 {
 	const struct tdc_claims *c = en->c;
 	size_t nkeys = 9 + (c->has_xcr0 ? 1 : 0) + (c->vm_name[0] ? 1 : 0) +
-		       (c->td_controls.present ? 1 : 0);
+		       (c->td_controls.present ? 1 : 0) +
+		       (c->binding != TDC_BIND_REPORTDATA ? 1 : 0);
 	int r;
 
 	if (c->nonce_len > TDC_CLAIMS_NONCE_MAX)
@@ -406,6 +430,8 @@ static int put_header(struct enc *en)
 			       c->nonce_len, TDC_CLAIMS_NONCE_MAX);
 	if ((unsigned)c->tee >= sizeof(tee_names) / sizeof(tee_names[0]))
 		return tdc_err(TDC_ERR_RANGE, "claims.tee: unknown TEE kind %d", (int)c->tee);
+	if ((unsigned)c->binding >= sizeof(binding_names) / sizeof(binding_names[0]))
+		return tdc_err(TDC_ERR_RANGE, "claims.binding: unknown binding %d", (int)c->binding);
 	if ((r = tdc_cbor_put_map(en->b, nkeys)) != 0 ||
 	    (r = tdc_cbor_put_uint(en->b, K_VERSION)) != 0 ||
 	    (r = tdc_cbor_put_array(en->b, 2)) != 0 ||
@@ -468,7 +494,14 @@ static int put_trailer(struct enc *en)
 	if ((r = tdc_cbor_put_uint(en->b, K_CPUID_COUNT)) != 0 ||
 	    (r = tdc_cbor_put_uint(en->b, c->cpuid_count)) != 0)
 		return r;
-	return put_td_controls(en->b, &c->td_controls);
+	if ((r = put_td_controls(en->b, &c->td_controls)) != 0)
+		return r;
+	/* The default is never written: one spelling, and 1.0 documents stay 1.0-shaped. */
+	if (c->binding != TDC_BIND_REPORTDATA &&
+	    ((r = tdc_cbor_put_uint(en->b, K_BINDING)) != 0 ||
+	     (r = tdc_cbor_put_text(en->b, tdc_binding_name(c->binding))) != 0))
+		return r;
+	return 0;
 }
 
 /*
@@ -790,6 +823,22 @@ static int dec_td_controls(struct tdc_cbor_rd *d, void *obj)
 	return 0;
 }
 
+static int dec_binding(struct tdc_cbor_rd *d, void *obj)
+{
+	struct tdc_claims *c = obj;
+	char s[16];
+	int r;
+
+	if ((r = tdc_cbor_text(d, s, sizeof(s))) != 0)
+		return r;
+	if (tdc_binding_parse(s, &c->binding) != 0)
+		return tdc_cbor_fail(d, TDC_ERR_RANGE, "unknown binding '%s' (expected rtmr3)", s);
+	/* The default is spelled by omission only. */
+	if (c->binding == TDC_BIND_REPORTDATA)
+		return tdc_cbor_fail(d, TDC_ERR_FORMAT, "\"reportdata\" is the default: omit the key");
+	return 0;
+}
+
 /* Sorted by key: canonical order, and version comes first. */
 static const struct tdc_cbor_field claims_fields[] = {
 	{ K_VERSION, "version", true, dec_version },
@@ -804,6 +853,7 @@ static const struct tdc_cbor_field claims_fields[] = {
 	{ K_VM_NAME, "vm_name", false, dec_vm_name },
 	{ K_CPUID_COUNT, "cpuid_count", true, dec_cpuid_count },
 	{ K_TD_CONTROLS, "td_controls", false, dec_td_controls },
+	{ K_BINDING, "binding", false, dec_binding },
 };
 
 /* Rules that relate fields to each other, checked once all are decoded. */

@@ -532,9 +532,9 @@ static void test_reject_structure(void **state)
 	expect_fail(&b, TDC_ERR_FORMAT, "claims: unknown map key 99");
 	tdc_buf_free(&b);
 	tdc_buf_init(&b);
-	w_head3(&b, 13);
+	w_head3(&b, 14);
 	w_pad(&b);
-	expect_fail(&b, TDC_ERR_FORMAT, "only 12 keys");
+	expect_fail(&b, TDC_ERR_FORMAT, "only 13 keys");
 	tdc_buf_free(&b);
 
 	/* Missing required field: cpuid_count. */
@@ -1251,6 +1251,69 @@ static void test_envelope(void **state)
 	tdc_buf_free(&b2);
 }
 
+/* claims.binding (1.1) and envelope.eventlog: optional, one spelling each. */
+static void test_binding_and_eventlog(void **state)
+{
+	struct tdc_claims c, d;
+	struct tdc_envelope e, de;
+	struct tdc_buf b, b0;
+	size_t at;
+
+	(void)state;
+	make_claims(&c, 4);
+	tdc_buf_init(&b0);
+	tdc_buf_init(&b);
+	assert_int_equal(tdc_claims_encode(&c, &b0), 0);
+	c.binding = TDC_BIND_RTMR3;
+	assert_int_equal(tdc_claims_encode(&c, &b), 0);
+	/* Exactly the key/value pair 12: "rtmr3" more than the default form. */
+	assert_int_equal(b.len, b0.len + 1 + 6);
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), 0);
+	assert_int_equal(d.binding, TDC_BIND_RTMR3);
+	tdc_claims_free(&d);
+	assert_int_equal(tdc_claims_decode(b0.data, b0.len, &d), 0);
+	assert_int_equal(d.binding, TDC_BIND_REPORTDATA);
+	tdc_claims_free(&d);
+
+	/* "reportdata" spelled out, or an unknown value: rejected by name. */
+	at = b.len - 6;
+	assert_memory_equal(b.data + at, "\x65rtmr3", 6);
+	b.len = at;
+	w_text(&b, "reportdata");
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), TDC_ERR_FORMAT);
+	assert_non_null(strstr(tdc_errdetail(), "claims.binding: \"reportdata\" is the default"));
+	b.len = at;
+	w_text(&b, "tpm");
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), TDC_ERR_RANGE);
+	assert_non_null(strstr(tdc_errdetail(), "claims.binding: unknown binding 'tpm'"));
+	b.len = at;
+	w_u(&b, 1);
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), TDC_ERR_TYPE);
+	assert_int_equal(tdc_binding_parse("rtmr3", &c.binding), 0);
+	assert_string_equal(tdc_binding_name(TDC_BIND_REPORTDATA), "reportdata");
+
+	/* An envelope with an event log round-trips; an empty one is refused. */
+	tdc_envelope_init(&e);
+	assert_int_equal(tdc_buf_put(&e.claims, b0.data, b0.len), 0);
+	assert_int_equal(tdc_buf_put(&e.eventlog, "\x01\x02\x03", 3), 0);
+	tdc_buf_reset(&b);
+	assert_int_equal(tdc_envelope_encode(&e, &b), 0);
+	assert_int_equal(b.data[0], 0xa2);
+	assert_int_equal(tdc_envelope_decode(b.data, b.len, &de), 0);
+	assert_int_equal(de.eventlog.len, 3);
+	assert_memory_equal(de.eventlog.data, "\x01\x02\x03", 3);
+	tdc_envelope_free(&de);
+	b.data[b.len - 4] = 0x40; /* key 3 => empty byte string, then junk */
+	b.len -= 3;
+	assert_int_equal(tdc_envelope_decode(b.data, b.len, &de), TDC_ERR_FORMAT);
+	assert_non_null(strstr(tdc_errdetail(), "envelope.eventlog: present but empty"));
+
+	tdc_envelope_free(&e);
+	tdc_claims_free(&c);
+	tdc_buf_free(&b);
+	tdc_buf_free(&b0);
+}
+
 /* ------------------------------ REPORTDATA ------------------------------ */
 
 static void openssl_reportdata(const uint8_t *p, size_t n, uint8_t out[64])
@@ -1393,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_every_offset),
 		cmocka_unit_test(test_encoder_validates),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_binding_and_eventlog),
 		cmocka_unit_test(test_reportdata),
 		cmocka_unit_test(test_tee_names),
 	};

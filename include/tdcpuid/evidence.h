@@ -4,8 +4,14 @@
  * checks.  Wire format: docs/evidence.cddl.  Design: docs/evidence.md,
  * docs/architecture.md.
  *
- *   envelope = { claims: bstr .cbor Claims, ? tdreport: bstr, ? quote: bstr }
- *   REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims-bytes)
+ *   envelope = { claims: bstr .cbor Claims, ? tdreport: bstr, ? quote: bstr,
+ *                ? eventlog: bstr }
+ *   binding reportdata (default):
+ *     REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims-bytes)
+ *   binding rtmr3 (claims say so):
+ *     RTMR3 extended with an AAEL event "urn:tdcpuid cpuid-claims sha384:<hex>",
+ *     hex = SHA-384("tdcpuid-claims-v1" || 0x00 || claims-bytes); REPORTDATA
+ *     is the caller's (a pipeline's nonce hash)
  *
  * The hardware report binds the exact claim bytes sent, so the verifier
  * hashes what it received and never re-encodes.
@@ -26,9 +32,19 @@
 #define TDC_CLAIMS_NONCE_MAX 64
 #define TDC_CLAIMS_STR_MAX 256
 #define TDC_CLAIMS_VERSION_MAJOR 1
-#define TDC_CLAIMS_VERSION_MINOR 1  /* 1.1: optional td_controls */
+#define TDC_CLAIMS_VERSION_MINOR 1  /* 1.1: optional td_controls, binding */
 #define TDC_REPORTDATA_TAG "tdcpuid-claims-v1"
 #define TDC_REPORTDATA_LEN 64
+#define TDC_CLAIMS_DIGEST384_LEN 48
+/* The AAEL entry that records the claims in RTMR3 (docs/evidence.md). */
+#define TDC_AAEL_DOMAIN "urn:tdcpuid"
+#define TDC_AAEL_OP_CLAIMS "cpuid-claims"
+#define TDC_AAEL_CONTENT_PREFIX "sha384:"
+
+/* How the claims are bound to the TEE report (claims key 12). */
+enum tdc_binding { TDC_BIND_REPORTDATA = 0, TDC_BIND_RTMR3 = 1 };
+const char *tdc_binding_name(enum tdc_binding b);  /* "reportdata", "rtmr3" */
+int tdc_binding_parse(const char *s, enum tdc_binding *b);
 
 enum tdc_tee { TDC_TEE_NONE = 0, TDC_TEE_TDX = 1, TDC_TEE_SIM = 2 };
 const char *tdc_tee_name(enum tdc_tee t);  /* "none", "tdx", "sim" */
@@ -98,6 +114,7 @@ struct tdc_claims {
 	char vm_name[TDC_CLAIMS_STR_MAX]; /* optional, "" if absent (service registry) */
 	uint64_t cpuid_count;           /* CPUID instructions the probe executed */
 	struct tdc_td_controls td_controls; /* optional (claims 1.1) */
+	enum tdc_binding binding;       /* optional (1.1); absent = reportdata */
 };
 
 void tdc_claims_init(struct tdc_claims *c);
@@ -125,6 +142,7 @@ struct tdc_envelope {
 	struct tdc_buf claims;   /* raw claim bytes, exactly as bound */
 	struct tdc_buf tdreport; /* len 0 if absent */
 	struct tdc_buf quote;    /* len 0 if absent */
+	struct tdc_buf eventlog; /* TCG2 event log (CCEL + runtime records), len 0 if absent */
 };
 
 void tdc_envelope_init(struct tdc_envelope *e);
@@ -136,5 +154,12 @@ int tdc_envelope_decode(const uint8_t *data, size_t len, struct tdc_envelope *e)
 /* REPORTDATA = SHA-512(TDC_REPORTDATA_TAG || 0x00 || claims). */
 int tdc_reportdata_compute(const uint8_t *claims, size_t len,
 			   uint8_t out[TDC_REPORTDATA_LEN]);
+/* The rtmr3 binding's claims digest: SHA-384(TDC_REPORTDATA_TAG || 0x00 || claims). */
+int tdc_claims_digest384(const uint8_t *claims, size_t len,
+			 uint8_t out[TDC_CLAIMS_DIGEST384_LEN]);
+/* The AAEL content naming those claims: "sha384:<96 hex digits>" (NUL-terminated). */
+#define TDC_AAEL_CONTENT_LEN (sizeof(TDC_AAEL_CONTENT_PREFIX) - 1 + 2 * TDC_CLAIMS_DIGEST384_LEN)
+int tdc_claims_aael_content(const uint8_t *claims, size_t len,
+			    char out[TDC_AAEL_CONTENT_LEN + 1]);
 
 #endif
