@@ -174,6 +174,7 @@ static void test_replay(void **state)
 	b.data[b.len - 1] = 0x00;
 	assert_int_equal(tdc_eventlog_parse(b.data, b.len, "ccel", &l), TDC_ERR_TOO_LARGE);
 	assert_int_equal(l.n, 0); /* nothing kept from a failed parse */
+	tdc_eventlog_free(&l);
 
 	tdc_buf_free(&b);
 	tdc_buf_free(&runtime);
