@@ -121,5 +121,42 @@ grep -q '^INFO  td_controls: TD_CTLS from the evidence.s td_controls: on: none; 
 [ $? -eq 2 ] && grep -q "unknown control 'bogus'" "$T/err" && ok "--td-ctls bogus refused" ||
 	fail "--td-ctls bogus: $(cat "$T/err")"
 
+# serve: one registry entry with "model": "tdx" judges TDs of two releases,
+# each under its own model (loaded once per version and kept).
+mkdir "$T/reg"
+cat >"$T/reg/td.json" <<EOF2
+{"name":"td","requested":"$P","requested_format":"cpuid-r","platform":"$P","model":"tdx",
+ "policy":"$T/policy.json","sim_dir":"$T/sim","trust_root":"$T/sim/root-ca.pem"}
+EOF2
+"$VERIFIER" serve --listen tcp:127.0.0.1:0 --registry "$T/reg" --db "$T/audit.db" \
+	--ready-file "$T/ready" --timeout 5 --quiet 2>"$T/serve.log" &
+SP=$!
+for _ in $(seq 100); do [ -s "$T/ready" ] && break; sleep 0.05; done
+if [ -s "$T/ready" ]; then
+	ADDR=$(head -1 "$T/ready")
+	for pair in "tdx-1.5.09 bfb360ac8e6233a1bca1433caf7382d95c165b4a77fb00bf1435e5a08f300cdfead5ee68461afd9b6c728dce7534602d" \
+		    "tdx-2.0.08 476a2997c62bccc78370913d0a80b956e3721b24272bc66c4d6307ced4be2865c40e26afac75f12df3425b03eb59ea7c" \
+		    "tdx-1.5.09 bfb360ac8e6233a1bca1433caf7382d95c165b4a77fb00bf1435e5a08f300cdfead5ee68461afd9b6c728dce7534602d"; do
+		set -- $pair
+		"$VERIFIER" predict --model "$1" --platform "$P" --requested "$P" --xfam 0x2e7 \
+			--attributes 0x10000000 --td-ctls linux --format raw >"$T/td.txt" 2>/dev/null
+		"$AGENT" evidence --tee sim --sim-dir "$T/sim" --sim-cpuid "$T/td.txt" --sim-xfam 0x2e7 \
+			--cpu 0 --sim-mrseam "$2" --to "$ADDR" --vm-name td -o "$T/sv.json" 2>"$T/agent.err"
+		rc=$?
+		python3 - "$T/sv.json" "$1" <<'PY' && [ $rc -eq 0 ] &&
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["passed"] and d["model"] == sys.argv[2], (d["passed"], d["model"])
+assert d["model_why"].startswith("--model tdx: MRSEAM"), d["model_why"]
+PY
+			ok "serve, model tdx: $1 evidence judged under $1" ||
+			fail "serve, model tdx, $1: exit $rc $(cat "$T/agent.err")"
+	done
+	kill -TERM $SP; wait $SP
+else
+	fail "serve did not start: $(cat "$T/serve.log")"
+	kill $SP 2>/dev/null
+fi
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all model selection checks passed"
