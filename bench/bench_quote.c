@@ -136,7 +136,7 @@ static struct mode_result run_mode(const struct tdc_quote_opts *o, const struct 
 				   const struct floor_ops *f, double secs, int want_pass)
 {
 	enum { SLICE = 16 };
-	struct tdc_quote_result *r = malloc(sizeof(*r));
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	struct mode_result m = { 0, 0, 0 };
 	unsigned long n = 0;
 	double t_app = 0, t_floor = 0, t0;
@@ -166,6 +166,7 @@ static struct mode_result run_mode(const struct tdc_quote_opts *o, const struct 
 	}
 	m.per = t_app / (double)n;
 	m.floor_per = t_floor / (double)n;
+	tdc_quote_result_free(r);
 	free(r);
 	return m;
 }
@@ -175,7 +176,7 @@ static void run_pair(const struct tdc_quote_opts *a, const struct tdc_quote_opts
 		     const struct tdc_buf *q, double secs, double *per_a, double *per_b)
 {
 	enum { SLICE = 16 };
-	struct tdc_quote_result *r = malloc(sizeof(*r));
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	double ta = 0, tb = 0, t0;
 	unsigned long n = 0;
 
@@ -198,6 +199,7 @@ static void run_pair(const struct tdc_quote_opts *a, const struct tdc_quote_opts
 	}
 	*per_a = ta / (double)n;
 	*per_b = tb / (double)n;
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -208,7 +210,7 @@ static double first_appraisal(const struct tdc_quote_opts *base, const char *url
 	struct tdc_coll_source_opts so;
 	struct tdc_quote_opts o = *base;
 	struct tdc_coll_source_stats st;
-	struct tdc_quote_result *r = malloc(sizeof(*r));
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	double t0, t;
 
 	tdc_coll_source_opts_init(&so);
@@ -230,6 +232,7 @@ static double first_appraisal(const struct tdc_quote_opts *base, const char *url
 		exit(3);
 	}
 	tdc_coll_source_free(o.source);
+	tdc_quote_result_free(r);
 	free(r);
 	return t;
 }

@@ -51,17 +51,14 @@ static const char *fresh(const char *name)
 
 static const struct tdc_check *find_check(const struct tdc_quote_result *r, const char *name)
 {
-	for (size_t i = 0; i < r->n_checks; i++)
-		if (!strcmp(r->checks[i].name, name))
-			return &r->checks[i];
-	return NULL;
+	return tdc_check_find(&r->checks, name);
 }
 
 static void dump(const struct tdc_quote_result *r)
 {
-	for (size_t i = 0; i < r->n_checks; i++)
-		print_message("  %s %s: %s\n", r->checks[i].pass ? "ok  " : "FAIL",
-			      r->checks[i].name, r->checks[i].reason);
+	for (size_t i = 0; i < r->checks.n; i++)
+		print_message("  %s %s: %s\n", tdc_check_status_tag(r->checks.v[i].status),
+			      r->checks.v[i].name, r->checks.v[i].detail);
 }
 
 static struct tdc_coll_source *open_src(const char *spec, const char *cache, bool bg,
@@ -99,25 +96,25 @@ static void assert_same(const struct tdc_quote_result *a, const struct tdc_quote
 	size_t i = 0, j = 0;
 
 	for (;;) {
-		while (i < a->n_checks && !strcmp(a->checks[i].name, "collateral.source"))
+		while (i < a->checks.n && !strcmp(a->checks.v[i].name, "collateral.source"))
 			i++;
-		while (j < b->n_checks && !strcmp(b->checks[j].name, "collateral.source"))
+		while (j < b->checks.n && !strcmp(b->checks.v[j].name, "collateral.source"))
 			j++;
-		if (i == a->n_checks || j == b->n_checks)
+		if (i == a->checks.n || j == b->checks.n)
 			break;
-		if (strcmp(a->checks[i].name, b->checks[j].name) || a->checks[i].pass != b->checks[j].pass) {
+		if (strcmp(a->checks.v[i].name, b->checks.v[j].name) || a->checks.v[i].status != b->checks.v[j].status) {
 			print_message("directory:\n");
 			dump(a);
 			print_message("URL:\n");
 			dump(b);
 		}
-		assert_string_equal(a->checks[i].name, b->checks[j].name);
-		assert_int_equal(a->checks[i].pass, b->checks[j].pass);
+		assert_string_equal(a->checks.v[i].name, b->checks.v[j].name);
+		assert_int_equal(a->checks.v[i].status, b->checks.v[j].status);
 		i++;
 		j++;
 	}
-	assert_int_equal(i, a->n_checks);
-	assert_int_equal(j, b->n_checks);
+	assert_int_equal(i, a->checks.n);
+	assert_int_equal(j, b->checks.n);
 	assert_int_equal(a->tcb_matched, b->tcb_matched);
 	assert_int_equal(a->tcb_status, b->tcb_status);
 	assert_int_equal(a->platform_status, b->platform_status);
@@ -276,13 +273,13 @@ static void test_real_collateral_same_as_directory(void **state)
 	d = open_src("file://" TDC_TESTDATA "/tdx/collateral", NULL, false, NULL);
 	appraise(intel_root, &spr, spr_at, d, 0, dir);
 	/* The known outcome: everything verifies, no matching TCB level. */
-	assert_true(find_check(dir, "collateral.tcb_info")->pass);
-	assert_false(find_check(dir, "tcb.level")->pass);
+	assert_true(find_check(dir, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_false(find_check(dir, "tcb.level")->status == TDC_CHECK_PASS);
 
 	u = open_src(tdc_pcs_server_url(srv), cache, false, NULL);
 	appraise(intel_root, &spr, spr_at, u, 0, url);
 	assert_same(dir, url);
-	assert_true(find_check(url, "collateral.source")->pass);
+	assert_true(find_check(url, "collateral.source")->status == TDC_CHECK_PASS);
 	assert_int_equal(url->fresh[TDC_PCS_TCB].from, TDC_COLL_FROM_NETWORK);
 	assert_int_equal(tdc_pcs_server_total(srv), 4);
 	/* The same source again: memory, no request. */
@@ -309,10 +306,12 @@ static void test_real_collateral_same_as_directory(void **state)
 	}
 	appraise(intel_root, &spr, spr_at, u, 0, url);
 	assert_same(dir, url);
-	assert_true(find_check(url, "collateral.source")->pass);
+	assert_true(find_check(url, "collateral.source")->status == TDC_CHECK_PASS);
 	tdc_coll_source_free(u);
 	tdc_coll_source_free(d);
+	tdc_quote_result_free(dir);
 	free(dir);
+	tdc_quote_result_free(url);
 	free(url);
 }
 
@@ -359,7 +358,9 @@ static void test_every_status_same_as_directory(void **state)
 		tdc_coll_source_free(u);
 	}
 	tdc_pcs_server_stop(srv);
+	tdc_quote_result_free(dir);
 	free(dir);
+	tdc_quote_result_free(url);
 	free(url);
 }
 
@@ -436,14 +437,14 @@ static void test_failures_not_cached(void **state)
 		appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, r);
 		src = find_check(r, "collateral.source");
 		assert_non_null(src);
-		if (src->pass || !strstr(src->reason, cases[i].expect) ||
-		    !strstr(src->reason, tdc_pcs_server_url(srv)))
-			print_message("case %zu: %s\n", i, src->reason);
-		assert_false(src->pass);
-		assert_non_null(strstr(src->reason, cases[i].expect));
-		assert_non_null(strstr(src->reason, tdc_pcs_server_url(srv)));
-		assert_non_null(strstr(src->reason, "no cached copy"));
-		assert_false(find_check(r, "tcb.status")->pass);
+		if (src->status == TDC_CHECK_PASS || !strstr(src->detail, cases[i].expect) ||
+		    !strstr(src->detail, tdc_pcs_server_url(srv)))
+			print_message("case %zu: %s\n", i, src->detail);
+		assert_false(src->status == TDC_CHECK_PASS);
+		assert_non_null(strstr(src->detail, cases[i].expect));
+		assert_non_null(strstr(src->detail, tdc_pcs_server_url(srv)));
+		assert_non_null(strstr(src->detail, "no cached copy"));
+		assert_false(find_check(r, "tcb.status")->status == TDC_CHECK_PASS);
 		assert_int_equal(tdc_quote_exit_code(r), 1);
 		/* Nothing of the failed document is kept, on disk or in memory. */
 		assert_false(cached(cache, tdc_pcs_server_url(srv), slot));
@@ -453,12 +454,13 @@ static void test_failures_not_cached(void **state)
 		before = tdc_pcs_server_requests(srv, SRV_TCB);
 		appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, r);
 		assert_int_equal(tdc_pcs_server_requests(srv, SRV_TCB), before);
-		assert_non_null(strstr(find_check(r, "collateral.source")->reason,
+		assert_non_null(strstr(find_check(r, "collateral.source")->detail,
 				       "last attempt failed"));
 		tdc_coll_source_free(u);
 	}
 	tdc_pcs_server_fault(srv, SRV_TCB, SRV_OK);
 	tdc_pcs_server_stop(srv);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -492,23 +494,25 @@ static void test_server_down(void **state)
 	appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, r);
 	assert_true(r->all_pass);
 	assert_int_equal(r->tcb_status, up->tcb_status);
-	assert_true(find_check(r, "collateral.source")->pass);
+	assert_true(find_check(r, "collateral.source")->status == TDC_CHECK_PASS);
 	assert_non_null(strstr(r->collateral_note, "refresh failed"));
 	assert_non_null(strstr(r->collateral_note, base));
-	assert_non_null(strstr(find_check(r, "collateral.source")->reason, "refresh failed"));
+	assert_non_null(strstr(find_check(r, "collateral.source")->detail, "refresh failed"));
 	tdc_coll_source_free(u);
 
 	/* Down, copy expired at the appraisal time: a clear failure. */
 	u = open_src(base, cache, false, NULL);
 	appraise(pki.keys.root_cert, &pki.quote, pki.now + 7200, u, 0, r);
-	why = find_check(r, "collateral.source")->reason;
-	assert_false(find_check(r, "collateral.source")->pass);
+	why = find_check(r, "collateral.source")->detail;
+	assert_false(find_check(r, "collateral.source")->status == TDC_CHECK_PASS);
 	assert_non_null(strstr(why, base));
 	assert_non_null(strstr(why, "expired at its nextUpdate"));
 	assert_false(r->all_pass);
 	assert_int_equal(tdc_quote_exit_code(r), 1);
 	tdc_coll_source_free(u);
+	tdc_quote_result_free(up);
 	free(up);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -552,6 +556,7 @@ static void test_background_refresh(void **state)
 	assert_int_equal(tdc_pcs_server_total(srv), 8);
 	tdc_coll_source_free(u);
 	tdc_pcs_server_stop(srv);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -575,8 +580,8 @@ static void test_https(void **state)
 	/* Not trusting the test CA: TLS verification fails, nothing cached. */
 	u = open_src(tdc_pcs_server_url(srv), cache, false, NULL);
 	appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, r);
-	assert_false(find_check(r, "collateral.source")->pass);
-	assert_non_null(strstr(find_check(r, "collateral.source")->reason, "certificate"));
+	assert_false(find_check(r, "collateral.source")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "collateral.source")->detail, "certificate"));
 	assert_int_equal(count_files(cache), 1);
 	tdc_coll_source_free(u);
 	/* With it: verified end to end. */
@@ -588,6 +593,7 @@ static void test_https(void **state)
 	assert_int_equal(tdc_pcs_server_total(srv), 4);
 	tdc_coll_source_free(u);
 	tdc_pcs_server_stop(srv);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -616,6 +622,7 @@ static void test_update_early(void **state)
 	assert_non_null(strstr(r->tcbinfo_name, "-early.json"));
 	tdc_coll_source_free(u);
 	tdc_pcs_server_stop(srv);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -647,13 +654,14 @@ static void test_other_root(void **state)
 		tdc_test_pki_init(&other, NULL);
 		u = open_src(base, cache, false, NULL);
 		appraise(other.keys.root_cert, &other.quote, other.now, u, 0, r);
-		assert_true(find_check(r, "pck_chain.root")->pass);
-		assert_false(find_check(r, "collateral.source")->pass);
-		assert_non_null(strstr(find_check(r, "collateral.source")->reason, "no cached copy"));
+		assert_true(find_check(r, "pck_chain.root")->status == TDC_CHECK_PASS);
+		assert_false(find_check(r, "collateral.source")->status == TDC_CHECK_PASS);
+		assert_non_null(strstr(find_check(r, "collateral.source")->detail, "no cached copy"));
 		assert_false(r->all_pass);
 		tdc_coll_source_free(u);
 		tdc_test_pki_free(&other);
 	}
+	tdc_quote_result_free(r);
 	free(r);
 }
 

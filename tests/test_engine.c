@@ -452,6 +452,51 @@ static void test_policy_bits(void **state)
 	tdc_requested_free(&req);
 }
 
+/*
+ * A check record lost to an allocation failure poisons the verdict: the
+ * only failure here is the "required_bit" record (a bit of a leaf nobody
+ * reports), so a dropped record used to read as a pass.
+ */
+static void test_check_record_alloc_failure(void **state)
+{
+	static const char pol[] = "{\"version\":1,\"name\":\"t\",\"fail_on\":[],"
+				  "\"required_bits\":[\"0x4fffff00:eax[0]\"]}";
+	struct tdc_policy *p;
+	struct tdc_requested req;
+	struct tdc_cpuid_table guest;
+	struct tdc_check_result res;
+	struct tdc_buf out;
+	uint32_t cpu0 = 0;
+	struct tdc_check_config cfg;
+
+	assert_int_equal(tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "t", NULL, &p), 0);
+	request_from(&fx.platform[0], &req);
+	assert_int_equal(tdc_cpuid_table_copy(&guest, &fx.platform[0]), 0);
+	cfg = (struct tdc_check_config){ .requested = &req, .model = fx.kvm, .policy = p };
+	tdc_check_result_init(&res);
+	assert_int_equal(tdc_check_tables(&cfg, &guest, &cpu0, 1, &res), 0);
+	assert_false(res.passed);
+	assert_int_equal(tdc_check_find(&res.checks, "required_bit")->status, TDC_CHECK_FAIL);
+	tdc_check_result_free(&res);
+
+	tdc_check_result_init(&res);
+	tdc_check_test_fail_alloc(0);
+	assert_int_equal(tdc_check_tables(&cfg, &guest, &cpu0, 1, &res), 0);
+	tdc_check_test_fail_alloc(-1);
+	assert_null(tdc_check_find(&res.checks, "required_bit"));
+	assert_false(res.passed);
+	assert_true(res.policy_failures >= 1);
+	tdc_buf_init(&out);
+	assert_int_equal(tdc_check_format_text(&res, false, &out), 0);
+	assert_non_null(strstr(tdc_buf_cstr(&out), "FAIL  check_record: out of memory"));
+	assert_non_null(strstr(tdc_buf_cstr(&out), "result: FAIL"));
+	tdc_buf_free(&out);
+	tdc_check_result_free(&res);
+	tdc_policy_free(p);
+	tdc_cpuid_table_free(&guest);
+	tdc_requested_free(&req);
+}
+
 /* A forbidden bit that only one vCPU shows fails too (audit-style policy). */
 static void test_policy_bits_per_vcpu(void **state)
 {
@@ -583,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_vcpus_disagree),
 		cmocka_unit_test(test_policy_bits),
 		cmocka_unit_test(test_policy_bits_per_vcpu),
+		cmocka_unit_test(test_check_record_alloc_failure),
 		cmocka_unit_test(test_outputs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -47,7 +47,7 @@ has '"name": "tcb.level"' "JSON checks"
 has '"revocation_checked": true' "JSON revocation"
 has '"fmspc": "50806f000000"' "JSON PCK extensions"
 if command -v python3 >/dev/null; then
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pass"] is False and all("reason" in c for c in d["checks"])' "$tmp/out" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"] == "tdcpuid-verdict" and d["kind"] == "quote" and d["passed"] is False and all(c["status"] in ("pass", "fail", "skip", "info") and "detail" in c for c in d["checks"])' "$tmp/out" \
 		|| { echo "FAIL: JSON does not parse"; fails=$((fails + 1)); }
 fi
 cp "$SPR" "$tmp/bad.dat"

@@ -92,10 +92,7 @@ static struct tdc_collateral *make_collateral(const struct scenario *s)
 
 static const struct tdc_check *find_check(const struct tdc_quote_result *r, const char *name)
 {
-	for (size_t i = 0; i < r->n_checks; i++)
-		if (strcmp(r->checks[i].name, name) == 0)
-			return &r->checks[i];
-	return NULL;
+	return tdc_check_find(&r->checks, name);
 }
 
 static void run(const struct scenario *s, unsigned accept, struct tdc_quote_result *r)
@@ -110,9 +107,9 @@ static void run(const struct scenario *s, unsigned accept, struct tdc_quote_resu
 
 static void dump_failures(const struct tdc_quote_result *r)
 {
-	for (size_t i = 0; i < r->n_checks; i++)
-		if (!r->checks[i].pass)
-			print_message("  FAIL %s: %s\n", r->checks[i].name, r->checks[i].reason);
+	for (size_t i = 0; i < r->checks.n; i++)
+		if (r->checks.v[i].status != TDC_CHECK_PASS)
+			print_message("  FAIL %s: %s\n", r->checks.v[i].name, r->checks.v[i].detail);
 }
 
 static const char *const statuses[] = {
@@ -146,7 +143,7 @@ static void test_every_status(void **state)
 		assert_string_equal(r->behind[0].what, "sgx[0]");
 		assert_int_equal(r->behind[0].newest, r->behind[0].have + 1);
 		/* An old level is still UpToDate if Intel says so. */
-		assert_int_equal(find_check(r, "tcb.status")->pass, want == TDC_TCB_UP_TO_DATE);
+		assert_int_equal(find_check(r, "tcb.status")->status == TDC_CHECK_PASS, want == TDC_TCB_UP_TO_DATE);
 		assert_int_equal(tdc_quote_exit_code(r), want == TDC_TCB_UP_TO_DATE ? 0 : 1);
 		/* Accepted when the caller lists it. */
 		run(&s, 1u << want, r);
@@ -169,6 +166,7 @@ static void test_every_status(void **state)
 		assert_int_equal(r->n_behind, 0);
 		assert_int_equal(tdc_quote_exit_code(r), 0);
 	}
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -182,6 +180,7 @@ static void test_qe_out_of_date_converges(void **state)
 	assert_int_equal(r->platform_status, TDC_TCB_CONFIGURATION_NEEDED);
 	assert_int_equal(r->qe_status, TDC_TCB_OUT_OF_DATE);
 	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -195,9 +194,10 @@ static void test_no_matching_level(void **state)
 		skip();
 	run(&s, 0, r);
 	assert_false(r->tcb_matched);
-	assert_false(find_check(r, "tcb.level")->pass);
-	assert_non_null(strstr(find_check(r, "tcb.level")->reason, "no matching TCB level"));
+	assert_false(find_check(r, "tcb.level")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "tcb.level")->detail, "no matching TCB level"));
 	assert_int_equal(tdc_quote_exit_code(r), 1);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -208,9 +208,10 @@ static void test_revoked_pck(void **state)
 	struct scenario s = { lv, 1, NULL, false, false, true, false };
 
 	run(&s, 0, r);
-	assert_false(find_check(r, "pck.revocation")->pass);
-	assert_non_null(strstr(find_check(r, "pck.revocation")->reason, "revoked"));
+	assert_false(find_check(r, "pck.revocation")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "pck.revocation")->detail, "revoked"));
 	assert_int_equal(tdc_quote_exit_code(r), 1);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -226,9 +227,10 @@ static void test_newest_crl(void **state)
 	add_crl_at(c, "pckcrl-new.der", keys.ca_cert, keys.ca_key, keys.pck_cert, 0);
 	add_crl_at(c, "pckcrl-old.der", keys.ca_cert, keys.ca_key, NULL, 5);
 	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
-	assert_false(find_check(r, "pck.revocation")->pass);
-	assert_non_null(strstr(find_check(r, "pck.revocation")->reason, "pckcrl-new.der"));
+	assert_false(find_check(r, "pck.revocation")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "pck.revocation")->detail, "pckcrl-new.der"));
 	tdc_collateral_free(c);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -239,10 +241,11 @@ static void test_expired_collateral(void **state)
 	struct scenario s = { lv, 1, NULL, false, false, false, true };
 
 	run(&s, 0, r);
-	assert_true(find_check(r, "collateral.tcb_info")->pass);
-	assert_false(find_check(r, "collateral.tcb_info.validity")->pass);
-	assert_non_null(strstr(find_check(r, "collateral.tcb_info.validity")->reason, "expired"));
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_false(find_check(r, "collateral.tcb_info.validity")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info.validity")->detail, "expired"));
 	assert_int_equal(tdc_quote_exit_code(r), 1);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -253,10 +256,11 @@ static void test_wrong_signer(void **state)
 	struct scenario s = { lv, 1, NULL, false, true, false, false };
 
 	run(&s, 0, r);
-	assert_false(find_check(r, "collateral.tcb_info")->pass);
-	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->reason,
+	assert_false(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail,
 			       "not issued by the trusted root"));
 	assert_int_equal(tdc_quote_exit_code(r), 1);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -267,9 +271,10 @@ static void test_other_fmspc(void **state)
 	struct scenario s = { lv, 1, NULL, true, false, false, false };
 
 	run(&s, 0, r);
-	assert_false(find_check(r, "collateral.tcb_info")->pass);
-	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->reason, "no TCB info for FMSPC"));
+	assert_false(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail, "no TCB info for FMSPC"));
 	assert_int_equal(tdc_quote_exit_code(r), 1);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -303,10 +308,11 @@ static void test_raw_span(void **state)
 	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
 	if (!r->all_pass)
 		dump_failures(r);
-	assert_true(find_check(r, "collateral.tcb_info")->pass);
-	assert_true(find_check(r, "collateral.qe_identity")->pass);
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_true(find_check(r, "collateral.qe_identity")->status == TDC_CHECK_PASS);
 	assert_true(r->all_pass);
 	tdc_collateral_free(c);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -351,6 +357,7 @@ static void test_tcbinfo_selection(void **state)
 	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
 	assert_true(r->all_pass);
 	tdc_collateral_free(c);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -414,16 +421,17 @@ static void test_relaunch_advised(void **state)
 	assert_int_equal(r->launch_status, TDC_TCB_OUT_OF_DATE);
 	assert_int_equal(r->current_status, TDC_TCB_UP_TO_DATE);
 	assert_int_equal(r->tcb_status, TDC_TCB_TD_RELAUNCH_ADVISED);
-	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "updated at run time"));
-	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "relaunch"));
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->detail, "updated at run time"));
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->detail, "relaunch"));
 	/* Not accepted unless the caller lists it; then everything passes. */
-	assert_false(find_check(r, "tcb.status")->pass);
+	assert_false(find_check(r, "tcb.status")->status == TDC_CHECK_PASS);
 	assert_int_equal(tdc_quote_exit_code(r), 1);
 	run15(&t, 1u << TDC_TCB_TD_RELAUNCH_ADVISED, r);
 	if (!r->all_pass)
 		dump_failures(r);
 	assert_true(r->all_pass);
 	assert_int_equal(tdc_quote_exit_code(r), 0);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -436,6 +444,7 @@ static void test_relaunch_configuration_needed(void **state)
 	assert_int_equal(r->launch_status, TDC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED);
 	assert_int_equal(r->current_status, TDC_TCB_CONFIGURATION_NEEDED);
 	assert_int_equal(r->tcb_status, TDC_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -453,7 +462,7 @@ static void test_relaunch_not_advised(void **state)
 	/* No run-time update: out of date, nothing to gain from a relaunch. */
 	run15(&same, 0, r);
 	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
-	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "unchanged"));
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->detail, "unchanged"));
 	/* Updated, but to a module that is still out of date. */
 	run15(&still_old, 0, r);
 	assert_int_equal(r->current_status, TDC_TCB_OUT_OF_DATE);
@@ -465,6 +474,7 @@ static void test_relaunch_not_advised(void **state)
 	run15(&fine, 0, r);
 	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
 	assert_true(r->all_pass);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -487,7 +497,8 @@ static void test_relaunch_new_major_version(void **state)
 	run15(&unknown, 0, r);
 	assert_false(r->current_matched);
 	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
-	assert_non_null(strstr(find_check(r, "tcb.relaunch")->reason, "matches no TCB level"));
+	assert_non_null(strstr(find_check(r, "tcb.relaunch")->detail, "matches no TCB level"));
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -500,13 +511,14 @@ static void test_relaunch_statuses_not_in_collateral(void **state)
 	struct scenario s = { lv, 1, NULL, false, false, false, false };
 
 	run(&s, 0, r);
-	assert_false(find_check(r, "collateral.tcb_info")->pass);
-	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->reason, "computed"));
+	assert_false(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail, "computed"));
 	lv[0].status = "OutOfDate";
 	run(&s, 0, r);
 	assert_false(r->relaunch_evaluated);
 	assert_null(find_check(r, "tcb.relaunch"));
 	assert_int_equal(r->tcb_status, TDC_TCB_OUT_OF_DATE);
+	tdc_quote_result_free(r);
 	free(r);
 }
 

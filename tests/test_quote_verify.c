@@ -27,10 +27,7 @@ static time_t utc(const char *s)
 
 static const struct tdc_check *find_check(const struct tdc_quote_result *r, const char *name)
 {
-	for (size_t i = 0; i < r->n_checks; i++)
-		if (strcmp(r->checks[i].name, name) == 0)
-			return &r->checks[i];
-	return NULL;
+	return tdc_check_find(&r->checks, name);
 }
 
 /* The only failing checks are exactly @names (NULL-terminated). */
@@ -41,17 +38,17 @@ static void expect_failures(const struct tdc_quote_result *r, const char *const 
 	for (; names[n]; n++) {
 		const struct tdc_check *c = find_check(r, names[n]);
 
-		if (!c || c->pass)
+		if (!c || c->status == TDC_CHECK_PASS)
 			fail_msg("expected check %s to fail", names[n]);
 	}
-	for (size_t i = 0; i < r->n_checks; i++) {
+	for (size_t i = 0; i < r->checks.n; i++) {
 		bool listed = false;
 
 		for (size_t j = 0; j < n; j++)
-			listed |= strcmp(r->checks[i].name, names[j]) == 0;
-		if (!r->checks[i].pass && !listed)
-			fail_msg("unexpected failure %s: %s", r->checks[i].name,
-				 r->checks[i].reason);
+			listed |= strcmp(r->checks.v[i].name, names[j]) == 0;
+		if (r->checks.v[i].status == TDC_CHECK_FAIL && !listed)
+			fail_msg("unexpected failure %s: %s", r->checks.v[i].name,
+				 r->checks.v[i].detail);
 	}
 }
 
@@ -82,6 +79,7 @@ static void test_real_quotes_verify(void **state)
 	assert_int_equal(r->quote.body.body_type, 3);
 	assert_int_equal(tdc_quote_exit_code(r), 0);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -92,10 +90,11 @@ static void test_expiry_2053(void **state)
 
 	assert_int_equal(appraise(SPR, "2053-07-01T01:00:00Z", NULL, r, &q), 0);
 	expect_failures(r, (const char *[]){ "pck_chain.validity", NULL });
-	assert_non_null(strstr(find_check(r, "pck_chain.validity")->reason,
+	assert_non_null(strstr(find_check(r, "pck_chain.validity")->detail,
 			       "PCK leaf certificate has expired"));
 	assert_int_equal(tdc_quote_exit_code(r), 1);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -118,6 +117,7 @@ static void test_pck_extensions(void **state)
 	assert_int_equal(r->pck.sgx_type, 1);
 	assert_string_equal(r->pck_serial, "BBA6C175D838B8DF3900CC3411F24F512D104102");
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -159,13 +159,14 @@ static void test_corruptions(void **state)
 		assert_int_equal(ret != 0, strcmp(c->check, "quote.structure") == 0);
 		expect_failures(r, (const char *[]){ c->check, NULL });
 		chk = find_check(r, c->check);
-		if (!strstr(chk->reason, c->reason))
+		if (!strstr(chk->detail, c->reason))
 			fail_msg("offset 0x%zx: %s says \"%s\", want \"%s\"", c->off, c->check,
-				 chk->reason, c->reason);
+				 chk->detail, c->reason);
 		assert_int_not_equal(tdc_quote_exit_code(r), 0);
 		free(copy);
 	}
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -177,13 +178,13 @@ static void test_collateral_2023(void **state)
 
 	assert_int_equal(appraise(SPR, "2023-07-01T01:00:00Z", coll2023, r, &q), 0);
 	expect_failures(r, (const char *[]){ "tcb.level", "tcb.status", NULL });
-	assert_non_null(strstr(find_check(r, "tcb.level")->reason, "no matching TCB level"));
-	assert_true(find_check(r, "collateral.tcb_info")->pass);
-	assert_true(find_check(r, "collateral.qe_identity")->pass);
-	assert_true(find_check(r, "collateral.pck_crl")->pass);
-	assert_true(find_check(r, "collateral.root_crl")->pass);
-	assert_true(find_check(r, "pck.revocation")->pass);
-	assert_true(find_check(r, "qe_identity.tcb")->pass);
+	assert_non_null(strstr(find_check(r, "tcb.level")->detail, "no matching TCB level"));
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+	assert_true(find_check(r, "collateral.qe_identity")->status == TDC_CHECK_PASS);
+	assert_true(find_check(r, "collateral.pck_crl")->status == TDC_CHECK_PASS);
+	assert_true(find_check(r, "collateral.root_crl")->status == TDC_CHECK_PASS);
+	assert_true(find_check(r, "pck.revocation")->status == TDC_CHECK_PASS);
+	assert_true(find_check(r, "qe_identity.tcb")->status == TDC_CHECK_PASS);
 	assert_true(r->crl_checked);
 	assert_false(r->tcb_matched);
 	assert_string_equal(r->tcbinfo_name, "sample_tcbInfo_response");
@@ -197,10 +198,11 @@ static void test_collateral_2023(void **state)
 
 	/* A month later the TCB info and QE identity have expired. */
 	assert_int_equal(appraise(SPR, "2023-08-01T00:00:00Z", coll2023, r, &q), 0);
-	assert_false(find_check(r, "collateral.tcb_info.validity")->pass);
-	assert_false(find_check(r, "collateral.qe_identity.validity")->pass);
-	assert_false(find_check(r, "collateral.pck_crl")->pass);
+	assert_false(find_check(r, "collateral.tcb_info.validity")->status == TDC_CHECK_PASS);
+	assert_false(find_check(r, "collateral.qe_identity.validity")->status == TDC_CHECK_PASS);
+	assert_false(find_check(r, "collateral.pck_crl")->status == TDC_CHECK_PASS);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -221,16 +223,16 @@ static void test_collateral_tamper_and_cache(void **state)
 	tdc_test_read(SPR, &q);
 	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
 	first = r->ecdsa_verifies;
-	assert_true(find_check(r, "collateral.tcb_info")->pass);
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
 	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
-	assert_true(find_check(r, "collateral.tcb_info")->pass);
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
 	/* Second run: only the quote and QE report signatures are verified. */
 	assert_int_equal(r->ecdsa_verifies, 2);
 	assert_true(first > r->ecdsa_verifies);
 	/* Validity is still checked on a cache hit. */
 	o.at = utc("2023-08-01T00:00:00Z");
 	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
-	assert_false(find_check(r, "collateral.tcb_info.validity")->pass);
+	assert_false(find_check(r, "collateral.tcb_info.validity")->status == TDC_CHECK_PASS);
 
 	/* Tampered TCB info (a tcbStatus changed), same cache. */
 	o.at = utc("2023-07-01T01:00:00Z");
@@ -247,13 +249,14 @@ static void test_collateral_tamper_and_cache(void **state)
 	for (int i = 0; i < 2; i++) {
 		o.collateral = bad;
 		assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
-		assert_false(find_check(r, "collateral.tcb_info")->pass);
-		assert_non_null(strstr(find_check(r, "collateral.tcb_info")->reason,
+		assert_false(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_PASS);
+		assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail,
 				       "signature does not verify"));
 	}
 	tdc_collateral_free(bad);
 	tdc_collateral_cache_free(cache);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -272,9 +275,10 @@ static void test_no_crl(void **state)
 	j = tdc_quote_result_json(r);
 	assert_true(json_is_false(json_object_get(json_object_get(j, "collateral"),
 						  "revocation_checked")));
-	assert_int_equal(json_array_size(json_object_get(j, "checks")), r->n_checks);
+	assert_int_equal(json_array_size(json_object_get(j, "checks")), r->checks.n);
 	json_decref(j);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -308,16 +312,17 @@ static void test_v5_module_identity(void **state)
 	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);
 	expect_failures(r, (const char *[]){ "collateral.tcb_info.validity",
 					     "collateral.qe_identity.validity", NULL });
-	assert_non_null(strstr(find_check(r, "collateral.tcb_info.validity")->reason,
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info.validity")->detail,
 			       "signing certificate has expired"));
-	assert_non_null(strstr(find_check(r, "tdx_module.identity")->reason, "TDX_01"));
-	assert_true(find_check(r, "tdx_module.tcb")->pass);
+	assert_non_null(strstr(find_check(r, "tdx_module.identity")->detail, "TDX_01"));
+	assert_true(find_check(r, "tdx_module.tcb")->status == TDC_CHECK_PASS);
 	assert_true(r->tcb_matched);
 	assert_int_equal(r->tcb_status, TDC_TCB_UP_TO_DATE);
 	assert_int_equal(r->levels_behind, 0);
 	assert_false(r->crl_checked);
 	tdc_collateral_free(c);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 
@@ -331,10 +336,11 @@ static void test_shifted_report(void **state)
 
 	ret = appraise("tdx/malformed_report_shifted.dat", "2023-07-01T01:00:00Z", NULL, r, &q);
 	assert_int_not_equal(ret, 0);
-	assert_false(find_check(r, "quote.structure")->pass);
+	assert_false(find_check(r, "quote.structure")->status == TDC_CHECK_PASS);
 	ret = tdx_report_parse(q.data, q.len, &rep);
 	assert_true(ret != 0 || tdx_report_check_hashes(&rep) != 0);
 	tdc_buf_free(&q);
+	tdc_quote_result_free(r);
 	free(r);
 }
 

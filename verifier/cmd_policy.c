@@ -67,9 +67,11 @@ static void print_policy(const struct tdc_policy *p)
 	for (size_t i = 0; i < p->nuntrusted_leaves; i++)
 		printf(" 0x%08" PRIx32 "-0x%08" PRIx32, p->untrusted_leaves[i].first,
 		       p->untrusted_leaves[i].last);
-	printf("\nallow_simulated: %s\nallow_debug: %s\nrequire_quote: %s\n",
+	printf("\nallow_simulated: %s\nallow_debug: %s\nrequire_quote: %s\n"
+	       "require_nonce: %s\nrequire_tcb: %s\n",
 	       p->allow_simulated ? "true" : "false", p->allow_debug ? "true" : "false",
-	       p->require_quote ? "true" : "false");
+	       p->require_quote ? "true" : "false", p->require_nonce ? "true" : "false",
+	       p->require_tcb ? "true" : "false");
 	printf("attributes.allowed: 0x%016" PRIx64 " %s\n", p->attributes_allowed,
 	       tdx_attributes_str(p->attributes_allowed, buf, sizeof(buf)));
 	printf("attributes.required: 0x%016" PRIx64 " %s\n", p->attributes_required,

@@ -144,7 +144,7 @@ int quote_main(int argc, char *argv[])
 		goto out;
 	}
 	ret = tdc_quote_appraise(&a.opts, q.data, q.len, res);
-	if (ret && !res->n_checks) {
+	if (ret && !tdc_check_count(&res->checks)) {
 		code = tdc_cli_fail("quote", ret);
 		goto out;
 	}
@@ -152,6 +152,8 @@ int quote_main(int argc, char *argv[])
 	/* A quote that does not even parse is bad input, not a failed appraisal. */
 	code = ret ? TDC_EXIT_INPUT : tdc_quote_exit_code(res);
 out:
+	if (res)
+		tdc_quote_result_free(res);
 	free(res);
 	tdc_coll_source_free(a.opts.source);
 	X509_free(a.opts.root);

@@ -36,11 +36,13 @@
 
 static bool check_failed(const struct tdc_check_result *res, const char *const *names)
 {
-	for (size_t i = 0; i < res->nchecks; i++)
+	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
+		const struct tdc_check *c = tdc_check_at(&res->checks, i);
+
 		for (const char *const *n = names; *n; n++)
-			if (res->checks[i].status == TDC_CHECK_FAIL &&
-			    !strncmp(res->checks[i].name, *n, strlen(*n)))
+			if (c->status == TDC_CHECK_FAIL && !strncmp(c->name, *n, strlen(*n)))
 				return true;
+	}
 	return false;
 }
 

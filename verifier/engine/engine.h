@@ -30,6 +30,7 @@
 #include <openssl/types.h>
 
 #include "tdcpuid/buf.h"
+#include "tdcpuid/check.h"
 #include "tdcpuid/cpuid.h"
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/requested.h"
@@ -64,18 +65,6 @@ struct tdc_reg_result {
 	int32_t cpu;            /* -1: all CPUs (common table); else the CPU that differs */
 };
 
-enum tdc_check_status { TDC_CHECK_PASS, TDC_CHECK_FAIL, TDC_CHECK_SKIP, TDC_CHECK_INFO };
-
-#define TDC_CHECK_NAME_MAX 48
-#define TDC_CHECK_DETAIL_MAX 384
-
-/* A named non-CPUID check: "nonce", "reportdata_binding", "quote_signature"... */
-struct tdc_check_item {
-	char name[TDC_CHECK_NAME_MAX];
-	enum tdc_check_status status;
-	char detail[TDC_CHECK_DETAIL_MAX];
-};
-
 /* One Intel collateral document behind the TCB status, and its age. */
 struct tdc_check_coll_doc {
 	const char *document;           /* "tcb_info", "qe_identity", "pck_crl", "root_crl" */
@@ -89,8 +78,7 @@ struct tdc_check_coll_doc {
 struct tdc_check_result {
 	struct tdc_reg_result *regs;
 	size_t nregs, capregs;
-	struct tdc_check_item *checks;
-	size_t nchecks, capchecks;
+	struct tdc_check_list checks;   /* named non-CPUID checks (tdcpuid/check.h) */
 	size_t counts[TDC_V__COUNT];    /* bits per verdict */
 	size_t policy_failures;         /* bits/checks the policy turned into failure */
 	bool passed;                    /* overall verdict under the policy */
@@ -119,10 +107,6 @@ struct tdc_check_result {
 
 void tdc_check_result_init(struct tdc_check_result *res);
 void tdc_check_result_free(struct tdc_check_result *res);
-/* Record a named check (detail printf-style). */
-int tdc_check_add(struct tdc_check_result *res, const char *name,
-		  enum tdc_check_status st, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 struct tdc_check_config {
 	const struct tdc_requested *requested; /* required */

@@ -33,14 +33,14 @@ int tdc_engine_model_choose(const struct tdc_model **model, struct tdc_model_set
 
 	if (*model || !set)
 		return res->model_why[0] ?
-		       tdc_check_add(res, "model", TDC_CHECK_INFO, "%s: %s", res->model_name,
+		       tdc_check_add(&res->checks, "model", TDC_CHECK_INFO, "%s: %s", res->model_name,
 				     res->model_why) : 0;
 	if ((r = tdc_model_select(set, mrseam, svn, svn2, &c)) != 0)
 		return r;
 	*model = c.model;
 	snprintf(res->model_name, sizeof(res->model_name), "%s", tdc_model_name(c.model));
 	snprintf(res->model_why, sizeof(res->model_why), "--model tdx: %s", c.why);
-	return tdc_check_add(res, "model", TDC_CHECK_INFO, "%s for release %s: %s",
+	return tdc_check_add(&res->checks, "model", TDC_CHECK_INFO, "%s for release %s: %s",
 			     res->model_name, c.release, c.why);
 }
 
@@ -88,12 +88,12 @@ int tdc_engine_model_report(const struct tdc_predict_in *in, const struct tdc_pr
 	ctl_list(known & in->td_ctls, on, sizeof(on));
 	ctl_list(known & ~in->td_ctls, off, sizeof(off));
 	if (!pred->ambiguous_ctls)
-		return tdc_check_add(res, "td_controls", TDC_CHECK_INFO,
+		return tdc_check_add(&res->checks, "td_controls", TDC_CHECK_INFO,
 				     "TD_CTLS from the evidence's td_controls: on: %s; off: %s",
 				     on[0] ? on : "none", off[0] ? off : "none");
 	ctl_list(pred->ambiguous_ctls, unknown, sizeof(unknown));
 	leaf_list(&pred->ambiguous, leaves, sizeof(leaves));
-	return tdc_check_add(res, "td_controls", TDC_CHECK_INFO,
+	return tdc_check_add(&res->checks, "td_controls", TDC_CHECK_INFO,
 			     "TD_CTLS %s unknown (the evidence does not say what the guest set): "
 			     "ambiguous, reported untrusted rather than guessed: leaves %s%s",
 			     unknown, leaves[0] ? leaves : "(none listed)",

@@ -28,13 +28,6 @@ int tdc_out_format_parse(const char *s, enum tdc_out_format *f)
 	return tdc_err(TDC_ERR_USAGE, "unknown output format '%s' (text, json or ear)", s);
 }
 
-static const char *check_status_name(enum tdc_check_status s)
-{
-	static const char *const names[] = { "pass", "fail", "skip", "info" };
-
-	return names[s];
-}
-
 /* The model class of one bit (the class masks partition the register). */
 static const char *bit_class(const struct tdc_reg_result *rr, unsigned bit)
 {
@@ -78,11 +71,12 @@ static int text_checks(const struct tdc_check_result *res, struct tdc_buf *out)
 {
 	int r = 0;
 
-	for (size_t i = 0; i < res->nchecks && !r; i++) {
-		const struct tdc_check_item *c = &res->checks[i];
-		static const char *const tag[] = { "PASS", "FAIL", "SKIP", "INFO" };
+	for (size_t i = 0; i < tdc_check_count(&res->checks) && !r; i++) {
+		const struct tdc_check *c = tdc_check_at(&res->checks, i);
 
-		r = tdc_buf_printf(out, "%-4s  %s: %s\n", tag[c->status], c->name, c->detail);
+		r = tdc_buf_printf(out, "%-4s  %s: %s%s%s%s\n", tdc_check_status_tag(c->status),
+				   c->name, c->detail, c->waived_by[0] ? " (waived by " : "",
+				   c->waived_by, c->waived_by[0] ? ")" : "");
 	}
 	return r;
 }
@@ -304,17 +298,6 @@ static json_t *json_register(const struct tdc_reg_result *rr)
 	return o;
 }
 
-static json_t *json_checks(const struct tdc_check_result *res)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < res->nchecks; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name", res->checks[i].name,
-						   "status", check_status_name(res->checks[i].status),
-						   "detail", res->checks[i].detail));
-	return a;
-}
-
 static json_t *json_counts(const struct tdc_check_result *res)
 {
 	json_t *o = json_object();
@@ -344,13 +327,10 @@ json_t *tdc_check_summary_json(const struct tdc_check_result *res)
 {
 	char at[32];
 	struct tm tm;
-	json_t *o = json_object();
+	json_t *o = tdc_verdict_json_new("check", res->passed);
 
 	gmtime_r(&res->at, &tm);
 	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_set_new(o, "format", json_string("tdcpuid-verdict"));
-	json_object_set_new(o, "version", json_integer(1));
-	json_object_set_new(o, "passed", json_boolean(res->passed));
 	json_object_set_new(o, "policy_failures", json_integer((json_int_t)res->policy_failures));
 	json_object_set_new(o, "at", json_string(at));
 	json_object_set_new(o, "model", json_string(res->model_name));
@@ -371,7 +351,7 @@ json_t *tdc_check_summary_json(const struct tdc_check_result *res)
 	if (res->collateral_used)
 		json_object_set_new(o, "collateral", json_collateral(res));
 	json_object_set_new(o, "counts", json_counts(res));
-	json_object_set_new(o, "checks", json_checks(res));
+	json_object_set_new(o, "checks", tdc_check_list_json(&res->checks));
 	return o;
 }
 

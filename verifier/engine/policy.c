@@ -37,6 +37,8 @@ static const char default_json[] =
 	"  \"allow_simulated\": false,\n"
 	"  \"allow_debug\": false,\n"
 	"  \"require_quote\": true,\n"
+	"  \"require_nonce\": false,\n"
+	"  \"require_tcb\": false,\n"
 	"  \"attributes\": {\n"
 	"    \"allowed\": [\"SEPT_VE_DISABLE\", \"LASS\", \"PKS\", \"KL\", \"PERFMON\"],\n"
 	"    \"required\": []\n"
@@ -408,6 +410,8 @@ static const struct field {
 	{ "allow_simulated", f_bool, OFF(allow_simulated) },
 	{ "allow_debug", f_bool, OFF(allow_debug) },
 	{ "require_quote", f_bool, OFF(require_quote) },
+	{ "require_nonce", f_bool, OFF(require_nonce) },
+	{ "require_tcb", f_bool, OFF(require_tcb) },
 	{ "attributes", f_masks, OFF(attributes_allowed) },
 	{ "xfam", f_masks, OFF(xfam_allowed) },
 	{ "min_tee_tcb_svn", f_svn, 0 },

@@ -64,6 +64,9 @@ struct tdc_policy {
 	bool allow_simulated;
 	bool allow_debug;
 	bool require_quote;  /* a TDREPORT alone is not authenticated off-platform */
+	/* Fail closed: a check that could not run fails unless its key is off. */
+	bool require_nonce;  /* no expected nonce: freshness not proven */
+	bool require_tcb;    /* no collateral: TCB status (accept_tcb) not evaluated */
 
 	/* TD (TDINFO / quote body) */
 	uint64_t attributes_allowed, attributes_required;

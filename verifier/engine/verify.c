@@ -41,38 +41,14 @@ void tdc_check_result_init(struct tdc_check_result *res)
 void tdc_check_result_free(struct tdc_check_result *res)
 {
 	free(res->regs);
-	free(res->checks);
+	tdc_check_list_free(&res->checks);
 	memset(res, 0, sizeof(*res));
-}
-
-int tdc_check_add(struct tdc_check_result *res, const char *name,
-		  enum tdc_check_status st, const char *fmt, ...)
-{
-	struct tdc_check_item *c;
-	va_list ap;
-
-	if (res->nchecks == res->capchecks) {
-		size_t ncap = res->capchecks ? res->capchecks * 2 : 32;
-		void *p = realloc(res->checks, ncap * sizeof(*res->checks));
-
-		if (!p)
-			return tdc_err(TDC_ERR_ALLOC, "check list");
-		res->checks = p;
-		res->capchecks = ncap;
-	}
-	c = &res->checks[res->nchecks++];
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->status = st;
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-	va_end(ap);
-	return 0;
 }
 
 /* Record a parser/library failure as a failed check with its detail. */
 static int fail_with(struct tdc_check_result *res, const char *name, int code)
 {
-	return tdc_check_add(res, name, TDC_CHECK_FAIL, "%s", tdc_errmsg(code));
+	return tdc_check_add(&res->checks, name, TDC_CHECK_FAIL, "%s", tdc_errmsg(code));
 }
 
 /* Everything pulled out of the evidence on the way. */
@@ -98,6 +74,7 @@ static void ev_state_free(struct ev_state *st)
 {
 	tdc_envelope_free(&st->env);
 	tdc_claims_free(&st->claims);
+	tdc_quote_result_free(&st->quote);
 }
 
 static int check_structure(const uint8_t *ev, size_t len, struct ev_state *st,
@@ -122,7 +99,7 @@ static int check_structure(const uint8_t *ev, size_t len, struct ev_state *st,
 	if ((r = tdc_reportdata_compute(st->env.claims.data, st->env.claims.len,
 					st->reportdata)) != 0)
 		return r;
-	return tdc_check_add(res, "evidence_format", TDC_CHECK_PASS,
+	return tdc_check_add(&res->checks, "evidence_format", TDC_CHECK_PASS,
 			     "envelope %zu bytes, claims v%u.%u, %zu CPUs, %zu skipped, tee %s",
 			     len, st->claims.version_major, st->claims.version_minor,
 			     st->claims.ncpus, st->claims.nskipped, tdc_tee_name(st->claims.tee));
@@ -132,30 +109,31 @@ static int check_nonce(const struct tdc_check_config *cfg, const struct tdc_poli
 		       struct ev_state *st, struct tdc_check_result *res)
 {
 	if (!cfg->nonce)
-		return tdc_check_add(res, "nonce", TDC_CHECK_SKIP,
-				     "no expected nonce given: freshness not checked");
+		return tdc_check_unverified(&res->checks, "nonce", "require_nonce",
+					    !pol->require_nonce,
+					    "no expected nonce given: freshness not proven");
 	if (st->claims.nonce_len != cfg->nonce_len ||
 	    CRYPTO_memcmp(st->claims.nonce, cfg->nonce, cfg->nonce_len) != 0)
-		return tdc_check_add(res, "nonce", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "nonce", TDC_CHECK_FAIL,
 				     "claims carry a different nonce (%zu bytes) than the one issued (%zu bytes): replay or evidence of another session",
 				     st->claims.nonce_len, cfg->nonce_len);
 	if (cfg->nonce_issued && pol->nonce_max_age &&
 	    (uint64_t)(res->at - cfg->nonce_issued) > pol->nonce_max_age)
-		return tdc_check_add(res, "nonce", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "nonce", TDC_CHECK_FAIL,
 				     "nonce issued %lld s ago, policy allows %llu s",
 				     (long long)(res->at - cfg->nonce_issued),
 				     (unsigned long long)pol->nonce_max_age);
-	return tdc_check_add(res, "nonce", TDC_CHECK_PASS, "matches the issued nonce");
+	return tdc_check_add(&res->checks, "nonce", TDC_CHECK_PASS, "matches the issued nonce");
 }
 
 static int check_binding(const char *name, const uint8_t got[64], const struct ev_state *st,
 			 struct tdc_check_result *res)
 {
 	if (CRYPTO_memcmp(got, st->reportdata, TDC_REPORTDATA_LEN) != 0)
-		return tdc_check_add(res, name, TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, name, TDC_CHECK_FAIL,
 				     "REPORTDATA is not SHA-512(\"%s\"||0||claims): the report does not bind these claims",
 				     TDC_REPORTDATA_TAG);
-	return tdc_check_add(res, name, TDC_CHECK_PASS,
+	return tdc_check_add(&res->checks, name, TDC_CHECK_PASS,
 			     "REPORTDATA = SHA-512(\"%s\"||0||claims)", TDC_REPORTDATA_TAG);
 }
 
@@ -183,27 +161,28 @@ static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
 		return fail_with(res, "tdreport_format", r);
 	if ((r = tdx_report_check_hashes(&st->report)) != 0)
 		return fail_with(res, "tdreport_hash_links", r);
-	if ((r = tdc_check_add(res, "tdreport_hash_links", TDC_CHECK_PASS,
+	if ((r = tdc_check_add(&res->checks, "tdreport_hash_links", TDC_CHECK_PASS,
 			       "SHA-384 of TEE_TCB_INFO and TDINFO match REPORTMACSTRUCT")) != 0)
 		return r;
 	st->have_report = true;
 	if ((r = check_binding("tdreport_binding", st->report.report_data, st, res)) != 0)
 		return r;
 	if (st->claims.tee != TDC_TEE_SIM)
-		return tdc_check_add(res, "tdreport_mac", TDC_CHECK_INFO,
+		return tdc_check_add(&res->checks, "tdreport_mac", TDC_CHECK_INFO,
 				     "the MAC is checkable only on the platform that made it");
 	if (cfg->sim_mac_key)
 		memcpy(key, cfg->sim_mac_key, sizeof(key));
 	else if (!cfg->sim_dir)
-		return tdc_check_add(res, "tdreport_mac", TDC_CHECK_SKIP,
-				     "simulated report: no --sim-dir key given");
+		/* As for a real TDREPORT off-platform: the quote authenticates. */
+		return tdc_check_add(&res->checks, "tdreport_mac", TDC_CHECK_INFO,
+				     "simulated report: no --sim-dir key given, MAC not checked");
 	else if ((r = load_sim_key(cfg->sim_dir, key)) != 0)
 		return fail_with(res, "tdreport_mac", r);
 	r = tdc_sim_report_verify(st->env.tdreport.data, st->env.tdreport.len, key);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (r)
 		return fail_with(res, "tdreport_mac", r);
-	return tdc_check_add(res, "tdreport_mac", TDC_CHECK_PASS,
+	return tdc_check_add(&res->checks, "tdreport_mac", TDC_CHECK_PASS,
 			     "HMAC-SHA-256 with the simulator key verifies (SIMULATED)");
 }
 
@@ -238,21 +217,10 @@ static bool root_is_simulator(const struct tdc_check_config *cfg, const struct t
 	return sim;
 }
 
-/* Fold the quote appraisal's own checks into ours, prefixed "quote.". */
+/* Fold the quote appraisal's own checks into ours, under "quote." once. */
 static int add_quote_checks(const struct tdc_quote_result *q, struct tdc_check_result *res)
 {
-	char name[TDC_CHECK_NAME_MAX];
-	int r;
-
-	for (size_t i = 0; i < q->n_checks; i++) {
-		/* Names already say "quote.x" or "pck_chain.y": keep them under "quote." once. */
-		snprintf(name, sizeof(name), "%s%s",
-			 strncmp(q->checks[i].name, "quote.", 6) ? "quote." : "", q->checks[i].name);
-		if ((r = tdc_check_add(res, name, q->checks[i].pass ? TDC_CHECK_PASS : TDC_CHECK_FAIL,
-				       "%s", q->checks[i].reason)) != 0)
-			return r;
-	}
-	return 0;
+	return tdc_check_append(&res->checks, &q->checks, "quote.");
 }
 
 /* The age of the collateral behind the TCB status, for the verdict and EAR. */
@@ -312,16 +280,18 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 	if (st->quote.collateral_used)
 		copy_freshness(&st->quote, res);
 	if (!st->quote.collateral_used)
-		tdc_check_add(res, "quote.tcb_status", TDC_CHECK_SKIP,
-			      "not evaluated (no Intel collateral given): TCB level, QE identity and "
-			      "PCK revocation unchecked; the policy's accept_tcb was not applied");
+		tdc_check_unverified(&res->checks, "quote.tcb_status", "require_tcb",
+				     !pol->require_tcb,
+				     "not evaluated (no Intel collateral given): TCB level, QE "
+				     "identity TCB and PCK revocation unchecked; the policy's "
+				     "accept_tcb was not applied");
 	st->have_quote = true;
 	/* Simulated if it says so, or if it chains to the simulator's test root
 	 * (a sim-signed quote could carry Intel's QE vendor ID). */
 	st->sim_quote = tdc_sim_quote_is_sim(&st->quote.quote) || root_is_simulator(cfg, pol);
 	res->authenticated = st->quote.all_pass && st->quote.tcb_acceptable;
 	if (st->quote.quote.trailing)
-		tdc_check_add(res, "quote_trailing", TDC_CHECK_INFO,
+		tdc_check_add(&res->checks, "quote_trailing", TDC_CHECK_INFO,
 			      "%zu bytes after the signature data, not covered by any signature",
 			      st->quote.quote.trailing);
 	return 0;
@@ -336,7 +306,7 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		if (st->have_report &&
 		    (b->td_attributes != st->report.td.attributes || b->xfam != st->report.td.xfam ||
 		     memcmp(b->mr_td, st->report.td.mr_td, 48)))
-			tdc_check_add(res, "report_quote_consistent", TDC_CHECK_FAIL,
+			tdc_check_add(&res->checks, "report_quote_consistent", TDC_CHECK_FAIL,
 				      "quote body and TDREPORT describe different TDs");
 		st->attributes = b->td_attributes;
 		st->xfam = b->xfam;
@@ -356,7 +326,7 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		st->mrconfigid = st->report.td.mr_config_id;
 		st->rtmr = (const uint8_t (*)[48])st->report.td.rtmr;
 	} else {
-		return tdc_check_add(res, "hardware_report", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "hardware_report", TDC_CHECK_FAIL,
 				     "evidence carries neither a TDREPORT nor a quote: the claims are not bound to a TEE");
 	}
 	st->have_td = true;
@@ -370,14 +340,14 @@ static int check_policy_text(struct tdc_check_result *res, const char *name, int
 			     struct tdc_buf *why, const char *ok)
 {
 	if (code == 0)
-		return tdc_check_add(res, name, TDC_CHECK_PASS, "%s", ok);
+		return tdc_check_add(&res->checks, name, TDC_CHECK_PASS, "%s", ok);
 	if (code != TDC_ERR_POLICY)
 		return fail_with(res, name, code);
 	/* One line per violated rule: keep them all, joined. */
 	for (size_t i = 0; i < why->len; i++)
 		if (why->data[i] == '\n')
 			why->data[i] = (i + 1 == why->len) ? '\0' : ';';
-	return tdc_check_add(res, name, TDC_CHECK_FAIL, "%s", tdc_buf_cstr(why));
+	return tdc_check_add(&res->checks, name, TDC_CHECK_FAIL, "%s", tdc_buf_cstr(why));
 }
 
 static int check_td_policy(const struct tdc_policy *pol, struct ev_state *st,
@@ -389,7 +359,7 @@ static int check_td_policy(const struct tdc_policy *pol, struct ev_state *st,
 
 	tdc_buf_init(&why);
 	if (st->claims.tee != TDC_TEE_SIM && st->sim_quote)
-		tdc_check_add(res, "tee_label", TDC_CHECK_FAIL,
+		tdc_check_add(&res->checks, "tee_label", TDC_CHECK_FAIL,
 			      "claims say tee \"%s\" but the quote comes from the simulator",
 			      tdc_tee_name(st->claims.tee));
 	if (sim)
@@ -418,9 +388,9 @@ static int check_mrconfigid(const struct tdc_check_config *cfg, const struct ev_
 	if (!cfg->expect_mrconfigid || !st->have_td)
 		return 0;
 	if (CRYPTO_memcmp(st->mrconfigid, cfg->expect_mrconfigid, TDX_SHA384_LEN) != 0)
-		return tdc_check_add(res, "mrconfigid", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "mrconfigid", TDC_CHECK_FAIL,
 				     "attested MRCONFIGID differs from the expected one: evidence of another TD");
-	return tdc_check_add(res, "mrconfigid", TDC_CHECK_PASS, "attested MRCONFIGID as expected");
+	return tdc_check_add(&res->checks, "mrconfigid", TDC_CHECK_PASS, "attested MRCONFIGID as expected");
 }
 
 /* The host's TD_PARAMS, if it told us, must be the TD that reported. */
@@ -430,11 +400,11 @@ static int check_td_params(const struct tdc_requested *req, const struct ev_stat
 	if (!req->has_td_params || !st->have_td)
 		return 0;
 	if (req->attributes != st->attributes || req->xfam != st->xfam)
-		return tdc_check_add(res, "td_params", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "td_params", TDC_CHECK_FAIL,
 				     "requested ATTRIBUTES 0x%llx XFAM 0x%llx, attested ATTRIBUTES 0x%llx XFAM 0x%llx",
 				     (unsigned long long)req->attributes, (unsigned long long)req->xfam,
 				     (unsigned long long)st->attributes, (unsigned long long)st->xfam);
-	return tdc_check_add(res, "td_params", TDC_CHECK_PASS,
+	return tdc_check_add(&res->checks, "td_params", TDC_CHECK_PASS,
 			     "attested ATTRIBUTES and XFAM are the requested ones");
 }
 
@@ -446,21 +416,21 @@ static int check_xcr0(const struct ev_state *st, struct tdc_check_result *res)
 	if (!st->have_td)
 		return 0;
 	if (st->claims.has_xcr0 && (st->claims.xcr0 & ~allowed))
-		return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "xcr0_within_xfam", TDC_CHECK_FAIL,
 				     "claimed XCR0 0x%llx enables components outside attested XFAM 0x%llx",
 				     (unsigned long long)st->claims.xcr0, (unsigned long long)st->xfam);
 	for (size_t i = 0; i < st->claims.ncpus; i++) {
 		const struct tdc_cpu_claim *c = &st->claims.cpus[i];
 
 		if (c->has_xcr0 && (c->xcr0 & ~allowed))
-			return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_FAIL,
+			return tdc_check_add(&res->checks, "xcr0_within_xfam", TDC_CHECK_FAIL,
 					     "CPU %u XCR0 0x%llx exceeds attested XFAM 0x%llx", c->cpu,
 					     (unsigned long long)c->xcr0, (unsigned long long)st->xfam);
 	}
 	if (!st->claims.has_xcr0)
-		return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_SKIP,
-				     "no XCR0 claimed (OSXSAVE off)");
-	return tdc_check_add(res, "xcr0_within_xfam", TDC_CHECK_PASS,
+		return tdc_check_add(&res->checks, "xcr0_within_xfam", TDC_CHECK_INFO,
+				     "no XCR0 claimed (OSXSAVE off): nothing to compare");
+	return tdc_check_add(&res->checks, "xcr0_within_xfam", TDC_CHECK_PASS,
 			     "XCR0 0x%llx within XFAM 0x%llx", (unsigned long long)st->claims.xcr0,
 			     (unsigned long long)st->xfam);
 }
@@ -530,7 +500,7 @@ static int check_bit_lists(const struct tdc_policy *pol, struct tdc_check_result
 				continue;
 			tdc_format_bit(name, sizeof(name), bits[i].leaf, bits[i].subleaf,
 				       tdc_leaf_is_indexed(bits[i].leaf), bits[i].reg, bits[i].bit);
-			tdc_check_add(res, list ? "forbidden_bit" : "required_bit", TDC_CHECK_FAIL,
+			tdc_check_add(&res->checks, list ? "forbidden_bit" : "required_bit", TDC_CHECK_FAIL,
 				      "%s is %s in %zu vCPU view%s (policy %s it)", name,
 				      list ? "1" : "0", views, views == 1 ? "" : "s",
 				      list ? "forbids" : "requires");
@@ -538,7 +508,7 @@ static int check_bit_lists(const struct tdc_policy *pol, struct tdc_check_result
 		}
 	}
 	if (!bad && total)
-		return tdc_check_add(res, "policy_bits", TDC_CHECK_PASS,
+		return tdc_check_add(&res->checks, "policy_bits", TDC_CHECK_PASS,
 				     "required and forbidden bits as the policy demands on every vCPU");
 	return 0;
 }
@@ -552,7 +522,7 @@ static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_resu
 	int r = 0;
 
 	if (l1 && ((l1->regs[TDC_ECX] >> 27) & 1) != c->has_xcr0)
-		return tdc_check_add(res, "osxsave_xcr0", TDC_CHECK_FAIL,
+		return tdc_check_add(&res->checks, "osxsave_xcr0", TDC_CHECK_FAIL,
 				     "CPUID.01H:ECX.osxsave is %u but XCR0 was %s",
 				     (l1->regs[TDC_ECX] >> 27) & 1, c->has_xcr0 ? "read" : "not read");
 	for (size_t i = 0; l1 && i < c->ncpus; i++) {
@@ -563,7 +533,7 @@ static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_resu
 		bool has = c->cpus[i].has_xcr0 || (i == 0 && c->has_xcr0);
 
 		if (((ecx >> 27) & 1) != has)
-			return tdc_check_add(res, "osxsave_xcr0", TDC_CHECK_FAIL,
+			return tdc_check_add(&res->checks, "osxsave_xcr0", TDC_CHECK_FAIL,
 					     "CPU %u: CPUID.01H:ECX.osxsave is %u but XCR0 was %s",
 					     c->cpus[i].cpu, (ecx >> 27) & 1, has ? "read" : "not read");
 	}
@@ -578,14 +548,14 @@ static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_resu
 
 		for (size_t j = 0; j < n; j++) {
 			if (ids[j] == id) {
-				r = tdc_check_add(res, "apic_ids_unique", TDC_CHECK_FAIL,
+				r = tdc_check_add(&res->checks, "apic_ids_unique", TDC_CHECK_FAIL,
 						  "CPU %u repeats initial APIC ID %u", c->cpus[i].cpu, id);
 				goto out;
 			}
 		}
 		ids[n++] = id;
 	}
-	r = tdc_check_add(res, "apic_ids_unique", TDC_CHECK_PASS,
+	r = tdc_check_add(&res->checks, "apic_ids_unique", TDC_CHECK_PASS,
 			  "%zu vCPUs, distinct initial APIC IDs", n);
 out:
 	free(ids);
@@ -687,7 +657,7 @@ static int predict(const struct tdc_check_config *cfg, const struct tdc_predict_
 			return r;
 		*pred = local;
 		if (r == TDC_ERR_MODEL)
-			tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", tdc_errdetail());
+			tdc_check_add(&res->checks, "model_accepts_config", TDC_CHECK_FAIL, "%s", tdc_errdetail());
 		if (m) {
 			bool known = false;
 
@@ -711,7 +681,7 @@ static int predict(const struct tdc_check_config *cfg, const struct tdc_predict_
 	}
 	/* The module's refusal is part of the remembered answer. */
 	if (e->result == TDC_ERR_MODEL)
-		tdc_check_add(res, "model_accepts_config", TDC_CHECK_FAIL, "%s", e->detail);
+		tdc_check_add(&res->checks, "model_accepts_config", TDC_CHECK_FAIL, "%s", e->detail);
 	*pred = &e->pred;
 	return 0;
 }
@@ -765,8 +735,7 @@ static void finish(const struct tdc_policy *pol, struct tdc_check_result *res)
 	for (size_t i = 0; i < res->nregs; i++)
 		if (res->regs[i].policy_fail)
 			fails += tdc_popcount32(res->regs[i].policy_fail);
-	for (size_t i = 0; i < res->nchecks; i++)
-		fails += res->checks[i].status == TDC_CHECK_FAIL;
+	fails += tdc_check_failures(&res->checks);
 	res->policy_failures = fails;
 	res->passed = fails == 0;
 	snprintf(res->policy_name, sizeof(res->policy_name), "%s", pol->name);
@@ -837,7 +806,7 @@ int tdc_check_evidence(const struct tdc_check_config *cfg_in, const uint8_t *ev,
 	evidence_digest(ev, len, res);
 	if (len > TDC_EVIDENCE_MAX) {
 		res->malformed = true;
-		r = tdc_check_add(res, "evidence_format", TDC_CHECK_FAIL,
+		r = tdc_check_add(&res->checks, "evidence_format", TDC_CHECK_FAIL,
 				  "evidence is %zu bytes, the limit is %u", len, TDC_EVIDENCE_MAX);
 		goto done;
 	}

@@ -874,10 +874,22 @@ struct sel_ctx {
 	struct tdc_collateral *c;
 	struct tdc_collateral_cache *cache;
 	const struct tdc_coll_inputs *in;
-	tdc_check_fn report;
-	void *ctx;
+	struct tdc_check_list *checks;
 	X509_CRL *root_crl;
 };
+
+static void report(struct sel_ctx *s, const char *name, bool pass, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A record that cannot be stored poisons the list: the return is not needed. */
+static void report(struct sel_ctx *s, const char *name, bool pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tdc_check_vadd(s->checks, name, pass ? TDC_CHECK_PASS : TDC_CHECK_FAIL, NULL, fmt, ap);
+	va_end(ap);
+}
 
 static bool revoked_by(X509_CRL *crl, X509 *cert)
 {
@@ -1001,7 +1013,7 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 		sel->root_crl_window = *win;
 		ret = crl_valid_at(win, s->in->at);
 	}
-	s->report(s->ctx, "collateral.root_crl", ret == 0, "%s%s%s",
+	report(s, "collateral.root_crl", ret == 0, "%s%s%s",
 		  sel->root_crl_name ? sel->root_crl_name : "root CA CRL",
 		  ret ? ": " : " verified with the root CA key, current",
 		  ret ? tdc_errdetail() : "");
@@ -1014,12 +1026,12 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 		sel->pck_crl_window = *win;
 		ret = crl_valid_at(win, s->in->at);
 	}
-	s->report(s->ctx, "collateral.pck_crl", ret == 0, "%s (issuer %s)%s%s",
+	report(s, "collateral.pck_crl", ret == 0, "%s (issuer %s)%s%s",
 		  sel->pck_crl_name ? sel->pck_crl_name : "PCK CRL", cn,
 		  ret ? ": " : " verified, current", ret ? tdc_errdetail() : "");
 	fail |= ret != 0;
 	if (!fail && revoked_by(sel->root_crl, s->in->pck_issuer)) {
-		s->report(s->ctx, "pck_chain.intermediate_revoked", false,
+		report(s, "pck_chain.intermediate_revoked", false,
 			  "intermediate CA %s is revoked by the root CA CRL", cn);
 		fail = 1;
 	}
@@ -1219,20 +1231,20 @@ static int select_doc(struct sel_ctx *s, const struct doc_type *t,
 	}
 	if (!best) {
 		if (first_err)
-			s->report(s->ctx, sig_check, false, "%s", err);
+			report(s, sig_check, false, "%s", err);
 		else if (t->kind == TDC_DOC_TCBINFO)
-			s->report(s->ctx, sig_check, false, "no TCB info for FMSPC "
+			report(s, sig_check, false, "no TCB info for FMSPC "
 				  "%02x%02x%02x%02x%02x%02x in the collateral (%d for other "
 				  "FMSPCs)", s->in->fmspc[0], s->in->fmspc[1], s->in->fmspc[2],
 				  s->in->fmspc[3], s->in->fmspc[4], s->in->fmspc[5], n_other);
 		else
-			s->report(s->ctx, sig_check, false, "no TD_QE identity in the collateral");
+			report(s, sig_check, false, "no TD_QE identity in the collateral");
 		return first_err ? first_err : TDC_ERR_COLLATERAL;
 	}
-	s->report(s->ctx, sig_check, true, "%s: signature and issuer chain verified",
+	report(s, sig_check, true, "%s: signature and issuer chain verified",
 		  best_doc->name);
 	ret = doc_time_check(s, t, best->obj, best);
-	s->report(s->ctx, time_check, ret == 0, "%s%s", ret ? "" : "current at the appraisal "
+	report(s, time_check, ret == 0, "%s%s", ret ? "" : "current at the appraisal "
 		  "time", ret ? tdc_errdetail() : "");
 	*obj = best->obj;
 	*name = best_doc->name;
@@ -1240,10 +1252,10 @@ static int select_doc(struct sel_ctx *s, const struct doc_type *t,
 }
 
 int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache *cache,
-			  const struct tdc_coll_inputs *in, tdc_check_fn report,
-			  void *ctx, struct tdc_coll_selected *sel)
+			  const struct tdc_coll_inputs *in, struct tdc_check_list *checks,
+			  struct tdc_coll_selected *sel)
 {
-	struct sel_ctx s = { c, cache, in, report, ctx, NULL };
+	struct sel_ctx s = { c, cache, in, checks, NULL };
 	const void *obj = NULL;
 	int ret, fail = 0;
 

@@ -26,6 +26,7 @@
 
 #include "crypto.h"
 #include "tdcpuid/buf.h"
+#include "tdcpuid/check.h"
 #include "pck_ext.h"
 #include "tcb.h"
 
@@ -222,10 +223,6 @@ struct tdc_coll_selected {
 	struct tdc_window pck_crl_window, root_crl_window; /* thisUpdate..nextUpdate */
 };
 
-/* Outcome of one collateral check, reported by quote_verify.c. */
-typedef void (*tdc_check_fn)(void *ctx, const char *name, bool pass,
-			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
 struct tdc_coll_inputs {
 	X509 *root;                 /* trusted root */
 	const uint8_t *root_sha;    /* tdc_cert_sha256(root) */
@@ -238,11 +235,11 @@ struct tdc_coll_inputs {
 
 /*
  * Pick, verify (signature, issuer chain to @in->root, CRLs) and time-check
- * the collateral for one quote, reporting each check through @report.
+ * the collateral for one quote, recording each check in @checks.
  * Returns 0 if every check passed.
  */
 int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache *cache,
-			  const struct tdc_coll_inputs *in, tdc_check_fn report,
-			  void *ctx, struct tdc_coll_selected *sel);
+			  const struct tdc_coll_inputs *in, struct tdc_check_list *checks,
+			  struct tdc_coll_selected *sel);
 
 #endif

@@ -27,40 +27,15 @@
 static void add_check(struct tdc_quote_result *res, const char *name, bool pass,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The return is not needed: a record that cannot be stored poisons the list. */
 static void add_check(struct tdc_quote_result *res, const char *name, bool pass,
 		      const char *fmt, ...)
 {
-	struct tdc_check *c;
-	va_list ap;
-
-	if (res->n_checks == TDC_QUOTE_MAX_CHECKS) {
-		/* Never lose a failure: overwrite the last slot with it. */
-		if (pass)
-			return;
-		res->n_checks--;
-	}
-	c = &res->checks[res->n_checks++];
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->pass = pass;
-	va_start(ap, fmt);
-	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
-	va_end(ap);
-}
-
-/* tdc_check_fn adapter for collateral.c. */
-static void report_cb(void *ctx, const char *name, bool pass, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report_cb(void *ctx, const char *name, bool pass, const char *fmt, ...)
-{
-	struct tdc_quote_result *res = ctx;
-	char buf[320];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	tdc_check_vadd(&res->checks, name, pass ? TDC_CHECK_PASS : TDC_CHECK_FAIL, NULL, fmt, ap);
 	va_end(ap);
-	add_check(res, name, pass, "%s", buf);
 }
 
 /* ---- signature chain ----------------------------------------------------- */
@@ -157,12 +132,10 @@ static int verify_links(const struct tdc_quote_opts *o, X509 *c[3],
 	/* The trusted root's own signature was checked when it became trusted. */
 	if (!same_cert(root, o->root)) {
 		ok = X509_verify(root, X509_get0_pubkey(root)) == 1;
-		add_check(res, "pck_chain.root", ok, ok ? "root certificate in the quote "
+		add_check(res, "pck_chain.root", false, ok ? "root certificate in the quote "
 			  "is self-signed but is not the trusted root" :
 			  "root signature fails: root CA certificate in the quote does not "
 			  "verify with its own key");
-		if (ok)
-			res->checks[res->n_checks - 1].pass = false;
 		return TDC_ERR_CHAIN;
 	}
 	add_check(res, "pck_chain.root", true, "root CA certificate is the trusted root");
@@ -748,7 +721,7 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 		}
 		coll = lease.c;
 	}
-	tdc_collateral_select(coll, cache, &in, report_cb, res, &sel);
+	tdc_collateral_select(coll, cache, &in, &res->checks, &sel);
 	/* Names point into the leased documents: copied before the release. */
 	snprintf(res->tcbinfo_name, sizeof(res->tcbinfo_name), "%s",
 		 sel.tcbinfo_name ? sel.tcbinfo_name : "");
@@ -821,10 +794,13 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	struct tdc_verified_chain *v = NULL;
 	unsigned long before = tdc_ecdsa_verify_count();
 	struct tdx_quote *q = &res->quote;
+	struct tdc_check_list keep = res->checks;
 	uint8_t root_sha[32];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	res->checks = keep;
+	tdc_check_list_reset(&res->checks);
 	res->at = o->at;
 	if ((ret = tdx_quote_parse(quote, len, true, q)) != 0) {
 		add_check(res, "quote.structure", false, "%s", tdc_errdetail());
@@ -852,15 +828,18 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	check_td(o, q, res);
 	if ((o->collateral || o->source) && v && res->have_pck)
 		check_collateral(o, cache, root_sha, q, v, res);
-	res->all_pass = true;
-	for (size_t i = 0; i < res->n_checks; i++)
-		res->all_pass &= res->checks[i].pass;
+	res->all_pass = tdc_check_list_ok(&res->checks);
 	if (!o->collateral && !o->source)
 		res->tcb_acceptable = res->all_pass;
 	/* Chain links were counted by get_chain (X509_verify); the rest here. */
 	res->ecdsa_verifies += tdc_ecdsa_verify_count() - before;
 	tdc_collateral_cache_free(tmp);
 	return 0;
+}
+
+void tdc_quote_result_free(struct tdc_quote_result *res)
+{
+	tdc_check_list_free(&res->checks);
 }
 
 int tdc_quote_exit_code(const struct tdc_quote_result *res)
@@ -1056,9 +1035,9 @@ static json_t *tcb_json(const struct tdc_quote_result *res)
 
 json_t *tdc_quote_result_json(const struct tdc_quote_result *res)
 {
-	json_t *o = json_object(), *checks = json_array(), *coll = json_object();
+	json_t *o = tdc_verdict_json_new("quote", tdc_quote_exit_code(res) == 0);
+	json_t *coll = json_object();
 
-	json_object_set_new(o, "pass", json_boolean(tdc_quote_exit_code(res) == 0));
 	if (res->parsed)
 		json_object_set_new(o, "quote", quote_json(res));
 	if (res->have_pck)
@@ -1078,12 +1057,7 @@ json_t *tdc_quote_result_json(const struct tdc_quote_result *res)
 	json_object_set_new(o, "collateral", coll);
 	if (res->collateral_used)
 		json_object_set_new(o, "tcb", tcb_json(res));
-	for (size_t i = 0; i < res->n_checks; i++)
-		json_array_append_new(checks, json_pack("{s:s,s:b,s:s}", "name",
-							res->checks[i].name, "pass",
-							res->checks[i].pass, "reason",
-							res->checks[i].reason));
-	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "checks", tdc_check_list_json(&res->checks));
 	json_object_set_new(o, "ecdsa_verifies", json_integer((json_int_t)res->ecdsa_verifies));
 	return o;
 }
@@ -1202,9 +1176,15 @@ void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out)
 			res->debug_td ? " DEBUG TD" : "", (unsigned long long)q->body.xfam,
 			tdx_xfam_str(q->body.xfam, xn, sizeof(xn)));
 	}
-	for (size_t i = 0; i < res->n_checks; i++)
-		fprintf(out, "%s %s: %s\n", res->checks[i].pass ? "ok  " : "FAIL",
-			res->checks[i].name, res->checks[i].reason);
+	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
+		const struct tdc_check *c = tdc_check_at(&res->checks, i);
+
+		/* "ok  " for PASS: the quote's text lines predate the shared tags. */
+		fprintf(out, "%s %s: %s%s%s%s\n", c->status == TDC_CHECK_PASS ? "ok  " :
+			tdc_check_status_tag(c->status), c->name, c->detail,
+			c->waived_by[0] ? " (waived by " : "", c->waived_by,
+			c->waived_by[0] ? ")" : "");
+	}
 	if (res->collateral_used) {
 		if (!res->crl_checked)
 			fprintf(out, "revocation: NOT CHECKED (--no-crl)\n");

@@ -5,8 +5,8 @@
  * QE identity, CRLs) and TCB status.  One implementation, used by
  * `tdcpuid-verifier quote` and by the quote path of `tdcpuid-verifier check`.
  *
- * Every check is recorded as {name, pass, reason}; the caller decides how
- * to print them (tdc_quote_result_json / tdc_quote_result_text).
+ * Every check is a named record (include/tdcpuid/check.h); the caller
+ * decides how to print them (tdc_quote_result_json / tdc_quote_result_text).
  */
 #ifndef TDC_QUOTE_VERIFY_H
 #define TDC_QUOTE_VERIFY_H
@@ -20,17 +20,11 @@
 #include "coll_source.h"
 #include "collateral.h"
 #include "pck_ext.h"
+#include "tdcpuid/check.h"
 #include "tdcpuid/tdx.h"
 
-#define TDC_QUOTE_MAX_CHECKS 48
 #define TDC_QUOTE_MAX_ADVISORIES 64
 #define TDC_QUOTE_MAX_BEHIND 40
-
-struct tdc_check {
-	char name[48];
-	bool pass;
-	char reason[320];
-};
 
 struct tdc_quote_opts {
 	X509 *root;                      /* trusted root (required) */
@@ -65,8 +59,7 @@ struct tdc_quote_result {
 	struct tdx_quote quote;          /* borrows the caller's quote bytes */
 	time_t at;                       /* the appraisal time */
 	bool parsed;
-	struct tdc_check checks[TDC_QUOTE_MAX_CHECKS];
-	size_t n_checks;
+	struct tdc_check_list checks;    /* every check, in the order they ran */
 	bool have_pck;
 	struct tdc_pck_ext pck;
 	char pck_serial[80];
@@ -99,10 +92,13 @@ struct tdc_quote_result {
 /*
  * Appraise @quote.  Returns 0 when the appraisal ran (see result->all_pass
  * and tcb_acceptable), or a negative TDC_ERR_* when the quote could not be
- * parsed (result->checks names why) or on internal errors.
+ * parsed (result->checks names why) or on internal errors.  @res must be
+ * zeroed or hold an earlier result (its storage is reused); free it with
+ * tdc_quote_result_free().
  */
 int tdc_quote_appraise(const struct tdc_quote_opts *opts, const uint8_t *quote,
 		       size_t len, struct tdc_quote_result *res);
+void tdc_quote_result_free(struct tdc_quote_result *res);
 
 /* Exit code per the CLI convention: 0 pass, 1 policy/appraisal failure. */
 int tdc_quote_exit_code(const struct tdc_quote_result *res);

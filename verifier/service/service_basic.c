@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "service.h"
+#include "tdcpuid/check.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/requested.h"
@@ -78,33 +79,37 @@ static void basic_release(void *ctx, struct tdc_vm_entry *vm)
 }
 
 struct basic_run {
-	json_t *checks;
-	bool passed;
+	struct tdc_check_list checks;
 	struct tdc_verify_out *out;
 };
 
 static void check(struct basic_run *run, const char *name, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* A record that cannot be stored poisons the list: the verdict then fails. */
 static void check(struct basic_run *run, const char *name, bool ok, const char *fmt, ...)
 {
-	char detail[TDC_AUDIT_STR_MAX];
 	va_list ap;
-	size_t fl;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	tdc_check_vadd(&run->checks, name, ok ? TDC_CHECK_PASS : TDC_CHECK_FAIL, NULL, fmt, ap);
 	va_end(ap);
-	json_array_append_new(run->checks, json_pack("{s:s, s:s, s:s}", "name", name, "status",
-						     ok ? "pass" : "fail", "detail", detail));
-	if (ok)
-		return;
-	run->passed = false;
-	fl = strlen(run->out->failing);
-	snprintf(run->out->failing + fl, sizeof(run->out->failing) - fl, "%s%s", fl ? "," : "",
-		 name);
-	if (!run->out->detail[0])
-		snprintf(run->out->detail, sizeof(run->out->detail), "%s: %s", name, detail);
+}
+
+/* The audit log's summary: failing names, the first failure's detail. */
+static void summarize(const struct tdc_check_list *l, struct tdc_verify_out *out)
+{
+	for (size_t i = 0; i < tdc_check_count(l); i++) {
+		const struct tdc_check *c = tdc_check_at(l, i);
+		size_t fl = strlen(out->failing);
+
+		if (c->status != TDC_CHECK_FAIL)
+			continue;
+		snprintf(out->failing + fl, sizeof(out->failing) - fl, "%s%s", fl ? "," : "",
+			 c->name);
+		if (!out->detail[0])
+			snprintf(out->detail, sizeof(out->detail), "%s: %s", c->name, c->detail);
+	}
 }
 
 /* REPORTDATA and MRCONFIGID from the TDREPORT, else from the quote body. */
@@ -153,7 +158,9 @@ static void run_checks(struct basic_run *run, const struct tdc_vm_entry *vm,
 	      "REPORTDATA in the %s %s SHA-512 of the claims", from,
 	      CRYPTO_memcmp(rd, want, 64) ? "differs from" : "equals");
 	if (!nonce) {
-		check(run, "nonce", true, "not checked (no nonce given)");
+		/* Only `ingest --no-nonce` gets here: the operator's flag waives it. */
+		tdc_check_add_waived(&run->checks, "nonce", "--no-nonce",
+				     "not checked: freshness not proven (no nonce given)");
 		goto mac;
 	}
 	check(run, "nonce", c->nonce_len == nonce_len && !CRYPTO_memcmp(c->nonce, nonce, nonce_len),
@@ -177,11 +184,12 @@ static int basic_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t 
 {
 	struct tdc_envelope env;
 	struct tdc_claims c;
-	struct basic_run run = { .checks = json_array(), .passed = true, .out = out };
+	struct basic_run run = { .out = out };
 	json_t *doc = NULL;
 	char *s = NULL;
 	int e;
 
+	tdc_check_list_init(&run.checks);
 	tdc_envelope_init(&env);
 	tdc_claims_init(&c);
 	if ((e = tdc_envelope_decode(ev, len, &env)) != 0 ||
@@ -191,20 +199,26 @@ static int basic_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t 
 	}
 	snprintf(out->claims_vm, sizeof(out->claims_vm), "%s", c.vm_name);
 	run_checks(&run, vm, &env, &c, nonce, nonce_len);
-	doc = json_pack("{s:s, s:s, s:s, s:b, s:O}", "verifier", "tdcpuid-basic", "vm", vm->name,
-			"tee", tdc_tee_name(c.tee), "pass", run.passed, "checks", run.checks);
-	if (!doc || !(s = json_dumps(doc, JSON_COMPACT))) {
+	out->passed = tdc_check_list_ok(&run.checks);
+	summarize(&run.checks, out);
+	if ((doc = tdc_verdict_json_new("basic", out->passed))) {
+		json_object_set_new(doc, "verifier", json_string("tdcpuid-basic"));
+		json_object_set_new(doc, "vm", json_string(vm->name));
+		json_object_set_new(doc, "tee", json_string(tdc_tee_name(c.tee)));
+		json_object_set_new(doc, "checks", tdc_check_list_json(&run.checks));
+	}
+	if (!doc || !(s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+		out->passed = false;
 		e = tdc_err(TDC_ERR_ALLOC, "verdict document");
 		goto out;
 	}
-	out->passed = run.passed;
 	snprintf(out->format, sizeof(out->format), "json");
 	tdc_buf_reset(&out->doc);
 	e = tdc_buf_put(&out->doc, s, strlen(s));
 out:
 	free(s);
 	json_decref(doc);
-	json_decref(run.checks);
+	tdc_check_list_free(&run.checks);
 	tdc_claims_free(&c);
 	tdc_envelope_free(&env);
 	return e;

@@ -185,13 +185,15 @@ static void collect_failing(const struct tdc_check_result *res, const struct tdc
 	static const char *const regs[] = { "EAX", "EBX", "ECX", "EDX" };
 	char bit[64];
 
-	for (size_t i = 0; i < res->nchecks; i++)
-		if (res->checks[i].status == TDC_CHECK_FAIL) {
-			add_failing(o, res->checks[i].name);
-			if (!o->detail[0])
-				snprintf(o->detail, sizeof(o->detail), "%s: %s", res->checks[i].name,
-					 res->checks[i].detail);
-		}
+	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
+		const struct tdc_check *c = tdc_check_at(&res->checks, i);
+
+		if (c->status != TDC_CHECK_FAIL)
+			continue;
+		add_failing(o, c->name);
+		if (!o->detail[0])
+			snprintf(o->detail, sizeof(o->detail), "%s: %s", c->name, c->detail);
+	}
 	for (size_t i = 0; i < res->nregs; i++) {
 		const struct tdc_reg_result *rr = &res->regs[i];
 
