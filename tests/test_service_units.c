@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The service's parts on their own: nonce store, registry entries, audit log. */
-#include <sqlite3.h>
+/* The service's parts on their own: nonce store, registry entries (audit log: test_store.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "testutil.h"
-#include "audit.h"
 #include "nonce.h"
 #include "service.h"
 #include "tdcpuid/error.h"
@@ -113,70 +111,12 @@ static void test_registry_entry(void **state)
 	}
 }
 
-static int count_rows(void *ctx, const struct tdc_audit_record *r)
-{
-	(*(size_t *)ctx)++;
-	return 0;
-}
-
-static void test_audit(void **state)
-{
-	char dir[] = "/tmp/tdc-audit-XXXXXX", path[64], ic[32];
-	struct tdc_audit_record r1, r2, r3, *batch[3] = { &r1, &r2, &r3 };
-	struct tdc_audit_query q = { 0 };
-	struct tdc_audit *a;
-	sqlite3 *db;
-	size_t n = 0;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/a.db", dir);
-	assert_int_equal(tdc_audit_open(path, &a), 0);
-	memset(&r1, 0, sizeof(r1));
-	snprintf(r1.vm, sizeof(r1.vm), "alpha");
-	r1.has_nonce = true;
-	memset(r1.nonce, 1, 32);
-	r1.verdict = TDC_AUDIT_PASS;
-	r2 = r1; /* same nonce: the second consumption is a replay */
-	r3 = r1;
-	snprintf(r3.vm, sizeof(r3.vm), "beta");
-	r3.has_nonce = false;
-	r3.verdict = TDC_AUDIT_REJECT;
-	r3.time = 1000;
-	assert_int_equal(tdc_audit_append(a, batch, 3), 0);
-	assert_int_equal(r1.result, 0);
-	assert_true(r1.id > 0);
-	assert_int_equal(r2.result, TDC_ERR_NONCE);
-	assert_int_equal(r3.result, 0);
-	assert_int_equal(tdc_audit_select(a, &q, count_rows, &n), 0);
-	assert_int_equal(n, 2);
-	n = 0;
-	q.vm = "beta";
-	assert_int_equal(tdc_audit_select(a, &q, count_rows, &n), 0);
-	assert_int_equal(n, 1);
-	n = 0;
-	q.since = 2000;
-	assert_int_equal(tdc_audit_select(a, &q, count_rows, &n), 0);
-	assert_int_equal(n, 0);
-	assert_int_equal(tdc_audit_integrity(a, ic, sizeof(ic)), 0);
-	assert_string_equal(ic, "ok");
-	tdc_audit_close(a);
-	/* Another client of the same file cannot rewrite history either. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM verdicts", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE verdicts SET verdict='pass'", NULL, NULL,
-					  NULL), SQLITE_OK);
-	sqlite3_close(db);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nonce_memory),
 		cmocka_unit_test(test_nonce_stateless),
 		cmocka_unit_test(test_registry_entry),
-		cmocka_unit_test(test_audit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

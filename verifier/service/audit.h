@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Append-only audit log of verdicts (SQLite, WAL, synchronous=FULL).
- * A record counts as acknowledged only after tdc_audit_append() returned:
- * the commit has been fsync'd to the WAL, so a crash after the ack cannot
- * lose it (docs/protocol.md "Audit log").
+ * Append-only audit log of verdicts (docs/protocol.md "Audit log").  One
+ * interface, one backend per database (audit_store.h): SQLite (WAL,
+ * synchronous=FULL) is the embedded default.  A record counts as
+ * acknowledged only after tdc_audit_append() returned: the commit is
+ * durable, so a crash after the ack cannot lose it.
  */
 #ifndef TDC_AUDIT_H
 #define TDC_AUDIT_H
@@ -26,6 +27,7 @@ enum tdc_audit_verdict {
 	TDC_AUDIT_REJECT,     /* refused before checking: nonce or VM problem */
 };
 const char *tdc_audit_verdict_name(enum tdc_audit_verdict v);
+int tdc_audit_verdict_parse(const char *s, enum tdc_audit_verdict *out);
 
 struct tdc_audit_record {
 	int64_t time;                 /* unix seconds, set by append if 0 */
@@ -43,8 +45,11 @@ struct tdc_audit_record {
 	int result;                   /* 0, or TDC_ERR_NONCE if the nonce was already logged */
 };
 
-int tdc_audit_open(const char *path, struct tdc_audit **out);
+/* @where: the --db string (an SQLite file path). */
+int tdc_audit_open(const char *where, struct tdc_audit **out);
 void tdc_audit_close(struct tdc_audit *a);
+/* "sqlite" */
+const char *tdc_audit_kind(const struct tdc_audit *a);
 /*
  * Commit @n records in one transaction (group commit: one fsync for all).
  * Per-record conflicts (a nonce already in the log, e.g. consumed by
@@ -61,7 +66,8 @@ struct tdc_audit_query {
 typedef int (*tdc_audit_row_fn)(void *ctx, const struct tdc_audit_record *r);
 int tdc_audit_select(struct tdc_audit *a, const struct tdc_audit_query *q,
 		     tdc_audit_row_fn fn, void *ctx);
-/* "ok", or the first problem PRAGMA integrity_check reports, into @out. */
+/* "ok", or the first problem the database's own check reports
+ * (SQLite: PRAGMA integrity_check), into @out. */
 int tdc_audit_integrity(struct tdc_audit *a, char *out, size_t len);
 
 #endif
