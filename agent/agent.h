@@ -6,5 +6,6 @@
 int probe_main(int argc, char *argv[]);
 int sim_keygen_main(int argc, char *argv[]);
 int evidence_main(int argc, char *argv[]);
+int extend_main(int argc, char *argv[]);
 
 #endif

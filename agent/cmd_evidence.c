@@ -4,8 +4,13 @@
  * a quote) and write the evidence envelope (docs/evidence.cddl).
  *
  *   claims     = CBOR(nonce, tee, CPUID tables, XCR0, ...)
- *   REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims)
- *   envelope   = { claims, tdreport, ? quote }
+ *   --bind reportdata (default):
+ *     REPORTDATA = SHA-512("tdcpuid-claims-v1" || 0x00 || claims)
+ *     envelope   = { claims, tdreport, ? quote }
+ *   --bind rtmr3 (docs/evidence.md "RTMR3 binding"):
+ *     RTMR3 += AAEL "urn:tdcpuid cpuid-claims sha384:<SHA-384(tag||0||claims)>"
+ *     REPORTDATA = --report-data (the pipeline's), zero-padded
+ *     envelope   = { claims, tdreport, ? quote, eventlog }
  *
  * The TEE comes from agent/tee.h.  `--tee auto` means TDX if the device is
  * there and an error otherwise: simulated evidence is only ever produced
@@ -14,6 +19,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "replay.h"
@@ -48,6 +54,10 @@ struct evidence_args {
 	const char *to;          /* verifier address: the nonce comes from it */
 	const char *serial;      /* also write armored evidence here */
 	unsigned timeout_s;
+	enum tdc_binding bind;
+	uint8_t report_data[TDC_REPORTDATA_LEN]; /* --bind rtmr3: the caller's REPORTDATA */
+	bool has_report_data;
+	const char *event_log;   /* --bind rtmr3: runtime log to append to */
 };
 
 static void usage(FILE *f)
@@ -57,12 +67,23 @@ static void usage(FILE *f)
 		"                   [--sim-dir DIR] [--cpu LIST] [--vm-name NAME] [--td-ctls LIST]\n"
 		"                   [-o FILE]\n"
 		"                   [--serial DEV|-] [--timeout S]\n"
+		"       %s evidence --bind rtmr3 [--report-data HEX] [--nonce HEX | --to ADDR]\n"
+		"                   [--event-log FILE] [options as above]\n"
 		"\n"
 		"Probe CPUID on every CPU, bind the claims into a TDREPORT via REPORTDATA\n"
 		"= SHA-512(\"tdcpuid-claims-v1\" || 0 || claims) and write the CBOR evidence\n"
 		"envelope (docs/evidence.cddl).\n"
 		"\n"
-		"  -n, --nonce HEX        verifier's nonce, 1..%d bytes (required)\n"
+		"  -n, --nonce HEX        verifier's nonce, 1..%d bytes (required, except with\n"
+		"                         --bind rtmr3 --report-data)\n"
+		"  -b, --bind MODE        reportdata (default): REPORTDATA binds the claims;\n"
+		"                         rtmr3: extend RTMR3 with an AAEL event naming the claims'\n"
+		"                         SHA-384 and record it in the event log (Linux >= 6.16\n"
+		"                         RTMR sysfs ABI), leaving REPORTDATA to --report-data\n"
+		"      --report-data HEX  rtmr3: the quote's REPORTDATA, up to 64 bytes, zero-padded\n"
+		"                         (e.g. a pipeline's nonce hash); default 64 zero bytes\n"
+		"      --event-log FILE   rtmr3: runtime TCG2 event log to append to (default $%s,\n"
+		"                         else %s; sim: SIM_DIR/%s)\n"
 		"  -t, --tee KIND         auto (default): tdx if %s exists, else an error\n"
 		"                         tdx: /dev/tdx_guest + configfs-tsm\n"
 		"                         sim: the labelled SIMULATOR (test keys, proves nothing)\n"
@@ -95,14 +116,18 @@ static void usage(FILE *f)
 		"                         lines) to a serial console, '-' = stdout; for initramfs\n"
 		"                         runs without a network (tdcpuid-verifier ingest)\n"
 		"\n"
-		"Environment: %s, %s override the device and configfs-tsm paths.\n"
+		"Environment: %s, %s, %s, %s override the device, configfs-tsm,\n"
+		"RTMR sysfs and CCEL paths.\n"
 		"Exit status: 0 ok, 2 usage or bad input, 3 TEE or environment error.\n",
-		tdc_prog, TDC_CLAIMS_NONCE_MAX, TDC_TDX_GUEST_DEV_DEFAULT, TDC_ENV_SIM_DIR,
-		TDC_SIM_DIR_DEFAULT, TDC_ENV_TDX_GUEST_DEV, TDC_ENV_TSM_DIR);
+		tdc_prog, tdc_prog, TDC_CLAIMS_NONCE_MAX, TDC_ENV_EVENTLOG, TDC_EVENTLOG_DEFAULT,
+		TDC_SIM_EVENTLOG, TDC_TDX_GUEST_DEV_DEFAULT, TDC_ENV_SIM_DIR,
+		TDC_SIM_DIR_DEFAULT, TDC_ENV_TDX_GUEST_DEV, TDC_ENV_TSM_DIR, TDC_ENV_RTMR_DIR,
+		TDC_ENV_CCEL);
 }
 
 enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME, OPT_TO, OPT_SERIAL,
-       OPT_TIMEOUT, OPT_SIM_SVN, OPT_SIM_SVN2, OPT_SIM_MRSEAM, OPT_TD_CTLS };
+       OPT_TIMEOUT, OPT_SIM_SVN, OPT_SIM_SVN2, OPT_SIM_MRSEAM, OPT_TD_CTLS, OPT_REPORT_DATA,
+       OPT_EVENT_LOG };
 
 /* Exactly @len bytes of hex, or fewer for a TEE_TCB_SVN (the rest zero). */
 static int parse_hex_opt(const char *name, const char *s, uint8_t *out, size_t len, bool prefix)
@@ -148,6 +173,9 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "report-data", required_argument, NULL, OPT_REPORT_DATA },
+		{ "event-log", required_argument, NULL, OPT_EVENT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,7 +183,9 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 	uint64_t tmo = 0;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "n:t:qrs:c:o:h", opts, NULL)) != -1) {
+	size_t rd_len = 0;
+
+	while ((c = getopt_long(argc, argv, "n:t:qrs:c:o:b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if ((ret = tdc_hex_decode(optarg, a->nonce, sizeof(a->nonce),
@@ -180,6 +210,18 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 			a->timeout_s = (unsigned)tmo;
 			break;
 		case OPT_SIM_CPUID: a->sim_cpuid = optarg; break;
+		case 'b':
+			if (tdc_binding_parse(optarg, &a->bind) != 0)
+				return tdc_err(TDC_ERR_USAGE, "--bind %s: expected reportdata or rtmr3",
+					       optarg);
+			break;
+		case OPT_REPORT_DATA:
+			if ((ret = tdc_hex_decode(optarg, a->report_data, sizeof(a->report_data),
+						  &rd_len)) != 0)
+				return tdc_err_wrap(TDC_ERR_USAGE, "--report-data: ");
+			a->has_report_data = true;
+			break;
+		case OPT_EVENT_LOG: a->event_log = optarg; break;
 		case OPT_TD_CTLS: a->td_ctls = optarg; break;
 		case OPT_SIM_SVN:
 			if ((ret = parse_hex_opt("--sim-tee-tcb-svn", optarg, a->sim_svn,
@@ -219,12 +261,20 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 	}
 	if (optind != argc)
 		return tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	/* REPORTDATA is ours in reportdata mode: nobody else may set it. */
+	if (a->bind != TDC_BIND_RTMR3 && (a->has_report_data || a->event_log))
+		return tdc_err(TDC_ERR_USAGE, "%s needs --bind rtmr3 (in reportdata mode "
+			       "REPORTDATA binds the claims)",
+			       a->has_report_data ? "--report-data" : "--event-log");
 	/* With --to the verifier issues the nonce; anything else needs one given. */
 	if (a->to && have_nonce)
 		return tdc_err(TDC_ERR_USAGE, "--to takes the nonce from the verifier: drop --nonce");
-	if (!a->to && (!have_nonce || a->nonce_len == 0))
-		return tdc_err(TDC_ERR_USAGE, "--nonce HEX (1..%d bytes) is required",
-			       TDC_CLAIMS_NONCE_MAX);
+	/* rtmr3: freshness may come from the caller's REPORTDATA instead. */
+	if (!a->to && (!have_nonce || a->nonce_len == 0) &&
+	    !(a->bind == TDC_BIND_RTMR3 && a->has_report_data))
+		return tdc_err(TDC_ERR_USAGE, "--nonce HEX (1..%d bytes) is required%s",
+			       TDC_CLAIMS_NONCE_MAX, a->bind == TDC_BIND_RTMR3 ?
+			       " (or --report-data HEX for the pipeline's freshness)" : "");
 	if (a->vm_name && strlen(a->vm_name) >= TDC_CLAIMS_STR_MAX)
 		return tdc_err(TDC_ERR_USAGE, "--vm-name: longer than %d bytes",
 			       TDC_CLAIMS_STR_MAX - 1);
@@ -303,6 +353,7 @@ static int fill_claims(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
 	memcpy(claims->nonce, a->nonce, a->nonce_len);
 	claims->nonce_len = a->nonce_len;
 	claims->tee = ctx->ops->kind;
+	claims->binding = a->bind;
 	if (a->vm_name)
 		snprintf(claims->vm_name, sizeof(claims->vm_name), "%s", a->vm_name);
 	/* The simulated TD's XFAM follows what this machine actually enabled. */
@@ -341,14 +392,27 @@ static int make_evidence(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
 	uint8_t rd[TDC_REPORTDATA_LEN], report[TDX_REPORT_LEN];
 	struct tdc_claims claims;
 	bool want_quote;
-	int ret;
+	int ret, lock = -1;
 
 	tdc_claims_init(&claims);
 	if ((ret = decide_quote(ctx, a->quote, &want_quote)) != 0 ||
 	    (ret = fill_claims(a, ctx, &claims)) != 0 ||
-	    (ret = tdc_claims_encode(&claims, &env->claims)) != 0 ||
-	    (ret = tdc_reportdata_compute(env->claims.data, env->claims.len, rd)) != 0)
+	    (ret = tdc_claims_encode(&claims, &env->claims)) != 0)
 		goto out;
+	if (a->bind == TDC_BIND_RTMR3) {
+		char content[TDC_AAEL_CONTENT_LEN + 1];
+
+		/* RTMR3 first: the report and quote must show the extension. */
+		memcpy(rd, a->report_data, sizeof(rd));
+		if ((ret = tdc_claims_aael_content(env->claims.data, env->claims.len,
+						   content)) != 0 ||
+		    (ret = tdc_tee_rtmr3_record(ctx, a->event_log, TDC_AAEL_DOMAIN,
+						TDC_AAEL_OP_CLAIMS, content, &env->eventlog,
+						&lock)) != 0)
+			goto out;
+	} else if ((ret = tdc_reportdata_compute(env->claims.data, env->claims.len, rd)) != 0) {
+		goto out;
+	}
 	/* Quote first: it is the step that can fail for reasons outside the TD. */
 	if (want_quote && ((ret = ctx->ops->get_quote(ctx, rd, &env->quote)) != 0 ||
 			   (ret = check_quote(&env->quote, rd)) != 0))
@@ -357,6 +421,8 @@ static int make_evidence(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
 	    (ret = tdc_buf_put(&env->tdreport, report, sizeof(report))) != 0)
 		goto out;
 out:
+	if (lock >= 0)
+		close(lock);
 	tdc_claims_free(&claims);
 	return ret;
 }
@@ -450,8 +516,9 @@ int evidence_main(int argc, char *argv[])
 	if (ops->kind == TDC_TEE_SIM)
 		fprintf(stderr, "%s evidence: SIMULATED evidence (tee=sim, test keys from %s), "
 			"not from TDX hardware\n", tdc_prog, ctx.sim_dir);
-	fprintf(stderr, "%s evidence: %zu bytes of claims, TDREPORT%s\n", tdc_prog,
-		env.claims.len, env.quote.len ? ", quote" : " only");
+	fprintf(stderr, "%s evidence: %zu bytes of claims, TDREPORT%s%s\n", tdc_prog,
+		env.claims.len, env.quote.len ? ", quote" : " only",
+		a.bind == TDC_BIND_RTMR3 ? ", bound in RTMR3 (event log attached)" : "");
 out:
 	tdc_replay_free(&a.replay);
 	tdc_tee_close(&ctx);

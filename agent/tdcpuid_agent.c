@@ -10,6 +10,7 @@
 static const struct tdc_subcommand subcommands[] = {
 	{ "probe", probe_main, "Execute CPUID on every CPU and print the result" },
 	{ "evidence", evidence_main, "Bind the CPUID claims into a TDREPORT/quote: evidence" },
+	{ "extend", extend_main, "Record an AAEL event in the event log and extend RTMR3 with it" },
 	{ "sim-keygen", sim_keygen_main, "Generate the simulator's test-only keys (--tee sim)" },
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Backend selection for the TEE ops (agent/tee.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,16 @@ const char *tdc_tee_tsm_dir(void)
 const char *tdc_tee_sim_dir(void)
 {
 	return env_or(TDC_ENV_SIM_DIR, TDC_SIM_DIR_DEFAULT);
+}
+
+const char *tdc_tee_rtmr_dir(void)
+{
+	return env_or(TDC_ENV_RTMR_DIR, TDC_RTMR_DIR_DEFAULT);
+}
+
+const char *tdc_tee_ccel_path(void)
+{
+	return env_or(TDC_ENV_CCEL, TDC_CCEL_DEFAULT);
 }
 
 static const struct tdc_tee_ops *const backends[] = {
@@ -67,6 +78,18 @@ int tdc_tee_open(struct tdc_tee_ctx *ctx, const struct tdc_tee_ops *ops,
 	ctx->dev_path = tdc_tee_dev_path();
 	ctx->tsm_dir = tdc_tee_tsm_dir();
 	ctx->sim_dir = sim_dir ? sim_dir : tdc_tee_sim_dir();
+	ctx->rtmr_dir = tdc_tee_rtmr_dir();
+	ctx->ccel_path = tdc_tee_ccel_path();
+	/* The simulated TD keeps its runtime log with its state, in the sim dir. */
+	if (getenv(TDC_ENV_EVENTLOG) && *getenv(TDC_ENV_EVENTLOG))
+		snprintf(ctx->eventlog_path, sizeof(ctx->eventlog_path), "%s",
+			 getenv(TDC_ENV_EVENTLOG));
+	else if (ops->kind == TDC_TEE_SIM)
+		snprintf(ctx->eventlog_path, sizeof(ctx->eventlog_path), "%s/%s", ctx->sim_dir,
+			 TDC_SIM_EVENTLOG);
+	else
+		snprintf(ctx->eventlog_path, sizeof(ctx->eventlog_path), "%s",
+			 TDC_EVENTLOG_DEFAULT);
 	tdc_sim_params_init(&ctx->sim);
 	tdc_sim_keys_init(&ctx->keys);
 	return ops->open ? ops->open(ctx) : 0;

@@ -24,6 +24,7 @@
 #include "tee.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/eventlog.h"
 #include "tdcpuid/tdx_guest_compat.h"
 
 #define CONFIGFS_MAGIC 0x62656570 /* linux/magic.h */
@@ -263,6 +264,83 @@ static int tdx_get_quote(struct tdc_tee_ctx *ctx, const uint8_t reportdata[TDX_R
 	return ret;
 }
 
+/* ---- RTMR sysfs ABI (Linux >= 6.16) and the CCEL ---------------------------- */
+
+static int rtmr_path(struct tdc_tee_ctx *ctx, unsigned idx, char *path, size_t len)
+{
+	if (idx > 3)
+		return tdc_err(TDC_ERR_RANGE, "RTMR%u does not exist", idx);
+	if (snprintf(path, len, "%s/rtmr%u:sha384", ctx->rtmr_dir, idx) >= (int)len)
+		return tdc_err(TDC_ERR_RANGE, "RTMR path too long: %s", ctx->rtmr_dir);
+	return 0;
+}
+
+/* Missing ABI: name the kernel requirement, never fall back to REPORTDATA. */
+static int rtmr_open_err(const char *path, int e)
+{
+	if (e == ENOENT || e == ENOTDIR)
+		return tdc_err(TDC_ERR_UNSUPPORTED,
+			       "%s: %s: the RTMR sysfs ABI needs Linux >= 6.16 with the tdx_guest "
+			       "driver (TSM measurement registers); on older kernels use "
+			       "--bind reportdata", path, strerror(e));
+	return tdc_err(errno_code(e), "open %s: %s%s", path, strerror(e),
+		       e == EACCES ? " (extending RTMRs needs root)" : "");
+}
+
+static int tdx_rtmr_read(struct tdc_tee_ctx *ctx, unsigned idx, uint8_t mr[TDC_RTMR_LEN])
+{
+	char path[4096];
+	ssize_t n;
+	int fd, r;
+
+	if ((r = rtmr_path(ctx, idx, path, sizeof(path))) != 0)
+		return r;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return rtmr_open_err(path, errno);
+	do
+		n = pread(fd, mr, TDC_RTMR_LEN, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != TDC_RTMR_LEN)
+		r = tdc_err(TDC_ERR_TEE, "read %s: %s", path,
+			    n < 0 ? strerror(errno) : "not 48 bytes");
+	close(fd);
+	return r;
+}
+
+/* The ABI: one write of exactly 48 bytes at offset 0 extends the register. */
+static int tdx_rtmr_extend(struct tdc_tee_ctx *ctx, unsigned idx,
+			   const uint8_t digest[TDC_RTMR_LEN])
+{
+	char path[4096];
+	ssize_t n;
+	int fd, r;
+
+	if ((r = rtmr_path(ctx, idx, path, sizeof(path))) != 0)
+		return r;
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return rtmr_open_err(path, errno);
+	do
+		n = pwrite(fd, digest, TDC_RTMR_LEN, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != TDC_RTMR_LEN)
+		r = tdc_err(TDC_ERR_TEE, "extend %s: %s", path,
+			    n < 0 ? strerror(errno) : "short write");
+	close(fd);
+	return r;
+}
+
+static int tdx_platform_eventlog(struct tdc_tee_ctx *ctx, struct tdc_buf *out)
+{
+	int r = tdc_read_file(ctx->ccel_path, TDC_CCEL_AREA_MAX, out);
+
+	/* A TD without firmware measurements (or an ACPI-less guest) has none. */
+	if (r == TDC_ERR_NOT_FOUND) {
+		tdc_buf_reset(out);
+		return 0;
+	}
+	return r ? tdc_err_wrap(r, "platform event log: ") : 0;
+}
+
 /* Fail before probing (and before touching configfs) if the device is unusable. */
 static int tdx_open(struct tdc_tee_ctx *ctx)
 {
@@ -289,4 +367,7 @@ const struct tdc_tee_ops tdc_tee_tdx_ops = {
 	.quote_available = tdx_quote_available,
 	.get_report = tdx_get_report,
 	.get_quote = tdx_get_quote,
+	.rtmr_read = tdx_rtmr_read,
+	.rtmr_extend = tdx_rtmr_extend,
+	.platform_eventlog = tdx_platform_eventlog,
 };

@@ -286,8 +286,8 @@ static int parse_event2(struct tdc_reader *r, const struct algs *a, struct tdc_e
 	return 0;
 }
 
-int tdc_eventlog_parse(const uint8_t *data, size_t len, const char *what,
-		       struct tdc_eventlog *l)
+static int parse_log(const uint8_t *data, size_t len, size_t max, const char *what,
+		     struct tdc_eventlog *l)
 {
 	size_t n0 = l->n, pad0 = l->padding;
 	struct tdc_reader r;
@@ -295,9 +295,9 @@ int tdc_eventlog_parse(const uint8_t *data, size_t len, const char *what,
 	int ret = 0;
 
 	what = what ? what : "event log";
-	if (len > TDC_EVENTLOG_MAX)
-		return tdc_err(TDC_ERR_TOO_LARGE, "%s: %zu bytes exceed the limit of %u", what,
-			       len, TDC_EVENTLOG_MAX);
+	if (len > max)
+		return tdc_err(TDC_ERR_TOO_LARGE, "%s: %zu bytes exceed the limit of %zu", what,
+			       len, max);
 	tdc_reader_init(&r, data, len, what);
 	algs_default(&a);
 	if (starts_with_header(&r)) {
@@ -329,15 +329,41 @@ out:
 	return ret;
 }
 
+int tdc_eventlog_parse(const uint8_t *data, size_t len, const char *what,
+		       struct tdc_eventlog *l)
+{
+	return parse_log(data, len, TDC_EVENTLOG_MAX, what, l);
+}
+
+int tdc_eventlog_header_len(const uint8_t *data, size_t len, size_t *hlen)
+{
+	struct tdc_reader r;
+	struct algs a;
+	int ret;
+
+	*hlen = 0;
+	tdc_reader_init(&r, data, len, "event log");
+	if (!starts_with_header(&r))
+		return 0;
+	algs_default(&a);
+	if ((ret = parse_header(&r, &a)) != 0)
+		return ret;
+	*hlen = tdc_reader_offset(&r);
+	return 0;
+}
+
 int tdc_eventlog_used_len(const uint8_t *data, size_t len, const char *what, size_t *used)
 {
 	struct tdc_eventlog l;
 	int ret;
 
 	tdc_eventlog_init(&l);
-	if ((ret = tdc_eventlog_parse(data, len, what, &l)) == 0)
+	if ((ret = parse_log(data, len, TDC_CCEL_AREA_MAX, what, &l)) == 0)
 		*used = len - l.padding;
 	tdc_eventlog_free(&l);
+	if (!ret && *used > TDC_EVENTLOG_MAX)
+		ret = tdc_err(TDC_ERR_TOO_LARGE, "%s: %zu bytes of events exceed the limit of %u",
+			      what ? what : "event log", *used, TDC_EVENTLOG_MAX);
 	return ret;
 }
 

@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "tdcpuid/error.h"
+#include "tdcpuid/eventlog.h"
 #include "tdcpuid/sim.h"
 
 #define SIM_CPUSVN "\x03\x03\x02\x02\x04\x01\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00"
@@ -54,6 +55,59 @@ void tdc_sim_params_init(struct tdc_sim_params *p)
 	p->xfam = TDC_SIM_DEFAULT_XFAM;
 	p->tee_tcb_svn[0] = 3;                /* module minor SVN */
 	p->tee_tcb_svn[1] = 1;                /* module major SVN */
+	if (tdc_sim_rtmr_initial(p->rtmr) != 0)
+		memset(p->rtmr, 0, sizeof(p->rtmr));
+}
+
+/* ---- simulated firmware measurements --------------------------------------- */
+
+#define EV_EFI_ACTION 0x80000007u /* TCG PC Client PFP §10.4.1 */
+
+/* One EV_EFI_ACTION record per firmware RTMR, digest = SHA-384(its text). */
+int tdc_sim_ccel(struct tdc_buf *out)
+{
+	size_t start = out->len;
+	int r;
+
+	if ((r = tdc_eventlog_put_header(out)) != 0)
+		return r;
+	for (unsigned i = 0; i < 3; i++) {
+		char text[48];
+		uint8_t d[TDX_SHA384_LEN];
+		int n = snprintf(text, sizeof(text), "tdcpuid simulated firmware RTMR%u", i);
+
+		label_hash(text, d);
+		if ((r = tdc_buf_put_u32le(out, TDC_CCMR_RTMR0 + i)) != 0 ||
+		    (r = tdc_buf_put_u32le(out, EV_EFI_ACTION)) != 0 ||
+		    (r = tdc_buf_put_u32le(out, 1)) != 0 ||
+		    (r = tdc_buf_put_u16le(out, TDC_TPM_ALG_SHA384)) != 0 ||
+		    (r = tdc_buf_put(out, d, sizeof(d))) != 0 ||
+		    (r = tdc_buf_put_u32le(out, (uint32_t)n)) != 0 ||
+		    (r = tdc_buf_put(out, text, (size_t)n)) != 0)
+			goto out;
+	}
+	for (unsigned i = 0; i < TDC_SIM_CCEL_FILL && !r; i++)
+		r = tdc_buf_put_u8(out, 0xff);
+out:
+	if (r)
+		out->len = start;
+	return r;
+}
+
+int tdc_sim_rtmr_initial(uint8_t rtmr[4][48])
+{
+	struct tdc_eventlog l;
+	struct tdc_buf b;
+	int r;
+
+	tdc_buf_init(&b);
+	tdc_eventlog_init(&l);
+	if ((r = tdc_sim_ccel(&b)) == 0 && (r = tdc_eventlog_parse(b.data, b.len, "sim ccel", &l)) == 0)
+		for (unsigned i = 0; i < 4 && !r; i++)
+			r = tdc_eventlog_replay(&l, TDC_CCMR_RTMR0 + i, SIZE_MAX, rtmr[i]);
+	tdc_eventlog_free(&l);
+	tdc_buf_free(&b);
+	return r;
 }
 
 void tdc_sim_keys_init(struct tdc_sim_keys *k)
@@ -113,12 +167,7 @@ static void fill_tdinfo(uint8_t *rep, const struct tdc_sim_params *p)
 	put64(rep + TDX_OFF_ATTRIBUTES, p->attributes);
 	put64(rep + TDX_OFF_XFAM, p->xfam);
 	label_hash("tdcpuid simulated MRTD", rep + TDX_OFF_MRTD);
-	for (int i = 0; i < 4; i++) {
-		char label[40];
-
-		snprintf(label, sizeof(label), "tdcpuid simulated RTMR%d", i);
-		label_hash(label, rep + TDX_OFF_RTMR0 + 48 * i);
-	}
+	memcpy(rep + TDX_OFF_RTMR0, p->rtmr, sizeof(p->rtmr));
 }
 
 int tdc_sim_report(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,

@@ -26,6 +26,7 @@
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
+#include "tdcpuid/eventlog.h"
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/sim.h"
 #include "tdcpuid/tdx.h"
@@ -286,12 +287,90 @@ static json_t *claims_json(const struct tdc_claims *c, const struct tdc_buf *raw
 	if (c->vm_name[0])
 		json_object_set_new(o, "vm_name", json_string(c->vm_name));
 	json_object_set_new(o, "cpuid_count", json_integer((json_int_t)c->cpuid_count));
+	json_object_set_new(o, "binding", json_string(tdc_binding_name(c->binding)));
 	return o;
 }
 
-static void add_binding(json_t *part, json_t *root, const char *what,
-			const uint8_t *got, const uint8_t want[TDC_REPORTDATA_LEN])
+/* ---- event log ------------------------------------------------------------ */
+
+/* Every event (index, MR, type, digest check, AAEL text) and the replays. */
+static int eventlog_json(const uint8_t *data, size_t len, json_t **out)
 {
+	struct tdc_eventlog l;
+	uint8_t mr[TDC_EVENTLOG_SHA384_LEN];
+	json_t *o, *evs, *rep;
+	int ret;
+
+	tdc_eventlog_init(&l);
+	if ((ret = tdc_eventlog_parse(data, len, "eventlog", &l)) != 0)
+		return ret;
+	o = json_object();
+	evs = json_array();
+	rep = json_object();
+	json_object_set_new(o, "bytes", json_integer((json_int_t)len));
+	json_object_set_new(o, "spec_id_header", json_boolean(l.spec_header));
+	json_object_set_new(o, "fill_bytes", json_integer((json_int_t)l.padding));
+	for (size_t i = 0; i < l.n; i++) {
+		const struct tdc_event *e = &l.ev[i];
+		const char *tn = tdc_event_type_name(e->type);
+		json_t *j = json_object();
+		struct tdc_aael a;
+		char t[16];
+
+		json_object_set_new(j, "offset", json_integer((json_int_t)e->offset));
+		json_object_set_new(j, "mr_index", json_integer(e->mr_index));
+		snprintf(t, sizeof(t), "0x%x", e->type);
+		json_object_set_new(j, "type", json_string(tn ? tn : t));
+		if (e->has_sha384) {
+			json_object_set_new(j, "sha384", tdc_json_hexbytes(e->sha384, 48));
+			json_object_set_new(j, "digest_matches_data",
+					    json_boolean(tdc_event_digest_matches(e)));
+		}
+		json_object_set_new(j, "data_bytes", json_integer(e->data_len));
+		if (tdc_event_aael(e, &a) == 0)
+			json_object_set_new(j, "aael", json_stringn(a.text, a.len));
+		json_array_append_new(evs, j);
+	}
+	/* The CC MR indices of a TDX CCEL: 1..4 = RTMR0..3 (UEFI 2.10 §38.4.1). */
+	for (unsigned i = 0; i < 4; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "rtmr%u", i);
+		if (tdc_eventlog_replay(&l, TDC_CCMR_RTMR0 + i, SIZE_MAX, mr) == 0)
+			json_object_set_new(rep, key, tdc_json_hexbytes(mr, sizeof(mr)));
+		else
+			json_object_set_new(rep, key, json_string(tdc_errdetail()));
+	}
+	json_object_set_new(o, "events", evs);
+	json_object_set_new(o, "replay", rep);
+	tdc_eventlog_free(&l);
+	*out = o;
+	return 0;
+}
+
+/* The attested RTMR3 against the log's replay (rtmr3 binding). */
+static void add_rtmr3_match(json_t *part, json_t *ev, json_t *root, const char *what,
+			    const uint8_t rtmr3[48])
+{
+	json_t *rep = ev ? json_object_get(json_object_get(ev, "replay"), "rtmr3") : NULL;
+	char hex[97];
+	bool ok;
+
+	tdc_hex_encode(rtmr3, 48, hex);
+	ok = rep && json_is_string(rep) && !strcmp(json_string_value(rep), hex);
+	json_object_set_new(part, "rtmr3_replay", json_string(ok ? "ok" : "MISMATCH"));
+	if (!ok)
+		add_warning(root, "%s RTMR3 is not the event log's replay", what);
+}
+
+static void add_binding(json_t *part, json_t *root, const char *what,
+			const uint8_t *got, const uint8_t *want)
+{
+	if (!want) {
+		json_object_set_new(part, "reportdata_binding",
+				    json_string("not used (binding rtmr3: REPORTDATA is the caller's)"));
+		return;
+	}
 	bool ok = memcmp(got, want, TDC_REPORTDATA_LEN) == 0;
 
 	json_object_set_new(part, "reportdata_binding", json_string(ok ? "ok" : "MISMATCH"));
@@ -304,7 +383,8 @@ static int evidence_json(const uint8_t *data, size_t len, json_t *root, json_t *
 	struct tdc_envelope e;
 	struct tdc_claims c;
 	uint8_t want[TDC_REPORTDATA_LEN];
-	json_t *o, *part;
+	const uint8_t *bind;
+	json_t *o, *part, *evlog = NULL;
 	int ret;
 
 	tdc_claims_init(&c);
@@ -316,15 +396,40 @@ static int evidence_json(const uint8_t *data, size_t len, json_t *root, json_t *
 	json_object_set_new(o, "claims", claims_json(&c, &e.claims));
 	if (c.tee == TDC_TEE_SIM)
 		add_warning(root, "%s", "claims say tee = sim: SIMULATED evidence");
-	if ((ret = tdc_reportdata_compute(e.claims.data, e.claims.len, want)) != 0)
-		goto out;
-	json_object_set_new(o, "expected_report_data", tdc_json_hexbytes(want, sizeof(want)));
+	if (c.binding == TDC_BIND_RTMR3) {
+		char content[TDC_AAEL_CONTENT_LEN + 1];
+
+		if ((ret = tdc_claims_aael_content(e.claims.data, e.claims.len, content)) != 0)
+			goto out;
+		json_object_set_new(o, "expected_rtmr3_event",
+				    json_pack("{s:s, s:s, s:s}", "domain", TDC_AAEL_DOMAIN,
+					      "operation", TDC_AAEL_OP_CLAIMS, "content", content));
+		bind = NULL;
+		if (!e.eventlog.len)
+			add_warning(root, "%s", "binding rtmr3 but no event log: nothing binds the claims");
+	} else {
+		if ((ret = tdc_reportdata_compute(e.claims.data, e.claims.len, want)) != 0)
+			goto out;
+		json_object_set_new(o, "expected_report_data",
+				    tdc_json_hexbytes(want, sizeof(want)));
+		bind = want;
+	}
+	if (e.eventlog.len) {
+		if ((ret = eventlog_json(e.eventlog.data, e.eventlog.len, &evlog)) != 0) {
+			tdc_err_wrap(ret, "evidence.eventlog: ");
+			goto out;
+		}
+		json_object_set_new(o, "eventlog", evlog);
+	}
 	if (e.tdreport.len) {
 		if ((ret = report_json(e.tdreport.data, e.tdreport.len, root, &part)) != 0) {
 			tdc_err_wrap(ret, "evidence.tdreport: ");
 			goto out;
 		}
-		add_binding(part, root, "TDREPORT", e.tdreport.data + TDX_OFF_REPORTDATA, want);
+		add_binding(part, root, "TDREPORT", e.tdreport.data + TDX_OFF_REPORTDATA, bind);
+		if (c.binding == TDC_BIND_RTMR3)
+			add_rtmr3_match(part, evlog, root, "TDREPORT",
+					e.tdreport.data + TDX_OFF_RTMR0 + 3 * 48);
 		json_object_set_new(o, "tdreport", part);
 	}
 	if (e.quote.len) {
@@ -335,7 +440,9 @@ static int evidence_json(const uint8_t *data, size_t len, json_t *root, json_t *
 			tdc_err_wrap(ret, "evidence.quote: ");
 			goto out;
 		}
-		add_binding(part, root, "quote", q.body.report_data, want);
+		add_binding(part, root, "quote", q.body.report_data, bind);
+		if (c.binding == TDC_BIND_RTMR3)
+			add_rtmr3_match(part, evlog, root, "quote", q.body.rtmr[3]);
 		json_object_set_new(o, "quote", part);
 	}
 	*out = o;
@@ -353,6 +460,7 @@ static int detect_and_build(const uint8_t *d, size_t len, json_t *root)
 {
 	json_t *part = NULL;
 	const char *kind;
+	size_t hdr = 0;
 	int ret;
 
 	/* 1024 bytes that are not a CBOR map (0xa0..0xbf) can only be a report. */
@@ -363,12 +471,16 @@ static int detect_and_build(const uint8_t *d, size_t len, json_t *root)
 		   d[4] == TDX_TEE_TYPE_TDX && is_zero(d + 5, 3)) {
 		kind = "quote";
 		ret = quote_json(d, len, root, &part);
+	} else if (tdc_eventlog_header_len(d, len, &hdr) == 0 && hdr) {
+		kind = "eventlog";
+		ret = eventlog_json(d, len, &part);
 	} else {
 		kind = "evidence";
 		ret = evidence_json(d, len, root, &part);
 		if (ret == TDC_ERR_TYPE || ret == TDC_ERR_FORMAT)
 			tdc_err_wrap(ret, "not a TDREPORT (1024 bytes, type 0x81), a TD quote "
-				     "(v4/v5, tee_type 0x81) or an evidence envelope: ");
+				     "(v4/v5, tee_type 0x81), a TCG2 event log or an evidence "
+				     "envelope: ");
 	}
 	if (ret)
 		return ret;
@@ -421,34 +533,76 @@ static void print_text(FILE *f, const char *key, json_t *v, int depth)
 	}
 }
 
+/* The exact bytes of one envelope member: nothing re-encoded. */
+static int extract_part(const uint8_t *data, size_t len, const char *path, const char *part,
+			const char *output)
+{
+	static const char *const parts[] = { "quote", "tdreport", "claims", "eventlog" };
+	const struct tdc_buf *b = NULL;
+	struct tdc_envelope e;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (!strcmp(part, parts[i]))
+			break;
+	if (i == sizeof(parts) / sizeof(parts[0]))
+		return tdc_err(TDC_ERR_USAGE, "--extract %s: expected quote, tdreport, claims or "
+			       "eventlog", part);
+	if ((ret = tdc_envelope_decode(data, len, &e)) != 0)
+		return tdc_err_wrap(ret, "%s: not an evidence envelope: ", path);
+	b = i == 0 ? &e.quote : i == 1 ? &e.tdreport : i == 2 ? &e.claims : &e.eventlog;
+	if (!b->len)
+		ret = tdc_err(TDC_ERR_NOT_FOUND, "%s: the evidence carries no %s", path, part);
+	else
+		ret = tdc_write_file(output, b->data, b->len);
+	tdc_envelope_free(&e);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s inspect [--format text|json] FILE\n"
+		"       %s inspect --extract quote|tdreport|claims|eventlog EVIDENCE [-o FILE]\n"
 		"\n"
 		"Print every field of FILE (\"-\" = stdin), detected as one of:\n"
 		"  a TDREPORT (1024 bytes, report type 0x81): hash links checked,\n"
 		"  a DCAP TD quote v4/v5: signatures NOT checked (use verify),\n"
-		"  a tdcpuid evidence envelope: claims summary, REPORTDATA binding.\n"
+		"  a TCG2 event log (CCEL, Spec ID header): events, AAEL entries, replays,\n"
+		"  a tdcpuid evidence envelope: claims summary, REPORTDATA or RTMR3 binding.\n"
 		"ATTRIBUTES and XFAM are decoded by name; a DEBUG TD and simulated\n"
-		"evidence are flagged.\n",
-		tdc_prog);
+		"evidence are flagged.\n"
+		"\n"
+		"  --extract PART   write that part of an evidence envelope, byte for byte, to\n"
+		"                   -o FILE (default stdout): the quote for Intel's QVL,\n"
+		"                   go-tdx-guest or Trustee, the claims and event log for\n"
+		"                   `check --claims/--event-log`\n"
+		"  -o, --output FILE  with --extract: where to write\n"
+		"\n"
+		"Exit status: 0 ok, 2 bad input (or the part is absent), 3 internal error.\n",
+		tdc_prog, tdc_prog);
 }
 
 int inspect_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "extract", required_argument, NULL, 'x' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *extract = NULL, *output = NULL;
 	struct tdc_buf in;
 	bool as_json = false;
 	json_t *root = NULL, *w;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:x:o:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'x': extract = optarg; break;
+		case 'o': output = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
 				return tdc_cli_fail("inspect", tdc_err(TDC_ERR_USAGE,
@@ -467,9 +621,15 @@ int inspect_main(int argc, char *argv[])
 		usage(stderr);
 		return TDC_EXIT_INPUT;
 	}
+	if (output && !extract)
+		return tdc_cli_fail("inspect", tdc_err(TDC_ERR_USAGE, "-o needs --extract"));
 	tdc_buf_init(&in);
 	if ((ret = tdc_read_file(argv[optind], INSPECT_MAX, &in)) != 0)
 		goto out;
+	if (extract) {
+		ret = extract_part(in.data, in.len, argv[optind], extract, output ? output : "-");
+		goto out;
+	}
 	root = json_object();
 	json_object_set_new(root, "file", json_string(argv[optind]));
 	if ((ret = detect_and_build(in.data, in.len, root)) != 0) {

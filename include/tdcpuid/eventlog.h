@@ -41,6 +41,7 @@
 #include "tdcpuid/buf.h"
 
 #define TDC_EVENTLOG_MAX (512u * 1024)   /* one log as the evidence carries it */
+#define TDC_CCEL_AREA_MAX (16u * 1024 * 1024) /* a CCEL log area with its fill tail */
 #define TDC_EVENTLOG_MAX_EVENTS 16384
 #define TDC_EVENTLOG_MAX_DIGESTS 8       /* per event; PFP logs have 1..5 banks */
 #define TDC_EVENTLOG_MAX_ALGS 8          /* in the Spec ID header */
@@ -154,11 +155,15 @@ int tdc_rtmr_extend(uint8_t mr[TDC_EVENTLOG_SHA384_LEN],
 		    const uint8_t digest[TDC_EVENTLOG_SHA384_LEN]);
 
 /*
- * Length of @data without its fill tail (trailing 0xFF or 0x00 bytes after
- * the last record): the part of a CCEL log area worth carrying.  Parses the
- * log; errors as tdc_eventlog_parse.
+ * Length of @data (a log area of at most TDC_CCEL_AREA_MAX bytes) without
+ * its fill tail (trailing 0xFF or 0x00 bytes after the last record): the
+ * part of a CCEL worth carrying, which must itself fit TDC_EVENTLOG_MAX.
+ * Parses the log; errors as tdc_eventlog_parse.
  */
 int tdc_eventlog_used_len(const uint8_t *data, size_t len, const char *what, size_t *used);
+
+/* Length of a leading Spec ID record (0 if the log has none). */
+int tdc_eventlog_header_len(const uint8_t *data, size_t len, size_t *hlen);
 
 /* "EV_EVENT_TAG", "EV_SEPARATOR", ... or NULL for types not in the table. */
 const char *tdc_event_type_name(uint32_t type);

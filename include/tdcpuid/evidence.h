@@ -151,6 +151,31 @@ void tdc_envelope_free(struct tdc_envelope *e);
 int tdc_envelope_encode(const struct tdc_envelope *e, struct tdc_buf *out);
 int tdc_envelope_decode(const uint8_t *data, size_t len, struct tdc_envelope *e);
 
+/*
+ * Evidence in the shapes pipelines already produce, as one envelope
+ * (lib/evidence_import.c, docs/evidence.md "Evidence from pipelines"):
+ *   envelope  tdcpuid's own CBOR envelope (no extra parts allowed)
+ *   quote     a raw TD quote v4/v5, plus the claims and event log(s)
+ *   trustee   Trustee's TDX evidence JSON {"cc_eventlog": b64|null, "quote": b64}
+ *             (guest-components attester/src/tdx), plus the claims
+ * Extra event logs are appended in order (their Spec ID headers dropped),
+ * after the evidence's own.  Every input is untrusted and capped.
+ */
+#define TDC_IMPORT_MAX (4u << 20)        /* Trustee JSON: base64 of a 1 MiB envelope */
+#define TDC_IMPORT_MAX_LOGS 8
+enum tdc_evidence_kind { TDC_EVK_ENVELOPE, TDC_EVK_QUOTE, TDC_EVK_TRUSTEE };
+const char *tdc_evidence_kind_name(enum tdc_evidence_kind k);
+struct tdc_evidence_parts {
+	const uint8_t *claims;           /* NULL: none given */
+	size_t claims_len;
+	const uint8_t *eventlog[TDC_IMPORT_MAX_LOGS];
+	size_t eventlog_len[TDC_IMPORT_MAX_LOGS];
+	size_t neventlogs;
+};
+/* Detect, decode and assemble into @envelope (appended); @kind may be NULL. */
+int tdc_evidence_import(const uint8_t *data, size_t len, const struct tdc_evidence_parts *parts,
+			struct tdc_buf *envelope, enum tdc_evidence_kind *kind);
+
 /* REPORTDATA = SHA-512(TDC_REPORTDATA_TAG || 0x00 || claims). */
 int tdc_reportdata_compute(const uint8_t *claims, size_t len,
 			   uint8_t out[TDC_REPORTDATA_LEN]);

@@ -70,9 +70,26 @@ struct tdc_sim_params {
 	uint8_t tee_tcb_svn2[16];
 	uint8_t mr_seam[48];
 	bool has_mr_seam;
+	uint8_t rtmr[4][48];  /* default: tdc_sim_rtmr_initial() */
 };
 
 void tdc_sim_params_init(struct tdc_sim_params *p);
+
+/*
+ * The simulated TD's measurement registers, modelled like a real TD's:
+ * they start at zero; the simulated firmware extends RTMR0..2 with one
+ * event each, recorded in a simulated CCEL (TCG2 log with a Spec ID header
+ * and the 0xFF tail of a log area), and RTMR3 stays zero until the guest
+ * extends it (tdcpuid-agent --bind rtmr3, extend).  The current values of
+ * a simulated TD live in its sim directory (TDC_SIM_RTMR_STATE), so they
+ * persist across agent runs as a TD's do across processes.
+ */
+#define TDC_SIM_RTMR_STATE "rtmr.state"  /* 4 x 48 bytes, RTMR0..RTMR3 */
+#define TDC_SIM_EVENTLOG "eventlog"      /* the sim TD's runtime event log */
+#define TDC_SIM_CCEL_FILL 256            /* 0xFF bytes after the last event */
+int tdc_sim_ccel(struct tdc_buf *out);
+/* RTMR0..3 at boot: the replay of tdc_sim_ccel(), RTMR3 zero. */
+int tdc_sim_rtmr_initial(uint8_t rtmr[4][48]);
 
 void tdc_sim_keys_init(struct tdc_sim_keys *k);
 void tdc_sim_keys_free(struct tdc_sim_keys *k);

@@ -21,4 +21,14 @@ int tdc_simev_claims(struct tdc_claims *c, const uint8_t *nonce, size_t nonce_le
 int tdc_simev_build(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,
 		    const struct tdc_claims *c, bool with_quote, struct tdc_buf *envelope);
 
+/*
+ * The same with the rtmr3 binding (docs/evidence.md): claims marked
+ * binding rtmr3, RTMR3 = the simulated boot values extended with the claims'
+ * AAEL event, the event log = the sim CCEL (without its fill) + that record,
+ * REPORTDATA = @report_data (64 bytes; NULL: zeros).  @c is not modified.
+ */
+int tdc_simev_build_rtmr3(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,
+			  const struct tdc_claims *c, const uint8_t *report_data,
+			  bool with_quote, struct tdc_buf *envelope);
+
 #endif

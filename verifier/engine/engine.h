@@ -88,6 +88,7 @@ struct tdc_check_result {
 	char model_why[384];            /* how the model was chosen (--model tdx: from the evidence) */
 	char policy_name[128];
 	enum tdc_tee tee;
+	enum tdc_binding binding;       /* how the claims were bound */
 	bool authenticated;             /* off-platform trust: a verified quote */
 	bool have_report;
 	uint64_t attributes, xfam;      /* attested (report/quote), if have_report */
@@ -123,6 +124,9 @@ struct tdc_check_config {
 	const char *sim_dir;                   /* sim keys: checks the sim TDREPORT MAC */
 	const uint8_t *sim_mac_key;            /* or that key preloaded (32 bytes; service) */
 	const uint8_t *expect_mrconfigid;      /* 48 bytes the TD's MRCONFIGID must be (registry) */
+	/* binding rtmr3: the REPORTDATA the caller asked for (1..64 bytes, zero-padded) */
+	const uint8_t *expect_report_data;
+	size_t expect_report_data_len;
 	time_t at;                             /* verification time, 0 = now */
 	const uint8_t *nonce;                  /* expected nonce, NULL = not checked (reported) */
 	size_t nonce_len;

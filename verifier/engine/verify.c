@@ -56,6 +56,8 @@ struct ev_state {
 	struct tdc_envelope env;
 	struct tdc_claims claims;
 	bool claims_ok;
+	bool rtmr3;                     /* claims bound by RTMR3, not REPORTDATA */
+	bool want_rd;                   /* reportdata holds an expected value */
 	uint8_t reportdata[TDC_REPORTDATA_LEN];
 	struct tdx_report report;
 	bool have_report;
@@ -77,8 +79,8 @@ static void ev_state_free(struct ev_state *st)
 	tdc_quote_result_free(&st->quote);
 }
 
-static int check_structure(const uint8_t *ev, size_t len, struct ev_state *st,
-			   struct tdc_check_result *res)
+static int check_structure(const struct tdc_check_config *cfg, const uint8_t *ev, size_t len,
+			   struct ev_state *st, struct tdc_check_result *res)
 {
 	int r;
 
@@ -96,18 +98,36 @@ static int check_structure(const uint8_t *ev, size_t len, struct ev_state *st,
 	snprintf(res->vm_name, sizeof(res->vm_name), "%s", st->claims.vm_name);
 	memcpy(res->nonce, st->claims.nonce, st->claims.nonce_len);
 	res->nonce_len = st->claims.nonce_len;
-	if ((r = tdc_reportdata_compute(st->env.claims.data, st->env.claims.len,
-					st->reportdata)) != 0)
+	res->binding = st->claims.binding;
+	if (st->claims.binding == TDC_BIND_RTMR3) {
+		/* REPORTDATA is the pipeline's: compare it only with what we were told. */
+		st->rtmr3 = true;
+		if (cfg->expect_report_data) {
+			if (cfg->expect_report_data_len > TDC_REPORTDATA_LEN)
+				return tdc_err(TDC_ERR_USAGE, "expected REPORTDATA of %zu bytes",
+					       cfg->expect_report_data_len);
+			memcpy(st->reportdata, cfg->expect_report_data, cfg->expect_report_data_len);
+			st->want_rd = true;
+		}
+	} else if ((r = tdc_reportdata_compute(st->env.claims.data, st->env.claims.len,
+					       st->reportdata)) != 0) {
 		return r;
+	} else {
+		st->want_rd = true;
+	}
 	return tdc_check_add(&res->checks, "evidence_format", TDC_CHECK_PASS,
-			     "envelope %zu bytes, claims v%u.%u, %zu CPUs, %zu skipped, tee %s",
-			     len, st->claims.version_major, st->claims.version_minor,
-			     st->claims.ncpus, st->claims.nskipped, tdc_tee_name(st->claims.tee));
+			     "envelope %zu bytes, claims v%u.%u, %zu CPUs, %zu skipped, tee %s, "
+			     "binding %s", len, st->claims.version_major, st->claims.version_minor,
+			     st->claims.ncpus, st->claims.nskipped, tdc_tee_name(st->claims.tee),
+			     tdc_binding_name(st->claims.binding));
 }
 
 static int check_nonce(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
 		       struct ev_state *st, struct tdc_check_result *res)
 {
+	if (!cfg->nonce && st->rtmr3 && st->want_rd)
+		return tdc_check_add(&res->checks, "nonce", TDC_CHECK_INFO,
+				     "no expected nonce: freshness comes from the expected REPORTDATA");
 	if (!cfg->nonce)
 		return tdc_check_unverified(&res->checks, "nonce", "require_nonce",
 					    !pol->require_nonce,
@@ -129,6 +149,17 @@ static int check_nonce(const struct tdc_check_config *cfg, const struct tdc_poli
 static int check_binding(const char *name, const uint8_t got[64], const struct ev_state *st,
 			 struct tdc_check_result *res)
 {
+	if (st->rtmr3 && !st->want_rd)
+		return tdc_check_add(&res->checks, name, TDC_CHECK_INFO,
+				     "binding rtmr3: REPORTDATA belongs to the caller and no expected "
+				     "value was given, so it is not checked");
+	if (st->rtmr3 && CRYPTO_memcmp(got, st->reportdata, TDC_REPORTDATA_LEN) != 0)
+		return tdc_check_add(&res->checks, name, TDC_CHECK_FAIL,
+				     "REPORTDATA is not the expected value (binding rtmr3): a report "
+				     "made for another request");
+	if (st->rtmr3)
+		return tdc_check_add(&res->checks, name, TDC_CHECK_PASS,
+				     "REPORTDATA is the expected caller value (binding rtmr3)");
 	if (CRYPTO_memcmp(got, st->reportdata, TDC_REPORTDATA_LEN) != 0)
 		return tdc_check_add(&res->checks, name, TDC_CHECK_FAIL,
 				     "REPORTDATA is not SHA-512(\"%s\"||0||claims): the report does not bind these claims",
@@ -258,7 +289,8 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 		.source = cfg->collateral_source,
 		.allow_debug = true, /* DEBUG is the policy's call, below */
 		.accept_tcb = pol->accept_tcb,
-		.report_data = st->reportdata, .report_data_len = TDC_REPORTDATA_LEN,
+		.report_data = st->want_rd ? st->reportdata : NULL,
+		.report_data_len = TDC_REPORTDATA_LEN,
 	};
 	bool owned;
 	int r;
@@ -810,12 +842,13 @@ int tdc_check_evidence(const struct tdc_check_config *cfg_in, const uint8_t *ev,
 				  "evidence is %zu bytes, the limit is %u", len, TDC_EVIDENCE_MAX);
 		goto done;
 	}
-	if ((r = check_structure(ev, len, &st, res)) != 0 || !st.claims_ok)
+	if ((r = check_structure(cfg, ev, len, &st, res)) != 0 || !st.claims_ok)
 		goto done;
 	if ((r = check_nonce(cfg, pol, &st, res)) != 0 ||
 	    (r = check_report(cfg, &st, res)) != 0 ||
 	    (r = check_quote(cfg, pol, &st, res)) != 0 ||
 	    (r = pick_td_fields(&st, res)) != 0 ||
+	    (r = tdc_engine_rtmr3(&st.env, st.rtmr3, st.have_td ? st.rtmr : NULL, res)) != 0 ||
 	    (r = tdc_engine_model_choose(&cfgv.model, cfg->models, st.have_td ? st.mr_seam : NULL,
 					 st.have_td ? st.tee_tcb_svn : NULL,
 					 st.have_td ? st.tee_tcb_svn2 : NULL, res)) != 0 ||

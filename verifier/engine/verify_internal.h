@@ -37,6 +37,14 @@ int tdc_engine_model_choose(const struct tdc_model **model, struct tdc_model_set
 int tdc_engine_model_report(const struct tdc_predict_in *in, const struct tdc_prediction *pred,
 			    struct tdc_check_result *res);
 
+/*
+ * The rtmr3 binding's checks (verify_rtmr.c): event log format, RTMR3 replay
+ * against the attested @rtmr (NULL: no report), the claims event, the other
+ * events.  With !@bound_rtmr3 an attached log is only parsed and reported.
+ */
+int tdc_engine_rtmr3(const struct tdc_envelope *env, bool bound_rtmr3,
+		     const uint8_t (*rtmr)[48], struct tdc_check_result *res);
+
 /* Recount res->counts from the verdict masks. */
 void tdc_engine_count(struct tdc_check_result *res);
 

@@ -153,10 +153,16 @@ static void run_checks(struct basic_run *run, const struct tdc_vm_entry *vm,
 		check(run, "report", false, "%s", tdc_errmsg(e));
 		return;
 	}
-	tdc_reportdata_compute(env->claims.data, env->claims.len, want);
-	check(run, "reportdata_binding", !CRYPTO_memcmp(rd, want, 64),
-	      "REPORTDATA in the %s %s SHA-512 of the claims", from,
-	      CRYPTO_memcmp(rd, want, 64) ? "differs from" : "equals");
+	/* Fail closed: this debugging path does not replay event logs. */
+	if (c->binding == TDC_BIND_RTMR3)
+		check(run, "reportdata_binding", false, "claims are bound by RTMR3, which "
+		      "--checks basic does not verify (use --checks engine)");
+	else if (tdc_reportdata_compute(env->claims.data, env->claims.len, want) == 0)
+		check(run, "reportdata_binding", !CRYPTO_memcmp(rd, want, 64),
+		      "REPORTDATA in the %s %s SHA-512 of the claims", from,
+		      CRYPTO_memcmp(rd, want, 64) ? "differs from" : "equals");
+	else
+		check(run, "reportdata_binding", false, "%s", tdc_errmsg(TDC_ERR_INTERNAL));
 	if (!nonce) {
 		/* Only `ingest --no-nonce` gets here: the operator's flag waives it. */
 		tdc_check_add_waived(&run->checks, "nonce", "--no-nonce",
