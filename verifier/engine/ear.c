@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * EAR: the IETF RATS "EAT Attestation Result" (draft-ietf-rats-ear), so a
- * relying party can consume tdcpuid verdicts like any other verifier's.
+ * relying party (Trustee, Veraison's clients, a KBS policy) can act on
+ * tdcpuid verdicts like any other verifier's.  The mapping is documented in
+ * docs/ear.md; in short:
  *
- * Claims: eat_profile, iat, ear.verifier-id, eat_nonce and one submodule
- * "tdcpuid" with ear.status and an AR4SI trustworthiness vector
- * (draft-ietf-rats-ar4si tiers: 2 affirming, 32 warning, 96+ contraindicated):
- *   hardware           2  verified quote of real TDX hardware
- *                     32  TDREPORT only: not authenticated off-platform
- *                     97  simulated TEE, or no hardware report at all
- *   configuration      2  CPUID and TD fields accepted by the policy
- *                     96  a mismatch or policy failure
- *   instance-identity  2  nonce fresh and REPORTDATA binds the claims
- *                     96  binding or freshness failed
- * With a signing key the claims become a compact JWS (ES256, RFC 7515/7518).
+ *   eat_profile "tag:github.com,2023:veraison/ear", iat, eat_nonce,
+ *   ear.verifier-id {developer, build}, submods {"tdcpuid": {ear.status,
+ *   ear.trustworthiness-vector {hardware, configuration, instance-identity},
+ *   ear.appraisal-policy-id, tdcpuid.verdict (the annotated CPUID verdict),
+ *   tdcpuid.vector-reasons}}.
+ *
+ * AR4SI code points (draft-ietf-rats-ar4si §3.3; the values Veraison's
+ * ar4si package defines): 0 no claim, 1 unexpected evidence; 2 affirming;
+ * hardware 32 genuine with known issues, 96 contraindicated, 97
+ * unrecognized, 99 cryptographic validation failed; configuration 2
+ * approved, 32 known vulnerabilities, 96 unacceptable; instance-identity 2
+ * recognized, 96 not trustworthy, 99 cryptographic validation failed.
+ *
+ * Two invariants tie the EAR to the verdict, so no relying party can read
+ * them differently: a failing verdict is "contraindicated" (some claim is
+ * >= 96), and a passing verdict is never contraindicated (what the policy
+ * accepted caps at warning, and the reason says which key accepted it).
+ * ear.status is the worst tier of the vector.  With a signing key the claims
+ * become a compact JWS (ES256, RFC 7515/7518).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,45 +37,185 @@
 #include "engine.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/serial.h"
+#include "tdcpuid/tdx.h"
 #include "verify_internal.h"
 
 #define EAR_PROFILE "tag:github.com,2023:veraison/ear"
-#define AR_AFFIRMING 2
-#define AR_WARNING 32
-#define AR_CONTRAINDICATED 96
-#define AR_HW_UNRECOGNIZED 97
+#define EAR_MISMATCH_NAMES 64   /* mismatching bits named in the extension claim */
 
-static bool check_failed(const struct tdc_check_result *res, const char *const *names)
+enum { V_HW, V_CFG, V_ID, V__COUNT };
+static const char *const vec_names[V__COUNT] = { "hardware", "configuration",
+						 "instance-identity" };
+
+enum {
+	AR_NONE = 0,
+	AR_UNEXPECTED = 1,
+	AR_AFFIRMING = 2,
+	AR_WARNING = 32,
+	AR_CONTRAINDICATED = 96,
+	AR_UNRECOGNIZED = 97,
+	AR_CRYPTO_FAILED = 99,
+};
+
+/*
+ * A failing named check and the claim it lowers (data: the first prefix
+ * that matches wins).  Names not listed lower the configuration claim:
+ * whatever failed, the verdict failed.
+ */
+static const struct {
+	const char *prefix;
+	int vec;     /* V__COUNT: every claim */
+	int tier;
+} fail_map[] = {
+	{ "evidence_format", V__COUNT, AR_UNEXPECTED },
+	{ "claims_format", V__COUNT, AR_UNEXPECTED },
+	{ "eventlog_format", V__COUNT, AR_UNEXPECTED },
+	{ "check_record", V__COUNT, AR_CONTRAINDICATED },
+	{ "tdreport_binding", V_ID, AR_CRYPTO_FAILED },
+	{ "quote.report_data", V_ID, AR_CRYPTO_FAILED },
+	{ "rtmr3_replay", V_ID, AR_CRYPTO_FAILED },
+	{ "rtmr3_claims_event", V_ID, AR_CRYPTO_FAILED },
+	{ "nonce", V_ID, AR_CONTRAINDICATED },
+	{ "mrconfigid", V_ID, AR_CONTRAINDICATED },
+	{ "vm_name", V_ID, AR_CONTRAINDICATED },
+	{ "quote.tcb", V_HW, AR_CONTRAINDICATED },     /* tcb_status, tcb.status/level/date */
+	{ "quote.tdx_module.tcb", V_HW, AR_CONTRAINDICATED },
+	{ "quote.qe_identity.tcb", V_HW, AR_CONTRAINDICATED },
+	{ "quote.pck.revocation", V_HW, AR_CONTRAINDICATED },
+	{ "quote.collateral", V_HW, AR_CONTRAINDICATED },
+	{ "quote.qe_identity", V_HW, AR_UNRECOGNIZED },  /* not Intel's QE */
+	{ "quote.tdx_module.identity", V_HW, AR_UNRECOGNIZED },
+	{ "quote.td_attributes", V_CFG, AR_CONTRAINDICATED },
+	{ "quote", V_HW, AR_CRYPTO_FAILED },          /* signature, chain, QE report */
+	{ "tdreport_mac", V_HW, AR_CRYPTO_FAILED },
+	{ "tdreport_hash_links", V_HW, AR_CRYPTO_FAILED },
+	{ "tdreport_format", V_HW, AR_CRYPTO_FAILED },
+	{ "report_quote_consistent", V_HW, AR_CRYPTO_FAILED },
+	{ "tee_label", V_HW, AR_CRYPTO_FAILED },
+	{ "hardware_report", V_HW, AR_UNRECOGNIZED },
+	{ "evidence_kind", V_HW, AR_UNRECOGNIZED },     /* simulated or TDREPORT-only refused */
+};
+
+struct vec {
+	int v[V__COUNT];
+	char why[V__COUNT][200];
+};
+
+static void lower(struct vec *x, int vec, int tier, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void lower(struct vec *x, int vec, int tier, const char *fmt, ...)
 {
+	va_list ap;
+
+	for (int i = 0; i < V__COUNT; i++) {
+		if ((vec != V__COUNT && vec != i) || x->v[i] >= tier)
+			continue;
+		x->v[i] = tier;
+		va_start(ap, fmt);
+		vsnprintf(x->why[i], sizeof(x->why[i]), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static bool waived(const struct tdc_check_result *res, const char *name)
+{
+	const struct tdc_check *c = tdc_check_find(&res->checks, name);
+
+	return c && c->status == TDC_CHECK_SKIP;
+}
+
+/* What a relying party may conclude when nothing failed. */
+static void affirm(const struct tdc_check_result *res, struct vec *x)
+{
+	/* hardware: a quote verified to Intel's root, QE identity and TCB evaluated. */
+	if (res->tee == TDC_TEE_SIM)
+		lower(x, V_HW, AR_UNRECOGNIZED, "%s", "simulated TEE: no real hardware");
+	else if (!res->have_report)
+		lower(x, V_HW, AR_UNRECOGNIZED, "%s", "no TDREPORT or quote");
+	else if (!res->have_quote)
+		lower(x, V_HW, AR_WARNING, "%s", "TDREPORT only: not authenticated off-platform");
+	else if (!res->tcb_evaluated)
+		lower(x, V_HW, AR_WARNING, "%s", "quote signature chain verified, but TCB status "
+		      "and QE identity not evaluated (no collateral)");
+	else if (res->tcb_status != TDC_TCB_UP_TO_DATE)
+		lower(x, V_HW, AR_WARNING, "TCB status %s: genuine, not up to date",
+		      tdc_tcb_status_name(res->tcb_status));
+	else
+		lower(x, V_HW, AR_AFFIRMING, "%s", "quote verified, QE identity and TCB UpToDate");
+	/* configuration: the CPUID verdict and the TD fields. */
+	if (res->counts[TDC_V_MISMATCH])
+		lower(x, V_CFG, AR_WARNING, "%s", "CPUID mismatches the policy does not fail on");
+	else if (res->have_report && (res->attributes & TDX_ATTR_DEBUG))
+		lower(x, V_CFG, AR_WARNING, "%s", "DEBUG TD accepted by the policy");
+	else
+		lower(x, V_CFG, AR_AFFIRMING, "%s", "CPUID and TD fields as the policy requires");
+	/* instance-identity: bound, fresh, and (to claim anything) pinned. */
+	if (waived(res, "nonce"))
+		lower(x, V_ID, AR_WARNING, "%s", "freshness not proven (no nonce; require_nonce off)");
+	else if (res->identity_pinned)
+		lower(x, V_ID, AR_AFFIRMING, "%s", "claims bound to the report, fresh, and the TD "
+		      "identified by MRCONFIGID/MRTD");
+	else if (!x->why[V_ID][0])
+		snprintf(x->why[V_ID], sizeof(x->why[V_ID]), "%s", "claims bound and fresh; no "
+			 "MRCONFIGID/MRTD pins which TD this is, so no claim");
+}
+
+static struct vec vector_of(const struct tdc_check_result *res)
+{
+	struct vec x;
+
+	memset(&x, 0, sizeof(x));
 	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
 		const struct tdc_check *c = tdc_check_at(&res->checks, i);
+		size_t k;
 
-		for (const char *const *n = names; *n; n++)
-			if (c->status == TDC_CHECK_FAIL && !strncmp(c->name, *n, strlen(*n)))
-				return true;
+		if (c->status != TDC_CHECK_FAIL)
+			continue;
+		for (k = 0; k < sizeof(fail_map) / sizeof(fail_map[0]); k++)
+			if (!strncmp(c->name, fail_map[k].prefix, strlen(fail_map[k].prefix)))
+				break;
+		if (k < sizeof(fail_map) / sizeof(fail_map[0]))
+			lower(&x, fail_map[k].vec, fail_map[k].tier, "failed: %s", c->name);
+		else
+			lower(&x, V_CFG, AR_CONTRAINDICATED, "failed: %s", c->name);
 	}
-	return false;
+	for (size_t i = 0; i < res->nregs; i++)
+		if (res->regs[i].policy_fail) {
+			lower(&x, V_CFG, AR_CONTRAINDICATED, "%s", "CPUID bits the policy fails");
+			break;
+		}
+	if (res->passed) {
+		affirm(res, &x);
+		/* Accepted by the policy: at worst a warning, and the reason says so. */
+		for (int i = 0; i < V__COUNT; i++) {
+			if (x.v[i] < AR_CONTRAINDICATED)
+				continue;
+			x.v[i] = AR_WARNING;
+			snprintf(x.why[i] + strlen(x.why[i]), sizeof(x.why[i]) - strlen(x.why[i]),
+				 " (accepted by policy %s)", res->policy_name);
+		}
+	} else if (x.v[V_HW] < AR_CONTRAINDICATED && x.v[V_CFG] < AR_CONTRAINDICATED &&
+		   x.v[V_ID] < AR_CONTRAINDICATED) {
+		/* A failed verdict whose failures map to no claim (malformed input). */
+		lower(&x, V_CFG, AR_CONTRAINDICATED, "%s", "the verdict failed");
+	}
+	return x;
 }
 
-static int tier_hardware(const struct tdc_check_result *res)
+static const char *tier_of(int v)
 {
-	if (res->tee == TDC_TEE_SIM || !res->have_report)
-		return AR_HW_UNRECOGNIZED;
-	return res->authenticated ? AR_AFFIRMING : AR_WARNING;
+	return v >= AR_CONTRAINDICATED ? "contraindicated" : v >= AR_WARNING ? "warning" :
+	       v >= AR_AFFIRMING ? "affirming" : "none";
 }
 
-static int tier_identity(const struct tdc_check_result *res)
+static const char *status_of(const struct vec *x)
 {
-	static const char *const binding[] = { "nonce", "tdreport_binding", "quote.report_data",
-					       "evidence_format", "claims_format", NULL };
+	int worst = 0;
 
-	return check_failed(res, binding) ? AR_CONTRAINDICATED : AR_AFFIRMING;
-}
-
-static const char *status_of(int worst)
-{
-	return worst >= AR_CONTRAINDICATED ? "contraindicated" :
-	       worst >= AR_WARNING ? "warning" : "affirming";
+	for (int i = 0; i < V__COUNT; i++)
+		worst = x->v[i] > worst ? x->v[i] : worst;
+	return tier_of(worst);
 }
 
 /* base64url without padding (RFC 7515 §2). */
@@ -89,21 +240,54 @@ static int b64url(const uint8_t *p, size_t n, struct tdc_buf *out)
 	return r;
 }
 
+/* The annotated CPUID verdict: counts per verdict class, mismatching bits by name. */
+static json_t *annotated_verdict(const struct tdc_check_result *res)
+{
+	json_t *o = tdc_check_summary_json(res), *mm = json_array(), *pf = json_array();
+	size_t nmm = 0, npf = 0;
+	char buf[256];
+
+	for (size_t i = 0; i < res->nregs; i++) {
+		const struct tdc_reg_result *rr = &res->regs[i];
+
+		for (unsigned b = 0; b < 32; b++) {
+			bool m = rr->verdict[TDC_V_MISMATCH] >> b & 1, f = rr->policy_fail >> b & 1;
+
+			if (!m && !f)
+				continue;
+			tdc_bit_describe(rr, b, buf, sizeof(buf));
+			if (m && nmm++ < EAR_MISMATCH_NAMES)
+				json_array_append_new(mm, json_string(buf));
+			if (f && npf++ < EAR_MISMATCH_NAMES)
+				json_array_append_new(pf, json_string(buf));
+		}
+	}
+	json_object_set_new(o, "binding", json_string(tdc_binding_name(res->binding)));
+	if (res->have_quote && res->tcb_evaluated)
+		json_object_set_new(o, "tcb_status", json_string(tdc_tcb_status_name(res->tcb_status)));
+	json_object_set_new(o, "mismatches", mm);
+	json_object_set_new(o, "mismatches_total", json_integer((json_int_t)nmm));
+	json_object_set_new(o, "policy_failing_bits", pf);
+	json_object_set_new(o, "policy_failing_bits_total", json_integer((json_int_t)npf));
+	return o;
+}
+
 static json_t *ear_claims(const struct tdc_check_result *res)
 {
-	int hw = tier_hardware(res), id = tier_identity(res);
-	int cfg = res->passed ? AR_AFFIRMING : AR_CONTRAINDICATED;
-	int worst = hw > id ? hw : id;
+	struct vec x = vector_of(res);
 	struct tdc_buf nonce;
-	json_t *o, *sub;
+	json_t *o, *sub, *tv = json_object(), *why = json_object();
 
-	worst = worst > cfg ? worst : cfg;
-	sub = json_pack("{s:s, s:{s:i, s:i, s:i}, s:s, s:o}",
-			"ear.status", status_of(worst),
-			"ear.trustworthiness-vector", "hardware", hw, "configuration", cfg,
-			"instance-identity", id,
+	for (int i = 0; i < V__COUNT; i++) {
+		json_object_set_new(tv, vec_names[i], json_integer(x.v[i]));
+		json_object_set_new(why, vec_names[i], json_string(x.why[i]));
+	}
+	sub = json_pack("{s:s, s:o, s:s, s:o, s:o}",
+			"ear.status", status_of(&x),
+			"ear.trustworthiness-vector", tv,
 			"ear.appraisal-policy-id", res->policy_name,
-			"tdcpuid.verdict", tdc_check_summary_json(res));
+			"tdcpuid.verdict", annotated_verdict(res),
+			"tdcpuid.vector-reasons", why);
 	o = json_pack("{s:s, s:I, s:{s:s, s:s}, s:{s:o}}", "eat_profile", EAR_PROFILE,
 		      "iat", (json_int_t)res->at, "ear.verifier-id", "developer", "tdcpuid",
 		      "build", "tdcpuid-verifier " TDC_VERSION, "submods", "tdcpuid", sub);

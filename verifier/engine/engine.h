@@ -35,6 +35,7 @@
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/requested.h"
 #include "tdcpuid/verdict.h"
+#include "tcb.h"
 
 struct tdc_model;
 struct tdc_model_set;
@@ -90,6 +91,10 @@ struct tdc_check_result {
 	enum tdc_tee tee;
 	enum tdc_binding binding;       /* how the claims were bound */
 	bool authenticated;             /* off-platform trust: a verified quote */
+	bool have_quote;                /* a quote was parsed and appraised */
+	bool tcb_evaluated;             /* collateral gave the quote a TCB status: */
+	enum tdc_tcb_status tcb_status; /*   combined platform, TDX module and QE */
+	bool identity_pinned;           /* MRCONFIGID expected, or MRTD/MRCONFIGID allow-listed */
 	bool have_report;
 	uint64_t attributes, xfam;      /* attested (report/quote), if have_report */
 	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];

@@ -322,6 +322,9 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 	 * (a sim-signed quote could carry Intel's QE vendor ID). */
 	st->sim_quote = tdc_sim_quote_is_sim(&st->quote.quote) || root_is_simulator(cfg, pol);
 	res->authenticated = st->quote.all_pass && st->quote.tcb_acceptable;
+	res->have_quote = true;
+	res->tcb_evaluated = st->quote.collateral_used && st->quote.tcb_matched;
+	res->tcb_status = st->quote.tcb_status;
 	if (st->quote.quote.trailing)
 		tdc_check_add(&res->checks, "quote_trailing", TDC_CHECK_INFO,
 			      "%zu bytes after the signature data, not covered by any signature",
@@ -842,6 +845,7 @@ int tdc_check_evidence(const struct tdc_check_config *cfg_in, const uint8_t *ev,
 				  "evidence is %zu bytes, the limit is %u", len, TDC_EVIDENCE_MAX);
 		goto done;
 	}
+	res->identity_pinned = cfg->expect_mrconfigid || pol->mrtd.n || pol->mrconfigid.n;
 	if ((r = check_structure(cfg, ev, len, &st, res)) != 0 || !st.claims_ok)
 		goto done;
 	if ((r = check_nonce(cfg, pol, &st, res)) != 0 ||
