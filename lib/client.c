@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Agent side of the challenge-response exchange (docs/protocol.md). */
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "tdcpuid/cli.h"
 #include "tdcpuid/client.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/jws.h"
 #include "tdcpuid/transport.h"
 
 void tdc_client_result_init(struct tdc_client_result *r)
@@ -90,6 +93,7 @@ int tdc_client_verdict(int fd, uint64_t deadline_ms, struct tdc_client_result *r
 		res->passed = f.passed;
 		res->record = f.record;
 		snprintf(res->format, sizeof(res->format), "%s", f.format);
+		snprintf(res->sig, sizeof(res->sig), "%s", f.sig);
 		tdc_buf_reset(&res->doc);
 		e = tdc_buf_put(&res->doc, f.payload.data, f.payload.len);
 	}
@@ -107,8 +111,10 @@ int tdc_client_attest(const char *addr, const char *vm, int timeout_ms,
 
 	tdc_buf_init(&ev);
 	if ((e = tdc_transport_dial(addr, timeout_ms, &fd)) != 0 ||
-	    (e = tdc_client_hello(fd, deadline, nonce, NULL)) != 0 ||
-	    (e = fn(ctx, nonce, sizeof(nonce), &ev)) != 0 ||
+	    (e = tdc_client_hello(fd, deadline, nonce, NULL)) != 0)
+		goto out;
+	memcpy(res->nonce, nonce, sizeof(nonce));
+	if ((e = fn(ctx, nonce, sizeof(nonce), &ev)) != 0 ||
 	    (e = tdc_client_send_evidence(fd, deadline, nonce, vm, ev.data, ev.len)) != 0)
 		goto out;
 	e = tdc_client_verdict(fd, deadline, res);
@@ -116,5 +122,50 @@ out:
 	if (fd >= 0)
 		close(fd);
 	tdc_buf_free(&ev);
+	return e;
+}
+
+int tdc_verdict_token(const uint8_t nonce[TDC_NONCE_LEN], bool passed, const char *format,
+		      uint64_t record, const uint8_t *doc, size_t doc_len, struct tdc_buf *out)
+{
+	char nhex[2 * TDC_NONCE_LEN + 1], dhex[2 * SHA256_DIGEST_LENGTH + 1], fmt[16];
+	uint8_t sha[SHA256_DIGEST_LENGTH];
+
+	/* The format is one of our own words; anything else never reaches the token. */
+	snprintf(fmt, sizeof(fmt), "%s", strcmp(format, "ear") ? "json" : "ear");
+	SHA256(doc, doc_len, sha);
+	tdc_hex_encode(nonce, TDC_NONCE_LEN, nhex);
+	tdc_hex_encode(sha, sizeof(sha), dhex);
+	tdc_buf_reset(out);
+	return tdc_buf_printf(out, "{\"typ\":\"tdcpuid-verdict-v1\",\"nonce\":\"%s\",\"pass\":%s,"
+			      "\"format\":\"%s\",\"record\":%llu,\"doc_sha256\":\"%s\"}", nhex,
+			      passed ? "true" : "false", fmt, (unsigned long long)record, dhex);
+}
+
+int tdc_client_verify_verdict(const struct tdc_client_result *res, EVP_PKEY *key)
+{
+	struct tdc_buf want, got;
+	int e;
+
+	if (!res->sig[0])
+		return tdc_err(TDC_ERR_SIGNATURE, "verdict: not signed, but a verifier key is "
+			       "configured");
+	if (strcmp(res->format, "json") && strcmp(res->format, "ear"))
+		return tdc_err(TDC_ERR_SIGNATURE, "verdict: unknown format");
+	tdc_buf_init(&want);
+	tdc_buf_init(&got);
+	if ((e = tdc_verdict_token(res->nonce, res->passed, res->format, res->record,
+				   res->doc.data, res->doc.len, &want)) != 0)
+		goto out;
+	if ((e = tdc_jws_es256_verify(key, res->sig, strlen(res->sig), &got)) != 0) {
+		e = tdc_err_wrap(TDC_ERR_SIGNATURE, "verdict: ");
+		goto out;
+	}
+	if (got.len != want.len || memcmp(got.data, want.data, got.len))
+		e = tdc_err(TDC_ERR_SIGNATURE, "verdict: the signature is valid but covers another "
+			    "exchange (nonce, verdict, record or document differ)");
+out:
+	tdc_buf_free(&want);
+	tdc_buf_free(&got);
 	return e;
 }

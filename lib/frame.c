@@ -15,6 +15,7 @@
 
 #include "tdcpuid/error.h"
 #include "tdcpuid/frame.h"
+#include "tdcpuid/text.h"
 #include "cbor_strict.h"
 
 #define FRAME_MAX_KEYS 16
@@ -67,7 +68,7 @@ enum kind { K_UINT, K_INT, K_BYTES, K_TEXT, K_BOOL };
 
 enum key {
 	KEY_V, KEY_T, KEY_NONCE, KEY_TTL, KEY_SERVER, KEY_EVIDENCE, KEY_VM,
-	KEY_PASS, KEY_FORMAT, KEY_DOC, KEY_RECORD, KEY_CODE, KEY_MSG, KEY__COUNT
+	KEY_PASS, KEY_FORMAT, KEY_DOC, KEY_RECORD, KEY_CODE, KEY_MSG, KEY_SIG, KEY__COUNT
 };
 
 #define B(k) (1u << (k))
@@ -90,6 +91,7 @@ static const struct field {
 	[KEY_RECORD] = { "record", K_UINT, UINT64_MAX },
 	[KEY_CODE] = { "code", K_INT, 0 },
 	[KEY_MSG] = { "msg", K_TEXT, TDC_FRAME_STR_MAX - 1 },
+	[KEY_SIG] = { "sig", K_TEXT, TDC_FRAME_SIG_MAX - 1 },
 };
 
 /* Per frame type: keys that must be present and keys that may be. */
@@ -98,7 +100,7 @@ static const struct {
 } schema[] = {
 	[TDC_FRAME_HELLO] = { B(KEY_NONCE) | B(KEY_TTL), B(KEY_SERVER) },
 	[TDC_FRAME_EVIDENCE] = { B(KEY_NONCE) | B(KEY_EVIDENCE), B(KEY_VM) },
-	[TDC_FRAME_VERDICT] = { B(KEY_PASS) | B(KEY_FORMAT) | B(KEY_DOC), B(KEY_RECORD) },
+	[TDC_FRAME_VERDICT] = { B(KEY_PASS) | B(KEY_FORMAT) | B(KEY_DOC), B(KEY_RECORD) | B(KEY_SIG) },
 	[TDC_FRAME_ERROR] = { B(KEY_CODE) | B(KEY_MSG), 0 },
 };
 
@@ -226,6 +228,7 @@ static int set_field(struct tdc_frame *f, const struct pair *p)
 	case KEY_VM: return get_text(p, f->vm, sizeof(f->vm));
 	case KEY_FORMAT: return get_text(p, f->format, sizeof(f->format));
 	case KEY_MSG: return get_text(p, f->message, sizeof(f->message));
+	case KEY_SIG: return get_text(p, f->sig, sizeof(f->sig));
 	case KEY_EVIDENCE: return get_blob(p, false, &f->payload);
 	case KEY_DOC: return get_blob(p, true, &f->payload);
 	case KEY_CODE: return get_code(p, &f->code);
@@ -353,11 +356,22 @@ int tdc_frame_decode(const uint8_t *body, size_t len, struct tdc_frame *f)
 
 /* ---- encode -------------------------------------------------------------- */
 
+/* Our own strings are bounded copies (snprintf may cut a character) and may
+ * quote what a peer sent: on the wire they are always valid UTF-8. */
 static int put_text(struct tdc_buf *b, const char *key, const char *s)
 {
-	int e = tdc_cbor_put_text(b, key);
+	char clean[TDC_FRAME_SIG_MAX];
+	int k = find_key(key), e = tdc_cbor_put_text(b, key);
+	size_t cap = k >= 0 && fields[k].max < sizeof(clean) ? (size_t)fields[k].max + 1
+							     : sizeof(clean);
 
-	return e ? e : tdc_cbor_put_text(b, s);
+	if (e)
+		return e;
+	if (tdc_text_utf8_valid(s, strlen(s)))
+		return tdc_cbor_put_text(b, s);
+	/* Escaped, and still within what the other side accepts for this key. */
+	tdc_text_clean(s, clean, cap, 0);
+	return tdc_cbor_put_text(b, clean);
 }
 
 static int put_uint(struct tdc_buf *b, const char *key, uint64_t v)
@@ -377,7 +391,11 @@ static int put_bytes(struct tdc_buf *b, const char *key, const void *p, size_t n
 /* The doc is text of known length (not NUL-terminated in the buffer). */
 static int put_doc(struct tdc_buf *b, const struct tdc_buf *doc)
 {
-	int e = tdc_cbor_put_text(b, "doc");
+	int e;
+
+	if (!tdc_text_utf8_valid(doc->data, doc->len))
+		return tdc_err(TDC_ERR_FORMAT, "frame: verdict document is not valid UTF-8");
+	e = tdc_cbor_put_text(b, "doc");
 
 	return e ? e : tdc_cbor_put_text_n(b, (const char *)doc->data, doc->len);
 }
@@ -387,7 +405,7 @@ static size_t key_count(const struct tdc_frame *f)
 	switch (f->type) {
 	case TDC_FRAME_HELLO: return 4 + (f->server[0] != 0);
 	case TDC_FRAME_EVIDENCE: return 4 + (f->vm[0] != 0);
-	case TDC_FRAME_VERDICT: return 6;
+	case TDC_FRAME_VERDICT: return 6 + (f->sig[0] != 0);
 	case TDC_FRAME_ERROR: return 4;
 	default: return 0;
 	}
@@ -418,9 +436,10 @@ static int build_body(const struct tdc_frame *f, struct tdc_buf *b)
 		if ((e = tdc_cbor_put_text(b, "pass")) != 0 ||
 		    (e = tdc_cbor_put_bool(b, f->passed)) != 0 ||
 		    (e = put_text(b, "format", f->format)) != 0 ||
-		    (e = put_doc(b, &f->payload)) != 0)
+		    (e = put_doc(b, &f->payload)) != 0 ||
+		    (e = put_uint(b, "record", f->record)) != 0)
 			return e;
-		return put_uint(b, "record", f->record);
+		return f->sig[0] ? put_text(b, "sig", f->sig) : 0;
 	default: /* TDC_FRAME_ERROR */
 		if ((e = tdc_cbor_put_text(b, "code")) != 0 ||
 		    (e = tdc_cbor_put_int(b, f->code)) != 0)

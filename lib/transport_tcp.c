@@ -136,20 +136,18 @@ static int tcp_accept(int lfd, int *fd, struct tdc_peer *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
 	int s, one = 1;
 
 	s = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (s < 0)
-		return errno == EAGAIN || errno == EINTR ? TDC_ERR_TIMEOUT
-			: tdc_err(TDC_ERR_IO, "accept: %s", strerror(errno));
+		return tdc_accept_error("accept");
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	sa_text(&ss, host, sizeof(host), &port);
-	memset(peer, 0, sizeof(*peer));
-	peer->kind = TDC_TRANSPORT_TCP;
-	snprintf(peer->text, sizeof(peer->text),
-		 ss.ss_family == AF_INET6 ? "tcp:[%s]:%u" : "tcp:%s:%u", host, port);
+	if (tdc_peer_from_sockaddr((struct sockaddr *)&ss, sl, peer) != 0) {
+		memset(peer, 0, sizeof(*peer));
+		peer->kind = TDC_TRANSPORT_TCP;
+		snprintf(peer->text, sizeof(peer->text), "tcp:?");
+		snprintf(peer->key, sizeof(peer->key), "ip:?");
+	}
 	*fd = s;
 	return 0;
 }

@@ -82,12 +82,8 @@ static int vsock_accept(int lfd, int *fd, struct tdc_peer *peer)
 
 	s = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (s < 0)
-		return errno == EAGAIN || errno == EINTR ? TDC_ERR_TIMEOUT
-			: tdc_err(TDC_ERR_IO, "accept vsock: %s", strerror(errno));
-	memset(peer, 0, sizeof(*peer));
-	peer->kind = TDC_TRANSPORT_VSOCK;
-	peer->cid = sa.svm_cid;
-	snprintf(peer->text, sizeof(peer->text), "vsock:%u:%u", sa.svm_cid, sa.svm_port);
+		return tdc_accept_error("accept vsock");
+	tdc_peer_from_sockaddr((struct sockaddr *)&sa, sl, peer);
 	*fd = s;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <openssl/types.h>
 
 #include "tdcpuid/buf.h"
 #include "tdcpuid/frame.h"
@@ -23,6 +24,8 @@ struct tdc_client_result {
 	char format[16];
 	struct tdc_buf doc;      /* verdict document (JSON or EAR) */
 	uint64_t record;         /* audit log row id */
+	uint8_t nonce[TDC_NONCE_LEN]; /* the nonce of this exchange (tdc_client_attest) */
+	char sig[TDC_FRAME_SIG_MAX];  /* the verifier's signature, "" if it sent none */
 };
 
 void tdc_client_result_init(struct tdc_client_result *r);
@@ -42,5 +45,21 @@ int tdc_client_hello(int fd, uint64_t deadline_ms, uint8_t nonce[TDC_NONCE_LEN],
 int tdc_client_send_evidence(int fd, uint64_t deadline_ms, const uint8_t *nonce,
 			     const char *vm, const uint8_t *ev, size_t len);
 int tdc_client_verdict(int fd, uint64_t deadline_ms, struct tdc_client_result *res);
+
+/*
+ * The signed verdict token (docs/protocol.md "Signed verdicts"): the exact
+ * bytes both sides build from the exchange, so the agent checks a signature
+ * without parsing anything the verifier chose:
+ *   {"typ":"tdcpuid-verdict-v1","nonce":"<hex>","pass":true,"format":"ear",
+ *    "record":12,"doc_sha256":"<hex>"}
+ */
+int tdc_verdict_token(const uint8_t nonce[TDC_NONCE_LEN], bool passed, const char *format,
+		      uint64_t record, const uint8_t *doc, size_t doc_len, struct tdc_buf *out);
+/*
+ * Check res->sig (ES256 JWS) with @key against the token of this exchange.
+ * TDC_ERR_SIGNATURE if it is missing, malformed or does not verify: the
+ * verdict then says nothing, whatever res->passed is.
+ */
+int tdc_client_verify_verdict(const struct tdc_client_result *res, EVP_PKEY *key);
 
 #endif

@@ -28,6 +28,7 @@
 #define TDC_FRAME_HDR_LEN 4
 #define TDC_NONCE_LEN 32
 #define TDC_FRAME_STR_MAX 256     /* VM name, error message, format */
+#define TDC_FRAME_SIG_MAX 2048    /* verdict: signed verdict token (compact JWS) */
 /* What an agent accepts back: a verdict document lists every bit. */
 #define TDC_FRAME_REPLY_MAX (16u * 1024 * 1024)
 
@@ -55,6 +56,7 @@ struct tdc_frame {
 	bool passed;
 	char format[16];            /* "json" or "ear" */
 	uint64_t record;            /* audit log row id */
+	char sig[TDC_FRAME_SIG_MAX]; /* optional ES256 JWS over the verdict token (client.h) */
 	/* error */
 	int32_t code;               /* negative TDC_ERR_* */
 	char message[TDC_FRAME_STR_MAX];
@@ -63,7 +65,12 @@ struct tdc_frame {
 void tdc_frame_init(struct tdc_frame *f);
 void tdc_frame_free(struct tdc_frame *f);
 
-/* Append header + CBOR body of @f to @out. */
+/*
+ * Append header + CBOR body of @f to @out.  Every text that goes out is
+ * valid UTF-8: a string cut mid-character by a bounded copy, or holding
+ * bytes that are not UTF-8, is sent with those bytes escaped (tdcpuid/text.h);
+ * a verdict document that is not UTF-8 is refused (TDC_ERR_FORMAT).
+ */
 int tdc_frame_encode(const struct tdc_frame *f, struct tdc_buf *out);
 /*
  * Decode one frame body (the bytes after the length header).  An unknown

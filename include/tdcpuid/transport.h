@@ -30,12 +30,34 @@ struct tdc_addr {
 	uint32_t vport;   /* vsock */
 };
 
+#define TDC_PEER_KEY_MAX 64
+
 /* What the listener learns about a peer at accept time. */
 struct tdc_peer {
 	enum tdc_transport_kind kind;
 	uint32_t cid;            /* vsock: assigned by the host, so trustworthy */
 	char text[TDC_ADDR_MAX]; /* "tcp:1.2.3.4:5678" / "vsock:3:1234" */
+	/*
+	 * Who the peer is for per-peer limits, whatever the transport or
+	 * protocol on top: "ip:1.2.3.4" (IPv4, also IPv4-mapped IPv6),
+	 * "ip:2001:db8:1:2::/64" (IPv6 by /64: one host usually holds a whole
+	 * /64), "vsock:17" (the CID the host assigned).
+	 */
+	char key[TDC_PEER_KEY_MAX];
 };
+
+/*
+ * What accept() errno means to a listener: TDC_ERR_TIMEOUT nothing to take
+ * now (EAGAIN, EINTR, a connection reset before it was taken),
+ * TDC_ERR_ALLOC out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM: back off, the listener stays readable), else TDC_ERR_IO.
+ */
+int tdc_accept_error(const char *what);
+
+struct sockaddr;
+/* Fill @peer from an accepted socket's address (AF_INET, AF_INET6, AF_VSOCK):
+ * what every listener (framed TCP/vsock, HTTP) uses to name its peers. */
+int tdc_peer_from_sockaddr(const struct sockaddr *sa, size_t len, struct tdc_peer *peer);
 
 struct tdc_transport_ops {
 	const char *name;

@@ -30,13 +30,11 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "engine.h"
 #include "tdcpuid/error.h"
-#include "tdcpuid/serial.h"
+#include "tdcpuid/jws.h"
 #include "tdcpuid/tdx.h"
 #include "verify_internal.h"
 
@@ -218,28 +216,6 @@ static const char *status_of(const struct vec *x)
 	return tier_of(worst);
 }
 
-/* base64url without padding (RFC 7515 §2). */
-static int b64url(const uint8_t *p, size_t n, struct tdc_buf *out)
-{
-	struct tdc_buf b;
-	int r;
-
-	tdc_buf_init(&b);
-	if ((r = tdc_base64_encode(p, n, &b)) == 0) {
-		for (size_t i = 0; i < b.len; i++) {
-			char c = (char)b.data[i];
-
-			if (c == '=' || c == '\n' || c == '\r')
-				continue;
-			c = c == '+' ? '-' : c == '/' ? '_' : c;
-			if ((r = tdc_buf_put_u8(out, (uint8_t)c)) != 0)
-				break;
-		}
-	}
-	tdc_buf_free(&b);
-	return r;
-}
-
 /* The annotated CPUID verdict: counts per verdict class, mismatching bits by name. */
 static json_t *annotated_verdict(const struct tdc_check_result *res)
 {
@@ -293,85 +269,24 @@ static json_t *ear_claims(const struct tdc_check_result *res)
 		      "build", "tdcpuid-verifier " TDC_VERSION, "submods", "tdcpuid", sub);
 	if (o && res->nonce_len) {
 		tdc_buf_init(&nonce);
-		if (b64url(res->nonce, res->nonce_len, &nonce) == 0)
+		if (tdc_b64url_encode(res->nonce, res->nonce_len, &nonce) == 0)
 			json_object_set_new(o, "eat_nonce", json_string(tdc_buf_cstr(&nonce)));
 		tdc_buf_free(&nonce);
 	}
 	return o;
 }
 
-static int load_key(const char *path, EVP_PKEY **key)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return tdc_err(TDC_ERR_NOT_FOUND, "EAR signing key %s: cannot open", path);
-	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!*key)
-		return tdc_err(TDC_ERR_FORMAT, "EAR signing key %s: not a PEM private key", path);
-	if (EVP_PKEY_get_base_id(*key) != EVP_PKEY_EC || EVP_PKEY_get_bits(*key) != 256) {
-		EVP_PKEY_free(*key);
-		return tdc_err(TDC_ERR_FORMAT, "EAR signing key %s: ES256 needs a P-256 key", path);
-	}
-	return 0;
-}
-
-/* ECDSA DER signature -> the fixed 64-byte r||s that JWS wants. */
-static int der_to_raw(const uint8_t *der, size_t len, uint8_t raw[64])
-{
-	const uint8_t *p = der;
-	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
-	const BIGNUM *r, *s;
-	int ok;
-
-	if (!sig)
-		return tdc_err(TDC_ERR_INTERNAL, "ECDSA signature encoding");
-	ECDSA_SIG_get0(sig, &r, &s);
-	ok = BN_bn2binpad(r, raw, 32) == 32 && BN_bn2binpad(s, raw + 32, 32) == 32;
-	ECDSA_SIG_free(sig);
-	return ok ? 0 : tdc_err(TDC_ERR_INTERNAL, "ECDSA signature size");
-}
-
-static int sign_es256(EVP_PKEY *key, const struct tdc_buf *input, uint8_t raw[64])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t der[80];
-	size_t len = sizeof(der);
-	int r = 0;
-
-	if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, der, &len, input->data, input->len) != 1)
-		r = tdc_err(TDC_ERR_INTERNAL, "ES256 signing failed");
-	else
-		r = der_to_raw(der, len, raw);
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
+/* The signing plumbing is lib/jws.c's, shared with `serve --sign-key`. */
 static int jws_compact(const char *payload, const char *key_path, struct tdc_buf *out)
 {
-	static const char header[] = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
-	struct tdc_buf input;
-	uint8_t sig[64];
 	EVP_PKEY *key = NULL;
 	int r;
 
-	if ((r = load_key(key_path, &key)) != 0)
-		return r;
-	tdc_buf_init(&input);
-	if ((r = b64url((const uint8_t *)header, strlen(header), &input)) != 0 ||
-	    (r = tdc_buf_put_u8(&input, '.')) != 0 ||
-	    (r = b64url((const uint8_t *)payload, strlen(payload), &input)) != 0 ||
-	    (r = sign_es256(key, &input, sig)) != 0 ||
-	    (r = tdc_buf_put(out, input.data, input.len)) != 0 ||
-	    (r = tdc_buf_put_u8(out, '.')) != 0 ||
-	    (r = b64url(sig, sizeof(sig), out)) != 0)
-		goto out;
-	r = tdc_buf_put_u8(out, '\n');
-out:
+	if ((r = tdc_es256_load_private(key_path, &key)) != 0)
+		return tdc_err_wrap(r, "EAR: ");
+	if ((r = tdc_jws_es256_sign(key, payload, strlen(payload), out)) == 0)
+		r = tdc_buf_put_u8(out, '\n');
 	EVP_PKEY_free(key);
-	tdc_buf_free(&input);
 	return r;
 }
 
