@@ -737,7 +737,7 @@ bool tdc_collateral_cache_has_room(struct tdc_collateral_cache *c)
 	pthread_mutex_lock(&c->lock);
 	/* One appraisal adds at most one entry per document plus a chain and a
 	 * key; keep that much headroom below the cap. */
-	room = c->n + 2 * TDC_COLL_MAX_FILES + 2 < TDC_CACHE_MAX_ENTRIES;
+	room = c->n - c->nkeys + 2 * TDC_COLL_MAX_FILES + 2 < TDC_CACHE_MAX_ENTRIES;
 	pthread_mutex_unlock(&c->lock);
 	return room;
 }
@@ -816,7 +816,8 @@ void tdc_cache_key(const uint8_t doc_sha[32], const uint8_t anchor_sha[32], uint
 	tdc_sha256(buf, sizeof(buf), key);
 }
 
-/* Entries are never removed or changed once visible except verified 0 -> 1. */
+/* Entries are never removed or changed once visible except verified 0 -> 1
+ * (attestation keys aside: tdc_cache_attkey_*, never returned from here). */
 struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
 				       const uint8_t key[32], enum tdc_doc_kind kind)
 {
@@ -866,6 +867,78 @@ int tdc_cache_put(struct tdc_collateral_cache *c, const struct tdc_cache_entry *
 out:
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+EVP_PKEY *tdc_cache_attkey_get(struct tdc_collateral_cache *c, const uint8_t key[32])
+{
+	EVP_PKEY *k = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++) {
+		struct tdc_cache_entry *e = c->e[i];
+
+		if (e->kind == TDC_DOC_ATTKEY && memcmp(e->key, key, 32) == 0) {
+			if (EVP_PKEY_up_ref(e->obj) == 1) {
+				k = e->obj;
+				e->used = ++c->tick;
+			}
+			break;
+		}
+	}
+	if (k)
+		c->hits++;
+	else
+		c->misses++;
+	pthread_mutex_unlock(&c->lock);
+	return k;
+}
+
+void tdc_cache_attkey_put(struct tdc_collateral_cache *c, const uint8_t key[32], EVP_PKEY *k)
+{
+	struct tdc_cache_entry *e = NULL, *old = NULL;
+	size_t lru = SIZE_MAX;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->e[i]->kind != TDC_DOC_ATTKEY)
+			continue;
+		if (memcmp(c->e[i]->key, key, 32) == 0)
+			goto out; /* another appraisal was first */
+		if (lru == SIZE_MAX || c->e[i]->used < c->e[lru]->used)
+			lru = i;
+	}
+	if (c->nkeys >= TDC_CACHE_MAX_KEYS && lru != SIZE_MAX) {
+		/* Appraisals using it hold their own reference: dropping ours is safe. */
+		old = c->e[lru];
+		c->e[lru] = c->e[--c->n];
+		c->nkeys--;
+	}
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 16;
+		struct tdc_cache_entry **ne = realloc(c->e, ncap * sizeof(*ne));
+
+		if (!ne)
+			goto out;
+		c->e = ne;
+		c->cap = ncap;
+	}
+	if (!(e = calloc(1, sizeof(*e))) || EVP_PKEY_up_ref(k) != 1) {
+		free(e);
+		goto out;
+	}
+	memcpy(e->key, key, 32);
+	e->kind = TDC_DOC_ATTKEY;
+	e->obj = k;
+	e->verified = true;
+	e->used = ++c->tick;
+	c->e[c->n++] = e;
+	c->nkeys++;
+out:
+	pthread_mutex_unlock(&c->lock);
+	if (old) {
+		entry_free(old);
+		free(old);
+	}
 }
 
 /* ---- selection and verification ------------------------------------------ */

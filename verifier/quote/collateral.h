@@ -161,16 +161,25 @@ struct tdc_cache_entry {
 	X509 *signer;               /* signing certificate (up-ref'd) */
 	struct tdc_window signer_window; /* signer cert, or a CRL's update window */
 	bool verified;              /* false: parsed only (FMSPC/id lookup) */
+	uint64_t used;              /* attestation keys: last use (LRU) */
 };
 
 /* Entries are never evicted (appraisals hold pointers into them); a full
- * cache is left alone and appraisals fall back to a private one. */
+ * cache is left alone and appraisals fall back to a private one.  The one
+ * exception are attestation keys (TDC_DOC_ATTKEY): an appraisal holds its
+ * own reference to the EVP_PKEY, so they live in their own LRU of at most
+ * TDC_CACHE_MAX_KEYS and never count against the cap, and only keys a
+ * verified QE report certified get in: a flood of quotes with keys of
+ * their own changes nothing for anybody else. */
 #define TDC_CACHE_MAX_ENTRIES 16384
+#define TDC_CACHE_MAX_KEYS 1024
 
 struct tdc_collateral_cache {
 	pthread_mutex_t lock;
 	struct tdc_cache_entry **e; /* each entry its own allocation */
 	size_t n, cap;
+	size_t nkeys;               /* TDC_DOC_ATTKEY entries among the n */
+	uint64_t tick;              /* LRU clock */
 	unsigned long hits, misses;
 	X509 *root;                 /* last trust anchor seen, and its hash */
 	uint8_t root_sha[32];
@@ -192,6 +201,15 @@ struct tdc_cache_entry *tdc_cache_find(struct tdc_collateral_cache *c,
 				       const uint8_t key[32], enum tdc_doc_kind kind);
 int tdc_cache_put(struct tdc_collateral_cache *c, const struct tdc_cache_entry *in,
 		  struct tdc_cache_entry **out);
+
+/*
+ * Attestation keys, under SHA-256 of their 64 bytes: get returns a new
+ * reference (free it) or NULL; put takes one of its own (call it only for
+ * a key whose QE report verified) and evicts the least recently used key
+ * when TDC_CACHE_MAX_KEYS are held.
+ */
+EVP_PKEY *tdc_cache_attkey_get(struct tdc_collateral_cache *c, const uint8_t key[32]);
+void tdc_cache_attkey_put(struct tdc_collateral_cache *c, const uint8_t key[32], EVP_PKEY *k);
 
 /* A PCK chain from a quote that verified to the root (TDC_DOC_CERTS entry). */
 struct tdc_verified_chain {

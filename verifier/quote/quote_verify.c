@@ -43,53 +43,34 @@ static void add_check(struct tdc_quote_result *res, const char *name, bool pass,
 static void chain_details(struct tdc_verified_chain *v);
 
 /*
- * The attestation key as an EVP_PKEY.  A QE keeps its key across quotes, so
- * a long-running verifier keeps the imported key (only the parsed public
- * key: no verification result) under SHA-256 of its 64 bytes.
+ * The attestation key as an EVP_PKEY (a reference of our own).  A QE keeps
+ * its key across quotes, so a long-running verifier keeps the imported key
+ * under SHA-256 of its 64 bytes, but only once a verified QE report has
+ * certified it (remember_key): a key that merely verifies its own quote's
+ * signature proves nothing and must not take a place in the cache.
  */
 static int attestation_key(struct tdc_collateral_cache *cache, const struct tdx_quote *q,
-			   EVP_PKEY **key, bool *owned)
+			   uint8_t id[32], EVP_PKEY **key, bool *cached)
 {
-	struct tdc_cache_entry e = { 0 }, *hit;
-	uint8_t sha[32];
-	int ret;
+	uint8_t sha[32], zero[32] = { 0 };
 
-	*owned = true;
-	if (!cache)
-		return tdc_p256_key_from_xy(q->attest_key, key);
 	tdc_sha256(q->attest_key, 64, sha);
-	memset(e.key, 0, sizeof(e.key));
-	tdc_cache_key(sha, e.key, e.key);
-	if ((hit = tdc_cache_find(cache, e.key, TDC_DOC_ATTKEY))) {
-		*key = hit->obj;
-		*owned = false;
-		return 0;
-	}
-	if ((ret = tdc_p256_key_from_xy(q->attest_key, key)) != 0)
-		return ret;
-	e.kind = TDC_DOC_ATTKEY;
-	e.obj = *key;
-	e.verified = true;
-	if (tdc_cache_put(cache, &e, &hit) == 0)
-		*owned = false;
-	return 0;
+	tdc_cache_key(sha, zero, id);
+	*cached = cache && (*key = tdc_cache_attkey_get(cache, id)) != NULL;
+	return *cached ? 0 : tdc_p256_key_from_xy(q->attest_key, key);
 }
 
-static int check_quote_signature(struct tdc_collateral_cache *cache, const struct tdx_quote *q,
+static int check_quote_signature(const struct tdx_quote *q, EVP_PKEY *key, int key_ret,
 				 struct tdc_quote_result *res)
 {
-	EVP_PKEY *key = NULL;
-	bool owned = true;
-	int ret;
+	int ret = key_ret;
 
-	if ((ret = attestation_key(cache, q, &key, &owned)) == 0)
+	if (ret == 0)
 		ret = tdc_ecdsa_verify_rs(key, q->signed_data, q->signed_len, q->signature);
 	add_check(res, "quote.signature", ret == 0, ret == 0 ?
 		  "attestation key signature over bytes [0, %zu) verifies" :
 		  "quote signature fails: attestation key does not verify the signature "
 		  "over bytes [0, %zu)", q->signed_len);
-	if (owned)
-		EVP_PKEY_free(key);
 	return ret;
 }
 
@@ -792,6 +773,10 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 {
 	struct tdc_collateral_cache *cache = o->cache, *tmp = NULL;
 	struct tdc_verified_chain *v = NULL;
+	EVP_PKEY *key = NULL;
+	uint8_t key_id[32];
+	bool key_cached = false, sig_ok;
+	int key_ret;
 	unsigned long before = tdc_ecdsa_verify_count();
 	struct tdx_quote *q = &res->quote;
 	struct tdc_check_list keep = res->checks;
@@ -819,12 +804,17 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 		return ret;
 	cache = cache ? cache : tmp;
 	tdc_cache_root_sha256(cache, o->root, root_sha);
-	check_quote_signature(cache, q, res);
+	key_ret = attestation_key(o->cache == cache ? cache : NULL, q, key_id, &key, &key_cached);
+	sig_ok = check_quote_signature(q, key, key_ret, res) == 0;
 	if (get_chain(o, cache, root_sha, q, res, &v) == 0) {
 		check_validity(o, v, res);
 		pck_details(v, res);
-		check_qe_report(q, v->leaf, res);
+		/* Certified by a QE report that chains to the root: now worth keeping. */
+		if (check_qe_report(q, v->leaf, res) == 0 && sig_ok && !key_cached &&
+		    o->cache == cache)
+			tdc_cache_attkey_put(cache, key_id, key);
 	}
+	EVP_PKEY_free(key);
 	check_td(o, q, res);
 	if ((o->collateral || o->source) && v && res->have_pck)
 		check_collateral(o, cache, root_sha, q, v, res);
