@@ -53,6 +53,7 @@ struct evidence_args {
 	struct tdc_replay replay;
 	const char *to;          /* verifier address: the nonce comes from it */
 	const char *serial;      /* also write armored evidence here */
+	const char *verifier_key; /* --to: the verdict must be signed by this key */
 	unsigned timeout_s;
 	enum tdc_binding bind;
 	uint8_t report_data[TDC_REPORTDATA_LEN]; /* --bind rtmr3: the caller's REPORTDATA */
@@ -66,7 +67,7 @@ static void usage(FILE *f)
 		"Usage: %s evidence (--nonce HEX | --to ADDR) [--tee auto|tdx|sim] [--quote|--report-only]\n"
 		"                   [--sim-dir DIR] [--cpu LIST] [--vm-name NAME] [--td-ctls LIST]\n"
 		"                   [-o FILE]\n"
-		"                   [--serial DEV|-] [--timeout S]\n"
+		"                   [--serial DEV|-] [--timeout S] [--verifier-key PEM]\n"
 		"       %s evidence --bind rtmr3 [--report-data HEX] [--nonce HEX | --to ADDR]\n"
 		"                   [--event-log FILE] [options as above]\n"
 		"\n"
@@ -112,6 +113,9 @@ static void usage(FILE *f)
 		"                         its nonce, send the evidence, print the verdict; exit 0\n"
 		"                         pass, 1 fail (no --nonce then)\n"
 		"      --timeout S        deadline for the whole --to exchange (default 30)\n"
+		"      --verifier-key PEM --to: accept only a verdict signed by this verifier\n"
+		"                         key (P-256 public key, certificate or key pair PEM;\n"
+		"                         `serve --sign-key`): anything else is no verdict\n"
 		"      --serial DEV       also write the evidence armored (base64 between BEGIN/END\n"
 		"                         lines) to a serial console, '-' = stdout; for initramfs\n"
 		"                         runs without a network (tdcpuid-verifier ingest)\n"
@@ -127,7 +131,7 @@ static void usage(FILE *f)
 
 enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME, OPT_TO, OPT_SERIAL,
        OPT_TIMEOUT, OPT_SIM_SVN, OPT_SIM_SVN2, OPT_SIM_MRSEAM, OPT_TD_CTLS, OPT_REPORT_DATA,
-       OPT_EVENT_LOG };
+       OPT_EVENT_LOG, OPT_VERIFIER_KEY };
 
 /* Exactly @len bytes of hex, or fewer for a TEE_TCB_SVN (the rest zero). */
 static int parse_hex_opt(const char *name, const char *s, uint8_t *out, size_t len, bool prefix)
@@ -176,6 +180,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ "bind", required_argument, NULL, 'b' },
 		{ "report-data", required_argument, NULL, OPT_REPORT_DATA },
 		{ "event-log", required_argument, NULL, OPT_EVENT_LOG },
+		{ "verifier-key", required_argument, NULL, OPT_VERIFIER_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -202,6 +207,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		case OPT_VM_NAME: a->vm_name = optarg; break;
 		case OPT_TO: a->to = optarg; break;
 		case OPT_SERIAL: a->serial = optarg; break;
+		case OPT_VERIFIER_KEY: a->verifier_key = optarg; break;
 		case OPT_TIMEOUT:
 			if ((ret = parse_u64_opt("--timeout", optarg, &tmo)) != 0)
 				return ret;
@@ -267,6 +273,8 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 			       "REPORTDATA binds the claims)",
 			       a->has_report_data ? "--report-data" : "--event-log");
 	/* With --to the verifier issues the nonce; anything else needs one given. */
+	if (a->verifier_key && !a->to)
+		return tdc_err(TDC_ERR_USAGE, "--verifier-key checks a verdict: it needs --to");
 	if (a->to && have_nonce)
 		return tdc_err(TDC_ERR_USAGE, "--to takes the nonce from the verifier: drop --nonce");
 	/* rtmr3: freshness may come from the caller's REPORTDATA instead. */
@@ -459,7 +467,7 @@ static int evidence_remote(struct evidence_args *a, struct tdc_tee_ctx *tee)
 	int ret;
 
 	ret = tdc_agent_remote(a->to, a->vm_name, a->timeout_s ? a->timeout_s
-			       : TDC_AGENT_DEFAULT_TIMEOUT_S, produce, &p,
+			       : TDC_AGENT_DEFAULT_TIMEOUT_S, a->verifier_key, produce, &p,
 			       a->output ? a->output : "-", &passed);
 	if (ret)
 		return tdc_cli_fail("evidence", ret);

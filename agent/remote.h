@@ -16,9 +16,12 @@
 /*
  * Connect to @addr, take the verifier's nonce, make evidence with @fn, send
  * it, write the verdict document to @output ("-" = stdout).  *@passed says
- * the verdict; a non-zero return means there was none.
+ * the verdict; a non-zero return means there was none.  With @verifier_key
+ * (a PEM file) the verdict counts only if it carries that key's signature
+ * over this exchange; otherwise it is an error and nothing is written.
  */
 int tdc_agent_remote(const char *addr, const char *vm, unsigned timeout_s,
-		     tdc_evidence_fn fn, void *ctx, const char *output, bool *passed);
+		     const char *verifier_key, tdc_evidence_fn fn, void *ctx,
+		     const char *output, bool *passed);
 
 #endif

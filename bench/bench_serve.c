@@ -117,7 +117,7 @@ static void *verify_loop(void *arg)
 		memset(out.failing, 0, sizeof(out.failing));
 		out.detail[0] = '\0';
 		if ((r = tdc_verifier_engine.verify(NULL, l->vm, l->ev->data, l->ev->len, l->nonce,
-						     TDC_NONCE_LEN, &out)) != 0)
+						     TDC_NONCE_LEN, 0, &out)) != 0)
 			die("verify", r);
 		if (!out.passed)
 			die("verify: the honest evidence does not pass", 0);

@@ -8,12 +8,17 @@
 #ifndef TDC_SERVE_UTIL_H
 #define TDC_SERVE_UTIL_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +43,9 @@ struct su_server {
 	pid_t pid;
 	char addr[TDC_ADDR_MAX];
 };
+
+/* RLIMIT_NOFILE for the next server started (0: inherit). */
+static unsigned su_nofile;
 
 /* Servers still running when a failed assertion ends the test: kill them,
  * or ctest waits for the orphans that hold its output pipe. */
@@ -191,11 +199,16 @@ static inline int su_server_start(const struct su_env *e, const char *verifier,
 
 		if (lf)
 			dup2(fileno(lf), 2);
+		if (su_nofile) {
+			struct rlimit rl = { su_nofile, su_nofile };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		execv(verifier, (char *const *)argv);
 		_exit(127);
 	}
 	su_track(s->pid, true);
-	for (int i = 0; i < 1000; i++) { /* up to 10 s */
+	for (int i = 0; i < 3000; i++) { /* up to 30 s (ASan, loaded machine) */
 		if ((f = fopen(e->ready, "r"))) {
 			bool ok = fgets(s->addr, sizeof(s->addr), f) != NULL;
 
@@ -256,6 +269,142 @@ static inline int su_agent_fn(void *ctx, const uint8_t *nonce, size_t nlen, stru
 	if (!r)
 		r = tdc_buf_put(&a->last, ev->data, ev->len);
 	return r;
+}
+
+/*
+ * Connect to "tcp:127.0.0.1:PORT" from the loopback address @src (another
+ * 127/8 address is another peer to the service's per-peer limits).
+ * Blocking connect; -errno on failure.
+ */
+static inline int su_dial_from(const char *addr, const char *src, int *fd)
+{
+	struct tdc_addr a;
+	struct sockaddr_in sa = { .sin_family = AF_INET }, from = { .sin_family = AF_INET };
+	int s, one = 1;
+
+	if (tdc_addr_parse(addr, &a) != 0 || inet_pton(AF_INET, a.host, &sa.sin_addr) != 1 ||
+	    inet_pton(AF_INET, src, &from.sin_addr) != 1)
+		return -EINVAL;
+	sa.sin_port = htons(a.port);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&from, sizeof(from)) < 0 ||
+	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(s);
+		return e;
+	}
+	*fd = s;
+	return 0;
+}
+
+/* Close with a RST (no TIME_WAIT left behind: attack loops open thousands). */
+static inline void su_close_rst(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* tdc_client_attest from a chosen loopback source address. */
+static inline int su_attest_from(const char *src, const char *addr, const char *vm,
+				 int timeout_ms, tdc_evidence_fn fn, void *ctx,
+				 struct tdc_client_result *res)
+{
+	uint64_t deadline = tdc_now_ms() + (uint64_t)timeout_ms;
+	uint8_t nonce[TDC_NONCE_LEN];
+	struct tdc_buf ev;
+	int fd = -1, e;
+
+	if (!src)
+		return tdc_client_attest(addr, vm, timeout_ms, fn, ctx, res);
+	tdc_buf_init(&ev);
+	if ((e = su_dial_from(addr, src, &fd)) != 0) {
+		e = tdc_err(TDC_ERR_IO, "connect from %s: %s", src, strerror(-e));
+		goto out;
+	}
+	if ((e = tdc_client_hello(fd, deadline, nonce, NULL)) != 0)
+		goto out;
+	memcpy(res->nonce, nonce, sizeof(nonce));
+	if ((e = fn(ctx, nonce, sizeof(nonce), &ev)) != 0 ||
+	    (e = tdc_client_send_evidence(fd, deadline, nonce, vm, ev.data, ev.len)) != 0)
+		goto out;
+	e = tdc_client_verdict(fd, deadline, res);
+out:
+	if (fd >= 0)
+		close(fd);
+	tdc_buf_free(&ev);
+	return e;
+}
+
+/* Wait until @fd is closed by the peer (EOF or reset), up to @ms: 1 if it was. */
+static inline int su_wait_closed(int fd, int ms)
+{
+	uint64_t end = tdc_now_ms() + (uint64_t)ms;
+	uint8_t b[256];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (tdc_now_ms() < end) {
+		if (poll(&p, 1, (int)(end - tdc_now_ms())) <= 0)
+			continue;
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return 1;
+	}
+	return 0;
+}
+
+/* Lines of the servers' log (stderr of every server started) containing @needle. */
+static inline int su_log_count(const struct su_env *e, const char *needle)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(e->log, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Wait (up to @ms) until the log holds at least @count such lines: 1 if it does. */
+static inline int su_wait_log(const struct su_env *e, const char *needle, int count, int ms)
+{
+	uint64_t end = tdc_now_ms() + (uint64_t)ms;
+
+	while (su_log_count(e, needle) < count) {
+		if (tdc_now_ms() >= end)
+			return 0;
+		usleep(5000);
+	}
+	return 1;
+}
+
+/* CPU seconds (user + system) a process has used so far; -1 if unknown. */
+static inline double su_proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the ")" that ends the command name: state is field 3. */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 #endif

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit.h"
 #include "service.h"
@@ -15,6 +16,7 @@
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/serial.h"
+#include "tdcpuid/text.h"
 #include "verifier.h"
 
 #define CMDLINE_MAX (64u * 1024)
@@ -24,14 +26,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s ingest --serial-log FILE (--nonce HEX | --cmdline FILE | --no-nonce)\n"
-		"                 --registry DIR --vm NAME [--db FILE] [--checks engine|basic]\n"
+		"                 [--nonce-issued TIME] --registry DIR --vm NAME [--db FILE]\n"
+		"                 [--checks engine|basic]\n"
 		"\n"
 		"Find the last armored evidence block (-----BEGIN TDCPUID EVIDENCE v1-----)\n"
 		"in a console log, decode it and check it against the VM's registry entry.\n"
 		"  --nonce HEX      the nonce given to this boot\n"
 		"  --cmdline FILE   read it from a kernel command line (tdcpuid.nonce=HEX)\n"
+		"  --nonce-issued TIME  when the nonce was issued, for the policy's\n"
+		"                   nonce_max_age (default with --cmdline: the file's mtime)\n"
 		"  --no-nonce       do not check freshness (the verdict says so; lab use only)\n"
-		"  --db FILE        also append the verdict to this audit log\n"
+		"  --db FILE        also append the verdict to this audit log; its nonce column\n"
+		"                   makes every nonce single-use, whatever its length\n"
 		"Prints the verdict document; exit 0 pass, 1 fail, 2 bad input.\n",
 		tdc_prog);
 }
@@ -110,6 +116,7 @@ struct ingest_args {
 	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
 	size_t nonce_len;
 	bool have_nonce, no_nonce;
+	time_t nonce_issued;         /* 0: unknown */
 	const struct tdc_verifier_ops *ops;
 };
 
@@ -120,6 +127,7 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "no-nonce", no_argument, NULL, 'N' },
+		{ "nonce-issued", required_argument, NULL, 'I' },
 		{ "registry", required_argument, NULL, 'r' },
 		{ "vm", required_argument, NULL, 'v' },
 		{ "db", required_argument, NULL, 'd' },
@@ -129,7 +137,7 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 	};
 	int o, e = 0;
 
-	while (!e && (o = getopt_long(argc, argv, "l:n:c:Nr:v:d:C:h", opts, NULL)) != -1) {
+	while (!e && (o = getopt_long(argc, argv, "l:n:c:NI:r:v:d:C:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l': a->log = optarg; break;
 		case 'n':
@@ -138,6 +146,7 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 			break;
 		case 'c': a->cmdline = optarg; break;
 		case 'N': a->no_nonce = true; break;
+		case 'I': e = tdc_parse_time(optarg, &a->nonce_issued); break;
 		case 'r': a->registry = optarg; break;
 		case 'v': a->vm = optarg; break;
 		case 'd': a->db = optarg; break;
@@ -159,8 +168,18 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 		return tdc_err(TDC_ERR_USAGE, "--serial-log, --registry and --vm are required");
 	if ((a->have_nonce + !!a->cmdline + a->no_nonce) != 1)
 		return tdc_err(TDC_ERR_USAGE, "give exactly one of --nonce, --cmdline, --no-nonce");
-	if (a->cmdline)
-		return nonce_from_cmdline(a->cmdline, a->nonce, &a->nonce_len);
+	if (a->cmdline) {
+		struct stat st;
+		int e2 = nonce_from_cmdline(a->cmdline, a->nonce, &a->nonce_len);
+
+		if (e2)
+			return e2;
+		/* The host writes the command line when it picks the boot's nonce. */
+		if (!a->nonce_issued && stat(a->cmdline, &st) == 0)
+			a->nonce_issued = st.st_mtime;
+	}
+	if (!a->no_nonce && a->nonce_len == 0)
+		return tdc_err(TDC_ERR_USAGE, "the nonce is empty");
 	return 0;
 }
 
@@ -178,12 +197,15 @@ static int record(const char *db, const struct tdc_vm_entry *vm, const char *log
 	tdc_service_sha256(ev->data, ev->len, r.evidence_sha256);
 	r.has_evidence = true;
 	r.verdict = verr ? TDC_AUDIT_ERROR : out->passed ? TDC_AUDIT_PASS : TDC_AUDIT_FAIL;
-	snprintf(r.failing, sizeof(r.failing), "%s", out->failing);
-	snprintf(r.detail, sizeof(r.detail), "%s", out->detail);
-	/* The UNIQUE nonce column makes a second ingest of the same boot a replay. */
-	if (a->nonce_len == 32) {
+	/* The claims name (quoted in the detail) is the guest's: logged escaped. */
+	tdc_text_clean(out->failing, r.failing, sizeof(r.failing), TDC_TEXT_ESCAPE_CTL);
+	tdc_text_clean(out->detail, r.detail, sizeof(r.detail), TDC_TEXT_ESCAPE_CTL);
+	/* The UNIQUE nonce column makes a second ingest of the same boot a replay,
+	 * whatever the nonce's length (hex of different lengths never collide). */
+	if (!a->no_nonce && a->nonce_len && a->nonce_len <= sizeof(r.nonce)) {
 		r.has_nonce = true;
-		memcpy(r.nonce, a->nonce, 32);
+		memcpy(r.nonce, a->nonce, a->nonce_len);
+		r.nonce_len = a->nonce_len;
 	}
 	if ((e = tdc_audit_open(db, &au)) != 0)
 		return e;
@@ -214,7 +236,7 @@ int ingest_main(int argc, char *argv[])
 		goto out;
 	}
 	verr = a.ops->verify(NULL, vm, ev.data, ev.len, a.no_nonce ? NULL : a.nonce,
-			     a.nonce_len, &out);
+			     a.nonce_len, a.nonce_issued, &out);
 	if (!verr && strcmp(out.claims_vm, vm->name) && out.claims_vm[0]) {
 		out.passed = false;
 		snprintf(out.detail, sizeof(out.detail), "claims name VM '%s', not '%s'",

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/text.h"
 #include "verifier.h"
 
 #define DEFAULT_DB "/var/lib/tdcpuid/audit.db"
@@ -80,30 +81,50 @@ static void iso(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * Rows hold what guests chose (names, quoted claims).  Text output escapes
+ * every control character, so no row can print a line that looks like
+ * another row; JSON carries the text as it is, made valid UTF-8 so that no
+ * row can ever fail to encode.  Either way every row is printed.
+ */
 static int print_row(void *ctx, const struct tdc_audit_record *r)
 {
 	struct printer *p = ctx;
-	char when[32], ev[65] = "", nonce[65] = "";
+	char when[32], ev[65] = "", nonce[2 * TDC_AUDIT_NONCE_MAX + 1] = "";
+	char vm[4 * TDC_AUDIT_STR_MAX], peer[4 * TDC_AUDIT_STR_MAX];
+	char failing[4 * TDC_AUDIT_FAILING_MAX], detail[4 * TDC_AUDIT_STR_MAX];
+	unsigned fl = p->json ? 0 : TDC_TEXT_ESCAPE_CTL;
+	json_t *o;
 
 	iso(r->time, when, sizeof(when));
 	if (r->has_evidence)
 		tdc_hex_encode(r->evidence_sha256, 32, ev);
 	if (r->has_nonce)
-		tdc_hex_encode(r->nonce, 32, nonce);
+		tdc_hex_encode(r->nonce, r->nonce_len ? r->nonce_len : 32, nonce);
+	tdc_text_clean(r->vm, vm, sizeof(vm), fl);
+	tdc_text_clean(r->peer, peer, sizeof(peer), fl);
+	tdc_text_clean(r->failing, failing, sizeof(failing), fl);
+	tdc_text_clean(r->detail, detail, sizeof(detail), fl);
 	p->n++;
 	if (!p->json) {
-		printf("%-6lld %s %-16s %-6s %s%s%s%s%s\n", (long long)r->id, when,
-		       r->vm[0] ? r->vm : "-", tdc_audit_verdict_name(r->verdict), r->peer,
-		       r->failing[0] ? " failing=" : "", r->failing, r->detail[0] ? " -- " : "",
-		       r->detail);
+		char count[24] = "";
+
+		if (r->count > 1)
+			snprintf(count, sizeof(count), " x%u", r->count);
+		printf("%-6lld %s %-16s %-6s%s %s%s%s%s%s\n", (long long)r->id, when,
+		       vm[0] ? vm : "-", tdc_audit_verdict_name(r->verdict), count, peer,
+		       failing[0] ? " failing=" : "", failing, detail[0] ? " -- " : "", detail);
 		return 0;
 	}
-	json_array_append_new(p->rows, json_pack(
-		"{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}",
-		"id", (json_int_t)r->id, "time", (json_int_t)r->time, "time_utc", when,
-		"vm", r->vm, "peer", r->peer, "verdict", tdc_audit_verdict_name(r->verdict),
-		"failing", r->failing, "evidence_sha256", r->has_evidence ? ev : NULL,
-		"nonce", r->has_nonce ? nonce : NULL, "detail", r->detail));
+	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:I}",
+		      "id", (json_int_t)r->id, "time", (json_int_t)r->time, "time_utc", when,
+		      "vm", vm, "peer", peer, "verdict", tdc_audit_verdict_name(r->verdict),
+		      "failing", failing, "evidence_sha256", r->has_evidence ? ev : NULL,
+		      "nonce", r->has_nonce ? nonce : NULL, "detail", detail,
+		      "count", (json_int_t)(r->count ? r->count : 1));
+	if (!o || json_array_append_new(p->rows, o) != 0)
+		return tdc_err(TDC_ERR_ALLOC, "log: row %lld could not be encoded",
+			       (long long)r->id);
 	return 0;
 }
 
@@ -165,10 +186,12 @@ int log_main(int argc, char *argv[])
 	if ((e = tdc_audit_select(a, &q, print_row, &p)) != 0)
 		goto out;
 	if (p.json) {
-		if ((s = json_dumps(p.rows, JSON_INDENT(2)))) {
-			printf("%s\n", s);
-			free(s);
+		if (!(s = json_dumps(p.rows, JSON_INDENT(2)))) {
+			e = tdc_err(TDC_ERR_ALLOC, "log: JSON output");
+			goto out;
 		}
+		printf("%s\n", s);
+		free(s);
 	}
 out:
 	json_decref(p.rows);

@@ -2,6 +2,7 @@
 /* tdcpuid-verifier serve: the attestation service (docs/protocol.md). */
 #include <getopt.h>
 #include <libgen.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,16 @@
 #include "service.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/jws.h"
 #include "verifier.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s serve --listen ADDR [--listen ADDR]... --registry DIR --db FILE\n"
-		"                [--workers N] [--max-conns N] [--timeout S] [--nonce-ttl S]\n"
+		"                [--workers N] [--max-conns N] [--timeout S] [--handshake-timeout S]\n"
+		"                [--nonce-ttl S] [--peer-conns N] [--peer-rate N] [--peer-burst N]\n"
+		"                [--reject-interval S] [--sign-key PEM]\n"
 		"                [--stateless-nonce-key FILE] [--checks engine|basic]\n"
 		"                [--collateral-cache DIR] [--ready-file FILE] [--quiet]\n"
 		"\n"
@@ -29,12 +33,26 @@ static void usage(FILE *f)
 		"  --registry DIR    one JSON file per VM (docs/protocol.md \"Registry\")\n"
 		"  --db FILE         SQLite audit log (created if missing)\n"
 		"  --workers N       verification threads (default 2)\n"
-		"  --max-conns N     open connections at most; more are refused (default 256)\n"
+		"  --max-conns N     open connections at most; more are refused (default 256;\n"
+		"                    lowered to fit RLIMIT_NOFILE); the last quarter goes only\n"
+		"                    to peers that hold no connection\n"
 		"  --timeout S       per-connection deadline from accept (default 10)\n"
-		"  --nonce-ttl S     nonce lifetime (default 60)\n"
+		"  --handshake-timeout S  deadline from accept until the evidence frame has\n"
+		"                    begun (default 5, at most --timeout)\n"
+		"  --nonce-ttl S     nonce lifetime (default 60; a policy's nonce_max_age can\n"
+		"                    only shorten it)\n"
+		"  --peer-conns N    connections one peer (IPv4 address, IPv6 /64, vsock CID)\n"
+		"                    may hold at once (default 16)\n"
+		"  --peer-rate N     new connections per second one peer may open (default 20)\n"
+		"  --peer-burst N    ... in a burst (default 2 x --peer-rate)\n"
+		"  --reject-interval S  refusals (unknown VM, wrong nonce, unevaluable evidence)\n"
+		"                    go into the audit log as one row per peer per interval,\n"
+		"                    with their count (default 60)\n"
+		"  --sign-key PEM    sign every verdict (ES256, P-256 key); agents check it with\n"
+		"                    `tdcpuid-agent evidence --verifier-key`\n"
 		"  --stateless-nonce-key FILE  HMAC nonces any instance with this key accepts\n"
 		"  --checks MODE     engine: full CPUID/policy check (default);\n"
-		"                    basic: binding, nonce, MRCONFIGID only\n"
+		"                    basic: binding, nonce, MRCONFIGID only; never a pass\n"
 		"  --collateral-cache DIR  cache of registry entries' collateral URLs (default\n"
 		"                    $STATE_DIRECTORY/collateral, else collateral/ beside --db)\n"
 		"  --ready-file FILE write the bound addresses here once listening\n"
@@ -89,6 +107,12 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
+		{ "handshake-timeout", required_argument, NULL, 'H' },
+		{ "peer-conns", required_argument, NULL, 'P' },
+		{ "peer-rate", required_argument, NULL, 'a' },
+		{ "peer-burst", required_argument, NULL, 'b' },
+		{ "reject-interval", required_argument, NULL, 'i' },
+		{ "sign-key", required_argument, NULL, 's' },
 		{ "stateless-nonce-key", required_argument, NULL, 'k' },
 		{ "checks", required_argument, NULL, 'c' },
 		{ "ready-file", required_argument, NULL, 'R' },
@@ -99,7 +123,8 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 	};
 	int o, e = 0;
 
-	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:k:c:R:C:qh", opts, NULL)) != -1) {
+	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:H:P:a:b:i:s:k:c:R:C:qh", opts,
+				      NULL)) != -1) {
 		switch (o) {
 		case 'l':
 			if (c->nlisten >= TDC_SERVE_MAX_LISTEN)
@@ -112,6 +137,16 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		case 'm': e = parse_uint("--max-conns", optarg, 65536, &c->max_conns); break;
 		case 't': e = parse_uint("--timeout", optarg, 3600, &c->timeout_s); break;
 		case 'n': e = parse_uint("--nonce-ttl", optarg, 86400, &c->nonce_ttl_s); break;
+		case 'H': e = parse_uint("--handshake-timeout", optarg, 3600, &c->handshake_s); break;
+		case 'P': e = parse_uint("--peer-conns", optarg, 65536, &c->peer_conns); break;
+		case 'a': e = parse_uint("--peer-rate", optarg, 1000000, &c->peer_rate); break;
+		case 'b': e = parse_uint("--peer-burst", optarg, 1000000, &c->peer_burst); break;
+		case 'i': e = parse_uint("--reject-interval", optarg, 86400, &c->reject_interval_s);
+			break;
+		case 's':
+			EVP_PKEY_free(c->sign_key);
+			e = tdc_es256_load_private(optarg, &c->sign_key);
+			break;
 		case 'k':
 			c->stateless = true;
 			e = tdc_nonce_key_load(optarg, c->nonce_key);
@@ -151,9 +186,14 @@ int serve_main(int argc, char *argv[])
 	tdc_serve_config_init(&c);
 	c.ops = &tdc_verifier_engine;
 	c.ops_ctx = &engine_ctx;
-	if ((e = parse_args(argc, argv, &c)) == 1)
+	if ((e = parse_args(argc, argv, &c)) == 1) {
+		EVP_PKEY_free(c.sign_key);
 		return TDC_EXIT_OK;
-	if (e || (e = tdc_serve_run(&c)) != 0)
+	}
+	if (e || (e = tdc_serve_run(&c)) != 0) {
+		EVP_PKEY_free(c.sign_key);
 		return tdc_cli_fail("serve", e);
+	}
+	EVP_PKEY_free(c.sign_key);
 	return TDC_EXIT_OK;
 }

@@ -17,6 +17,7 @@
 
 #define TDC_AUDIT_STR_MAX 256
 #define TDC_AUDIT_FAILING_MAX 1024
+#define TDC_AUDIT_NONCE_MAX 64      /* bytes: the claims' nonce cap */
 
 struct tdc_audit;
 
@@ -38,8 +39,11 @@ struct tdc_audit_record {
 	enum tdc_audit_verdict verdict;
 	char failing[TDC_AUDIT_FAILING_MAX]; /* "CPUID.01H:ECX[24],..." or "" */
 	bool has_nonce;               /* consumed nonce: UNIQUE in the log */
-	uint8_t nonce[32];
+	uint8_t nonce[TDC_AUDIT_NONCE_MAX];
+	size_t nonce_len;             /* 0 means 32 (the service's nonces) */
 	char detail[TDC_AUDIT_STR_MAX];
+	uint32_t count;               /* events this row stands for: refusals from one
+				       * peer are aggregated per interval (0 means 1) */
 	/* out */
 	int64_t id;
 	int result;                   /* 0, or TDC_ERR_NONCE if the nonce was already logged */

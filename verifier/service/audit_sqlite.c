@@ -34,7 +34,8 @@ static const char schema[] =
 	" verdict TEXT NOT NULL CHECK (verdict IN ('pass','fail','error','reject')),"
 	" failing TEXT NOT NULL DEFAULT '',"
 	" nonce TEXT UNIQUE,"            /* single use across every writer of this file */
-	" detail TEXT NOT NULL DEFAULT '');"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" count INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS verdicts_vm_time ON verdicts(vm, time);"
 	"CREATE INDEX IF NOT EXISTS verdicts_time ON verdicts(time);"
 	"CREATE TRIGGER IF NOT EXISTS verdicts_no_update BEFORE UPDATE ON verdicts"
@@ -46,6 +47,23 @@ static const char schema[] =
 static bool sq_claims(const char *where)
 {
 	return true;
+}
+
+/* Logs written before rows could stand for several refusals gain the column. */
+static int migrate(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool has;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('verdicts') WHERE name='count'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return tdc_err(TDC_ERR_IO, "audit: migrate: %s", sqlite3_errmsg(db));
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (has || sqlite3_exec(db, "ALTER TABLE verdicts ADD COLUMN count INTEGER NOT NULL"
+				" DEFAULT 1", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	return tdc_err(TDC_ERR_IO, "audit: migrate: %s", sqlite3_errmsg(db));
 }
 
 static int db_err(sqlite3 *db, const char *what)
@@ -93,11 +111,11 @@ static int sq_open(const char *path, void **out)
 	/* Several verifiers may share one file: wait for the writer lock. */
 	sqlite3_busy_timeout(a->db, 10000);
 	if ((e = exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "pragmas")) != 0 ||
-	    (e = exec(a->db, schema, "schema")) != 0)
+	    (e = exec(a->db, schema, "schema")) != 0 || (e = migrate(a->db)) != 0)
 		goto fail;
 	if (sqlite3_prepare_v2(a->db,
 			       "INSERT INTO verdicts(time, vm, peer, evidence_sha256, verdict,"
-			       " failing, nonce, detail) VALUES (?,?,?,?,?,?,?,?)",
+			       " failing, nonce, detail, count) VALUES (?,?,?,?,?,?,?,?,?)",
 			       -1, &a->insert, NULL) != SQLITE_OK) {
 		e = db_err(a->db, "prepare insert");
 		goto fail;
@@ -111,7 +129,7 @@ fail:
 
 static int bind_hex(sqlite3_stmt *st, int col, bool has, const uint8_t *p, size_t n)
 {
-	char hex[2 * 32 + 1];
+	char hex[2 * TDC_AUDIT_NONCE_MAX + 1];
 
 	if (!has)
 		return sqlite3_bind_null(st, col);
@@ -132,8 +150,10 @@ static int insert_one(struct sq *a, struct tdc_audit_record *r)
 	bind_hex(st, 4, r->has_evidence, r->evidence_sha256, 32);
 	sqlite3_bind_text(st, 5, tdc_audit_verdict_name(r->verdict), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, r->failing, -1, SQLITE_STATIC);
-	bind_hex(st, 7, r->has_nonce, r->nonce, 32);
+	bind_hex(st, 7, r->has_nonce, r->nonce,
+		 r->nonce_len && r->nonce_len <= sizeof(r->nonce) ? r->nonce_len : 32);
 	sqlite3_bind_text(st, 8, r->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, r->count ? r->count : 1);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r->id = sqlite3_last_insert_rowid(a->db);
@@ -175,12 +195,16 @@ static void col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
 	snprintf(dst, cap, "%s", s ? (const char *)s : "");
 }
 
-static void col_hex(sqlite3_stmt *st, int col, bool *has, uint8_t *dst, size_t n)
+/* Exactly @n bytes, or with @len any length up to @n (ingest's nonces). */
+static void col_hex(sqlite3_stmt *st, int col, bool *has, uint8_t *dst, size_t n, size_t *len)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);
-	size_t got;
+	size_t got = 0;
 
-	*has = s && tdc_hex_decode((const char *)s, dst, n, &got) == 0 && got == n;
+	*has = s && tdc_hex_decode((const char *)s, dst, n, &got) == 0 &&
+	       (len ? got > 0 : got == n);
+	if (len)
+		*len = *has ? got : 0;
 }
 
 static void row_of(sqlite3_stmt *st, struct tdc_audit_record *r)
@@ -192,11 +216,12 @@ static void row_of(sqlite3_stmt *st, struct tdc_audit_record *r)
 	r->time = sqlite3_column_int64(st, 1);
 	col_text(st, 2, r->vm, sizeof(r->vm));
 	col_text(st, 3, r->peer, sizeof(r->peer));
-	col_hex(st, 4, &r->has_evidence, r->evidence_sha256, 32);
+	col_hex(st, 4, &r->has_evidence, r->evidence_sha256, 32, NULL);
 	col_text(st, 5, v, sizeof(v));
 	col_text(st, 6, r->failing, sizeof(r->failing));
-	col_hex(st, 7, &r->has_nonce, r->nonce, 32);
+	col_hex(st, 7, &r->has_nonce, r->nonce, sizeof(r->nonce), &r->nonce_len);
 	col_text(st, 8, r->detail, sizeof(r->detail));
+	r->count = (uint32_t)sqlite3_column_int64(st, 9);
 	tdc_audit_verdict_parse(v, &r->verdict);
 }
 
@@ -211,7 +236,7 @@ static int sq_select(void *h, const struct tdc_audit_query *q, tdc_audit_row_fn 
 		return tdc_err(TDC_ERR_ALLOC, "audit: alloc");
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT id, time, vm, peer, evidence_sha256, verdict, failing, nonce,"
-			       " detail FROM verdicts WHERE (?1 IS NULL OR vm = ?1) AND time >= ?2"
+			       " detail, count FROM verdicts WHERE (?1 IS NULL OR vm = ?1) AND time >= ?2"
 			       " ORDER BY id LIMIT ?3", -1, &st, NULL) != SQLITE_OK) {
 		e = db_err(a->db, "prepare select");
 		goto out;

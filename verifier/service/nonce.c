@@ -179,6 +179,15 @@ int tdc_nonce_issue(struct tdc_nonce_store *s, uint8_t nonce[TDC_NONCE_LEN])
 	return e;
 }
 
+int tdc_nonce_generate(struct tdc_nonce_store *s, uint8_t nonce[TDC_NONCE_LEN])
+{
+	if (s->stateless)
+		return tdc_nonce_issue(s, nonce); /* stores nothing either */
+	if (RAND_bytes(nonce, TDC_NONCE_LEN) != 1)
+		return tdc_err(TDC_ERR_INTERNAL, "nonce: RAND_bytes failed");
+	return 0;
+}
+
 static int consume_stateless(struct tdc_nonce_store *s, const uint8_t *n)
 {
 	uint8_t mac[STATELESS_MAC_LEN];

@@ -31,6 +31,14 @@ void tdc_nonce_store_free(struct tdc_nonce_store *s);
 bool tdc_nonce_stateless(const struct tdc_nonce_store *s);
 /* Thread-safe.  TDC_ERR_TOO_LARGE when too many are outstanding. */
 int tdc_nonce_issue(struct tdc_nonce_store *s, uint8_t nonce[TDC_NONCE_LEN]);
+/*
+ * A nonce for an exchange that keeps it itself: the framed protocol's
+ * connection holds its own nonce, is the only place it can be answered,
+ * and closes after one evidence frame, so nothing is stored and no peer
+ * can fill a table by opening connections (stateless mode still makes the
+ * HMAC form, for the record and for other instances).  Thread-safe.
+ */
+int tdc_nonce_generate(struct tdc_nonce_store *s, uint8_t nonce[TDC_NONCE_LEN]);
 /* Check and mark used.  TDC_ERR_NONCE naming why: unknown, expired, reused. */
 int tdc_nonce_consume(struct tdc_nonce_store *s, const uint8_t nonce[TDC_NONCE_LEN]);
 

@@ -119,6 +119,24 @@ static int parse_fields(const json_t *o, const char *what, const char *dir,
 	return 0;
 }
 
+/* ASCII only, whatever the locale says a letter is. */
+static bool alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool tdc_vm_name_valid(const char *name)
+{
+	size_t n = strnlen(name, TDC_VM_NAME_MAX + 1);
+
+	if (n == 0 || n > TDC_VM_NAME_MAX || !alnum(name[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!alnum(name[i]) && (!name[i] || !strchr("._:@/+-", name[i])))
+			return false;
+	return true;
+}
+
 int tdc_registry_parse_entry(const uint8_t *data, size_t len, const char *what,
 			     const char *dir, struct tdc_vm_entry *vm)
 {
@@ -132,6 +150,10 @@ int tdc_registry_parse_entry(const uint8_t *data, size_t len, const char *what,
 	json_decref(root);
 	if (e)
 		return e;
+	if (!tdc_vm_name_valid(vm->name))
+		return tdc_err(TDC_ERR_FORMAT, "%s: name: not a valid VM name (1 to %d of "
+			       "A-Z a-z 0-9 . _ : @ / + -, starting with a letter or digit)", what,
+			       TDC_VM_NAME_MAX);
 	if (!vm->format[0])
 		snprintf(vm->format, sizeof(vm->format), "json");
 	if (strcmp(vm->format, "json") && strcmp(vm->format, "ear"))

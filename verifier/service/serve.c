@@ -2,30 +2,47 @@
 /*
  * The attestation service's machinery (service.h).  One poll() loop owns
  * every socket; blocking work (verification, SQLite commits) happens on
- * other threads and comes back through a queue and a wake-up pipe.  Each
- * connection has one deadline counted from accept, so a client that
- * dribbles bytes or goes silent holds a slot for at most --timeout seconds,
- * and --max-conns bounds how many slots exist at all.
+ * other threads and comes back through a queue and a wake-up pipe.
+ *
+ * Nobody who can connect gets to hold more than a bounded share
+ * (docs/protocol.md "Limits"): per-peer admission (peers.h) before a
+ * connection gets a slot, a handshake deadline until the evidence frame
+ * has begun and a deadline for the whole exchange, a nonce that lives in
+ * its connection and dies with it, refusals aggregated into one audit row
+ * per peer per interval, and a descriptor budget checked at start with a
+ * back-off when accept() runs out anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "nonce.h"
+#include "peers.h"
 #include "service.h"
+#include "tdcpuid/client.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
+#include "tdcpuid/jws.h"
+#include "tdcpuid/text.h"
 
 #define AUDIT_BATCH 256
 #define ACCEPT_BURST 64
+/* Descriptors the process needs besides connections: stdio, wake pipe,
+ * listeners, SQLite (db, WAL, shm), files opened on reload, a refusal. */
+#define FD_RESERVE 32
+#define ACCEPT_BACKOFF_MS 100
+/* Peers whose refusals are being counted at once; more flush early. */
+#define AGG_MAX 1024
 
 /* C_LINGER: reply sent, write side shut, reading until the peer closes so
  * unread input does not turn our close into a RST that eats the reply. */
@@ -35,9 +52,13 @@ struct conn {
 	int fd;
 	enum conn_state st;
 	uint32_t gen;
-	uint64_t deadline;
+	uint64_t deadline;              /* the one that applies now */
+	uint64_t full_deadline;         /* accept + --timeout */
+	uint64_t hello_ms;              /* the nonce's birth: monotonic ... */
+	time_t hello_wall;              /* ... and wall clock (policy nonce_max_age) */
+	size_t live_ix;                 /* index in server.live */
 	struct tdc_peer peer;
-	uint8_t nonce[TDC_NONCE_LEN];
+	uint8_t nonce[TDC_NONCE_LEN];   /* this connection's, and only valid here */
 	uint8_t hdr[TDC_FRAME_HDR_LEN];
 	size_t hdr_got;
 	uint32_t body_len;
@@ -48,18 +69,31 @@ struct conn {
 
 struct job {
 	struct job *next;
-	size_t slot;
+	size_t slot;                    /* SIZE_MAX: an aggregated row, nobody to answer */
 	uint32_t gen;
+	char peer_key[TDC_PEER_KEY_MAX];
+	time_t nonce_issued;
+	bool agg;                       /* not evaluated: count with the refusals */
 	struct tdc_registry *reg;       /* reference held while the job lives */
 	const struct tdc_vm_entry *vm;
 	bool by_name;
 	struct tdc_buf ev;
 	uint8_t nonce[TDC_NONCE_LEN];
-	int reject;                     /* refused before verification: code */
 	struct tdc_verify_out vout;
 	struct tdc_audit_record rec;
 	int err;                        /* reply with an error frame */
 	char errmsg[TDC_FRAME_STR_MAX];
+	char sig[TDC_FRAME_SIG_MAX];    /* signed verdict token */
+};
+
+/* Refusals of one peer in the current interval: one audit row at the end. */
+struct agg {
+	char peer[TDC_PEER_KEY_MAX];
+	char vm[TDC_AUDIT_STR_MAX];     /* the first VM named */
+	char first[112], last[112];     /* first and last reason */
+	uint32_t count;
+	time_t first_wall;
+	uint64_t first_ms;
 };
 
 struct queue {
@@ -72,9 +106,16 @@ struct queue {
 struct server {
 	const struct tdc_serve_config *cfg;
 	int lfd[TDC_SERVE_MAX_LISTEN];
+	uint64_t lpause[TDC_SERVE_MAX_LISTEN]; /* accept backs off until then */
 	size_t nl;
+	unsigned max_conns;             /* --max-conns within the descriptor budget */
 	struct conn *conns;
+	size_t *live, nlive;            /* slots in use, in no order */
+	size_t *free_slots, nfree;
 	size_t active;
+	struct tdc_peers *peers;
+	struct agg *agg;
+	size_t nagg;
 	size_t pending;                 /* jobs submitted, reply not yet handled */
 	struct queue jobs, audit, done;
 	pthread_t *workers;
@@ -86,7 +127,7 @@ struct server {
 	struct pollfd *pfd;
 	size_t *pslot;
 	struct {
-		unsigned long accepted, busy, timeouts, verdicts, rejects, errors;
+		unsigned long accepted, busy, timeouts, verdicts, rejects, errors, emfile;
 	} stats;
 };
 
@@ -171,6 +212,13 @@ static void job_free(struct job *j)
 
 /* ---- worker and audit threads --------------------------------------------- */
 
+/* What goes into the audit log is valid UTF-8 with no control characters,
+ * whatever the guest put into the names and texts it quotes. */
+static void clean(char *dst, size_t cap, const char *src)
+{
+	tdc_text_clean(src, dst, cap, TDC_TEXT_ESCAPE_CTL);
+}
+
 static void append_failing(struct tdc_verify_out *o, const char *what)
 {
 	size_t fl = strlen(o->failing);
@@ -182,21 +230,25 @@ static void verify_job(struct server *s, struct job *j)
 {
 	struct tdc_audit_record *r = &j->rec;
 	const struct tdc_vm_entry *vm = j->vm;
+	char claims_vm[TDC_FRAME_STR_MAX];
 	int e;
 
 	tdc_service_sha256(j->ev.data, j->ev.len, r->evidence_sha256);
 	r->has_evidence = true;
 	r->has_nonce = true;
-	memcpy(r->nonce, j->nonce, sizeof(r->nonce));
+	memcpy(r->nonce, j->nonce, TDC_NONCE_LEN);
+	r->nonce_len = TDC_NONCE_LEN;
 	e = vm->prepared || !j->reg->ops->prepare
 		? j->reg->ops->verify(j->reg->ops_ctx, vm, j->ev.data, j->ev.len, j->nonce,
-				      sizeof(j->nonce), &j->vout)
+				      sizeof(j->nonce), j->nonce_issued, &j->vout)
 		: tdc_err(TDC_ERR_INTERNAL, "registry entry not prepared");
 	if (e) {
+		/* Nothing was evaluated, so nothing is attributable to anyone: the
+		 * row is counted with this peer's refusals, not written per attempt. */
 		r->verdict = TDC_AUDIT_ERROR;
-		snprintf(r->detail, sizeof(r->detail), "%s",
-			 j->vout.detail[0] ? j->vout.detail : tdc_errmsg(e));
+		clean(r->detail, sizeof(r->detail), j->vout.detail[0] ? j->vout.detail : tdc_errmsg(e));
 		j->err = e;
+		j->agg = true;
 		snprintf(j->errmsg, sizeof(j->errmsg), "evidence not evaluated: %s", r->detail);
 		return;
 	}
@@ -207,12 +259,13 @@ static void verify_job(struct server *s, struct job *j)
 	if (j->by_name && strcmp(j->vout.claims_vm, vm->name)) {
 		j->vout.passed = false;
 		append_failing(&j->vout, "vm_name");
+		clean(claims_vm, sizeof(claims_vm), j->vout.claims_vm);
 		snprintf(j->vout.detail, sizeof(j->vout.detail),
-			 "claims name VM '%s', registry entry is '%s'", j->vout.claims_vm, vm->name);
+			 "claims name VM '%s', registry entry is '%s'", claims_vm, vm->name);
 	}
 	r->verdict = j->vout.passed ? TDC_AUDIT_PASS : TDC_AUDIT_FAIL;
-	snprintf(r->failing, sizeof(r->failing), "%s", j->vout.failing);
-	snprintf(r->detail, sizeof(r->detail), "%s", j->vout.detail);
+	clean(r->failing, sizeof(r->failing), j->vout.failing);
+	clean(r->detail, sizeof(r->detail), j->vout.detail);
 }
 
 static void *worker_main(void *arg)
@@ -221,11 +274,40 @@ static void *worker_main(void *arg)
 	struct job *j;
 
 	while ((j = q_pop(&s->jobs, false, true))) {
-		if (!j->reject)
-			verify_job(s, j);
-		q_push(&s->audit, j);
+		verify_job(s, j);
+		if (j->agg) {
+			q_push(&s->done, j);
+			wake('D');
+		} else {
+			q_push(&s->audit, j);
+		}
 	}
 	return NULL;
+}
+
+/* After the commit: the verdict token, signed, so the agent can tell it is ours. */
+static void sign_reply(struct server *s, struct job *j)
+{
+	struct tdc_buf tok, jws;
+
+	if (!s->cfg->sign_key || j->err || j->slot == SIZE_MAX)
+		return;
+	tdc_buf_init(&tok);
+	tdc_buf_init(&jws);
+	if (tdc_verdict_token(j->nonce, j->vout.passed, j->vout.format[0] ? j->vout.format : "json",
+			      (uint64_t)j->rec.id, j->vout.doc.data, j->vout.doc.len, &tok) != 0 ||
+	    tdc_jws_es256_sign(s->cfg->sign_key, tok.data, tok.len, &jws) != 0 ||
+	    jws.len >= sizeof(j->sig)) {
+		/* Unsigned would read as "not ours" to an agent that checks: say why. */
+		j->err = TDC_ERR_INTERNAL;
+		snprintf(j->errmsg, sizeof(j->errmsg), "verdict recorded (record %lld) but not "
+			 "signed: %s", (long long)j->rec.id, tdc_errdetail());
+	} else {
+		memcpy(j->sig, jws.data, jws.len);
+		j->sig[jws.len] = '\0';
+	}
+	tdc_buf_free(&tok);
+	tdc_buf_free(&jws);
 }
 
 static void *auditor_main(void *arg)
@@ -247,7 +329,12 @@ static void *auditor_main(void *arg)
 			e = tdc_audit_append(s->db, recs, n);
 			for (j = first; n--; j = next) {
 				next = j->next;
-				if (e && !j->err) {
+				if (e && j->slot == SIZE_MAX) {
+					/* Nobody waits for an aggregated row: say it on stderr at least. */
+					fprintf(stderr, "tdcpuid-verifier serve: audit log unavailable, "
+						"%u refusals from %s not recorded: %s\n", j->rec.count,
+						j->rec.peer, tdc_errmsg(e));
+				} else if (e && !j->err) {
 					j->err = TDC_ERR_IO;
 					snprintf(j->errmsg, sizeof(j->errmsg),
 						 "audit log unavailable, verdict not recorded: %s",
@@ -257,6 +344,7 @@ static void *auditor_main(void *arg)
 					snprintf(j->errmsg, sizeof(j->errmsg),
 						 "nonce already used (found in the audit log)");
 				}
+				sign_reply(s, j);
 				q_push(&s->done, j);
 			}
 			wake('D');
@@ -265,11 +353,104 @@ static void *auditor_main(void *arg)
 	return NULL;
 }
 
+/* ---- refusals: one audit row per peer per interval -------------------------- */
+
+static void agg_emit(struct server *s, struct agg *a)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	struct tdc_audit_record *r;
+
+	if (!j) {
+		fprintf(stderr, "tdcpuid-verifier serve: out of memory: %u refusals from %s not "
+			"recorded\n", a->count, a->peer);
+		return;
+	}
+	j->slot = SIZE_MAX;
+	tdc_buf_init(&j->ev);
+	tdc_buf_init(&j->vout.doc);
+	r = &j->rec;
+	r->time = (int64_t)a->first_wall;
+	r->verdict = TDC_AUDIT_REJECT;
+	r->count = a->count;
+	snprintf(r->peer, sizeof(r->peer), "%s", a->peer);
+	snprintf(r->vm, sizeof(r->vm), "%s", a->vm);
+	if (a->count == 1)
+		snprintf(r->detail, sizeof(r->detail), "%s", a->first);
+	else
+		snprintf(r->detail, sizeof(r->detail), "%u refusals in %llu s; first: %s; last: %s",
+			 a->count, (unsigned long long)((tdc_now_ms() - a->first_ms) / 1000 + 1),
+			 a->first, a->last);
+	s->pending++;
+	q_push(&s->audit, j);
+}
+
+/* Emit the rows whose interval is over (all of them with @all). */
+static void agg_flush(struct server *s, uint64_t now, bool all)
+{
+	uint64_t iv = (uint64_t)s->cfg->reject_interval_s * 1000;
+
+	for (size_t i = 0; i < s->nagg;) {
+		if (all || now - s->agg[i].first_ms >= iv) {
+			agg_emit(s, &s->agg[i]);
+			s->agg[i] = s->agg[--s->nagg];
+		} else {
+			i++;
+		}
+	}
+}
+
+static uint64_t agg_next_due(const struct server *s)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < s->nagg; i++)
+		if (s->agg[i].first_ms + (uint64_t)s->cfg->reject_interval_s * 1000 < next)
+			next = s->agg[i].first_ms + (uint64_t)s->cfg->reject_interval_s * 1000;
+	return next;
+}
+
+/*
+ * Count one refusal of @peer (vm and reason already cleaned).  Never
+ * dropped: a full table writes out its oldest entry early.
+ */
+static void agg_add(struct server *s, const char *peer, const char *vm, const char *why)
+{
+	struct agg *a = NULL;
+
+	s->stats.rejects++;
+	for (size_t i = 0; i < s->nagg && !a; i++)
+		if (!strcmp(s->agg[i].peer, peer))
+			a = &s->agg[i];
+	if (!a && s->nagg == AGG_MAX) {
+		size_t old = 0;
+
+		for (size_t i = 1; i < s->nagg; i++)
+			if (s->agg[i].first_ms < s->agg[old].first_ms)
+				old = i;
+		agg_emit(s, &s->agg[old]);
+		s->agg[old] = s->agg[--s->nagg];
+	}
+	if (!a) {
+		a = &s->agg[s->nagg++];
+		memset(a, 0, sizeof(*a));
+		snprintf(a->peer, sizeof(a->peer), "%s", peer);
+		snprintf(a->vm, sizeof(a->vm), "%s", vm);
+		snprintf(a->first, sizeof(a->first), "%.*s",
+			 (int)tdc_text_utf8_prefix(why, sizeof(a->first) - 1), why);
+		a->first_wall = time(NULL);
+		a->first_ms = tdc_now_ms();
+	}
+	snprintf(a->last, sizeof(a->last), "%.*s",
+		 (int)tdc_text_utf8_prefix(why, sizeof(a->last) - 1), why);
+	a->count++;
+}
+
 /* ---- connections ------------------------------------------------------------ */
 
 static void conn_close(struct server *s, size_t slot)
 {
 	struct conn *c = &s->conns[slot];
+	size_t last;
 
 	if (c->st == C_FREE)
 		return;
@@ -277,8 +458,14 @@ static void conn_close(struct server *s, size_t slot)
 	c->fd = -1;
 	c->st = C_FREE;
 	c->gen++;
+	OPENSSL_cleanse(c->nonce, sizeof(c->nonce));
 	tdc_buf_free(&c->in);
 	tdc_buf_free(&c->out);
+	tdc_peers_release(s->peers, c->peer.key);
+	last = s->live[--s->nlive];
+	s->live[c->live_ix] = last;
+	s->conns[last].live_ix = c->live_ix;
+	s->free_slots[s->nfree++] = slot;
 	s->active--;
 }
 
@@ -306,8 +493,11 @@ static int issue_hello(struct server *s, struct conn *c)
 	int e;
 
 	tdc_frame_init(&f);
-	if ((e = tdc_nonce_issue(s->nonces, c->nonce)) != 0)
+	/* The nonce lives in this connection only: it dies with it, whatever the peer does. */
+	if ((e = tdc_nonce_generate(s->nonces, c->nonce)) != 0)
 		return e;
+	c->hello_ms = tdc_now_ms();
+	c->hello_wall = time(NULL);
 	f.type = TDC_FRAME_HELLO;
 	memcpy(f.nonce, c->nonce, sizeof(f.nonce));
 	f.ttl = s->cfg->nonce_ttl_s;
@@ -333,30 +523,48 @@ static void accept_on(struct server *s, size_t li)
 {
 	const struct tdc_transport_ops *ops = tdc_transport_of(&s->cfg->listen[li]);
 	struct tdc_peer peer;
+	const char *why;
+	uint64_t now;
 	size_t slot;
 	int fd, e;
 
 	for (int k = 0; k < ACCEPT_BURST; k++) {
-		if (ops->accept(s->lfd[li], &fd, &peer) != 0)
+		if ((e = ops->accept(s->lfd[li], &fd, &peer)) != 0) {
+			/*
+			 * Out of descriptors (EMFILE) or memory: the pending connection
+			 * stays queued and the listener readable, so retrying at once
+			 * would spin.  Stop listening for a moment instead.
+			 */
+			if (e == TDC_ERR_ALLOC) {
+				if (!s->stats.emfile++ && !s->cfg->quiet)
+					fprintf(stderr, "tdcpuid-verifier serve: %s; backing off\n",
+						tdc_errdetail());
+				s->lpause[li] = tdc_now_ms() + ACCEPT_BACKOFF_MS;
+			}
 			return;
-		if (s->active >= s->cfg->max_conns) {
+		}
+		now = tdc_now_ms();
+		if ((e = tdc_peers_admit(s->peers, peer.key, now, &why)) != 0) {
 			s->stats.busy++;
-			refuse(fd, TDC_ERR_TOO_LARGE, "verifier busy: connection limit reached, retry later");
+			refuse(fd, e, why);
 			continue;
 		}
-		for (slot = 0; s->conns[slot].st != C_FREE; slot++)
-			;
+		slot = s->free_slots[--s->nfree];
 		struct conn *c = &s->conns[slot];
 
 		c->fd = fd;
 		c->peer = peer;
-		c->deadline = tdc_now_ms() + (uint64_t)s->cfg->timeout_s * 1000;
+		c->full_deadline = now + (uint64_t)s->cfg->timeout_s * 1000;
+		c->deadline = now + (uint64_t)(s->cfg->handshake_s < s->cfg->timeout_s ?
+					       s->cfg->handshake_s : s->cfg->timeout_s) * 1000;
 		c->hdr_got = 0;
 		c->body_len = 0;
 		c->out_off = 0;
 		tdc_buf_init(&c->in);
 		tdc_buf_init(&c->out);
 		c->st = C_HELLO;
+		c->live_ix = s->nlive;
+		s->live[s->nlive++] = slot;
 		s->active++;
 		s->stats.accepted++;
 		if ((e = issue_hello(s, c)) != 0)
@@ -364,7 +572,7 @@ static void accept_on(struct server *s, size_t li)
 	}
 }
 
-static struct job *job_new(struct conn *c, size_t slot, const char *vmname)
+static struct job *job_new(struct conn *c, size_t slot)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -372,35 +580,39 @@ static struct job *job_new(struct conn *c, size_t slot, const char *vmname)
 		return NULL;
 	j->slot = slot;
 	j->gen = c->gen;
+	j->nonce_issued = c->hello_wall;
+	snprintf(j->peer_key, sizeof(j->peer_key), "%s", c->peer.key);
 	tdc_buf_init(&j->ev);
 	tdc_buf_init(&j->vout.doc);
 	snprintf(j->rec.peer, sizeof(j->rec.peer), "%s", c->peer.text);
-	snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", vmname);
 	return j;
 }
 
-/* Refusals of a well-formed evidence frame are security events: logged too. */
-static void reject_job(struct job *j, int code, const char *detail)
+/*
+ * Refused before checking (unknown VM, wrong nonce, ...): answered at once,
+ * and counted into this peer's aggregated audit row.  Nothing about the
+ * refusal is authenticated, so it never earns a row of its own.
+ */
+static void refuse_frame(struct server *s, struct conn *c, int code, const char *vm,
+			 const char *why)
 {
-	j->reject = code;
-	j->err = code;
-	j->rec.verdict = TDC_AUDIT_REJECT;
-	snprintf(j->rec.detail, sizeof(j->rec.detail), "%s", detail);
-	snprintf(j->errmsg, sizeof(j->errmsg), "%s", detail);
+	conn_send_error(s, c, code, why);
+	agg_add(s, c->peer.key, vm, why);
 }
 
 static const struct tdc_vm_entry *lookup(struct server *s, struct conn *c,
-					 const struct tdc_frame *f, bool *by_name,
-					 char *why, size_t wl)
+					 const struct tdc_frame *f, const char *name,
+					 bool *by_name, char *why, size_t wl)
 {
 	const struct tdc_vm_entry *vm = NULL;
+	bool vsock = c->peer.kind == TDC_TRANSPORT_VSOCK;
 
 	*by_name = false;
 	/* A vsock CID is assigned by the host: it outranks any name the guest claims. */
-	if (c->peer.kind == TDC_TRANSPORT_VSOCK && (vm = tdc_registry_by_cid(s->reg, c->peer.cid))) {
+	if (vsock && (vm = tdc_registry_by_cid(s->reg, c->peer.cid))) {
 		if (f->vm[0] && strcmp(f->vm, vm->name)) {
 			snprintf(why, wl, "wrong VM: CID %u belongs to '%s', agent claims '%s'",
-				 c->peer.cid, vm->name, f->vm);
+				 c->peer.cid, vm->name, name);
 			return NULL;
 		}
 		return vm;
@@ -410,8 +622,18 @@ static const struct tdc_vm_entry *lookup(struct server *s, struct conn *c,
 			 c->peer.text);
 		return NULL;
 	}
+	if (!tdc_vm_name_valid(f->vm)) {
+		snprintf(why, wl, "invalid VM name '%s'", name);
+		return NULL;
+	}
 	if (!(vm = tdc_registry_by_name(s->reg, f->vm))) {
-		snprintf(why, wl, "unknown VM '%s'", f->vm);
+		snprintf(why, wl, "unknown VM '%s'", name);
+		return NULL;
+	}
+	/* The CID binds the entry to one guest: its name is no way in from elsewhere. */
+	if (vm->has_cid && !(vsock && c->peer.cid == vm->cid)) {
+		snprintf(why, wl, "VM '%s' is bound to vsock CID %u: not reachable from %s",
+			 vm->name, vm->cid, c->peer.text);
 		return NULL;
 	}
 	*by_name = true;
@@ -420,32 +642,41 @@ static const struct tdc_vm_entry *lookup(struct server *s, struct conn *c,
 
 static void submit(struct server *s, struct conn *c, size_t slot, struct tdc_frame *f)
 {
-	char why[TDC_FRAME_STR_MAX];
+	char why[TDC_FRAME_STR_MAX], name[TDC_AUDIT_STR_MAX];
 	const struct tdc_vm_entry *vm;
 	struct job *j;
 	bool by_name;
-	int e;
 
-	if (!(j = job_new(c, slot, f->vm))) {
+	/* The guest chose these bytes: quoted only in escaped form. */
+	clean(name, sizeof(name), f->vm);
+	/* docs/protocol.md: the nonce answers this connection's hello, no other. */
+	if (CRYPTO_memcmp(f->nonce, c->nonce, TDC_NONCE_LEN) != 0) {
+		refuse_frame(s, c, TDC_ERR_NONCE, name, "nonce: not the nonce this connection was "
+			     "given (evidence answers the hello of its own connection)");
+		return;
+	}
+	if (tdc_now_ms() - c->hello_ms > (uint64_t)s->cfg->nonce_ttl_s * 1000) {
+		snprintf(why, sizeof(why), "nonce: expired (ttl %u s)", s->cfg->nonce_ttl_s);
+		refuse_frame(s, c, TDC_ERR_NONCE, name, why);
+		return;
+	}
+	if (!(vm = lookup(s, c, f, name, &by_name, why, sizeof(why)))) {
+		refuse_frame(s, c, TDC_ERR_NOT_FOUND, name, why);
+		return;
+	}
+	if (!(j = job_new(c, slot))) {
 		conn_send_error(s, c, TDC_ERR_ALLOC, "out of memory");
 		return;
 	}
 	tdc_registry_get(s->reg);
 	j->reg = s->reg;
 	memcpy(j->nonce, f->nonce, sizeof(j->nonce));
-	if (!(vm = lookup(s, c, f, &by_name, why, sizeof(why)))) {
-		reject_job(j, TDC_ERR_NOT_FOUND, why);
-	} else if ((e = tdc_nonce_consume(s->nonces, f->nonce)) != 0) {
-		snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", vm->name);
-		reject_job(j, e, tdc_errdetail());
-	} else {
-		j->vm = vm;
-		j->by_name = by_name;
-		snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", vm->name);
-		/* Move the evidence out of the frame instead of copying a megabyte. */
-		j->ev = f->payload;
-		tdc_buf_init(&f->payload);
-	}
+	j->vm = vm;
+	j->by_name = by_name;
+	snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", vm->name);
+	/* Move the evidence out of the frame instead of copying a megabyte. */
+	j->ev = f->payload;
+	tdc_buf_init(&f->payload);
 	c->st = C_BUSY;
 	s->pending++;
 	q_push(&s->jobs, j);
@@ -500,6 +731,8 @@ static void conn_read(struct server *s, size_t slot)
 				conn_send_error(s, c, e, tdc_errdetail());
 				return;
 			}
+			/* The evidence frame has begun: the handshake is over. */
+			c->deadline = c->full_deadline;
 			continue;
 		}
 		c->in.len += (size_t)r;
@@ -554,11 +787,14 @@ static void conn_linger(struct server *s, size_t slot)
 
 static void reply(struct server *s, struct job *j)
 {
-	struct conn *c = &s->conns[j->slot];
+	struct conn *c;
 	struct tdc_frame f;
 
-	if (j->reject)
-		s->stats.rejects++;
+	if (j->slot == SIZE_MAX)
+		return; /* an aggregated row: nobody to answer */
+	c = &s->conns[j->slot];
+	if (j->agg)
+		agg_add(s, j->peer_key, j->rec.vm, j->errmsg);
 	else if (!j->err)
 		s->stats.verdicts++;
 	/* The client may have hit its deadline meanwhile: the record stays, the reply goes. */
@@ -573,6 +809,7 @@ static void reply(struct server *s, struct job *j)
 	f.passed = j->vout.passed;
 	f.record = (uint64_t)j->rec.id;
 	snprintf(f.format, sizeof(f.format), "%s", j->vout.format[0] ? j->vout.format : "json");
+	snprintf(f.sig, sizeof(f.sig), "%s", j->sig);
 	f.payload = j->vout.doc;
 	conn_send_frame(c, &f);
 	tdc_buf_init(&f.payload); /* still owned by the job */
@@ -603,8 +840,8 @@ static void reload(struct server *s)
 	}
 	tdc_registry_put(s->reg);
 	s->reg = r;
-	if (!s->cfg->quiet)
-		fprintf(stderr, "tdcpuid-verifier serve: registry reloaded (%zu VMs)\n", r->n);
+	/* Said even with --quiet: it is the event a SIGHUP waits for. */
+	fprintf(stderr, "tdcpuid-verifier serve: registry reloaded (%zu VMs)\n", r->n);
 }
 
 static void on_wake(struct server *s)
@@ -618,6 +855,8 @@ static void on_wake(struct server *s)
 				s->draining = true;
 				for (size_t l = 0; l < s->nl; l++)
 					close(s->lfd[l]);
+				/* Said even with --quiet: the listeners are gone now. */
+				fprintf(stderr, "tdcpuid-verifier serve: draining\n");
 			} else if (buf[i] == 'H') {
 				reload(s);
 			}
@@ -630,19 +869,22 @@ static void on_wake(struct server *s)
 
 static int build_poll(struct server *s, uint64_t now, int *timeout)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next = agg_next_due(s);
 	size_t n = 0;
 
 	s->pfd[n++] = (struct pollfd){ .fd = wake_fd[0], .events = POLLIN };
 	for (size_t l = 0; !s->draining && l < s->nl; l++) {
+		if (s->lpause[l] > now) {
+			next = s->lpause[l] < next ? s->lpause[l] : next;
+			continue;
+		}
 		s->pfd[n] = (struct pollfd){ .fd = s->lfd[l], .events = POLLIN };
 		s->pslot[n++] = SIZE_MAX - l;
 	}
-	for (size_t i = 0; i < s->cfg->max_conns; i++) {
+	for (size_t k = 0; k < s->nlive; k++) {
+		size_t i = s->live[k];
 		struct conn *c = &s->conns[i];
 
-		if (c->st == C_FREE)
-			continue;
 		if (c->deadline < next)
 			next = c->deadline;
 		if (c->st == C_BUSY)
@@ -651,14 +893,18 @@ static int build_poll(struct server *s, uint64_t now, int *timeout)
 						c->st == C_LINGER ? POLLIN : POLLOUT };
 		s->pslot[n++] = i;
 	}
-	*timeout = next == UINT64_MAX ? 1000 : next <= now ? 0 : (int)(next - now);
+	*timeout = next == UINT64_MAX ? 1000 : next <= now ? 0 : next - now > 1000 ? 1000
+		   : (int)(next - now);
 	return (int)n;
 }
 
 static void expire(struct server *s, uint64_t now)
 {
-	for (size_t i = 0; i < s->cfg->max_conns; i++) {
-		if (s->conns[i].st != C_FREE && s->conns[i].deadline <= now) {
+	/* Backwards: closing moves the last live slot into the hole. */
+	for (size_t k = s->nlive; k-- > 0;) {
+		size_t i = s->live[k];
+
+		if (s->conns[i].deadline <= now) {
 			s->stats.timeouts += s->conns[i].st != C_LINGER;
 			conn_close(s, i);
 		}
@@ -669,7 +915,7 @@ static void loop(struct server *s)
 {
 	int n, timeout;
 
-	while (!s->draining || s->active || s->pending) {
+	while (!s->draining || s->active || s->pending || s->nagg) {
 		n = build_poll(s, tdc_now_ms(), &timeout);
 		if (poll(s->pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
@@ -694,6 +940,7 @@ static void loop(struct server *s)
 				conn_linger(s, slot);
 		}
 		expire(s, tdc_now_ms());
+		agg_flush(s, tdc_now_ms(), s->draining);
 	}
 }
 
@@ -705,8 +952,43 @@ void tdc_serve_config_init(struct tdc_serve_config *c)
 	c->workers = 2;
 	c->max_conns = 256;
 	c->timeout_s = 10;
+	c->handshake_s = 5;
 	c->nonce_ttl_s = 60;
+	c->peer_conns = 16;
+	c->peer_rate = 20;
+	c->reject_interval_s = 60;
 	c->ops = &tdc_verifier_basic;
+}
+
+/*
+ * Every connection is a descriptor: --max-conns beyond RLIMIT_NOFILE would
+ * only turn into EMFILE at accept.  Raise the soft limit as far as the hard
+ * one allows, then fit the connection table into what there is.
+ */
+static int fd_budget(struct server *s)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)s->max_conns + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { need < rl.rlim_max ? need : rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_cur <= FD_RESERVE)
+		return tdc_err(TDC_ERR_RANGE, "serve: RLIMIT_NOFILE is %llu: not even room for "
+			       "one connection (%d descriptors are kept for the service itself)",
+			       (unsigned long long)rl.rlim_cur, FD_RESERVE);
+	fprintf(stderr, "tdcpuid-verifier serve: --max-conns %u exceeds the descriptor limit "
+		"(RLIMIT_NOFILE %llu): serving at most %llu connections\n", s->max_conns,
+		(unsigned long long)rl.rlim_cur, (unsigned long long)(rl.rlim_cur - FD_RESERVE));
+	s->max_conns = (unsigned)(rl.rlim_cur - FD_RESERVE);
+	return 0;
 }
 
 static int open_listeners(struct server *s)
@@ -779,20 +1061,38 @@ static void stop_threads(struct server *s)
 	free(s->workers);
 }
 
+static int alloc_tables(struct server *s)
+{
+	size_t n = s->max_conns, np = n + TDC_SERVE_MAX_LISTEN + 1;
+	struct tdc_peer_limits lim = {
+		.max_conns = s->max_conns, .per_peer = s->cfg->peer_conns,
+		.rate = s->cfg->peer_rate, .burst = s->cfg->peer_burst,
+	};
+
+	s->conns = calloc(n, sizeof(*s->conns));
+	s->live = calloc(n, sizeof(*s->live));
+	s->free_slots = calloc(n, sizeof(*s->free_slots));
+	s->pfd = calloc(np, sizeof(*s->pfd));
+	s->pslot = calloc(np, sizeof(*s->pslot));
+	s->agg = calloc(AGG_MAX, sizeof(*s->agg));
+	if (!s->conns || !s->live || !s->free_slots || !s->pfd || !s->pslot || !s->agg)
+		return tdc_err(TDC_ERR_ALLOC, "serve: connection table");
+	for (size_t i = 0; i < n; i++)
+		s->free_slots[s->nfree++] = n - 1 - i;
+	return tdc_peers_new(&lim, &s->peers);
+}
+
 int tdc_serve_run(const struct tdc_serve_config *cfg)
 {
-	struct server s = { .cfg = cfg };
+	struct server s = { .cfg = cfg, .max_conns = cfg->max_conns };
 	int e;
 
-	if (!cfg->nlisten || !cfg->workers || !cfg->max_conns || !cfg->timeout_s)
-		return tdc_err(TDC_ERR_USAGE, "serve: need --listen, workers, max-conns, timeout > 0");
-	s.conns = calloc(cfg->max_conns, sizeof(*s.conns));
-	s.pfd = calloc(cfg->max_conns + TDC_SERVE_MAX_LISTEN + 1, sizeof(*s.pfd));
-	s.pslot = calloc(cfg->max_conns + TDC_SERVE_MAX_LISTEN + 1, sizeof(*s.pslot));
-	if (!s.conns || !s.pfd || !s.pslot) {
-		e = tdc_err(TDC_ERR_ALLOC, "serve: connection table");
+	if (!cfg->nlisten || !cfg->workers || !cfg->max_conns || !cfg->timeout_s ||
+	    !cfg->handshake_s || !cfg->peer_conns || !cfg->peer_rate || !cfg->reject_interval_s)
+		return tdc_err(TDC_ERR_USAGE, "serve: need --listen, and workers, max-conns, timeouts, "
+			       "peer limits and reject interval > 0");
+	if ((e = fd_budget(&s)) != 0 || (e = alloc_tables(&s)) != 0)
 		goto out;
-	}
 	if ((e = tdc_registry_load(cfg->registry_dir, cfg->ops, cfg->ops_ctx, &s.reg)) != 0 ||
 	    (e = tdc_nonce_store_new(cfg->nonce_ttl_s, cfg->stateless ? cfg->nonce_key : NULL,
 				     &s.nonces)) != 0 ||
@@ -806,19 +1106,24 @@ int tdc_serve_run(const struct tdc_serve_config *cfg)
 	drain_done(&s);
 	if (!cfg->quiet)
 		fprintf(stderr, "tdcpuid-verifier serve: stopped: %lu connections, %lu verdicts, "
-			"%lu rejected, %lu timed out, %lu refused busy\n", s.stats.accepted,
-			s.stats.verdicts, s.stats.rejects, s.stats.timeouts, s.stats.busy);
+			"%lu refused (aggregated in the log), %lu timed out, %lu turned away at "
+			"accept, %lu accept back-offs\n", s.stats.accepted, s.stats.verdicts,
+			s.stats.rejects, s.stats.timeouts, s.stats.busy, s.stats.emfile);
 out:
 	if (!s.draining)
 		for (size_t l = 0; l < s.nl; l++)
 			close(s.lfd[l]);
-	for (size_t i = 0; s.conns && i < cfg->max_conns; i++)
+	for (size_t i = 0; s.conns && s.live && i < s.max_conns; i++)
 		conn_close(&s, i);
 	tdc_audit_close(s.db);
 	tdc_nonce_store_free(s.nonces);
 	tdc_registry_put(s.reg);
+	tdc_peers_free(s.peers);
 	free(s.conns);
+	free(s.live);
+	free(s.free_slots);
 	free(s.pfd);
 	free(s.pslot);
+	free(s.agg);
 	return e;
 }

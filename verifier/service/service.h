@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+#include <openssl/types.h>
 
 #include "audit.h"
 #include "tdcpuid/buf.h"
@@ -70,8 +72,11 @@ struct tdc_verifier_ops {
 	const char *name;
 	int (*prepare)(void *ctx, struct tdc_vm_entry *vm);   /* at registry load */
 	void (*release)(void *ctx, struct tdc_vm_entry *vm);
+	/* @nonce_issued: wall-clock time the nonce was issued (0: unknown), for
+	 * the policy's nonce_max_age. */
 	int (*verify)(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
-		      const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out);
+		      const uint8_t *nonce, size_t nonce_len, time_t nonce_issued,
+		      struct tdc_verify_out *out);
 };
 
 /* What tdc_verifier_engine's ops_ctx may point at (NULL: defaults). */
@@ -99,6 +104,14 @@ void tdc_registry_get(struct tdc_registry *r);
 void tdc_registry_put(struct tdc_registry *r);
 const struct tdc_vm_entry *tdc_registry_by_name(const struct tdc_registry *r, const char *name);
 const struct tdc_vm_entry *tdc_registry_by_cid(const struct tdc_registry *r, uint32_t cid);
+/*
+ * A VM name as the service accepts it anywhere (registry, frames): 1 to
+ * TDC_VM_NAME_MAX characters of [A-Za-z0-9._:@/+-], starting with a letter
+ * or digit.  Names are printed in logs and compared byte for byte, so no
+ * controls, no escapes, no look-alike Unicode.
+ */
+#define TDC_VM_NAME_MAX 128
+bool tdc_vm_name_valid(const char *name);
 /* Parse one entry file (exposed for tests). */
 int tdc_registry_parse_entry(const uint8_t *data, size_t len, const char *what,
 			     const char *dir, struct tdc_vm_entry *vm);
@@ -111,7 +124,13 @@ struct tdc_serve_config {
 	unsigned workers;
 	unsigned max_conns;
 	unsigned timeout_s;          /* per connection, from accept */
+	unsigned handshake_s;        /* from accept until the evidence frame has begun */
 	unsigned nonce_ttl_s;
+	unsigned peer_conns;         /* per-peer limits (peers.h) */
+	unsigned peer_rate;          /* new connections per second per peer */
+	unsigned peer_burst;         /* 0: 2 * peer_rate */
+	unsigned reject_interval_s;  /* refusals: one audit row per peer per interval */
+	EVP_PKEY *sign_key;          /* sign each verdict (ES256), NULL: unsigned */
 	bool stateless;
 	uint8_t nonce_key[32];
 	const char *ready_file;      /* written with the bound addresses once listening */

@@ -9,6 +9,11 @@
  *   claims nonce == the nonce this verifier issued
  *   sim TDREPORT MAC, when the registry entry names the sim key directory
  *   MRCONFIGID == the registry entry's, when pinned
+ *
+ * None of this authenticates the hardware (no quote signature, no PCK
+ * chain, no MAC unless simulated), so a basic verdict is never a pass: it
+ * fails with "checks_basic" among the failing items, in the frame, the
+ * document ("mode": "basic") and the audit log alike.
  */
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -186,7 +191,8 @@ mac:
 }
 
 static int basic_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
-			const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out)
+			const uint8_t *nonce, size_t nonce_len, time_t nonce_issued,
+			struct tdc_verify_out *out)
 {
 	struct tdc_envelope env;
 	struct tdc_claims c;
@@ -205,10 +211,13 @@ static int basic_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t 
 	}
 	snprintf(out->claims_vm, sizeof(out->claims_vm), "%s", c.vm_name);
 	run_checks(&run, vm, &env, &c, nonce, nonce_len);
+	check(&run, "checks_basic", false, "basic checks only (serve --checks basic): the "
+	      "hardware is not authenticated and no policy was applied");
 	out->passed = tdc_check_list_ok(&run.checks);
 	summarize(&run.checks, out);
 	if ((doc = tdc_verdict_json_new("basic", out->passed))) {
 		json_object_set_new(doc, "verifier", json_string("tdcpuid-basic"));
+		json_object_set_new(doc, "mode", json_string("basic"));
 		json_object_set_new(doc, "vm", json_string(vm->name));
 		json_object_set_new(doc, "tee", json_string(tdc_tee_name(c.tee)));
 		json_object_set_new(doc, "checks", tdc_check_list_json(&run.checks));

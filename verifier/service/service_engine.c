@@ -216,7 +216,8 @@ static void collect_failing(const struct tdc_check_result *res, const struct tdc
 
 
 static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t *ev, size_t len,
-			 const uint8_t *nonce, size_t nonce_len, struct tdc_verify_out *out)
+			 const uint8_t *nonce, size_t nonce_len, time_t nonce_issued,
+			 struct tdc_verify_out *out)
 {
 	const struct engine_vm *v = vm->prepared;
 	struct tdc_check_config cfg = {
@@ -224,7 +225,7 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.model_why = vm->model[0] ? "the registry entry's model" : NULL,
 		.policy = v->policy,
 		.platform = v->nplatform ? &v->platform[0] : NULL, .root = v->root,
-		.nonce = nonce, .nonce_len = nonce_len,
+		.nonce = nonce, .nonce_len = nonce_len, .nonce_issued = nonce_issued,
 		.sim_mac_key = v->has_sim_key ? v->sim_key : NULL,
 		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
 		.collateral_source = v->collateral, .collateral_cache = v->cache,

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The service under attack over loopback (issue 13): a hostile peer on
+ * another loopback address (127.0.0.2, 127.0.0.3: other peers to the
+ * per-peer limits) churns connections, holds slots (slowloris), floods
+ * refusals into the audit log or runs the service out of file
+ * descriptors, while an honest agent on 127.0.0.1 must still pass within
+ * its normal deadline.  Every attack is capped in count and in time.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "testutil.h"
+#include "serve_util.h"
+#include "tdcpuid/frame.h"
+#include "audit.h"
+
+#define HONEST_DEADLINE_MS 10000   /* the agent's own default is 30 s */
+
+static struct su_env env;
+static const char *verifier;
+
+static int group_setup(void **state)
+{
+	const char *agent = getenv("TDC_AGENT");
+
+	verifier = getenv("TDC_VERIFIER");
+	if (!verifier || !agent)
+		tdc_test_skip("TDC_VERIFIER/TDC_AGENT not set (run through ctest)");
+	if (su_env_setup(&env, agent) != 0) {
+		fprintf(stderr, "setup: %s\n", tdc_errdetail());
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	su_env_teardown(&env);
+	return 0;
+}
+
+/* The server a test started (a copy: a failed test leaves its own behind). */
+static struct su_server running;
+static bool have_running;
+
+/* A fresh audit log per test; a server a failed test left behind goes first. */
+static void start(struct su_server *s, const char *const *extra)
+{
+	char p[400];
+
+	if (have_running)
+		su_server_stop(&running, SIGKILL);
+	have_running = false;
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", env.db, (const char *[]){ "", "-wal", "-shm" }[i]);
+		unlink(p);
+	}
+	if (su_server_start(&env, verifier, extra, s) != 0)
+		fail_msg("server did not start; log in %s", env.log);
+	running = *s;
+	have_running = true;
+}
+
+static void stop_server(struct su_server *s)
+{
+	have_running = false;
+	assert_int_equal(su_server_stop(s, SIGTERM), 0);
+}
+
+/* One honest exchange from 127.0.0.1: 0 and a passing verdict, or the error. */
+static int honest(const char *addr, uint64_t *ms)
+{
+	struct tdc_client_result res;
+	struct su_agent ag = { .env = &env, .claims_vm = "alpha" };
+	uint64_t t0 = tdc_now_ms();
+	int r;
+
+	tdc_client_result_init(&res);
+	tdc_buf_init(&ag.last);
+	r = su_attest_from("127.0.0.1", addr, "alpha", HONEST_DEADLINE_MS, su_agent_fn, &ag, &res);
+	if (!r && !res.passed)
+		r = tdc_err(TDC_ERR_POLICY, "verdict fails: %.300s", tdc_buf_cstr(&res.doc));
+	if (ms)
+		*ms = tdc_now_ms() - t0;
+	tdc_client_result_free(&res);
+	tdc_buf_free(&ag.last);
+	return r;
+}
+
+static void assert_honest(const char *addr, const char *when)
+{
+	uint64_t ms;
+	int r = honest(addr, &ms);
+
+	if (r)
+		fail_msg("honest agent %s: %s", when, tdc_errmsg(r));
+	assert_true(ms < HONEST_DEADLINE_MS);
+}
+
+/* ---- attackers --------------------------------------------------------------- */
+
+struct attacker {
+	const char *addr, *src;
+	long max;              /* connections at most */
+	uint64_t until;        /* and not after this (monotonic ms) */
+	atomic_bool *stop;
+	long conns, hellos;
+	int hold;              /* slowloris: connections held at once */
+};
+
+static bool attack_over(const struct attacker *a, long n)
+{
+	return n >= a->max || tdc_now_ms() >= a->until || atomic_load(a->stop);
+}
+
+/* Connect, take the hello (the service has done its work for it), reset. */
+static void *churn_main(void *arg)
+{
+	struct attacker *a = arg;
+	uint8_t buf[512];
+	int fd = -1;
+
+	while (!attack_over(a, a->conns)) {
+		if (su_dial_from(a->addr, a->src, &fd) != 0)
+			continue;
+		a->conns++;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 2000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0)
+			a->hellos++;
+		su_close_rst(fd);
+	}
+	return NULL;
+}
+
+/* Hold @hold connections, dribbling a byte of a frame header now and then;
+ * reconnect whatever the service closes. */
+static void *slowloris_main(void *arg)
+{
+	struct attacker *a = arg;
+	int *fds = calloc((size_t)a->hold, sizeof(int));
+	uint8_t *sent = calloc((size_t)a->hold, 1), buf[512];
+	uint64_t next = 0;
+
+	assert_non_null(fds);
+	assert_non_null(sent);
+	for (int i = 0; i < a->hold; i++)
+		fds[i] = -1;
+	while (!attack_over(a, a->conns)) {
+		for (int i = 0; i < a->hold && !attack_over(a, a->conns); i++) {
+			if (fds[i] >= 0)
+				continue;
+			if (su_dial_from(a->addr, a->src, &fds[i]) != 0) {
+				fds[i] = -1;
+				continue;
+			}
+			fcntl(fds[i], F_SETFL, O_NONBLOCK);
+			sent[i] = 0;
+			a->conns++;
+		}
+		if (tdc_now_ms() >= next) {
+			next = tdc_now_ms() + 300;
+			for (int i = 0; i < a->hold; i++) {
+				if (fds[i] < 0)
+					continue;
+				/* A frame header that never completes: 0x00 0x00 0x10 ... */
+				if (sent[i] < 3 && send(fds[i], "\0\0\x10", 1, MSG_NOSIGNAL) == 1)
+					sent[i]++;
+			}
+		}
+		for (int i = 0; i < a->hold; i++) {
+			ssize_t r;
+
+			if (fds[i] < 0)
+				continue;
+			while ((r = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+				;
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+		usleep(20000);
+	}
+	for (int i = 0; i < a->hold; i++)
+		if (fds[i] >= 0)
+			su_close_rst(fds[i]);
+	free(fds);
+	free(sent);
+	return NULL;
+}
+
+/* ---- nonce table exhaustion ----------------------------------------------------- */
+
+/*
+ * Every accepted connection used to put a nonce into a 65,536-entry table
+ * that only expiry emptied: a churn of hellos starved every agent for a
+ * TTL.  More connections than that table holds, from 127.0.0.2 and
+ * 127.0.0.3; then an honest agent passes at once.
+ */
+static void test_churn_nonces(void **state)
+{
+	static const char *const extra[] = { "--nonce-ttl", "60", NULL };
+	struct attacker a[2];
+	pthread_t th[2];
+	atomic_bool stop = false;
+	struct su_server s;
+	long total = 0;
+
+	start(&s, extra);
+	for (int i = 0; i < 2; i++) {
+		a[i] = (struct attacker){ .addr = s.addr, .src = i ? "127.0.0.3" : "127.0.0.2",
+					  .max = 36000, .until = tdc_now_ms() + 25000,
+					  .stop = &stop };
+		pthread_create(&th[i], NULL, churn_main, &a[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		total += a[i].conns;
+	}
+	print_message("churn: %ld connections (%ld, %ld answered)\n", total, a[0].hellos,
+		      a[1].hellos);
+	assert_true(total >= 66000);
+	assert_honest(s.addr, "after a churn of 66,000+ connections");
+	stop_server(&s);
+}
+
+/* ---- slot exhaustion ------------------------------------------------------------ */
+
+/* 300 slowloris connections from one peer against 256 slots. */
+static void test_slowloris(void **state)
+{
+	static const char *const extra[] = { "--max-conns", "256", "--timeout", "10", NULL };
+	struct attacker a = { 0 };
+	atomic_bool stop = false;
+	struct su_server s;
+	pthread_t th;
+	int ok = 0;
+
+	start(&s, extra);
+	a = (struct attacker){ .src = "127.0.0.2", .max = 5000, .until = tdc_now_ms() + 30000,
+			       .stop = &stop, .hold = 300 };
+	a.addr = s.addr;
+	pthread_create(&th, NULL, slowloris_main, &a);
+	/* Let the attacker take what it can before the honest agents come. */
+	for (int i = 0; i < 200 && a.conns < 300; i++)
+		usleep(10000);
+	for (int i = 0; i < 10; i++) {
+		uint64_t ms;
+		int r = honest(s.addr, &ms);
+
+		if (r)
+			print_message("honest %d: %s\n", i, tdc_errmsg(r));
+		ok += r == 0 && ms < HONEST_DEADLINE_MS;
+	}
+	atomic_store(&stop, true);
+	pthread_join(th, NULL);
+	print_message("slowloris: %ld connections made; honest %d/10 passed\n", a.conns, ok);
+	assert_int_equal(ok, 10);
+	stop_server(&s);
+}
+
+/* ---- audit log flood ------------------------------------------------------------ */
+
+struct count_ctx {
+	const char *prefix;
+	long rows;
+	long refusals;
+};
+
+static int count_rows(void *ctx, const struct tdc_audit_record *r)
+{
+	struct count_ctx *c = ctx;
+
+	if (strncmp(r->peer, c->prefix, strlen(c->prefix)) == 0) {
+		c->rows++;
+		c->refusals += r->count ? (long)r->count : 1;
+	}
+	return 0;
+}
+
+/* Evidence frames naming no VM the registry knows: each one a refusal. */
+static void test_reject_flood(void **state)
+{
+	static const char *const extra[] = { "--reject-interval", "2", NULL };
+	struct tdc_client_result res;
+	struct tdc_audit_query q = { 0 };
+	struct count_ctx cc = { .prefix = "ip:127.0.0.2" };
+	struct tdc_audit *db;
+	struct su_server s;
+	uint8_t nonce[TDC_NONCE_LEN];
+	uint64_t t0 = tdc_now_ms();
+	long nrej = 0, nbusy = 0;
+	int fd = -1, r;
+
+	start(&s, extra);
+	tdc_client_result_init(&res);
+	/* A burst first (the door turns most of it away), then a steady pace the
+	 * per-peer rate lets through: refusals over three intervals. */
+	for (int i = 0; i < 400 && tdc_now_ms() - t0 < 10000; i++) {
+		if (i >= 200)
+			usleep(25000);
+		if (su_dial_from(s.addr, "127.0.0.2", &fd) != 0)
+			continue;
+		uint64_t dl = tdc_now_ms() + 3000;
+
+		r = tdc_client_hello(fd, dl, nonce, NULL);
+		if (r == 0) {
+			r = tdc_client_send_evidence(fd, dl, nonce, "nosuch", (const uint8_t *)"x", 1);
+			if (r == 0)
+				r = tdc_client_verdict(fd, dl, &res);
+			nrej += r == TDC_ERR_NOT_FOUND;
+		} else {
+			nbusy++;
+		}
+		close(fd);
+		if (i == 300)
+			assert_honest(s.addr, "during a flood of refusals");
+	}
+	uint64_t secs = (tdc_now_ms() - t0) / 1000 + 1;
+
+	stop_server(&s);
+	print_message("reject flood: %ld refusals answered, %ld refused at the door, %llu s\n",
+		      nrej, nbusy, (unsigned long long)secs);
+	assert_true(nrej > 0);
+	assert_int_equal(tdc_audit_open(env.db, &db), 0);
+	assert_int_equal(tdc_audit_select(db, &q, count_rows, &cc), 0);
+	tdc_audit_close(db);
+	print_message("reject flood: %ld rows for %ld refusals\n", cc.rows, cc.refusals);
+	/* One row per peer per interval (2 s), carrying the count; none lost. */
+	assert_true(cc.rows <= (long)(secs / 2 + 2));
+	assert_int_equal(cc.refusals, nrej);
+}
+
+/* ---- file descriptors --------------------------------------------------------- */
+
+/*
+ * --max-conns above RLIMIT_NOFILE: once accept() fails with EMFILE the
+ * listener stays readable, and a loop that retries at once spins.  The
+ * service must clamp to the limit and back off; CPU is measured while 60
+ * connections are held against a limit of 40 descriptors.
+ */
+static void test_emfile(void **state)
+{
+	static const char *const extra[] = { "--max-conns", "256", NULL };
+	struct su_server s;
+	int fds[60], n = 0;
+	double c0, c1;
+
+	su_nofile = 40;
+	start(&s, extra);
+	su_nofile = 0;
+	for (int i = 0; i < 60; i++)
+		if (su_dial_from(s.addr, "127.0.0.2", &fds[n]) == 0)
+			n++;
+	usleep(200000); /* let the service see them all (the CPU window starts after) */
+	c0 = su_proc_cpu(s.pid);
+	usleep(1000000);
+	c1 = su_proc_cpu(s.pid);
+	print_message("emfile: %d connections held, server CPU %.0f%% of a core\n", n,
+		      100 * (c1 - c0));
+	assert_true(c0 >= 0 && c1 >= 0);
+	assert_true(c1 - c0 < 0.3);
+	assert_honest(s.addr, "while another peer holds more connections than descriptors");
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	assert_honest(s.addr, "after the descriptors were released");
+	stop_server(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_churn_nonces),
+		cmocka_unit_test(test_slowloris),
+		cmocka_unit_test(test_reject_flood),
+		cmocka_unit_test(test_emfile),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
