@@ -96,6 +96,7 @@ size_t tdc_text_utf8_prefix(const char *s, size_t n)
 	size_t i = 0;
 	uint32_t cp;
 
+	n = strnlen(s, n); /* a string, not a buffer: never past its NUL */
 	while (i < n) {
 		size_t k = seq_len((const uint8_t *)s + i, n - i, &cp);
 

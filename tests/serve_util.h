@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -384,6 +386,116 @@ static inline int su_wait_log(const struct su_env *e, const char *needle, int co
 		usleep(5000);
 	}
 	return 1;
+}
+
+/*
+ * Attackers for the DoS tests and `bench_serve --attack`, each on a thread
+ * of its own, from loopback address @src, capped by @max connections,
+ * @until (monotonic ms) and *@stop.
+ */
+
+struct su_attacker {
+	const char *addr, *src;
+	long max;              /* connections at most */
+	uint64_t until;        /* and not after this (monotonic ms) */
+	atomic_bool *stop;
+	long conns, hellos, refused;
+	int hold;              /* slowloris: connections held at once */
+};
+
+static inline bool su_attack_over(const struct su_attacker *a, long n)
+{
+	return n >= a->max || tdc_now_ms() >= a->until || atomic_load(a->stop);
+}
+
+/* Connect, take the hello (the service has done its work for it), reset. */
+static inline void *su_churn_main(void *arg)
+{
+	struct su_attacker *a = arg;
+	struct tdc_frame f;
+	uint8_t buf[512];
+	uint32_t len;
+	ssize_t n;
+	int fd = -1;
+
+	while (!su_attack_over(a, a->conns)) {
+		if (su_dial_from(a->addr, a->src, &fd) != 0)
+			continue;
+		a->conns++;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		/* A hello means the service gave this connection a nonce. */
+		tdc_frame_init(&f);
+		if (poll(&p, 1, 2000) == 1 && (n = recv(fd, buf, sizeof(buf), 0)) > 4 &&
+		    tdc_frame_header(buf, sizeof(buf), &len) == 0 && len <= (size_t)n - 4 &&
+		    tdc_frame_decode(buf + 4, len, &f) == 0) {
+			a->hellos += f.type == TDC_FRAME_HELLO;
+			a->refused += f.type == TDC_FRAME_ERROR;
+		}
+		tdc_frame_free(&f);
+		su_close_rst(fd);
+	}
+	return NULL;
+}
+
+/* Hold @hold connections, dribbling a byte of a frame header now and then;
+ * reconnect whatever the service closes. */
+static inline void *su_slowloris_main(void *arg)
+{
+	struct su_attacker *a = arg;
+	int *fds = calloc((size_t)a->hold, sizeof(int));
+	uint8_t *sent = calloc((size_t)a->hold, 1), buf[512];
+	uint64_t next = 0;
+
+	if (!fds || !sent) {
+		free(fds);
+		free(sent);
+		return NULL;
+	}
+	for (int i = 0; i < a->hold; i++)
+		fds[i] = -1;
+	while (!su_attack_over(a, a->conns)) {
+		for (int i = 0; i < a->hold && !su_attack_over(a, a->conns); i++) {
+			if (fds[i] >= 0)
+				continue;
+			if (su_dial_from(a->addr, a->src, &fds[i]) != 0) {
+				fds[i] = -1;
+				continue;
+			}
+			fcntl(fds[i], F_SETFL, O_NONBLOCK);
+			sent[i] = 0;
+			a->conns++;
+		}
+		if (tdc_now_ms() >= next) {
+			next = tdc_now_ms() + 300;
+			for (int i = 0; i < a->hold; i++) {
+				if (fds[i] < 0)
+					continue;
+				/* A frame header that never completes: 0x00 0x00 0x10 ... */
+				if (sent[i] < 3 && send(fds[i], "\0\0\x10", 1, MSG_NOSIGNAL) == 1)
+					sent[i]++;
+			}
+		}
+		for (int i = 0; i < a->hold; i++) {
+			ssize_t r;
+
+			if (fds[i] < 0)
+				continue;
+			while ((r = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+				;
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+		usleep(20000);
+	}
+	for (int i = 0; i < a->hold; i++)
+		if (fds[i] >= 0)
+			su_close_rst(fds[i]);
+	free(fds);
+	free(sent);
+	return NULL;
 }
 
 /* CPU seconds (user + system) a process has used so far; -1 if unknown. */

@@ -99,99 +99,6 @@ static void assert_honest(const char *addr, const char *when)
 	assert_true(ms < HONEST_DEADLINE_MS);
 }
 
-/* ---- attackers --------------------------------------------------------------- */
-
-struct attacker {
-	const char *addr, *src;
-	long max;              /* connections at most */
-	uint64_t until;        /* and not after this (monotonic ms) */
-	atomic_bool *stop;
-	long conns, hellos;
-	int hold;              /* slowloris: connections held at once */
-};
-
-static bool attack_over(const struct attacker *a, long n)
-{
-	return n >= a->max || tdc_now_ms() >= a->until || atomic_load(a->stop);
-}
-
-/* Connect, take the hello (the service has done its work for it), reset. */
-static void *churn_main(void *arg)
-{
-	struct attacker *a = arg;
-	uint8_t buf[512];
-	int fd = -1;
-
-	while (!attack_over(a, a->conns)) {
-		if (su_dial_from(a->addr, a->src, &fd) != 0)
-			continue;
-		a->conns++;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 2000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0)
-			a->hellos++;
-		su_close_rst(fd);
-	}
-	return NULL;
-}
-
-/* Hold @hold connections, dribbling a byte of a frame header now and then;
- * reconnect whatever the service closes. */
-static void *slowloris_main(void *arg)
-{
-	struct attacker *a = arg;
-	int *fds = calloc((size_t)a->hold, sizeof(int));
-	uint8_t *sent = calloc((size_t)a->hold, 1), buf[512];
-	uint64_t next = 0;
-
-	assert_non_null(fds);
-	assert_non_null(sent);
-	for (int i = 0; i < a->hold; i++)
-		fds[i] = -1;
-	while (!attack_over(a, a->conns)) {
-		for (int i = 0; i < a->hold && !attack_over(a, a->conns); i++) {
-			if (fds[i] >= 0)
-				continue;
-			if (su_dial_from(a->addr, a->src, &fds[i]) != 0) {
-				fds[i] = -1;
-				continue;
-			}
-			fcntl(fds[i], F_SETFL, O_NONBLOCK);
-			sent[i] = 0;
-			a->conns++;
-		}
-		if (tdc_now_ms() >= next) {
-			next = tdc_now_ms() + 300;
-			for (int i = 0; i < a->hold; i++) {
-				if (fds[i] < 0)
-					continue;
-				/* A frame header that never completes: 0x00 0x00 0x10 ... */
-				if (sent[i] < 3 && send(fds[i], "\0\0\x10", 1, MSG_NOSIGNAL) == 1)
-					sent[i]++;
-			}
-		}
-		for (int i = 0; i < a->hold; i++) {
-			ssize_t r;
-
-			if (fds[i] < 0)
-				continue;
-			while ((r = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-				;
-			if (r == 0 || (r < 0 && errno != EAGAIN)) {
-				close(fds[i]);
-				fds[i] = -1;
-			}
-		}
-		usleep(20000);
-	}
-	for (int i = 0; i < a->hold; i++)
-		if (fds[i] >= 0)
-			su_close_rst(fds[i]);
-	free(fds);
-	free(sent);
-	return NULL;
-}
-
 /* ---- nonce table exhaustion ----------------------------------------------------- */
 
 /*
@@ -203,7 +110,7 @@ static void *slowloris_main(void *arg)
 static void test_churn_nonces(void **state)
 {
 	static const char *const extra[] = { "--nonce-ttl", "60", NULL };
-	struct attacker a[2];
+	struct su_attacker a[2];
 	pthread_t th[2];
 	atomic_bool stop = false;
 	struct su_server s;
@@ -211,10 +118,10 @@ static void test_churn_nonces(void **state)
 
 	start(&s, extra);
 	for (int i = 0; i < 2; i++) {
-		a[i] = (struct attacker){ .addr = s.addr, .src = i ? "127.0.0.3" : "127.0.0.2",
+		a[i] = (struct su_attacker){ .addr = s.addr, .src = i ? "127.0.0.3" : "127.0.0.2",
 					  .max = 36000, .until = tdc_now_ms() + 25000,
 					  .stop = &stop };
-		pthread_create(&th[i], NULL, churn_main, &a[i]);
+		pthread_create(&th[i], NULL, su_churn_main, &a[i]);
 	}
 	for (int i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
@@ -233,17 +140,17 @@ static void test_churn_nonces(void **state)
 static void test_slowloris(void **state)
 {
 	static const char *const extra[] = { "--max-conns", "256", "--timeout", "10", NULL };
-	struct attacker a = { 0 };
+	struct su_attacker a = { 0 };
 	atomic_bool stop = false;
 	struct su_server s;
 	pthread_t th;
 	int ok = 0;
 
 	start(&s, extra);
-	a = (struct attacker){ .src = "127.0.0.2", .max = 5000, .until = tdc_now_ms() + 30000,
+	a = (struct su_attacker){ .src = "127.0.0.2", .max = 5000, .until = tdc_now_ms() + 30000,
 			       .stop = &stop, .hold = 300 };
 	a.addr = s.addr;
-	pthread_create(&th, NULL, slowloris_main, &a);
+	pthread_create(&th, NULL, su_slowloris_main, &a);
 	/* Let the attacker take what it can before the honest agents come. */
 	for (int i = 0; i < 200 && a.conns < 300; i++)
 		usleep(10000);

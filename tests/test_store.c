@@ -182,6 +182,43 @@ static void test_round_trip(void **state)
 	tdc_audit_close(a);
 }
 
+/*
+ * Rows that stand for several refusals keep their count; nonces of any
+ * length (ingest: the host's choice, 1..64 bytes) are single-use, and a
+ * short one is not the prefix of a long one.
+ */
+static void test_count_and_nonce_lengths(void **state)
+{
+	struct ctx *c = *state;
+	struct tdc_audit_record r[4], rows[8], *batch[4] = { &r[0], &r[1], &r[2], &r[3] };
+	struct tdc_audit *a;
+
+	assert_int_equal(tdc_audit_open(c->where, &a), 0);
+	rec_init(&r[0], "nosuch", -1, TDC_AUDIT_REJECT);
+	r[0].count = 37;
+	rec_init(&r[1], "alpha", 9, TDC_AUDIT_PASS);
+	r[1].nonce_len = 16;
+	rec_init(&r[2], "alpha", 9, TDC_AUDIT_PASS);   /* 32 bytes, same first 16 */
+	rec_init(&r[3], "alpha", 9, TDC_AUDIT_PASS);
+	r[3].nonce_len = 64;
+	assert_int_equal(tdc_audit_append(a, batch, 4), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r[i].result, 0);
+	assert_int_equal(select_all(a, NULL, rows, 8), 4);
+	assert_int_equal(rows[0].count, 37);
+	assert_int_equal(rows[1].count, 1);
+	assert_int_equal(rows[1].nonce_len, 16);
+	assert_int_equal(rows[2].nonce_len, 32);
+	assert_int_equal(rows[3].nonce_len, 64);
+	assert_memory_equal(rows[3].nonce, r[3].nonce, 64);
+	/* The 16-byte nonce again: a replay, like any other. */
+	rec_init(&r[0], "alpha", 9, TDC_AUDIT_PASS);
+	r[0].nonce_len = 16;
+	assert_int_equal(tdc_audit_append(a, batch, 1), 0);
+	assert_int_equal(r[0].result, TDC_ERR_NONCE);
+	tdc_audit_close(a);
+}
+
 /* Two handles are two verifiers: a nonce spent at one is spent at both. */
 static void test_replay_other_writer(void **state)
 {
@@ -300,6 +337,7 @@ int main(void)
 		cmocka_unit_test_setup(test_batch_and_replay, setup_one),
 		cmocka_unit_test_setup(test_round_trip, setup_one),
 		cmocka_unit_test_setup(test_replay_other_writer, setup_one),
+		cmocka_unit_test_setup(test_count_and_nonce_lengths, setup_one),
 		cmocka_unit_test_setup(test_concurrent_writers, setup_one),
 		cmocka_unit_test_setup(test_append_only, setup_one),
 	};

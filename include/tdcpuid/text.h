@@ -24,7 +24,7 @@ bool tdc_text_utf8_valid(const void *s, size_t n);
 size_t tdc_text_sanitize(const void *s, size_t n, char *dst, size_t cap, unsigned flags);
 /* The same for a NUL-terminated string. */
 size_t tdc_text_clean(const char *s, char *dst, size_t cap, unsigned flags);
-/* Length of the longest valid UTF-8 prefix of @s (at most @n bytes). */
+/* Length of the longest valid UTF-8 prefix of the string @s, at most @n bytes. */
 size_t tdc_text_utf8_prefix(const char *s, size_t n);
 
 #endif
