@@ -27,10 +27,10 @@ EOF
 entry alpha ",\"policy\":\"$T/sim-policy.json\""
 entry beta ""
 
-start() { # listen address
+start() { # listen address, more serve options
 	rm -f "$T/ready"
 	"$V" serve --listen "$1" --registry "$T/reg" --db "$T/audit.db" --ready-file "$T/ready" \
-		--timeout 5 --quiet 2>>"$T/server.log" &
+		--timeout 5 --reject-interval 1 --quiet "${@:2}" 2>>"$T/server.log" &
 	SP=$!
 	for _ in $(seq 100); do [ -s "$T/ready" ] && break; sleep 0.05; done
 	[ -s "$T/ready" ] || return 1
@@ -50,6 +50,30 @@ rc=$?
 [ $rc -ge 2 ] && grep -q "unknown VM" "$T/err" || fail "unknown VM: rc $rc, $(cat "$T/err")"
 "$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --nonce 00 2>/dev/null
 [ $? -eq 2 ] || fail "--to with --nonce must be a usage error"
+# An unsigned verdict is no verdict to an agent holding a verifier key.
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/vk.pem" 2>/dev/null &&
+	openssl ec -in "$T/vk.pem" -pubout -out "$T/vk.pub" 2>/dev/null || fail "openssl: verdict key"
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/other.pem" 2>/dev/null &&
+	openssl ec -in "$T/other.pem" -pubout -out "$T/other.pub" 2>/dev/null || fail "openssl: other key"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name alpha --verifier-key "$T/vk.pub" \
+	-o "$T/v3.json" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "not signed" "$T/err" || fail "unsigned verdict with --verifier-key: rc $rc, $(cat "$T/err")"
+[ -s "$T/v3.json" ] && fail "an unverified verdict was written"
+stop
+
+# --- signed verdicts: the right key passes (and fails: a fail is signed too), another key is refused.
+start tcp:127.0.0.1:0 --sign-key "$T/vk.pem" || fail "serve --sign-key did not start"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name alpha --verifier-key "$T/vk.pub" \
+	-o "$T/v4.json" 2>"$T/err"
+[ $? -eq 0 ] && grep -q "signature verified" "$T/err" || fail "signed verdict: $(cat "$T/err")"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name beta --verifier-key "$T/vk.pub" \
+	-o /dev/null 2>/dev/null
+[ $? -eq 1 ] || fail "signed failing verdict: expected exit 1"
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name alpha --verifier-key "$T/other.pub" \
+	-o "$T/v5.json" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "does not verify" "$T/err" || fail "another verifier's key: rc $rc, $(cat "$T/err")"
 stop
 
 # --- serial: armor into a noisy CRLF console log, ingest with the cmdline nonce.
@@ -79,6 +103,15 @@ other=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 "$V" ingest --serial-log "$T/console.log" --cmdline "$T/cmdline" --registry "$T/reg" \
 	--vm alpha --db "$T/audit.db" >/dev/null 2>&1
 [ $? -ge 2 ] || fail "second ingest of the same nonce into the log must be refused"
+# Single use whatever the nonce's length: a 16-byte nonce, ingested twice.
+short=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$A" evidence --tee sim --sim-dir "$T/sim" --nonce "$short" --vm-name alpha \
+	--serial "$T/armor16.txt" 2>/dev/null || fail "agent --serial (16-byte nonce)"
+"$V" ingest --serial-log "$T/armor16.txt" --nonce "$short" --registry "$T/reg" --vm alpha \
+	--db "$T/audit.db" >/dev/null 2>&1 || fail "ingest (16-byte nonce): expected pass"
+"$V" ingest --serial-log "$T/armor16.txt" --nonce "$short" --registry "$T/reg" --vm alpha \
+	--db "$T/audit.db" >/dev/null 2>&1
+[ $? -ge 2 ] || fail "second ingest of a 16-byte nonce must be refused"
 sed -i 's/[A-Za-z]\(\r\?\)$/@\1/' "$T/console.log" # damage every data line's last char
 "$V" ingest --serial-log "$T/console.log" --no-nonce --registry "$T/reg" --vm alpha \
 	>/dev/null 2>&1
