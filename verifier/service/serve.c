@@ -57,6 +57,7 @@ struct conn {
 	uint64_t hello_ms;              /* the nonce's birth: monotonic ... */
 	time_t hello_wall;              /* ... and wall clock (policy nonce_max_age) */
 	size_t live_ix;                 /* index in server.live */
+	bool counted;                   /* held against its peer's limits */
 	struct tdc_peer peer;
 	uint8_t nonce[TDC_NONCE_LEN];   /* this connection's, and only valid here */
 	uint8_t hdr[TDC_FRAME_HDR_LEN];
@@ -461,7 +462,9 @@ static void conn_close(struct server *s, size_t slot)
 	OPENSSL_cleanse(c->nonce, sizeof(c->nonce));
 	tdc_buf_free(&c->in);
 	tdc_buf_free(&c->out);
-	tdc_peers_release(s->peers, c->peer.key);
+	if (c->counted)
+		tdc_peers_release(s->peers, c->peer.key);
+	c->counted = false;
 	last = s->live[--s->nlive];
 	s->live[c->live_ix] = last;
 	s->conns[last].live_ix = c->live_ix;
@@ -544,6 +547,13 @@ static void accept_on(struct server *s, size_t li)
 			return;
 		}
 		now = tdc_now_ms();
+		/* Lingering connections hold slots but no longer count for their peer. */
+		if (!s->nfree) {
+			s->stats.busy++;
+			refuse(fd, TDC_ERR_TOO_LARGE, "verifier busy: connection limit reached, "
+			       "retry later");
+			continue;
+		}
 		if ((e = tdc_peers_admit(s->peers, peer.key, now, &why)) != 0) {
 			s->stats.busy++;
 			refuse(fd, e, why);
@@ -563,6 +573,7 @@ static void accept_on(struct server *s, size_t li)
 		tdc_buf_init(&c->in);
 		tdc_buf_init(&c->out);
 		c->st = C_HELLO;
+		c->counted = true;
 		c->live_ix = s->nlive;
 		s->live[s->nlive++] = slot;
 		s->active++;
@@ -765,9 +776,12 @@ static void conn_write(struct server *s, size_t slot)
 		c->out_off = 0;
 		return;
 	}
-	/* Reply sent: this exchange is over. */
+	/* Reply sent: this exchange is over, and the peer may start the next one. */
 	shutdown(c->fd, SHUT_WR);
 	c->st = C_LINGER;
+	if (c->counted)
+		tdc_peers_release(s->peers, c->peer.key);
+	c->counted = false;
 	if (c->deadline > tdc_now_ms() + 1000)
 		c->deadline = tdc_now_ms() + 1000;
 }
