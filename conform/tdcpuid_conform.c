@@ -17,13 +17,14 @@
 #include "dump.h"
 #include "scan.h"
 #include "tdcpuid/cli.h"
+#include "tdcpuid/datadir.h"
 #include "tdcpuid/error.h"
 
 static const char usage_text[] =
 	"Usage: tdcpuid-conform [--backend kvm|qemu|linux] [--smp N] [--cpu SPEC]\n"
 	"                       [--requested FILE [--requested-format FMT]]\n"
 	"                       [--verify-against FILE] [--format text|json]\n"
-	"                       [--model NAME] [--policy FILE]\n"
+	"                       [--model NAME] [--policy FILE] [--datadir DIR]\n"
 	"                       [--timeout SECONDS] [--dump-requested FILE]\n"
 	"                       [--dump-observed FILE] [--qemu PATH] [--guest ELF]\n"
 	"                       [--kernel BZIMAGE] [--initrd FILE] [--tdx]\n"
@@ -46,6 +47,8 @@ static const char usage_text[] =
 	"  -m, --model NAME|FILE   platform model (default kvm; qemu-tcg with --accel tcg;\n"
 	"                          tdx with --tdx: chosen from the TD's evidence)\n"
 	"  -p, --policy FILE       verifier policy (default: the built-in default policy)\n"
+	"      --datadir DIR       models, policies, trust anchors (absolute; default\n"
+	"                          $TDCPUID_DATADIR, else the installed data directory)\n"
 	"  -t, --timeout SECONDS   wall clock for the guest run (default kvm 10,\n"
 	"                          qemu 60, linux 300)\n"
 	"      --dump-requested FILE  write the configuration that was set (kvm-json;\n"
@@ -86,6 +89,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "model", required_argument, NULL, 'm' },
 	{ "policy", required_argument, NULL, 'p' },
+	{ "datadir", required_argument, NULL, 'L' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "dump-requested", required_argument, NULL, 'D' },
 	{ "json-out", required_argument, NULL, 'J' },
@@ -167,6 +171,10 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 			break;
 		case 'm': c->model = optarg; break;
 		case 'p': c->policy = optarg; break;
+		case 'L':
+			if (tdc_data_dir_set(optarg) != 0)
+				return usage_error("--datadir '%s': not an absolute path", optarg);
+			break;
 		case 'J': c->json_out = optarg; break;
 		case 'D': c->dump_requested = optarg; break;
 		case 'O': c->dump_observed = optarg; break;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "tdcpuid/cli.h"
+#include "tdcpuid/datadir.h"
 #include "tdcpuid/error.h"
 
 const char *tdc_prog = "tdcpuid";
@@ -12,19 +13,50 @@ const char *tdc_prog = "tdcpuid";
 static void show_usage(FILE *f, const char *tool, const struct tdc_subcommand *cmds,
 		       size_t n, const char *exit_help)
 {
-	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n", tool);
+	fprintf(f, "Usage: %s [--datadir DIR] <cmd> [<args>]\n\nAvailable subcommands:\n",
+		tool);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].description);
 	fprintf(f, "\nYou may pass `--help' to any of these subcommands to view usage.\n%s\n",
 		exit_help);
+	fprintf(f, "Data (policies, models, trust anchors): --datadir DIR, else $%s, else %s.\n",
+		TDC_DATADIR_ENV, TDC_DATADIR);
+}
+
+/* The global options before the subcommand; returns how many argv slots they use. */
+static int global_options(int argc, char *argv[])
+{
+	int used = 0, r;
+
+	while (used + 1 < argc) {
+		const char *a = argv[used + 1], *dir;
+
+		if (!strncmp(a, "--datadir=", 10))
+			dir = a + 10, used += 1;
+		else if (!strcmp(a, "--datadir") && used + 2 < argc)
+			dir = argv[used + 2], used += 2;
+		else
+			break;
+		if ((r = tdc_data_dir_set(dir)) != 0)
+			return r;
+	}
+	return used;
 }
 
 int tdc_cli_dispatch(const char *tool, const struct tdc_subcommand *cmds, size_t n,
 		     const char *exit_help, int argc, char *argv[])
 {
 	const char *slash = strrchr(argv[0], '/');
+	int used;
 
 	tdc_prog = slash ? slash + 1 : argv[0];
+	if ((used = global_options(argc, argv)) < 0) {
+		fprintf(stderr, "%s: %s\n", tdc_prog, tdc_errmsg(used));
+		return TDC_EXIT_INPUT;
+	}
+	argv[used] = argv[0];
+	argc -= used;
+	argv += used;
 	if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
 		printf("%s %s\n", tool, TDC_VERSION);
 		return TDC_EXIT_OK;

@@ -36,7 +36,7 @@ static int setup(void **state)
 	struct tdc_buf b;
 	int r;
 
-	setenv("TDC_MODELS_DIR", TDC_SOURCE_DIR "/policies/models", 1);
+	setenv("TDCPUID_DATADIR", TDC_SOURCE_DIR "/policies", 1);
 	if ((r = tdc_model_load("tdx-1.5.01", &tdx)) != 0) {
 		fprintf(stderr, "%s\n", tdc_errmsg(r));
 		return -1;

@@ -44,7 +44,7 @@ static const struct rel rels[] = {
 static int setup(void **state)
 {
 	(void)state;
-	setenv("TDC_MODELS_DIR", TDC_SOURCE_DIR "/policies/models", 1);
+	setenv("TDCPUID_DATADIR", TDC_SOURCE_DIR "/policies", 1);
 	return tdc_model_set_open(&set) == 0 ? 0 : -1;
 }
 

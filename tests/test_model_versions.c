@@ -61,7 +61,7 @@ static int setup(void **state)
 	int r;
 
 	(void)state;
-	setenv("TDC_MODELS_DIR", TDC_SOURCE_DIR "/policies/models", 1);
+	setenv("TDCPUID_DATADIR", TDC_SOURCE_DIR "/policies", 1);
 	for (size_t i = 0; i < NVERSIONS; i++) {
 		snprintf(name, sizeof(name), "tdx-%s", versions[i]);
 		if ((r = tdc_model_load(name, &models[i])) != 0) {

@@ -7,7 +7,7 @@
 set -u
 VERIFIER=${TDC_VERIFIER:?}
 DATA=${TDC_TESTDATA:?}
-export TDC_MODELS_DIR=${TDC_SOURCE_DIR:?}/policies/models
+export TDCPUID_DATADIR=${TDC_SOURCE_DIR:?}/policies
 P=$DATA/platforms/emr-gold-5520p.baremetal.cpuid-r.txt
 T=$(mktemp -d /tmp/tdc-test-predict.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -231,7 +231,7 @@ static int do_fetch(struct coll_args *a)
 		return r;
 	if (!a->nfmspc)
 		return tdc_err(TDC_ERR_USAGE, "fetch: --fmspc or --quote is required");
-	if ((r = tdc_load_root(a->root ? a->root : tdc_default_root_path(), &root)) != 0 ||
+	if ((r = tdc_load_root(a->root, &root)) != 0 ||
 	    (r = tdc_coll_source_open(&a->coll, &src)) != 0)
 		goto out;
 	printf("collateral: %s (cache %s)\n", tdc_coll_source_name(src),
@@ -442,7 +442,7 @@ static int do_show(struct coll_args *a)
 	struct show_ctx c = { NULL, NULL };
 	int r;
 
-	if ((r = tdc_load_root(a->root ? a->root : tdc_default_root_path(), &c.root)) != 0)
+	if ((r = tdc_load_root(a->root, &c.root)) != 0)
 		return r;
 	if (!strcmp(a->format, "json"))
 		c.sources = json_array();
@@ -497,7 +497,7 @@ static int do_prune(struct coll_args *a)
 	X509 *root = NULL;
 	int r;
 
-	if ((r = tdc_load_root(a->root ? a->root : tdc_default_root_path(), &root)) != 0)
+	if ((r = tdc_load_root(a->root, &root)) != 0)
 		return r;
 	r = each_source(a, prune_one, root);
 	X509_free(root);

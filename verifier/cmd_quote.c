@@ -133,7 +133,7 @@ int quote_main(int argc, char *argv[])
 
 	tdc_buf_init(&q);
 	if ((ret = parse_args(argc, argv, &a)) != 0 ||
-	    (ret = tdc_load_root(a.root ? a.root : tdc_default_root_path(), &a.opts.root)) != 0 ||
+	    (ret = tdc_load_root(a.root, &a.opts.root)) != 0 ||
 	    (ret = tdc_read_file(a.file, TDX_QUOTE_MAX, &q)) != 0 ||
 	    (ret = tdc_coll_cli_open(&a.coll, &a.opts.source)) != 0) {
 		code = tdc_cli_fail("quote", ret);

@@ -11,15 +11,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "model_int.h"
+#include "tdcpuid/datadir.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
-
-#ifndef TDC_DATADIR
-#define TDC_DATADIR "/usr/local/share"
-#endif
 
 /* A source label is one sentence or two, not a document. */
 #define MODEL_STR_MAX 1024
@@ -880,24 +876,15 @@ out:
 
 /* ---- locating model files --------------------------------------------- */
 
-static bool is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
+/* For messages only: files are found through tdc_data_path(). */
 const char *tdc_model_dir(void)
 {
 	static _Thread_local char dir[4096];
-	const char *env = getenv("TDC_MODELS_DIR");
+	char base[4000];
 
-	if (env && *env)
-		snprintf(dir, sizeof(dir), "%s", env);
-	else if (snprintf(dir, sizeof(dir), "%s/policies/models", TDC_SOURCE_DIR), is_dir(dir))
-		;
-	else
-		snprintf(dir, sizeof(dir), "%s/tdcpuid/models", TDC_DATADIR);
+	if (tdc_data_dir(base, sizeof(base), NULL, NULL) != 0)
+		snprintf(base, sizeof(base), "(invalid data directory)");
+	snprintf(dir, sizeof(dir), "%s/models", base);
 	return dir;
 }
 
@@ -950,9 +937,9 @@ static int load_release(const char *name, struct tdc_model **out)
 
 int tdc_model_load(const char *name_or_path, struct tdc_model **out)
 {
-	char path[4096];
+	char path[4096], rel[TDC_MODEL_NAME_MAX + 16];
 	struct tdc_buf b;
-	int r;
+	int r = 0;
 
 	*out = NULL;
 	if (!name_or_path)
@@ -962,10 +949,11 @@ int tdc_model_load(const char *name_or_path, struct tdc_model **out)
 	} else {
 		if (!valid_name(name_or_path))
 			return tdc_err(TDC_ERR_USAGE, "model: '%s' is not a model name", name_or_path);
-		snprintf(path, sizeof(path), "%s/%s.json", tdc_model_dir(), name_or_path);
+		snprintf(rel, sizeof(rel), "models/%s.json", name_or_path);
+		r = tdc_data_path(path, sizeof(path), rel, NULL);
 	}
 	tdc_buf_init(&b);
-	if ((r = tdc_read_file(path, TDC_MODEL_FILE_MAX, &b)) != 0) {
+	if (r || (r = tdc_read_file(path, TDC_MODEL_FILE_MAX, &b)) != 0) {
 		if (r == TDC_ERR_NOT_FOUND && !is_path(name_or_path) &&
 		    !strncmp(name_or_path, "tdx", 3))
 			r = load_release(name_or_path, out);

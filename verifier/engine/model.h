@@ -63,8 +63,8 @@ struct tdc_model; /* opaque */
  * directory; a release name that shares another's table, "tdx-1.5.25",
  * loads that model via the release index; "tdx" the newest release's) or
  * by path (anything containing '/' or ending in ".json").
- * Models directory: $TDC_MODELS_DIR, else <source tree>/policies/models,
- * else <datadir>/tdcpuid/models.  The file is untrusted input: size cap,
+ * Models directory: models/ in the data directory (tdcpuid/datadir.h:
+ * --datadir, $TDCPUID_DATADIR, the configured one).  The file is untrusted input: size cap,
  * strict schema, every error names the file and JSON path.
  * Errors: TDC_ERR_NOT_FOUND, TDC_ERR_VERSION (format_version), TDC_ERR_FORMAT
  * (unknown class/rule/key), TDC_ERR_TOO_LARGE, ...

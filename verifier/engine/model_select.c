@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "tdcpuid/datadir.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
 
@@ -186,9 +187,9 @@ int tdc_model_set_open(struct tdc_model_set **out)
 	struct tdc_buf b;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", tdc_model_dir(), TDC_MODEL_RELEASES_FILE);
 	tdc_buf_init(&b);
-	if ((r = tdc_read_file(path, INDEX_FILE_MAX, &b)) == 0)
+	if ((r = tdc_data_path(path, sizeof(path), "models/" TDC_MODEL_RELEASES_FILE, NULL)) == 0 &&
+	    (r = tdc_read_file(path, INDEX_FILE_MAX, &b)) == 0)
 		r = tdc_model_set_parse(b.data, b.len, path, out);
 	tdc_buf_free(&b);
 	return r;

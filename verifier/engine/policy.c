@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "tdcpuid/datadir.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
 #include "tdcpuid/tdx.h"
@@ -342,8 +343,12 @@ static int f_trust_anchor(struct tdc_policy *p, const json_t *v, const struct pc
 	if (!json_is_null(v)) {
 		if ((r = tdc_json_string(v, POLICY_STR_MAX, c->what, key, &s)) != 0)
 			return r;
-		/* Relative to the policy file, so a policy directory can be moved whole. */
-		if (s[0] != '/' && c->base_dir)
+		/* Relative to the policy file, so a policy directory can be moved
+		 * whole; never relative to the working directory. */
+		if (s[0] != '/' && !c->base_dir)
+			return tdc_err(TDC_ERR_USAGE, "%s: %s \"%s\": a relative path needs a "
+				       "policy file to be relative to", c->what, key, s);
+		if (s[0] != '/')
 			r = asprintf(&path, "%s/%s", c->base_dir, s);
 		else
 			r = (path = strdup(s)) ? 0 : -1;
@@ -503,21 +508,6 @@ static int parse_doc(const uint8_t *data, size_t len, const struct pctx *c,
 	return r;
 }
 
-/* Where the built-in default finds "trust/...": source tree, then install dirs. */
-static const char *default_base_dir(void)
-{
-	static const char *const dirs[] = {
-		TDC_SOURCE_DIR "/policies", "/usr/local/share/tdcpuid", "/usr/share/tdcpuid",
-	};
-	char probe[4096];
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(probe, sizeof(probe), "%s/default.json", dirs[i]);
-		if (access(probe, R_OK) == 0)
-			return dirs[i];
-	}
-	return NULL;
-}
 
 /* "policies/strict.json" -> "strict". */
 static void name_from_path(struct tdc_policy *p, const char *what)
@@ -582,18 +572,29 @@ static struct tdc_policy *builtin;
 static int builtin_err;
 static char builtin_errmsg[256];
 
+/*
+ * The default's "trust/..." names a file in the data directory.  If it is
+ * not there the anchor stays unset, so loading it later goes through
+ * tdc_load_root(NULL), whose error names the directory searched.
+ */
 static void builtin_init(void)
 {
-	struct pctx dc = { .what = "built-in default policy", .base_dir = default_base_dir() };
+	static char data_dir[4096];
+	struct pctx dc = { .what = "built-in default policy", .base_dir = data_dir };
 	struct tdc_policy *p = calloc(1, sizeof(*p));
 
 	if (!p) {
 		builtin_err = tdc_err(TDC_ERR_ALLOC, "built-in default policy");
-	} else if ((builtin_err = parse_doc((const uint8_t *)default_json, strlen(default_json),
+	} else if ((builtin_err = tdc_data_dir(data_dir, sizeof(data_dir), NULL, NULL)) != 0 ||
+		   (builtin_err = parse_doc((const uint8_t *)default_json, strlen(default_json),
 					    &dc, p)) != 0 ||
 		   (builtin_err = validate(p, dc.what)) != 0) {
 		tdc_policy_free(p);
 	} else {
+		if (p->trust_anchor && access(p->trust_anchor, R_OK) != 0) {
+			free(p->trust_anchor);
+			p->trust_anchor = NULL;
+		}
 		builtin = p;
 		return;
 	}

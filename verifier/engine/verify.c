@@ -221,7 +221,7 @@ static int load_root(const struct tdc_check_config *cfg, const struct tdc_policy
 		     X509 **root, bool *owned)
 {
 	const char *path = cfg->trust_root ? cfg->trust_root :
-			   pol->trust_anchor ? pol->trust_anchor : tdc_default_root_path();
+			   pol->trust_anchor; /* NULL: the data directory's */
 
 	*owned = false;
 	if (cfg->root) {

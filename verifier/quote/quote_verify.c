@@ -21,6 +21,7 @@
 
 #include "quote_verify.h"
 #include "tdcpuid/buf.h"
+#include "tdcpuid/datadir.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
 
@@ -858,11 +859,16 @@ int tdc_quote_parse_accept(const char *list, unsigned *mask)
 
 int tdc_load_root(const char *path, X509 **out)
 {
+	char dflt[4096];
 	struct tdc_buf b;
 	BIO *bio;
 	int ret;
 
 	tdc_buf_init(&b);
+	if (!path && (ret = tdc_data_path(dflt, sizeof(dflt), TDC_DEFAULT_ROOT, NULL)) != 0)
+		return ret;
+	if (!path)
+		path = dflt;
 	if ((ret = tdc_read_file(path, 1u << 20, &b)) != 0)
 		return ret;
 	bio = BIO_new_mem_buf(b.data, (int)b.len);
@@ -883,22 +889,12 @@ int tdc_load_root(const char *path, X509 **out)
 
 const char *tdc_default_root_path(void)
 {
-	static char path[4096];
-	static const char rel[] = "share/tdcpuid/trust/Intel_SGX_Root_CA.pem";
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
+	static _Thread_local char path[4096];
+	char dir[4000];
 
-	/* <prefix>/bin/tdcpuid-verifier -> <prefix>/share/tdcpuid/trust/... */
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 2 && (slash = strrchr(exe, '/')); up++)
-			*slash = '\0';
-		snprintf(path, sizeof(path), "%s/%s", exe, rel);
-		if (access(path, R_OK) == 0)
-			return path;
-	}
-	snprintf(path, sizeof(path), "%s/policies/trust/Intel_SGX_Root_CA.pem", TDC_SOURCE_DIR);
+	if (tdc_data_dir(dir, sizeof(dir), NULL, NULL) != 0)
+		snprintf(dir, sizeof(dir), "(invalid data directory)");
+	snprintf(path, sizeof(path), "%s/%s", dir, TDC_DEFAULT_ROOT);
 	return path;
 }
 

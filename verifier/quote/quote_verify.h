@@ -111,9 +111,12 @@ json_t *tdc_quote_freshness_json(const struct tdc_quote_result *res);
 
 /* "UpToDate,SWHardeningNeeded" -> bit mask for tdc_quote_opts.accept_tcb. */
 int tdc_quote_parse_accept(const char *list, unsigned *mask);
-/* Load the first certificate of a PEM file. */
+/* The Intel SGX/TDX root, relative to the data directory (tdcpuid/datadir.h). */
+#define TDC_DEFAULT_ROOT "trust/Intel_SGX_Root_CA.pem"
+/* Load the first certificate of a PEM file; @path NULL: TDC_DEFAULT_ROOT in
+ * the data directory (the error names the directory searched). */
 int tdc_load_root(const char *path, X509 **out);
-/* Default trust anchor path: installed datadir, else the source tree. */
+/* Where TDC_DEFAULT_ROOT is looked for, for usage text (not checked). */
 const char *tdc_default_root_path(void);
 
 #endif

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Benchmarks run from the build tree, whose binaries look for data in the
+ * installed data directory: point them at the source tree's policies/
+ * unless the caller chose a data directory (tdcpuid/datadir.h).
+ */
+#include <stdlib.h>
+
+#include "tdcpuid/datadir.h"
+
+__attribute__((constructor)) static void bench_datadir(void)
+{
+	setenv(TDC_DATADIR_ENV, TDC_BENCH_DATADIR, 0);
+}

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The tools find policies, models and trust anchors in one data directory:
+# --datadir > $TDCPUID_DATADIR > the configured one, absolute only, never
+# the working directory; a missing file names the directory searched.
+set -u
+V=${TDC_VERIFIER:?}
+SRC=${TDC_SOURCE_DIR:?}
+Q=${TDC_TESTDATA:?}/tdx/tdx_prod_quote_SPR_E4.dat
+P=$TDC_TESTDATA/platforms/emr-gold-5520p.baremetal.cpuid-r.txt
+T=$(mktemp -d /tmp/tdc-test-datadir.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# A working directory that looks like a data directory must not be used.
+mkdir -p "$T/cwd" "$T/empty"
+cp -r "$SRC/policies/." "$T/cwd/"
+cd "$T/cwd"
+
+export TDCPUID_DATADIR=$T/empty
+"$V" quote "$Q" --at 2023-07-01T01:00:00Z >"$T/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "$T/empty/trust/Intel_SGX_Root_CA.pem" "$T/out" &&
+	grep -q "TDCPUID_DATADIR environment variable" "$T/out" &&
+	ok "quote: missing root names the path and its source" ||
+	fail "quote with an empty data dir: exit $rc: $(cat "$T/out")"
+"$V" predict --model kvm --platform "$P" >"$T/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "$T/empty/models/kvm.json" "$T/out" &&
+	ok "predict: missing model names the path" ||
+	fail "predict with an empty data dir: exit $rc: $(cat "$T/out")"
+
+# --datadir wins over the environment.
+"$V" --datadir "$SRC/policies" quote "$Q" --at 2023-07-01T01:00:00Z >"$T/out" 2>&1 &&
+	ok "--datadir DIR" || fail "--datadir: $(cat "$T/out")"
+"$V" --datadir="$T/empty" quote "$Q" --at 2023-07-01T01:00:00Z >"$T/out" 2>&1
+grep -q -- "--datadir option" "$T/out" && ok "--datadir=DIR named in the error" ||
+	fail "--datadir=DIR: $(cat "$T/out")"
+TDCPUID_DATADIR=$SRC/policies "$V" quote "$Q" --at 2023-07-01T01:00:00Z >"$T/out" 2>&1 &&
+	ok "TDCPUID_DATADIR" || fail "TDCPUID_DATADIR: $(cat "$T/out")"
+
+# Relative directories are refused, from either source.
+"$V" --datadir . policy >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "not an absolute path" "$T/out" && ok "--datadir . refused" ||
+	fail "--datadir .: exit $rc: $(cat "$T/out")"
+TDCPUID_DATADIR=. "$V" quote "$Q" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "not an absolute path" "$T/out" && ok "TDCPUID_DATADIR=. refused" ||
+	fail "TDCPUID_DATADIR=.: exit $rc: $(cat "$T/out")"
+
+"$V" --help | grep -q "TDCPUID_DATADIR" && ok "usage names the lookup" || fail "usage"
+[ $fails -eq 0 ] || exit 1
