@@ -89,9 +89,9 @@ for _ in range(n):
     i += ln
 open(sys.argv[2], "wb").write(out[2])
 PY
-"$VERIFIER" quote "$T/quote.dat" --root "$T/sim/root-ca.pem" --no-crl >"$T/q.txt" 2>&1 ||
+"$VERIFIER" quote "$T/quote.dat" --root "$T/sim/root-ca.pem" --signature-only >"$T/q.txt" 2>&1 ||
 	fail "sim quote does not appraise with the sim root: $(cat "$T/q.txt")"
-"$VERIFIER" quote "$T/quote.dat" --no-crl >"$T/q.txt" 2>&1
+"$VERIFIER" quote "$T/quote.dat" --signature-only >"$T/q.txt" 2>&1
 rc=$?
 if [ "$rc" -ne 1 ] || ! grep -q "pck_chain.root" "$T/q.txt"; then
 	fail "sim quote against the Intel root: exit $rc: $(cat "$T/q.txt")"

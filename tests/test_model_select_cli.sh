@@ -18,7 +18,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 NONCE=00112233445566778899aabbccddeeff
-echo '{"version":1,"name":"test-sim","allow_simulated":true}' >"$T/policy.json"
+echo '{"version":1,"name":"test-sim","allow_simulated":true,"require_tcb":false}' >"$T/policy.json"
 "$AGENT" sim-keygen "$T/sim" >/dev/null 2>&1 || { echo "FAIL: sim-keygen"; exit 1; }
 
 # evidence RELEASE-MODEL OUT [agent options...]: a TD of that module.

@@ -26,11 +26,26 @@ has() { # has PATTERN DESCRIPTION
 	fi
 }
 
-expect 0 "SPR quote verifies (default root)" -- "$V" quote "$SPR" --at 2023-07-01T01:00:00Z
+# Without collateral exit 0 would promise an acceptable TCB nobody evaluated.
+expect 1 "no collateral: TCB not evaluated fails" -- "$V" quote "$SPR" --at 2023-07-01T01:00:00Z
+has "FAIL tcb.status: not evaluated: no collateral given" "unevaluated TCB named"
+has "result: FAIL" "text result without collateral"
+expect 1 "no collateral, JSON: passed false" -- "$V" quote "$SPR" --at 2023-07-01T01:00:00Z \
+	--format json
+has '"passed": false' "JSON verdict without collateral"
+expect 0 "SPR quote verifies (default root, --signature-only)" -- "$V" quote "$SPR" \
+	--at 2023-07-01T01:00:00Z --signature-only
 has "39 trailing bytes" "trailing bytes reported"
-has "result: PASS" "text result"
+has "result: PASS (signature chain only: TCB status not evaluated)" "text result says signature only"
+has "SKIP tcb.status: .*(waived by --signature-only)" "the waiver is named"
+expect 0 "--signature-only, JSON" -- "$V" quote "$SPR" --at 2023-07-01T01:00:00Z \
+	--signature-only --format json
+has '"waived_by": "--signature-only"' "JSON names the waiver"
+has '"signature_only": true' "JSON says signature only"
+expect 2 "--signature-only with --collateral is a usage error" -- "$V" quote "$SPR" \
+	--signature-only --collateral "$D/collateral"
 expect 0 "v5 quote verifies" -- "$V" quote "$D/quote_v5_sample.dat" --at 2026-02-03T01:00:00Z \
-	--root "$D/trust/Intel_SGX_Root_CA.pem"
+	--root "$D/trust/Intel_SGX_Root_CA.pem" --signature-only
 expect 1 "SPR quote expired in 2053" -- "$V" quote "$SPR" --at 2053-07-01
 has "PCK leaf certificate has expired" "expiry named"
 expect 1 "2023 collateral: no matching TCB level" -- "$V" quote "$SPR" \
@@ -58,10 +73,11 @@ cp "$SPR" "$tmp/sig.dat"
 printf '\x32' | dd of="$tmp/sig.dat" bs=1 seek=60 conv=notrunc 2>/dev/null
 expect 1 "body corruption fails the signature" -- "$V" quote "$tmp/sig.dat" --at 2023-07-01
 has "FAIL quote.signature" "signature check named"
-expect 0 "report data prefix matches" -- "$V" quote "$SPR" --at 2023-07-01 \
+expect 0 "report data prefix matches" -- "$V" quote "$SPR" --at 2023-07-01 --signature-only \
 	--report-data "$(od -An -tx1 -j568 -N8 "$SPR" | tr -d ' \n')"
-expect 1 "report data mismatch" -- "$V" quote "$SPR" --at 2023-07-01 --report-data 00ff
-expect 0 "--at @EPOCH" -- "$V" quote "$SPR" --at @1688173200
+expect 1 "report data mismatch" -- "$V" quote "$SPR" --at 2023-07-01 --report-data 00ff \
+	--signature-only
+expect 0 "--at @EPOCH" -- "$V" quote "$SPR" --at @1688173200 --signature-only
 has "SEPT_VE_DISABLE\|PKS" "TD attributes decoded by name"
 expect 2 "bad --accept-tcb" -- "$V" quote "$SPR" --accept-tcb Fine
 expect 2 "missing FILE" -- "$V" quote

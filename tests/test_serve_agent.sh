@@ -15,7 +15,7 @@ fail() { echo "FAIL: $*"; [ -f "$T/server.log" ] && tail -20 "$T/server.log"; ex
 "$A" sim-keygen "$T/sim" >/dev/null 2>&1 || fail "sim-keygen"
 "$A" probe --format raw -o "$T/req.cpuid-r" || fail "probe"
 cat >"$T/sim-policy.json" <<EOF
-{"version":1,"name":"test-sim","allow_simulated":true,"fail_on":["mismatch"]}
+{"version":1,"name":"test-sim","allow_simulated":true,"require_tcb":false,"fail_on":["mismatch"]}
 EOF
 mkdir "$T/reg"
 entry() { # name, extra JSON members

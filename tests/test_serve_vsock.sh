@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; tail -20 "$T/server.log" 2>/dev/null; exit 1; }
 
 "$A" sim-keygen "$T/sim" >/dev/null 2>&1 || fail "sim-keygen"
 "$A" probe --format raw -o "$T/req.cpuid-r" || fail "probe"
-echo '{"version":1,"name":"test-sim","allow_simulated":true,"fail_on":["mismatch"]}' \
+echo '{"version":1,"name":"test-sim","allow_simulated":true,"require_tcb":false,"fail_on":["mismatch"]}' \
 	>"$T/pol.json"
 mkdir "$T/reg"
 printf '{"name":"alpha","requested":"%s","requested_format":"cpuid-r","model":"kvm",

@@ -31,7 +31,8 @@ static const uint8_t nonce[16] = "rtmr3-test-nonce";
 static int setup(void **state)
 {
 	static const char pol[] =
-		"{\"version\":1,\"name\":\"sim\",\"allow_simulated\":true,\"fail_on\":[\"mismatch\"]}";
+		"{\"version\":1,\"name\":\"sim\",\"allow_simulated\":true,\"require_tcb\":false,"
+		"\"fail_on\":[\"mismatch\"]}";
 
 	(void)state;
 	tdc_sim_keys_init(&fx.keys);

@@ -32,9 +32,13 @@ static void usage(FILE *f)
 		"  --min-tcb-date DATE   oldest acceptable tcbDate\n"
 		"  --no-crl              do not check revocation (stated in the output)\n"
 		"  --allow-debug         accept a DEBUG TD\n"
+		"  --signature-only      appraise the signature chain only, without collateral:\n"
+		"                        the TCB status is not evaluated (a SKIP naming this flag)\n"
 		"  --format text|json    output format (default text)\n\n"
-		"Exit status: 0 all checks pass and the TCB is acceptable, 1 appraisal\n"
-		"failure, 2 bad input or usage, 3 internal error.\n",
+		"Exit status: 0 all checks pass and the TCB is acceptable (with\n"
+		"--signature-only: the signature chain holds, TCB not evaluated), 1 appraisal\n"
+		"failure (including no collateral without --signature-only), 2 bad input or\n"
+		"usage, 3 internal error.\n",
 		tdc_prog, tdc_default_root_path());
 }
 
@@ -43,10 +47,11 @@ struct quote_args {
 	struct tdc_coll_source_opts coll;
 	struct tdc_quote_opts opts;
 	uint8_t rd[64];
+	bool signature_only;
 };
 
 enum { OPT_ROOT = 256, OPT_AT, OPT_RD, OPT_ACCEPT, OPT_MINDATE, OPT_NOCRL,
-       OPT_DEBUG, OPT_FORMAT };
+       OPT_DEBUG, OPT_FORMAT, OPT_SIGONLY };
 
 static int parse_args(int argc, char *argv[], struct quote_args *a)
 {
@@ -60,6 +65,7 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 		{ "no-crl", no_argument, NULL, OPT_NOCRL },
 		{ "allow-debug", no_argument, NULL, OPT_DEBUG },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "signature-only", no_argument, NULL, OPT_SIGONLY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,6 +99,7 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 		case OPT_NOCRL: a->opts.no_crl = true; break;
 		case OPT_DEBUG: a->opts.allow_debug = true; break;
 		case OPT_FORMAT: a->format = optarg; break;
+		case OPT_SIGONLY: a->signature_only = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return tdc_err(TDC_ERR_USAGE, "see '%s quote --help'", tdc_prog);
 		}
@@ -102,6 +109,8 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 	if (optind + 1 != argc)
 		return tdc_err(TDC_ERR_USAGE, "expected exactly one quote FILE");
 	a->file = argv[optind];
+	if (a->signature_only && a->coll.spec)
+		return tdc_err(TDC_ERR_USAGE, "--signature-only contradicts a collateral source");
 	if (a->report_data) {
 		if ((ret = tdc_hex_decode(a->report_data, a->rd, sizeof(a->rd),
 					  &a->opts.report_data_len)) != 0 || !a->opts.report_data_len)
@@ -111,10 +120,27 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 	return 0;
 }
 
+/*
+ * Without collateral the TCB status (what exit 0 promises) was not
+ * evaluated: that fails, unless --signature-only asked for exactly that.
+ */
+static void tcb_unevaluated(const struct quote_args *a, struct tdc_quote_result *res)
+{
+	if (!res->parsed || res->collateral_used)
+		return;
+	tdc_check_unverified(&res->checks, "tcb.status", "--signature-only", a->signature_only,
+			     "not evaluated: no collateral given, TCB level, QE identity TCB "
+			     "and PCK revocation unchecked");
+	res->all_pass = tdc_check_list_ok(&res->checks);
+	res->tcb_acceptable = res->all_pass;
+}
+
 static void print_result(const struct quote_args *a, const struct tdc_quote_result *res)
 {
 	if (strcmp(a->format, "json") == 0) {
 		json_t *j = tdc_quote_result_json(res);
+
+		json_object_set_new(j, "signature_only", json_boolean(a->signature_only));
 
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
@@ -148,6 +174,8 @@ int quote_main(int argc, char *argv[])
 		code = tdc_cli_fail("quote", ret);
 		goto out;
 	}
+	if (!ret)
+		tcb_unevaluated(&a, res);
 	print_result(&a, res);
 	/* A quote that does not even parse is bad input, not a failed appraisal. */
 	code = ret ? TDC_EXIT_INPUT : tdc_quote_exit_code(res);

@@ -1179,5 +1179,7 @@ void tdc_quote_result_text(const struct tdc_quote_result *res, FILE *out)
 	} else {
 		fprintf(out, "tcb: not evaluated (no --collateral): signature chain only\n");
 	}
-	fprintf(out, "result: %s\n", tdc_quote_exit_code(res) == 0 ? "PASS" : "FAIL");
+	fprintf(out, "result: %s%s\n", tdc_quote_exit_code(res) == 0 ? "PASS" : "FAIL",
+		tdc_quote_exit_code(res) == 0 && !res->collateral_used ?
+		" (signature chain only: TCB status not evaluated)" : "");
 }
