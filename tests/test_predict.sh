@@ -71,6 +71,32 @@ rc=$?
 grep -q 'TDX_OPERAND_INVALID (CPUID_CONFIG): CPUID.01H:ECX bit 21 is not configurable' "$T/referr" \
 	&& ok "refusal message" || fail "refusal message: $(cat "$T/referr")"
 [ -s "$T/ref" ] && fail "refusal printed a prediction" || ok "refusal prints no prediction"
+# Every other TD creation refusal, for the oldest and the newest model: exit 2,
+# the module's error with the field, no prediction on stdout.
+python3 - "$DATA/requested/tdx-init-vm.json" "$T/fms.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["init_vm"]["cpuid"]["entries"]
+e[0]["eax"], e[0]["ecx"] = "0x000806f8", 0   # not the platform's family/model/stepping
+json.dump(d, open(sys.argv[2], "w"))
+PY
+refusal() { # model, expected message, predict arguments...
+	"$VERIFIER" predict --model "$1" --platform "$P" "${@:3}" >"$T/r.out" 2>"$T/r.err"
+	local rc=$?
+	[ $rc -eq 2 ] && grep -qF -- "$2" "$T/r.err" && [ ! -s "$T/r.out" ] &&
+		ok "$1 refuses: $2" || fail "$1 ${*:3}: exit $rc, '$(cat "$T/r.err")', $(wc -c <"$T/r.out") bytes out"
+}
+for m in tdx-1.5.01 tdx-2.0.08; do
+	refusal $m "TDX_OPERAND_INVALID (XFAM): XFAM 0x6e7 sets bits 0x400" --xfam 0x6e7
+	refusal $m "TDX_OPERAND_INVALID (ATTRIBUTES): ATTRIBUTES 0x2 sets bits 0x2" --xfam 0x3 --attributes 0x2
+	refusal $m "TDX_OPERAND_INVALID (ATTRIBUTES): ATTRIBUTES 0x20000001: bits 0x20000000 exclude 0x1" \
+		--xfam 0x3 --attributes 0x20000001
+	refusal $m "TDX_OPERAND_INVALID (ATTRIBUTES): ATTRIBUTES 0x8000000020000000: bits 0x20000000 exclude" \
+		--xfam 0x3 --attributes 0x8000000020000000
+	refusal $m "TDX_OPERAND_INVALID (TSC_FREQUENCY): 50000 kHz" --xfam 0x3 --tsc-khz 50000
+	refusal $m "TDX_OPERAND_INVALID (CPUID_CONFIG): CPUID.01H:EAX = 0x000806f8 is neither 0 nor" \
+		--requested "$T/fms.json"
+done
 # The same file masked like QEMU does is accepted.
 "$VERIFIER" predict $M --platform "$P" --requested "$DATA/requested/tdx-init-vm.json" --config filter \
 	>/dev/null 2>&1 && ok "filter mode accepts" || fail "filter mode refused"

@@ -112,6 +112,36 @@ short=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 "$V" ingest --serial-log "$T/armor16.txt" --nonce "$short" --registry "$T/reg" --vm alpha \
 	--db "$T/audit.db" >/dev/null 2>&1
 [ $? -ge 2 ] || fail "second ingest of a 16-byte nonce must be refused"
+# ... and a 64-byte one (the longest the claims carry).
+long=$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$A" evidence --tee sim --sim-dir "$T/sim" --nonce "$long" --vm-name alpha \
+	--serial "$T/armor64.txt" 2>/dev/null || fail "agent --serial (64-byte nonce)"
+"$V" ingest --serial-log "$T/armor64.txt" --nonce "$long" --registry "$T/reg" --vm alpha \
+	--db "$T/audit.db" >/dev/null 2>&1 || fail "ingest (64-byte nonce): expected pass"
+"$V" ingest --serial-log "$T/armor64.txt" --nonce "$long" --registry "$T/reg" --vm alpha \
+	--db "$T/audit.db" >/dev/null 2>&1
+[ $? -ge 2 ] || fail "second ingest of a 64-byte nonce must be refused"
+# The policy's nonce_max_age holds for ingest too: a nonce issued (--nonce-issued, or
+# the command line file's mtime) longer ago than the policy allows fails.
+cat >"$T/aged-policy.json" <<EOF
+{"version":1,"name":"test-aged","allow_simulated":true,"require_tcb":false,"fail_on":["mismatch"],"nonce_max_age":60}
+EOF
+entry aged ",\"policy\":\"$T/aged-policy.json\""
+aged=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$A" evidence --tee sim --sim-dir "$T/sim" --nonce "$aged" --vm-name aged \
+	--serial "$T/armor-aged.txt" 2>/dev/null || fail "agent --serial (aged)"
+"$V" ingest --serial-log "$T/armor-aged.txt" --nonce "$aged" --nonce-issued "@$(($(date +%s) - 10))" \
+	--registry "$T/reg" --vm aged >/dev/null 2>&1 || fail "ingest of a 10 s old nonce (max age 60): expected pass"
+"$V" ingest --serial-log "$T/armor-aged.txt" --nonce "$aged" --nonce-issued "@$(($(date +%s) - 7200))" \
+	--registry "$T/reg" --vm aged >"$T/aged.json" 2>&1
+[ $? -eq 1 ] && grep -q "policy allows 60 s" "$T/aged.json" ||
+	fail "ingest of a 2 h old nonce (max age 60) must fail naming the age: $(head -c 400 "$T/aged.json")"
+echo "BOOT_IMAGE=/vmlinuz tdcpuid.nonce=$aged" >"$T/cmdline-aged"
+touch -d '2 hours ago' "$T/cmdline-aged"
+"$V" ingest --serial-log "$T/armor-aged.txt" --cmdline "$T/cmdline-aged" --registry "$T/reg" \
+	--vm aged >/dev/null 2>&1
+[ $? -eq 1 ] || fail "ingest with a 2 h old command line (max age 60) must fail"
+rm -f "$T/reg/aged.json"
 sed -i 's/[A-Za-z]\(\r\?\)$/@\1/' "$T/console.log" # damage every data line's last char
 "$V" ingest --serial-log "$T/console.log" --no-nonce --registry "$T/reg" --vm alpha \
 	>/dev/null 2>&1
