@@ -21,6 +21,7 @@
 
 #include "compare.h"
 #include "conform.h"
+#include "kvm.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "kvm.h"
 #include "tdcpuid/error.h"
 
 /* Not in older uapi headers (added in Linux 6.8 with KVM_X86_SW_PROTECTED_VM). */
@@ -101,14 +102,6 @@ struct tdc_kvm_vm {
 	volatile sig_atomic_t stop;
 	enum tdc_conform_fault fault;
 };
-
-double tdc_conform_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static const char *exit_reason_name(uint32_t r)
 {
@@ -226,6 +219,79 @@ out:
 	free(c);
 	if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+/* One "+name" / "-name" edit of --cpu host,...: a feature name or a bit spec. */
+static int apply_edit(const char *tok, struct tdc_cpuid_table *t)
+{
+	const struct tdc_feature *f;
+	struct tdc_cpuid_entry *e = NULL;
+	uint32_t leaf, subleaf;
+	enum tdc_reg reg;
+	unsigned bit;
+	bool on;
+	int r;
+
+	if (tok[0] != '+' && tok[0] != '-')
+		return tdc_err(TDC_ERR_USAGE, "--cpu: '%s': expected +FEATURE or -FEATURE", tok);
+	on = tok[0] == '+';
+	if ((f = tdc_feature_by_name(tok + 1)) != NULL) {
+		leaf = f->leaf;
+		subleaf = f->subleaf;
+		reg = f->reg;
+		bit = f->bit;
+	} else if ((r = tdc_parse_bit(tok + 1, &leaf, &subleaf, &reg, &bit)) != 0) {
+		return tdc_err(TDC_ERR_USAGE, "--cpu: unknown feature '%s'", tok + 1);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].leaf == leaf &&
+		    (t->e[i].subleaf == subleaf || !(t->e[i].flags & TDC_CPUID_F_INDEXED)))
+			e = &t->e[i];
+	if (!e) {
+		struct tdc_cpuid_entry n = { .leaf = leaf, .subleaf = subleaf,
+					     .flags = tdc_leaf_is_indexed(leaf) ? TDC_CPUID_F_INDEXED : 0 };
+
+		if (!on)
+			return 0; /* clearing a bit of a leaf that is not there: already 0 */
+		if ((r = tdc_cpuid_table_set(t, &n)) != 0)
+			return r;
+		e = &t->e[t->n - 1];
+	}
+	if (on)
+		e->regs[reg] |= 1u << bit;
+	else
+		e->regs[reg] &= ~(1u << bit);
+	return 0;
+}
+
+int tdc_conform_cpu_host(const char *spec, struct tdc_requested *out)
+{
+	char *copy = NULL, *save = NULL, *tok;
+	int r;
+
+	if (strncmp(spec, "host", 4) != 0 || (spec[4] != '\0' && spec[4] != ','))
+		return tdc_err(TDC_ERR_USAGE,
+			       "--cpu '%s': the kvm backend takes host[,+FEATURE,-FEATURE...]", spec);
+	tdc_requested_free(out);
+	tdc_requested_init(out);
+	snprintf(out->format, sizeof(out->format), "kvm-supported");
+	if ((r = tdc_kvm_supported_cpuid(&out->table)) != 0)
+		return r;
+	if (!(copy = strdup(spec)))
+		return tdc_err(TDC_ERR_ALLOC, "--cpu");
+	for (tok = strtok_r(copy + 4, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if ((r = apply_edit(tok, &out->table)) != 0)
+			goto out;
+	tdc_cpuid_table_sort(&out->table);
+	/* KVM_SET_CPUID2 sets whole registers: every bit is a request. */
+	if ((r = tdc_cpuid_table_copy(&out->known, &out->table)) != 0)
+		goto out;
+	for (size_t i = 0; i < out->known.n; i++)
+		for (int k = 0; k < TDC_NREGS; k++)
+			out->known.e[i].regs[k] = 0xffffffffu;
+out:
+	free(copy);
 	return r;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "kvm.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conform.h"
+#include "kvm.h"
 #include "model.h"
 #include "scan.h"
 #include "tdcpuid/error.h"

@@ -14,6 +14,7 @@
 
 #include "compare.h"
 #include "conform.h"
+#include "kvm.h"
 #include "dump.h"
 #include "scan.h"
 #include "tdcpuid/cli.h"

@@ -142,26 +142,6 @@ int tdc_peek_u8(const struct tdc_reader *r, size_t off, uint8_t *v)
 	return ret;
 }
 
-int tdc_peek_u16le(const struct tdc_reader *r, size_t off, uint16_t *v)
-{
-	uint64_t x = 0;
-	int ret = peek(r, off, 2, &x);
-
-	if (!ret)
-		*v = (uint16_t)x;
-	return ret;
-}
-
-int tdc_peek_u32le(const struct tdc_reader *r, size_t off, uint32_t *v)
-{
-	uint64_t x = 0;
-	int ret = peek(r, off, 4, &x);
-
-	if (!ret)
-		*v = (uint32_t)x;
-	return ret;
-}
-
 int tdc_reader_expect_end(const struct tdc_reader *r)
 {
 	if (tdc_reader_remaining(r))
@@ -235,7 +215,6 @@ static int put_le(struct tdc_buf *b, uint64_t v, size_t n)
 int tdc_buf_put_u8(struct tdc_buf *b, uint8_t v) { return put_le(b, v, 1); }
 int tdc_buf_put_u16le(struct tdc_buf *b, uint16_t v) { return put_le(b, v, 2); }
 int tdc_buf_put_u32le(struct tdc_buf *b, uint32_t v) { return put_le(b, v, 4); }
-int tdc_buf_put_u64le(struct tdc_buf *b, uint64_t v) { return put_le(b, v, 8); }
 
 int tdc_buf_put_u32be(struct tdc_buf *b, uint32_t v)
 {

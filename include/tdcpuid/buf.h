@@ -46,8 +46,6 @@ int tdc_get_sub(struct tdc_reader *r, size_t n, struct tdc_reader *sub,
 int tdc_skip(struct tdc_reader *r, size_t n);
 /* Peek at an offset relative to the cursor, without consuming. */
 int tdc_peek_u8(const struct tdc_reader *r, size_t off, uint8_t *v);
-int tdc_peek_u16le(const struct tdc_reader *r, size_t off, uint16_t *v);
-int tdc_peek_u32le(const struct tdc_reader *r, size_t off, uint32_t *v);
 /* TDC_ERR_TRAILING (naming the count) unless everything was consumed. */
 int tdc_reader_expect_end(const struct tdc_reader *r);
 
@@ -68,7 +66,6 @@ int tdc_buf_put(struct tdc_buf *b, const void *p, size_t n);
 int tdc_buf_put_u8(struct tdc_buf *b, uint8_t v);
 int tdc_buf_put_u16le(struct tdc_buf *b, uint16_t v);
 int tdc_buf_put_u32le(struct tdc_buf *b, uint32_t v);
-int tdc_buf_put_u64le(struct tdc_buf *b, uint64_t v);
 int tdc_buf_put_u32be(struct tdc_buf *b, uint32_t v);
 int tdc_buf_printf(struct tdc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

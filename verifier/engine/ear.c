@@ -36,7 +36,7 @@
 #include "tdcpuid/error.h"
 #include "tdcpuid/jws.h"
 #include "tdcpuid/tdx.h"
-#include "verify_internal.h"
+#include "output.h"
 
 #define EAR_PROFILE "tag:github.com,2023:veraison/ear"
 #define EAR_MISMATCH_NAMES 64   /* mismatching bits named in the extension claim */

@@ -907,35 +907,7 @@ static bool is_path(const char *s)
 	return strchr(s, '/') || (n > 5 && !strcmp(s + n - 5, ".json"));
 }
 
-/*
- * "tdx-<release>" of a release that shares another release's table, or
- * "tdx" (the newest release): the model file the release index names.
- */
-static int load_release(const char *name, struct tdc_model **out)
-{
-	struct tdc_model_set *s = NULL;
-	const char *model = NULL, *rel = NULL;
-	char want[TDC_MODEL_NAME_MAX];
-	int r;
-
-	if ((r = tdc_model_set_open(&s)) != 0)
-		return r;
-	if (!strcmp(name, "tdx"))
-		model = tdc_model_set_newest(s, &rel);
-	else if (name[3] == '-')
-		r = tdc_model_set_release(s, name + 4, NULL, &model);
-	if (!r && (!model || !strcmp(model, name)))
-		r = tdc_err(TDC_ERR_NOT_FOUND, "model: no model file and no release for '%s' in %s",
-			    name, tdc_model_dir());
-	if (!r) {
-		snprintf(want, sizeof(want), "%s", model);
-		r = tdc_model_load(want, out);
-	}
-	tdc_model_set_free(s);
-	return r;
-}
-
-int tdc_model_load(const char *name_or_path, struct tdc_model **out)
+int tdc_model_open(const char *name_or_path, struct tdc_model **out)
 {
 	char path[4096], rel[TDC_MODEL_NAME_MAX + 16];
 	struct tdc_buf b;
@@ -953,14 +925,10 @@ int tdc_model_load(const char *name_or_path, struct tdc_model **out)
 		r = tdc_data_path(path, sizeof(path), rel, NULL);
 	}
 	tdc_buf_init(&b);
-	if (r || (r = tdc_read_file(path, TDC_MODEL_FILE_MAX, &b)) != 0) {
-		if (r == TDC_ERR_NOT_FOUND && !is_path(name_or_path) &&
-		    !strncmp(name_or_path, "tdx", 3))
-			r = load_release(name_or_path, out);
-		goto out;
-	}
-	r = tdc_model_parse(b.data, b.len, path, out);
-out:
+	if (!r)
+		r = tdc_read_file(path, TDC_MODEL_FILE_MAX, &b);
+	if (!r)
+		r = tdc_model_parse(b.data, b.len, path, out);
 	tdc_buf_free(&b);
 	return r;
 }
@@ -1000,8 +968,6 @@ void tdc_model_free(struct tdc_model *m)
 }
 
 const char *tdc_model_name(const struct tdc_model *m) { return m->name; }
-const char *tdc_model_description(const struct tdc_model *m) { return m->description; }
-const char *tdc_model_source(const struct tdc_model *m) { return m->source; }
 enum tdc_model_kind tdc_model_kind(const struct tdc_model *m) { return m->kind; }
 const char *tdc_model_module_version(const struct tdc_model *m) { return m->module_version; }
 const char *tdc_model_releases(const struct tdc_model *m) { return m->releases; }

@@ -70,14 +70,15 @@ struct tdc_model; /* opaque */
  * (unknown class/rule/key), TDC_ERR_TOO_LARGE, ...
  */
 int tdc_model_load(const char *name_or_path, struct tdc_model **out);
+/* Only the file (model.c): no release index; tdc_model_load (model_select.c)
+ * builds on it. */
+int tdc_model_open(const char *name_or_path, struct tdc_model **out);
 /* Same, from bytes already in memory (fuzzing, tests); @what names them. */
 int tdc_model_parse(const uint8_t *data, size_t len, const char *what,
 		    struct tdc_model **out);
 void tdc_model_free(struct tdc_model *m);
 
 const char *tdc_model_name(const struct tdc_model *m);        /* "tdx-1.5.01" */
-const char *tdc_model_description(const struct tdc_model *m);
-const char *tdc_model_source(const struct tdc_model *m);
 enum tdc_model_kind tdc_model_kind(const struct tdc_model *m);
 /* Module table version ("1.5.16"), or NULL (kvm). */
 const char *tdc_model_module_version(const struct tdc_model *m);

@@ -11,7 +11,7 @@
 #include "model.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/evidence.h"
-#include "verify_internal.h"
+#include "model_report.h"
 
 /* Leaves named in one detail line before "...". */
 #define AMBIGUOUS_LIST_MAX 24

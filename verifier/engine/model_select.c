@@ -221,7 +221,7 @@ static int set_model(struct tdc_model_set *s, const char *name, const struct tdc
 		r = tdc_err(TDC_ERR_TOO_LARGE, "model set: more than %d models", TDC_MODEL_RELEASES_MAX);
 		goto out;
 	}
-	if ((r = tdc_model_load(name, &fresh)) != 0)
+	if ((r = tdc_model_open(name, &fresh)) != 0)
 		goto out;
 	snprintf(s->loaded[s->nloaded].name, sizeof(s->loaded[0].name), "%s", name);
 	s->loaded[s->nloaded++].model = fresh;
@@ -379,4 +379,45 @@ const char *tdc_model_set_newest(const struct tdc_model_set *s, const char **rel
 size_t tdc_model_set_count(const struct tdc_model_set *s)
 {
 	return s->nrel;
+}
+
+/*
+ * "tdx-<release>" of a release that shares another release's table, or
+ * "tdx" (the newest release): the model file the release index names.
+ */
+static int load_release(const char *name, struct tdc_model **out)
+{
+	struct tdc_model_set *s = NULL;
+	const char *model = NULL, *rel = NULL;
+	char want[TDC_MODEL_NAME_MAX];
+	int r;
+
+	if ((r = tdc_model_set_open(&s)) != 0)
+		return r;
+	if (!strcmp(name, "tdx"))
+		model = tdc_model_set_newest(s, &rel);
+	else if (name[3] == '-')
+		r = tdc_model_set_release(s, name + 4, NULL, &model);
+	if (!r && (!model || !strcmp(model, name)))
+		r = tdc_err(TDC_ERR_NOT_FOUND, "model: no model file and no release for '%s' in %s",
+			    name, tdc_model_dir());
+	if (!r) {
+		snprintf(want, sizeof(want), "%s", model);
+		r = tdc_model_open(want, out);
+	}
+	tdc_model_set_free(s);
+	return r;
+}
+
+/* A model file by name or path; a "tdx..." name without a file of its own
+ * through the release index (this file sits above model.c, never below). */
+int tdc_model_load(const char *name_or_path, struct tdc_model **out)
+{
+	size_t n = name_or_path ? strlen(name_or_path) : 0;
+	int r = tdc_model_open(name_or_path, out);
+
+	if (r == TDC_ERR_NOT_FOUND && !strchr(name_or_path, '/') &&
+	    !strncmp(name_or_path, "tdx", 3) && !(n > 5 && !strcmp(name_or_path + n - 5, ".json")))
+		r = load_release(name_or_path, out);
+	return r;
 }

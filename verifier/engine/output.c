@@ -2,6 +2,7 @@
 /*
  * Verdict outputs: text (QEMU-style lines for the bits worth a look) and
  * JSON (every bit, as per-register masks; schema in docs/verdict-json.md).
+ * The EAR (ear.c) builds on the summary here; format.c picks one of them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,22 +12,9 @@
 #include <jansson.h>
 
 #include "engine.h"
-#include "tdcpuid/json.h"
-#include "verify_internal.h"
+#include "output.h"
 #include "tdcpuid/error.h"
-
-int tdc_out_format_parse(const char *s, enum tdc_out_format *f)
-{
-	static const char *const names[] = { "text", "json", "ear" };
-
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i])) {
-			*f = (enum tdc_out_format)i;
-			return 0;
-		}
-	}
-	return tdc_err(TDC_ERR_USAGE, "unknown output format '%s' (text, json or ear)", s);
-}
+#include "tdcpuid/json.h"
 
 /* The model class of one bit (the class masks partition the register). */
 static const char *bit_class(const struct tdc_reg_result *rr, unsigned bit)
@@ -363,18 +351,4 @@ int tdc_check_format_json(const struct tdc_check_result *res, struct tdc_buf *ou
 		json_array_append_new(regs, json_register(&res->regs[i]));
 	json_object_set_new(root, "registers", regs);
 	return dump_json(root, out);
-}
-
-int tdc_check_format(const struct tdc_check_result *res, enum tdc_out_format f,
-		     const char *sign_key_pem, struct tdc_buf *out)
-{
-	switch (f) {
-	case TDC_OUT_TEXT:
-		return tdc_check_format_text(res, false, out);
-	case TDC_OUT_JSON:
-		return tdc_check_format_json(res, out);
-	case TDC_OUT_EAR:
-		return tdc_check_format_ear(res, sign_key_pem, out);
-	}
-	return tdc_err(TDC_ERR_USAGE, "unknown output format");
 }

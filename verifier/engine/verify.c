@@ -28,7 +28,9 @@
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/sim.h"
 #include "tdcpuid/tdx.h"
-#include "verify_internal.h"
+#include "verify_bits.h"
+#include "model_report.h"
+#include "verify_rtmr.h"
 
 /* XCR0-managed XFAM bits: user state components (XSS ones are supervisor). */
 #define XFAM_XCR0_MASK 0x00000000000e03ffull

@@ -12,7 +12,7 @@
 #include "engine.h"
 #include "model.h"
 #include "tdcpuid/error.h"
-#include "verify_internal.h"
+#include "verify_bits.h"
 
 /*
  * Verdict for a bit whose value the model explains but that the host did

@@ -24,7 +24,7 @@
 
 #include "tdcpuid/error.h"
 #include "tdcpuid/eventlog.h"
-#include "verify_internal.h"
+#include "verify_rtmr.h"
 
 static void hex8(const uint8_t *p, char out[17])
 {

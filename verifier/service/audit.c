@@ -20,29 +20,6 @@ struct tdc_audit {
 	void *h;
 };
 
-static const char *const verdict_names[] = {
-	[TDC_AUDIT_PASS] = "pass",
-	[TDC_AUDIT_FAIL] = "fail",
-	[TDC_AUDIT_ERROR] = "error",
-	[TDC_AUDIT_REJECT] = "reject",
-};
-
-const char *tdc_audit_verdict_name(enum tdc_audit_verdict v)
-{
-	return (unsigned)v < 4 ? verdict_names[v] : "unknown";
-}
-
-int tdc_audit_verdict_parse(const char *s, enum tdc_audit_verdict *out)
-{
-	for (unsigned i = 0; i < 4; i++) {
-		if (!strcmp(s, verdict_names[i])) {
-			*out = (enum tdc_audit_verdict)i;
-			return 0;
-		}
-	}
-	return tdc_err(TDC_ERR_FORMAT, "audit: unknown verdict '%s'", s);
-}
-
 int tdc_audit_open(const char *where, struct tdc_audit **out)
 {
 	const struct tdc_audit_store *st = NULL;
