@@ -310,7 +310,7 @@ int main(int argc, char *argv[])
 	if (tdc_load_root(TDC_TESTDATA "/tdx/trust/Intel_SGX_Root_CA.pem", &o.root) != 0 ||
 	    tdc_read_file(TDC_TESTDATA "/tdx/tdx_prod_quote_SPR_E4.dat", TDX_QUOTE_MAX, &buf) ||
 	    tdx_quote_parse(buf.data, buf.len, true, &q) != 0 || floor_init(&f, &q) != 0 ||
-	    tdc_parse_utc("2023-07-01T01:00:00Z", &o.at) != 0 ||
+	    tdc_time_parse("2023-07-01T01:00:00Z", 0, &o.at) != 0 ||
 	    tdc_collateral_cache_new(&cache) != 0) {
 		fprintf(stderr, "bench_quote: setup: %s\n", tdc_errdetail());
 		return 3;

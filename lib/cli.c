@@ -102,28 +102,41 @@ int tdc_parse_u64(const char *s, unsigned long long max, unsigned long long *out
 	return 0;
 }
 
-int tdc_parse_time(const char *s, time_t *out)
+int tdc_time_parse(const char *s, unsigned accept, time_t *out)
 {
 	struct tm tm = { 0 };
 	unsigned long long epoch;
-	int n = 0, fields;
+	int n = 0, m = 0;
 
-	if (s[0] == '@') {
+	if (s && s[0] == '@' && (accept & TDC_TIME_EPOCH)) {
 		if (tdc_parse_u64(s + 1, 1ull << 40, &epoch) != 0)
 			return tdc_err(TDC_ERR_FORMAT, "time \"%.40s\": @EPOCH needs seconds", s);
 		*out = (time_t)epoch;
 		return 0;
 	}
-	fields = sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n);
-	if (fields == 3 && s[n] == 'T' &&
-	    sscanf(s + n, "T%2d:%2d:%2dZ%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &fields) == 3)
-		n += fields;
-	if (n < 10 || s[n] || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return tdc_err(TDC_ERR_FORMAT,
-			       "time \"%.40s\": expected YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD or @EPOCH", s);
+	/* sscanf returns 3 whether or not a literal after the last %d matched:
+	 * the %n counts are what prove every character was read. */
+	if (!s || sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3 || n != 10)
+		goto bad;
+	if (s[n] == 'T' &&
+	    sscanf(s + n, "T%2d:%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &m) == 3 && m == 9) {
+		n += m;
+		if (s[n] == 'Z')
+			n++;
+		else if (!(accept & TDC_TIME_NO_Z))
+			goto bad;
+	} else if (!(accept & TDC_TIME_DATE)) {
+		goto bad;
+	}
+	if (s[n] || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		goto bad;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	*out = timegm(&tm);
 	return 0;
+bad:
+	return tdc_err(TDC_ERR_FORMAT, "time \"%.40s\": expected YYYY-MM-DDThh:mm:ssZ%s", s ? s : "",
+		       (accept & TDC_TIME_EPOCH) ? ", YYYY-MM-DD or @EPOCH" :
+		       (accept & TDC_TIME_DATE) ? " or YYYY-MM-DD" : "");
 }

@@ -275,3 +275,20 @@ out:
 	free_cpus(p.cpus, p.ncpus);
 	return r;
 }
+
+/* The one loader of a platform dump (check, predict and serve's --platform). */
+int tdc_platform_load(const char *path, struct tdc_cpuid_table **cpus, size_t *ncpus)
+{
+	struct tdc_buf b;
+	int r;
+
+	*cpus = NULL;
+	*ncpus = 0;
+	tdc_buf_init(&b);
+	if ((r = tdc_read_file(path, TDC_REQUESTED_FILE_MAX, &b)) == 0)
+		r = tdc_import_cpuid_r(b.data, b.len, path, cpus, ncpus);
+	tdc_buf_free(&b);
+	if (!r && !*ncpus)
+		r = tdc_err(TDC_ERR_FORMAT, "%s: no CPU in the platform dump", path);
+	return r;
+}

@@ -622,13 +622,28 @@ out:
 	return ret;
 }
 
-int tdc_sim_keys_load(struct tdc_sim_keys *k, const char *dir)
+int tdc_sim_mac_key_load(const char *dir, uint8_t key[TDC_SIM_HMAC_KEY_LEN])
 {
 	struct tdc_buf b;
 	int ret;
 
-	tdc_sim_keys_init(k);
 	tdc_buf_init(&b);
+	if ((ret = read_in(dir, TDC_SIM_HMAC_KEY, &b)) == 0 && b.len != TDC_SIM_HMAC_KEY_LEN)
+		ret = tdc_err(TDC_ERR_FORMAT, "sim: %s/%s: %zu bytes, expected %d",
+			      dir, TDC_SIM_HMAC_KEY, b.len, TDC_SIM_HMAC_KEY_LEN);
+	if (!ret)
+		memcpy(key, b.data, TDC_SIM_HMAC_KEY_LEN);
+	if (b.data)
+		OPENSSL_cleanse(b.data, b.len);
+	tdc_buf_free(&b);
+	return ret;
+}
+
+int tdc_sim_keys_load(struct tdc_sim_keys *k, const char *dir)
+{
+	int ret;
+
+	tdc_sim_keys_init(k);
 	if ((ret = load_pem(dir, TDC_SIM_ROOT_KEY, &k->root_key, NULL)) != 0 ||
 	    (ret = load_pem(dir, TDC_SIM_ROOT_CERT, NULL, &k->root_cert)) != 0 ||
 	    (ret = load_pem(dir, TDC_SIM_CA_KEY, &k->ca_key, NULL)) != 0 ||
@@ -636,16 +651,9 @@ int tdc_sim_keys_load(struct tdc_sim_keys *k, const char *dir)
 	    (ret = load_pem(dir, TDC_SIM_PCK_KEY, &k->pck_key, NULL)) != 0 ||
 	    (ret = load_pem(dir, TDC_SIM_PCK_CERT, NULL, &k->pck_cert)) != 0 ||
 	    (ret = load_pem(dir, TDC_SIM_ATT_KEY, &k->att_key, NULL)) != 0 ||
-	    (ret = read_in(dir, TDC_SIM_HMAC_KEY, &b)) != 0)
+	    (ret = tdc_sim_mac_key_load(dir, k->hmac_key)) != 0)
 		goto out;
-	if (b.len != TDC_SIM_HMAC_KEY_LEN) {
-		ret = tdc_err(TDC_ERR_FORMAT, "sim: %s/%s: %zu bytes, expected %d",
-			      dir, TDC_SIM_HMAC_KEY, b.len, TDC_SIM_HMAC_KEY_LEN);
-		goto out;
-	}
-	memcpy(k->hmac_key, b.data, TDC_SIM_HMAC_KEY_LEN);
 out:
-	tdc_buf_free(&b);
 	if (ret)
 		tdc_sim_keys_free(k);
 	return ret;

@@ -711,7 +711,7 @@ static int setup(void **state)
 	tdc_buf_init(&spr);
 	if (tdc_load_root(TDC_TESTDATA "/tdx/trust/Intel_SGX_Root_CA.pem", &intel_root) != 0 ||
 	    tdc_read_file(TDC_TESTDATA "/tdx/tdx_prod_quote_SPR_E4.dat", TDX_QUOTE_MAX, &spr) != 0 ||
-	    tdc_parse_utc("2023-07-01T01:00:00Z", &spr_at) != 0)
+	    tdc_time_parse("2023-07-01T01:00:00Z", 0, &spr_at) != 0)
 		return -1;
 	return 0;
 }

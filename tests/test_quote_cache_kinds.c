@@ -60,7 +60,7 @@ static void test_document_as_chain(void **state)
 	assert_int_equal(tdc_collateral_load_dir(tdc_testdata("tdx/collateral"), &coll), 0);
 	assert_int_equal(tdc_collateral_cache_new(&cache), 0);
 	o = (struct tdc_quote_opts){ .root = root, .collateral = coll, .cache = cache };
-	assert_int_equal(tdc_parse_time("2023-07-01T01:00:00Z", &o.at), 0);
+	assert_int_equal(tdc_time_parse("2023-07-01T01:00:00Z", 0, &o.at), 0);
 	tdc_test_read("tdx/tdx_prod_quote_SPR_E4.dat", &q);
 	/* Fill the cache with verified collateral (the chain itself verifies). */
 	assert_int_equal(tdc_quote_appraise(&o, q.data, q.len, r), 0);

@@ -21,7 +21,7 @@ static time_t utc(const char *s)
 {
 	time_t t;
 
-	assert_int_equal(tdc_parse_utc(s, &t), 0);
+	assert_int_equal(tdc_time_parse(s, 0, &t), 0);
 	return t;
 }
 

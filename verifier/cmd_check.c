@@ -152,7 +152,7 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 			r = tdc_hex_decode(optarg, a->nonce, sizeof(a->nonce), &a->nonce_len);
 			a->has_nonce = true;
 			break;
-		case O_ISSUED: r = tdc_parse_time(optarg, &a->nonce_issued); break;
+		case O_ISSUED: r = tdc_time_parse(optarg, TDC_TIME_CLI, &a->nonce_issued); break;
 		case O_MRCONFIGID: {
 			size_t n;
 
@@ -162,7 +162,7 @@ static int parse_args(int argc, char *argv[], struct check_args *a)
 			a->has_mrconfigid = true;
 			break;
 		}
-		case O_AT: r = tdc_parse_time(optarg, &a->at); break;
+		case O_AT: r = tdc_time_parse(optarg, TDC_TIME_CLI, &a->at); break;
 		case O_FORMAT: r = tdc_out_format_parse(optarg, &a->format); break;
 		case 'h':
 			usage(stdout);
@@ -205,20 +205,6 @@ static void inputs_free(struct check_inputs *in)
 	tdc_coll_source_free(in->collateral);
 }
 
-static int load_platform(const char *path, struct check_inputs *in)
-{
-	struct tdc_buf b;
-	int r;
-
-	tdc_buf_init(&b);
-	if ((r = tdc_read_file(path, TDC_REQUESTED_FILE_MAX, &b)) == 0)
-		r = tdc_import_cpuid_r(b.data, b.len, path, &in->platform, &in->nplatform);
-	tdc_buf_free(&b);
-	if (!r && !in->nplatform)
-		r = tdc_err(TDC_ERR_FORMAT, "%s: no CPU in the platform dump", path);
-	return r;
-}
-
 static int load_inputs(const struct check_args *a, struct check_inputs *in)
 {
 	const char *model = a->model;
@@ -226,7 +212,7 @@ static int load_inputs(const struct check_args *a, struct check_inputs *in)
 
 	if ((r = tdc_requested_load(a->requested, a->req_format, &in->req)) != 0)
 		return r;
-	if (a->platform && (r = load_platform(a->platform, in)) != 0)
+	if (a->platform && (r = tdc_platform_load(a->platform, &in->platform, &in->nplatform)) != 0)
 		return r;
 	if (!model)
 		model = in->req.has_td_params ? "tdx" : "kvm";

@@ -139,7 +139,7 @@ static int parse_args(int argc, char *argv[], struct coll_args *a)
 		case O_NOCRL: a->no_crl = true; break;
 		case O_ROOT: a->root = optarg; break;
 		case O_AT:
-			if (tdc_parse_time(optarg, &a->at) != 0)
+			if (tdc_time_parse(optarg, TDC_TIME_CLI, &a->at) != 0)
 				return tdc_err(TDC_ERR_USAGE, "--at %s: expected YYYY-MM-DDThh:mm:ssZ, "
 					       "YYYY-MM-DD or @EPOCH", optarg);
 			break;

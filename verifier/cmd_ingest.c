@@ -146,7 +146,7 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 			break;
 		case 'c': a->cmdline = optarg; break;
 		case 'N': a->no_nonce = true; break;
-		case 'I': e = tdc_parse_time(optarg, &a->nonce_issued); break;
+		case 'I': e = tdc_time_parse(optarg, TDC_TIME_CLI, &a->nonce_issued); break;
 		case 'r': a->registry = optarg; break;
 		case 'v': a->vm = optarg; break;
 		case 'd': a->db = optarg; break;

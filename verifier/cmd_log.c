@@ -38,9 +38,9 @@ static int parse_since(const char *s, int64_t *out)
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
 	};
 	unsigned long long v;
-	struct tm tm;
 	size_t n = strlen(s);
-	char num[32], *end;
+	char num[32];
+	time_t t;
 
 	for (size_t i = 0; n > 1 && n < sizeof(num) && i < sizeof(units) / sizeof(units[0]); i++) {
 		if (s[n - 1] != units[i].unit)
@@ -56,13 +56,9 @@ static int parse_since(const char *s, int64_t *out)
 		*out = (int64_t)v;
 		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || (*end && strcmp(end, "Z")))
+	if (tdc_time_parse(s, TDC_TIME_DATE | TDC_TIME_NO_Z, &t) != 0)
 		return tdc_err(TDC_ERR_USAGE, "--since: cannot read '%s'", s);
-	*out = (int64_t)timegm(&tm);
+	*out = (int64_t)t;
 	return 0;
 }
 

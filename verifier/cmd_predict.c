@@ -187,18 +187,6 @@ struct pinputs {
 	bool have_req;
 };
 
-static int load_platform(const char *path, struct pinputs *pi)
-{
-	struct tdc_buf b;
-	int r;
-
-	tdc_buf_init(&b);
-	if ((r = tdc_read_file(path, TDC_REQUESTED_FILE_MAX, &b)) == 0)
-		r = tdc_import_cpuid_r(b.data, b.len, path, &pi->plat_cpus, &pi->nplat);
-	tdc_buf_free(&b);
-	return r;
-}
-
 static void free_inputs(struct pinputs *pi)
 {
 	for (size_t i = 0; i < pi->nplat; i++)
@@ -665,7 +653,7 @@ static int run(const struct popts *o, struct pinputs *pi, struct tdc_model **m,
 
 	if ((r = tdc_model_load(o->model, m)) != 0)
 		return r;
-	if (o->platform && (r = load_platform(o->platform, pi)) != 0)
+	if (o->platform && (r = tdc_platform_load(o->platform, &pi->plat_cpus, &pi->nplat)) != 0)
 		return r;
 	if (o->requested) {
 		if ((r = tdc_requested_load(o->requested, o->req_format, &pi->req)) != 0) {

@@ -83,7 +83,7 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 		switch (c) {
 		case OPT_ROOT: a->root = optarg; break;
 		case OPT_AT:
-			if ((ret = tdc_parse_time(optarg, &a->opts.at)) != 0)
+			if ((ret = tdc_time_parse(optarg, TDC_TIME_CLI, &a->opts.at)) != 0)
 				return tdc_err(TDC_ERR_USAGE, "--at %s: expected "
 					       "YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DD or @EPOCH", optarg);
 			break;
@@ -93,7 +93,7 @@ static int parse_args(int argc, char *argv[], struct quote_args *a)
 				return tdc_err_wrap(TDC_ERR_USAGE, "--accept-tcb: ");
 			break;
 		case OPT_MINDATE:
-			if ((ret = tdc_parse_time(optarg, &a->opts.min_tcb_date)) != 0)
+			if ((ret = tdc_time_parse(optarg, TDC_TIME_CLI, &a->opts.min_tcb_date)) != 0)
 				return tdc_err(TDC_ERR_USAGE, "--min-tcb-date %s: bad date", optarg);
 			break;
 		case OPT_NOCRL: a->opts.no_crl = true; break;

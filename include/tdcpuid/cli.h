@@ -34,9 +34,16 @@ int tdc_cli_fail(const char *subcommand, int code);
 int tdc_parse_u64(const char *s, unsigned long long max, unsigned long long *out);
 
 /*
- * A time on the command line: YYYY-MM-DDThh:mm:ssZ (UTC), YYYY-MM-DD
- * (midnight UTC) or @EPOCH seconds.
+ * The one time parser (command line, Intel collateral, cache metadata, the
+ * audit log's --since): YYYY-MM-DDThh:mm:ssZ (UTC) always, and with
+ * TDC_TIME_DATE also YYYY-MM-DD (midnight UTC), TDC_TIME_EPOCH also @SECONDS,
+ * TDC_TIME_NO_Z also the date-time without its Z.  Collateral takes only
+ * the first form (accept 0): what Intel's JSON carries, nothing looser.
  */
-int tdc_parse_time(const char *s, time_t *out);
+#define TDC_TIME_DATE 1u
+#define TDC_TIME_EPOCH 2u
+#define TDC_TIME_NO_Z 4u
+#define TDC_TIME_CLI (TDC_TIME_DATE | TDC_TIME_EPOCH)
+int tdc_time_parse(const char *s, unsigned accept, time_t *out);
 
 #endif

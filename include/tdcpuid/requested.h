@@ -75,6 +75,9 @@ int tdc_requested_load(const char *path, const char *format, struct tdc_requeste
 /* `cpuid -r` dump → one table per CPU (used for --platform too). */
 int tdc_import_cpuid_r(const uint8_t *data, size_t len, const char *what,
 		       struct tdc_cpuid_table **cpus, size_t *ncpus);
+/* The same from a file (the host's `cpuid -r`, --platform): size cap, and a
+ * dump without a CPU is an error. */
+int tdc_platform_load(const char *path, struct tdc_cpuid_table **cpus, size_t *ncpus);
 /* Print a table in the `cpuid -r` line format (byte-compatible). */
 struct tdc_buf;
 int tdc_format_cpuid_r(const struct tdc_cpuid_table *t, unsigned cpu,

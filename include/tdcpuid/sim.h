@@ -99,6 +99,9 @@ int tdc_sim_keys_generate(struct tdc_sim_keys *k);
 /* Write the files above into @dir (created 0700 if missing), each 0600. */
 int tdc_sim_keys_save(const struct tdc_sim_keys *k, const char *dir);
 int tdc_sim_keys_load(struct tdc_sim_keys *k, const char *dir);
+/* The verifier's one loader: only the report MAC key of @dir (checking a sim
+ * TDREPORT needs no private key of the simulated PCK chain). */
+int tdc_sim_mac_key_load(const char *dir, uint8_t key[TDC_SIM_HMAC_KEY_LEN]);
 
 /* Software TDREPORT_STRUCT: layout of tdx-abi.md §5, both hash links set. */
 int tdc_sim_report(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,

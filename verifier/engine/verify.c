@@ -170,18 +170,6 @@ static int check_binding(const char *name, const uint8_t got[64], const struct e
 			     "REPORTDATA = SHA-512(\"%s\"||0||claims)", TDC_REPORTDATA_TAG);
 }
 
-static int load_sim_key(const char *dir, uint8_t key[TDC_SIM_HMAC_KEY_LEN])
-{
-	struct tdc_sim_keys k;
-	int r;
-
-	tdc_sim_keys_init(&k);
-	if ((r = tdc_sim_keys_load(&k, dir)) == 0)
-		memcpy(key, k.hmac_key, TDC_SIM_HMAC_KEY_LEN);
-	tdc_sim_keys_free(&k);
-	return r;
-}
-
 static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
 			struct tdc_check_result *res)
 {
@@ -209,7 +197,7 @@ static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
 		/* As for a real TDREPORT off-platform: the quote authenticates. */
 		return tdc_check_add(&res->checks, "tdreport_mac", TDC_CHECK_INFO,
 				     "simulated report: no --sim-dir key given, MAC not checked");
-	else if ((r = load_sim_key(cfg->sim_dir, key)) != 0)
+	else if ((r = tdc_sim_mac_key_load(cfg->sim_dir, key)) != 0)
 		return fail_with(res, "tdreport_mac", r);
 	r = tdc_sim_report_verify(st->env.tdreport.data, st->env.tdreport.len, key);
 	OPENSSL_cleanse(key, sizeof(key));

@@ -316,7 +316,7 @@ static void meta_parse(const struct tdc_buf *b, struct tdc_coll_meta *m)
 	if ((v = json_string_value(json_object_get(o, "request_id"))))
 		snprintf(m->request_id, sizeof(m->request_id), "%s", v);
 	if ((v = json_string_value(json_object_get(o, "fetched_at"))))
-		tdc_parse_utc(v, &m->fetched_at);
+		tdc_time_parse(v, 0, &m->fetched_at);
 	if ((v = json_string_value(json_object_get(o, "sha256"))) &&
 	    tdc_hex_decode(v, m->sha256, 32, &n) == 0 && n == 32)
 		m->has_sha = true;

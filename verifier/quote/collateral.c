@@ -29,22 +29,6 @@
 #include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
 
-int tdc_parse_utc(const char *s, time_t *out)
-{
-	struct tm tm = { 0 };
-	int n = 0;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 20 || s[n] ||
-	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return tdc_err(TDC_ERR_FORMAT, "time \"%.40s\": expected YYYY-MM-DDThh:mm:ssZ", s);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = timegm(&tm);
-	return 0;
-}
-
 /* ---- JSON field helpers ------------------------------------------------- */
 
 static int jget(json_t *obj, const char *key, json_type type, const char *where, json_t **out)
@@ -109,7 +93,7 @@ static int jtime(json_t *obj, const char *key, const char *where, time_t *t,
 
 	if ((ret = jstr(obj, key, where, str)) != 0)
 		return ret;
-	if ((ret = tdc_parse_utc(*str, t)) != 0)
+	if ((ret = tdc_time_parse(*str, 0, t)) != 0)
 		return tdc_err_wrap(ret, "%s.%s: ", where, key);
 	return 0;
 }

@@ -26,6 +26,7 @@
 
 #include "crypto.h"
 #include "tdcpuid/buf.h"
+#include "tdcpuid/cli.h" /* tdc_time_parse(): collateral times, accept 0 */
 #include "tdcpuid/check.h"
 #include "pck_ext.h"
 #include "tcb.h"
@@ -100,8 +101,6 @@ void tdc_qe_identity_free(struct tdc_qe_identity *q);
 int tdc_signed_json_split(const char *doc, size_t len, const char *key,
 			  const char **body, size_t *body_len, uint8_t sig[64]);
 
-/* "2023-06-18T08:42:58Z" (UTC, 'Z' required). */
-int tdc_parse_utc(const char *s, time_t *out);
 
 /* ---- documents and cache ----------------------------------------------- */
 

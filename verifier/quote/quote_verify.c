@@ -614,7 +614,7 @@ static void eval_tcb(const struct tdc_quote_opts *o, const struct tdc_coll_selec
 		  tdc_tcb_status_name(res->module_status), tdc_tcb_status_name(res->qe_status),
 		  ok ? "" : ": not in the accepted list (--accept-tcb)");
 	if (o->min_tcb_date) {
-		tdc_parse_utc(res->tcb_date, &date);
+		tdc_time_parse(res->tcb_date, 0, &date);
 		ok = date >= o->min_tcb_date;
 		res->tcb_acceptable &= ok;
 		add_check(res, "tcb.date", ok, "tcbDate %s %s the minimum (--min-tcb-date)",

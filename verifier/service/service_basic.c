@@ -46,7 +46,6 @@ int tdc_service_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 static int basic_prepare(void *ctx, struct tdc_vm_entry *vm)
 {
 	struct basic_vm *b = calloc(1, sizeof(*b));
-	struct tdc_sim_keys k;
 	int e;
 
 	if (!b)
@@ -55,11 +54,7 @@ static int basic_prepare(void *ctx, struct tdc_vm_entry *vm)
 	if ((e = tdc_requested_load(vm->requested, vm->requested_format, &b->requested)) != 0)
 		goto fail;
 	if (vm->sim_dir[0]) {
-		tdc_sim_keys_init(&k);
-		e = tdc_sim_keys_load(&k, vm->sim_dir);
-		memcpy(b->sim_key, k.hmac_key, sizeof(b->sim_key));
-		tdc_sim_keys_free(&k);
-		if (e)
+		if ((e = tdc_sim_mac_key_load(vm->sim_dir, b->sim_key)) != 0)
 			goto fail;
 		b->has_sim_key = true;
 	}

@@ -32,7 +32,6 @@ struct engine_vm {
 	struct tdc_model_set *models;   /* "model": "tdx": chosen per evidence */
 	struct tdc_policy *policy;
 	X509 *root;
-	bool has_sim_key;
 	uint8_t sim_key[TDC_SIM_HMAC_KEY_LEN];
 	/* Per VM entry, dropped with it on reload: verified PCK chains and keys,
 	 * and the model's prediction for the attested TD parameters. */
@@ -67,38 +66,6 @@ static int load_root(const char *path, X509 **out)
 	*out = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	return *out ? 0 : tdc_err(TDC_ERR_FORMAT, "trust_root %s: no PEM certificate", path);
-}
-
-static int load_platform(const char *path, struct engine_vm *v)
-{
-	struct tdc_buf b;
-	int e;
-
-	tdc_buf_init(&b);
-	if ((e = tdc_read_file(path, TDC_REQUESTED_FILE_MAX, &b)) == 0)
-		e = tdc_import_cpuid_r(b.data, b.len, path, &v->platform, &v->nplatform);
-	tdc_buf_free(&b);
-	if (!e && !v->nplatform)
-		e = tdc_err(TDC_ERR_FORMAT, "%s: no CPU in the platform dump", path);
-	return e;
-}
-
-/*
- * `check` reads the simulator's key directory per run; the service loads
- * the MAC key once per VM entry and hands it to the engine.
- */
-static int load_sim_key(const char *dir, struct engine_vm *v)
-{
-	struct tdc_sim_keys k;
-	int e;
-
-	tdc_sim_keys_init(&k);
-	if ((e = tdc_sim_keys_load(&k, dir)) == 0) {
-		memcpy(v->sim_key, k.hmac_key, sizeof(v->sim_key));
-		v->has_sim_key = true;
-	}
-	tdc_sim_keys_free(&k);
-	return e;
 }
 
 /* "tdx": the release index, models loaded per version on first use and kept. */
@@ -140,7 +107,7 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 		return tdc_err(TDC_ERR_ALLOC, "registry: alloc");
 	tdc_requested_init(&v->req);
 	if ((e = tdc_requested_load(vm->requested, vm->requested_format, &v->req)) != 0 ||
-	    (vm->platform[0] && (e = load_platform(vm->platform, v)) != 0) ||
+	    (vm->platform[0] && (e = tdc_platform_load(vm->platform, &v->platform, &v->nplatform)) != 0) ||
 	    /* Same default as `check`: a TDX request implies the TDX module model. */
 	    (e = load_model(vm->model[0] ? vm->model : v->req.has_td_params ? "tdx" : "kvm",
 			    v)) != 0 ||
@@ -148,7 +115,7 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 			       : tdc_policy_default(&v->policy)) != 0 ||
 	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0) ||
 	    (vm->collateral[0] && (e = open_collateral(ctx, vm, v)) != 0) ||
-	    (vm->sim_dir[0] && (e = load_sim_key(vm->sim_dir, v)) != 0) ||
+	    (vm->sim_dir[0] && (e = tdc_sim_mac_key_load(vm->sim_dir, v->sim_key)) != 0) ||
 	    (e = tdc_collateral_cache_new(&v->cache)) != 0 ||
 	    (e = tdc_predict_memo_new(&v->memo)) != 0) {
 		engine_vm_free(v);
@@ -226,7 +193,7 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.policy = v->policy,
 		.platform = v->nplatform ? &v->platform[0] : NULL, .root = v->root,
 		.nonce = nonce, .nonce_len = nonce_len, .nonce_issued = nonce_issued,
-		.sim_mac_key = v->has_sim_key ? v->sim_key : NULL,
+		.sim_mac_key = vm->sim_dir[0] ? v->sim_key : NULL, /* loaded by engine_prepare */
 		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
 		.collateral_source = v->collateral, .collateral_cache = v->cache,
 		.predict_memo = v->memo,
