@@ -498,7 +498,7 @@ static int add_pem_certs(struct tdc_collateral *c, const char *name, const uint8
 
 	if (!bio)
 		return tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+	while ((x = tdc_pem_read_cert(bio))) {
 		if (!sk_X509_push(c->certs, x)) {
 			X509_free(x);
 			ret = tdc_err(TDC_ERR_ALLOC, "collateral %s", name);

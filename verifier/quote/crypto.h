@@ -30,4 +30,21 @@ void tdc_cert_sha256(X509 *cert, uint8_t out[32]);
 /* Count one ECDSA verification done outside tdc_ecdsa_verify_rs (X509_verify). */
 void tdc_ecdsa_count_one(void);
 
+/*
+ * Certificates are parsed in a library context of their own (see crypto.c):
+ * OpenSSL 3.0 decodes every certificate's key through its decoder
+ * framework, which enumerates each decoder of every provider on each call
+ * (~300 us per certificate); this context offers the default provider's
+ * digests, signatures and EC key management but only the one decoder a
+ * P-256 SubjectPublicKeyInfo needs.  The X509 objects are ordinary ones:
+ * X509_verify, X509_verify_cert, X509_CRL_verify and X509_check_ca work.
+ * NULL if the context could not be set up (callers then use the default).
+ */
+OSSL_LIB_CTX *tdc_cert_libctx(void);
+/* PEM certificate from @bio parsed in tdc_cert_libctx() (NULL at the end
+ * of the input or on a parse error, as PEM_read_bio_X509). */
+X509 *tdc_pem_read_cert(BIO *bio);
+/* DER certificate (exactly @len bytes) parsed in tdc_cert_libctx(). */
+X509 *tdc_der_read_cert(const uint8_t *der, size_t len);
+
 #endif

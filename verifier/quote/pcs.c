@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "crypto.h"
 #include "pcs.h"
 #include "tdcpuid/error.h"
 
@@ -387,7 +388,7 @@ int tdc_pcs_chain_parse(const uint8_t *pem, size_t len, STACK_OF(X509) **out)
 		if ((ret = tdc_get_ref(&r, e + sizeof(end) - 1, &block)) != 0)
 			goto out;
 		bio = BIO_new_mem_buf(block, (int)(e + sizeof(end) - 1));
-		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		x = bio ? tdc_pem_read_cert(bio) : NULL;
 		BIO_free(bio);
 		if (!x) {
 			ret = tdc_err(TDC_ERR_FORMAT, "issuer chain: certificate %d is not a "

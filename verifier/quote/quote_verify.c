@@ -75,9 +75,30 @@ static int check_quote_signature(const struct tdx_quote *q, EVP_PKEY *key, int k
 	return ret;
 }
 
+/* One PEM certificate of the chain.  The chain's root is normally the
+ * trusted root itself: then it is not decoded again (same DER bytes). */
+static X509 *chain_cert(BIO *bio, const struct tdc_quote_opts *o, bool last)
+{
+	unsigned char *der = NULL, *root_der = NULL;
+	long len = 0;
+	int root_len;
+	X509 *x = NULL;
+
+	if (PEM_bytes_read_bio(&der, &len, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
+		return NULL;
+	if (last && (root_len = i2d_X509(o->root, &root_der)) > 0 && root_len == len &&
+	    memcmp(der, root_der, (size_t)len) == 0 && X509_up_ref(o->root))
+		x = o->root;
+	else
+		x = tdc_der_read_cert(der, (size_t)len);
+	OPENSSL_free(root_der);
+	OPENSSL_free(der);
+	return x;
+}
+
 /* Exactly three PEM certificates (leaf, intermediate, root), then at most
  * whitespace or NUL padding. */
-static int split_chain(const struct tdx_quote *q, X509 *out[3])
+static int split_chain(const struct tdc_quote_opts *o, const struct tdx_quote *q, X509 *out[3])
 {
 	BIO *bio = BIO_new_mem_buf(q->pck_chain_pem, (int)q->pck_chain_len);
 	const char *rest;
@@ -87,7 +108,7 @@ static int split_chain(const struct tdx_quote *q, X509 *out[3])
 	if (!bio)
 		return tdc_err(TDC_ERR_ALLOC, "pck chain");
 	for (int i = 0; i < 3 && ret == 0; i++)
-		if (!(out[i] = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+		if (!(out[i] = chain_cert(bio, o, i == 2)))
 			ret = tdc_err(TDC_ERR_CHAIN, "PCK chain invalid: certificate %d of 3 "
 				      "is not a valid PEM certificate", i + 1);
 	left = ret ? 0 : BIO_get_mem_data(bio, (char **)&rest);
@@ -163,7 +184,7 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 		*out = hit->obj;
 		return 0;
 	}
-	if ((ret = split_chain(q, c)) != 0) {
+	if ((ret = split_chain(o, q, c)) != 0) {
 		add_check(res, "pck_chain.parse", false, "%s", tdc_errdetail());
 		goto out;
 	}
@@ -872,7 +893,7 @@ int tdc_load_root(const char *path, X509 **out)
 	if ((ret = tdc_read_file(path, 1u << 20, &b)) != 0)
 		return ret;
 	bio = BIO_new_mem_buf(b.data, (int)b.len);
-	*out = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	*out = bio ? tdc_pem_read_cert(bio) : NULL;
 	BIO_free(bio);
 	tdc_buf_free(&b);
 	if (!*out)

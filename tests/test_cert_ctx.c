@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The certificate library context (verifier/quote/crypto.c): certificates
+ * parsed there are ordinary X509 objects — the genuine SPR quote's PCK
+ * chain verifies with X509_verify_cert against the pinned Intel root and
+ * with X509_verify link by link, X509_check_ca tells CA from leaf — and a
+ * key the one lent decoder does not handle (RSA) is not silently accepted.
+ * The P-256 key built from a template copy rejects a point off the curve.
+ */
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+#include "testutil.h"
+#include "crypto.h"
+#include "quote_verify.h"
+#include "tdcpuid/error.h"
+
+static void read_chain(X509 *c[3])
+{
+	struct tdc_buf b;
+	struct tdx_quote q;
+	BIO *bio;
+
+	tdc_test_read("tdx/tdx_prod_quote_SPR_E4.dat", &b);
+	assert_int_equal(tdx_quote_parse(b.data, b.len, true, &q), 0);
+	bio = BIO_new_mem_buf(q.pck_chain_pem, (int)q.pck_chain_len);
+	for (int i = 0; i < 3; i++)
+		assert_non_null(c[i] = tdc_pem_read_cert(bio));
+	assert_null(tdc_pem_read_cert(bio));
+	BIO_free(bio);
+	tdc_buf_free(&b);
+}
+
+static void chain_is_ordinary(void **state)
+{
+	X509 *c[3], *root;
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(tdc_cert_libctx(), NULL);
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	time_t at;
+
+	assert_non_null(tdc_cert_libctx());
+	read_chain(c);
+	assert_int_equal(tdc_load_root(tdc_testdata("tdx/trust/Intel_SGX_Root_CA.pem"), &root), 0);
+	assert_int_equal(X509_cmp(c[2], root), 0);
+	assert_int_equal(X509_verify(c[1], X509_get0_pubkey(root)), 1);
+	assert_int_equal(X509_verify(c[0], X509_get0_pubkey(c[1])), 1);
+	assert_int_equal(X509_verify(c[0], X509_get0_pubkey(root)), 0);
+	assert_int_not_equal(X509_check_ca(c[1]), 0);
+	assert_int_equal(X509_check_ca(c[0]), 0);
+	assert_int_equal(tdc_parse_utc("2023-07-01T01:00:00Z", &at), 0);
+	X509_STORE_add_cert(st, root);
+	sk_X509_push(untrusted, c[1]);
+	assert_int_equal(X509_STORE_CTX_init(ctx, st, c[0], untrusted), 1);
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), at);
+	assert_int_equal(X509_verify_cert(ctx), 1);
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	X509_STORE_free(st);
+	X509_free(root);
+	for (int i = 0; i < 3; i++)
+		X509_free(c[i]);
+}
+
+/* A self-signed RSA certificate: parses, but its key is not lent a decoder. */
+static void rsa_key_fails_closed(void **state)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	X509 *x = X509_new(), *y;
+	unsigned char *der = NULL;
+	int len;
+
+	assert_non_null(k);
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"rsa", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	assert_non_null(y = tdc_der_read_cert(der, (size_t)len));
+	assert_null(X509_get0_pubkey(y));
+	assert_int_not_equal(X509_verify(y, X509_get0_pubkey(y)), 1);
+	/* One byte more than the certificate: not exactly one DER certificate. */
+	der = OPENSSL_realloc(der, (size_t)len + 1);
+	der[len] = 0;
+	assert_null(tdc_der_read_cert(der, (size_t)len + 1));
+	OPENSSL_free(der);
+	X509_free(y);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static void p256_point_checked(void **state)
+{
+	uint8_t xy[64];
+	EVP_PKEY *k = NULL;
+	X509 *c[3];
+	const unsigned char *pk;
+	int pklen;
+
+	read_chain(c);
+	X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, X509_get_X509_PUBKEY(c[0]));
+	assert_int_equal(pklen, 65);
+	memcpy(xy, pk + 1, 64);
+	assert_int_equal(tdc_p256_key_from_xy(xy, &k), 0);
+	assert_int_equal(EVP_PKEY_eq(k, X509_get0_pubkey(c[0])), 1);
+	EVP_PKEY_free(k);
+	k = NULL;
+	xy[63] ^= 1; /* y no longer matches x */
+	assert_int_equal(tdc_p256_key_from_xy(xy, &k), TDC_ERR_FORMAT);
+	assert_null(k);
+	for (int i = 0; i < 3; i++)
+		X509_free(c[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(chain_is_ordinary),
+		cmocka_unit_test(rsa_key_fails_closed),
+		cmocka_unit_test(p256_point_checked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
