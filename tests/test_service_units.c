@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The service's parts on their own: nonce store, registry entries (audit log: test_store.c). */
+/*
+ * The service's parts on their own: nonce store, registry entries, per-peer
+ * admission (audit log: test_store.c; the limits under a real attack:
+ * test_serve_attack.c).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "nonce.h"
+#include "peers.h"
 #include "service.h"
 #include "tdcpuid/error.h"
 
@@ -111,12 +116,119 @@ static void test_registry_entry(void **state)
 	}
 }
 
+static void admit_ok(struct tdc_peers *p, const char *key, uint64_t now)
+{
+	const char *why = NULL;
+
+	if (tdc_peers_admit(p, key, now, &why) != 0)
+		fail_msg("%s at %llu ms: refused: %s", key, (unsigned long long)now, why);
+}
+
+static void admit_refused(struct tdc_peers *p, const char *key, uint64_t now, const char *needle)
+{
+	const char *why = "";
+
+	assert_int_equal(tdc_peers_admit(p, key, now, &why), TDC_ERR_TOO_LARGE);
+	if (!strstr(why, needle))
+		fail_msg("%s: refused with '%s', expected '%s'", key, why, needle);
+}
+
+/* Connections one peer may hold at once; a released one is free again. */
+static void test_peers_per_peer(void **state)
+{
+	struct tdc_peer_limits l = { .max_conns = 100, .per_peer = 4, .rate = 1000 };
+	struct tdc_peers *p;
+
+	assert_int_equal(tdc_peers_new(&l, &p), 0);
+	for (int i = 0; i < 4; i++)
+		admit_ok(p, "ip:127.0.0.2", 0);
+	admit_refused(p, "ip:127.0.0.2", 0, "too many connections from this peer");
+	admit_ok(p, "ip:127.0.0.3", 0);
+	assert_int_equal(tdc_peers_held(p, "ip:127.0.0.2"), 4);
+	tdc_peers_release(p, "ip:127.0.0.2");
+	admit_ok(p, "ip:127.0.0.2", 0);
+	assert_int_equal(tdc_peers_active(p), 5);
+	tdc_peers_free(p);
+}
+
+/* New connections per second per peer: a bucket of @burst refilling at @rate. */
+static void test_peers_rate(void **state)
+{
+	struct tdc_peer_limits l = { .max_conns = 100, .per_peer = 100, .rate = 10, .burst = 20 };
+	struct tdc_peers *p;
+
+	assert_int_equal(tdc_peers_new(&l, &p), 0);
+	for (int i = 0; i < 20; i++) {
+		admit_ok(p, "ip:127.0.0.2", 1000);
+		tdc_peers_release(p, "ip:127.0.0.2");
+	}
+	admit_refused(p, "ip:127.0.0.2", 1000, "too many new connections");
+	admit_ok(p, "ip:127.0.0.3", 1000);               /* another peer's own bucket */
+	admit_refused(p, "ip:127.0.0.2", 1099, "too many new connections");
+	admit_ok(p, "ip:127.0.0.2", 1100);               /* 100 ms at 10/s: one token */
+	admit_refused(p, "ip:127.0.0.2", 1100, "too many new connections");
+	tdc_peers_free(p);
+}
+
+/* The last slots go only to peers that hold none: hoarders never fill the table. */
+static void test_peers_reserve(void **state)
+{
+	struct tdc_peer_limits l = { .max_conns = 8, .per_peer = 8, .rate = 1000, .reserve = 2 };
+	struct tdc_peers *p;
+
+	assert_int_equal(tdc_peers_new(&l, &p), 0);
+	for (int i = 0; i < 6; i++)
+		admit_ok(p, "ip:127.0.0.2", 0);
+	admit_refused(p, "ip:127.0.0.2", 0, "kept for other peers");
+	admit_ok(p, "ip:127.0.0.3", 0);
+	admit_refused(p, "ip:127.0.0.3", 0, "kept for other peers");
+	admit_ok(p, "ip:127.0.0.4", 0);
+	admit_refused(p, "ip:127.0.0.5", 0, "connection limit reached");
+	/* Default reserve: a quarter of the table. */
+	tdc_peers_free(p);
+	l = (struct tdc_peer_limits){ .max_conns = 8, .per_peer = 8, .rate = 1000 };
+	assert_int_equal(tdc_peers_new(&l, &p), 0);
+	for (int i = 0; i < 6; i++)
+		admit_ok(p, "ip:127.0.0.2", 0);
+	admit_refused(p, "ip:127.0.0.2", 0, "kept for other peers");
+	tdc_peers_free(p);
+}
+
+/*
+ * More distinct peers than the table holds, each gone again: idle peers are
+ * forgotten, so new ones are still admitted, while a peer holding a
+ * connection keeps its count through every prune.
+ */
+static void test_peers_table_bound(void **state)
+{
+	struct tdc_peer_limits l = { .max_conns = 100, .per_peer = 2, .rate = 1, .burst = 1 };
+	struct tdc_peers *p;
+	char key[TDC_PEER_KEY_MAX];
+
+	assert_int_equal(tdc_peers_new(&l, &p), 0);
+	admit_ok(p, "ip:127.0.0.2", 0);
+	admit_ok(p, "ip:127.0.0.2", 1000);
+	for (unsigned i = 0; i < 3 * TDC_PEERS_MAX; i++) {
+		snprintf(key, sizeof(key), "ip:10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+		admit_ok(p, key, 2000 + i);
+		tdc_peers_release(p, key);
+	}
+	assert_int_equal(tdc_peers_held(p, "ip:127.0.0.2"), 2);
+	admit_refused(p, "ip:127.0.0.2", 3 * TDC_PEERS_MAX + 5000, "too many connections from this");
+	assert_int_equal(tdc_peers_active(p), 2);
+	tdc_peers_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nonce_memory),
 		cmocka_unit_test(test_nonce_stateless),
 		cmocka_unit_test(test_registry_entry),
+		cmocka_unit_test(test_peers_per_peer),
+		cmocka_unit_test(test_peers_rate),
+		cmocka_unit_test(test_peers_reserve),
+		cmocka_unit_test(test_peers_table_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
