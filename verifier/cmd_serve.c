@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		"                [--workers N] [--max-conns N] [--timeout S] [--handshake-timeout S]\n"
 		"                [--nonce-ttl S] [--peer-conns N] [--peer-rate N] [--peer-burst N]\n"
 		"                [--reject-interval S] [--sign-key PEM]\n"
+		"                [--tls-cert PEM --tls-key PEM] [--sessions N] [--peer-sessions N]\n"
 		"                [--stateless-nonce-key FILE] [--checks engine|basic]\n"
 		"                [--collateral-cache DIR] [--ready-file FILE] [--quiet]\n"
 		"\n"
@@ -28,8 +29,14 @@ static void usage(FILE *f)
 		"nonce, check the evidence it returns against its registry entry, record the\n"
 		"verdict durably in the audit log, then answer with the verdict.\n"
 		"\n"
-		"  --listen ADDR     tcp:HOST:PORT or vsock:CID:PORT (CID ANY, LOCAL or a number);\n"
+		"  --listen ADDR     tcp:HOST:PORT or vsock:CID:PORT (CID ANY, LOCAL or a number):\n"
+		"                    the framed protocol; http://HOST:PORT or https://HOST:PORT:\n"
+		"                    the REST API (Veraison challenge-response, docs/rest.md);\n"
 		"                    port 0 picks a free port (see --ready-file)\n"
+		"  --tls-cert PEM    https: the server certificate (chain), TLS 1.3 only\n"
+		"  --tls-key PEM     https: its private key\n"
+		"  --sessions N      REST sessions open at once (default 4096)\n"
+		"  --peer-sessions N ... held by one peer (default 64)\n"
 		"  --registry DIR    one JSON file per VM (docs/protocol.md \"Registry\")\n"
 		"  --db FILE         SQLite audit log (created if missing)\n"
 		"  --workers N       verification threads (default 2)\n"
@@ -49,7 +56,9 @@ static void usage(FILE *f)
 		"                    go into the audit log as one row per peer per interval,\n"
 		"                    with their count (default 60)\n"
 		"  --sign-key PEM    sign every verdict (ES256, P-256 key); agents check it with\n"
-		"                    `tdcpuid-agent evidence --verifier-key`\n"
+		"                    `tdcpuid-agent evidence --verifier-key`; REST results are\n"
+		"                    then JWTs (EAR: application/eat+jwt), the public key at\n"
+		"                    GET /.well-known/veraison/verification\n"
 		"  --stateless-nonce-key FILE  HMAC nonces any instance with this key accepts\n"
 		"  --checks MODE     engine: full CPUID/policy check (default);\n"
 		"                    basic: binding, nonce, MRCONFIGID only; never a pass\n"
@@ -117,20 +126,35 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		{ "checks", required_argument, NULL, 'c' },
 		{ "ready-file", required_argument, NULL, 'R' },
 		{ "collateral-cache", required_argument, NULL, 'C' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "sessions", required_argument, NULL, 'S' },
+		{ "peer-sessions", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int o, e = 0;
 
-	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:H:P:a:b:i:s:k:c:R:C:qh", opts,
+	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:H:P:a:b:i:s:k:c:R:C:T:K:S:p:qh", opts,
 				      NULL)) != -1) {
 		switch (o) {
 		case 'l':
+			if (!strncmp(optarg, "http", 4) && strstr(optarg, "://")) {
+				if (c->nhttp >= TDC_SERVE_MAX_LISTEN)
+					return tdc_err(TDC_ERR_USAGE, "at most %d http(s) --listen",
+						       TDC_SERVE_MAX_LISTEN);
+				e = tdc_serve_http_parse(optarg, &c->http[c->nhttp++]);
+				break;
+			}
 			if (c->nlisten >= TDC_SERVE_MAX_LISTEN)
 				return tdc_err(TDC_ERR_USAGE, "at most %d --listen", TDC_SERVE_MAX_LISTEN);
 			e = tdc_addr_parse(optarg, &c->listen[c->nlisten++]);
 			break;
+		case 'T': c->tls_cert = optarg; break;
+		case 'K': c->tls_key = optarg; break;
+		case 'S': e = parse_uint("--sessions", optarg, 65535, &c->rest_sessions); break;
+		case 'p': e = parse_uint("--peer-sessions", optarg, 65535, &c->peer_sessions); break;
 		case 'r': c->registry_dir = optarg; break;
 		case 'd': c->db_path = optarg; break;
 		case 'w': e = parse_uint("--workers", optarg, 256, &c->workers); break;
@@ -173,7 +197,7 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		return e;
 	if (optind != argc)
 		return tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
-	if (!c->nlisten || !c->registry_dir || !c->db_path)
+	if (!(c->nlisten + c->nhttp) || !c->registry_dir || !c->db_path)
 		return tdc_err(TDC_ERR_USAGE, "--listen, --registry and --db are required");
 	return default_cache(c->db_path);
 }

@@ -28,6 +28,7 @@
 
 #include "nonce.h"
 #include "peers.h"
+#include "rest.h"
 #include "service.h"
 #include "tdcpuid/client.h"
 #include "tdcpuid/error.h"
@@ -46,7 +47,14 @@
 
 /* C_LINGER: reply sent, write side shut, reading until the peer closes so
  * unread input does not turn our close into a RST that eats the reply. */
-enum conn_state { C_FREE = 0, C_HELLO, C_READ, C_BUSY, C_REPLY, C_LINGER };
+enum conn_state { C_FREE = 0, C_HELLO, C_READ, C_BUSY, C_REPLY, C_LINGER,
+	C_HTTP /* owned by libmicrohttpd (rest.c); the loop keeps slot and deadline */ };
+
+/* Listeners: framed (tcp:/vsock:) first, then http:// and https://. */
+enum listen_kind { L_FRAMED, L_HTTP, L_HTTPS };
+#define MAX_LISTEN (2 * TDC_SERVE_MAX_LISTEN)
+/* poll slots that are no connection: listeners below, the REST daemons at */
+#define PSLOT_REST (SIZE_MAX - MAX_LISTEN - 1)
 
 struct conn {
 	int fd;
@@ -75,11 +83,15 @@ struct job {
 	char peer_key[TDC_PEER_KEY_MAX];
 	time_t nonce_issued;
 	bool agg;                       /* not evaluated: count with the refusals */
+	bool rest;                      /* from a REST session: answered through rest.c */
+	uint64_t token;                 /* ... its session */
+	struct tdc_buf jws;             /* REST: the verdict document signed */
 	struct tdc_registry *reg;       /* reference held while the job lives */
 	const struct tdc_vm_entry *vm;
 	bool by_name;
 	struct tdc_buf ev;
-	uint8_t nonce[TDC_NONCE_LEN];
+	uint8_t nonce[TDC_AUDIT_NONCE_MAX];
+	size_t nonce_len;
 	struct tdc_verify_out vout;
 	struct tdc_audit_record rec;
 	int err;                        /* reply with an error frame */
@@ -106,9 +118,12 @@ struct queue {
 
 struct server {
 	const struct tdc_serve_config *cfg;
-	int lfd[TDC_SERVE_MAX_LISTEN];
-	uint64_t lpause[TDC_SERVE_MAX_LISTEN]; /* accept backs off until then */
+	int lfd[MAX_LISTEN];
+	enum listen_kind lkind[MAX_LISTEN];
+	const struct tdc_addr *laddr[MAX_LISTEN];
+	uint64_t lpause[MAX_LISTEN];    /* accept backs off until then */
 	size_t nl;
+	struct tdc_rest *rest;          /* the REST API, if an http(s) listener is configured */
 	unsigned max_conns;             /* --max-conns within the descriptor budget */
 	struct conn *conns;
 	size_t *live, nlive;            /* slots in use, in no order */
@@ -208,6 +223,7 @@ static void job_free(struct job *j)
 	tdc_registry_put(j->reg);
 	tdc_buf_free(&j->ev);
 	tdc_buf_free(&j->vout.doc);
+	tdc_buf_free(&j->jws);
 	free(j);
 }
 
@@ -227,6 +243,61 @@ static void append_failing(struct tdc_verify_out *o, const char *what)
 	snprintf(o->failing + fl, sizeof(o->failing) - fl, "%s%s", fl ? "," : "", what);
 }
 
+/*
+ * A VM reached by name over HTTP(S): the name only picks the entry (the
+ * claims must name it too, see verify_job); an entry bound to a vsock CID
+ * is reachable from that guest only.
+ */
+static const struct tdc_vm_entry *http_lookup(const struct tdc_registry *reg, const char *name,
+					      const char *safe, char *why, size_t wl)
+{
+	const struct tdc_vm_entry *vm;
+
+	if (!tdc_vm_name_valid(name)) {
+		snprintf(why, wl, "invalid VM name '%s'", safe);
+		return NULL;
+	}
+	if (!(vm = tdc_registry_by_name(reg, name))) {
+		snprintf(why, wl, "unknown VM '%s'", safe);
+		return NULL;
+	}
+	if (vm->has_cid) {
+		snprintf(why, wl, "VM '%s' is bound to vsock CID %u: not reachable over HTTP",
+			 vm->name, vm->cid);
+		return NULL;
+	}
+	return vm;
+}
+
+/* A REST session that named no VM: the claims do (decoded on the worker). */
+static int vm_from_claims(struct job *j)
+{
+	struct tdc_envelope env;
+	struct tdc_claims cl;
+	char safe[TDC_AUDIT_STR_MAX];
+	int e;
+
+	tdc_envelope_init(&env);
+	tdc_claims_init(&cl);
+	if ((e = tdc_envelope_decode(j->ev.data, j->ev.len, &env)) != 0 ||
+	    (e = tdc_claims_decode(env.claims.data, env.claims.len, &cl)) != 0) {
+		snprintf(j->vout.detail, sizeof(j->vout.detail), "%s", tdc_errdetail());
+	} else if (!cl.vm_name[0]) {
+		e = tdc_err(TDC_ERR_NOT_FOUND, "no VM named (?vm=) and the claims name none");
+		snprintf(j->vout.detail, sizeof(j->vout.detail), "%s", tdc_errdetail());
+	} else {
+		clean(safe, sizeof(safe), cl.vm_name);
+		snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", safe);
+		if (!(j->vm = http_lookup(j->reg, cl.vm_name, safe, j->vout.detail,
+					  sizeof(j->vout.detail))))
+			e = TDC_ERR_NOT_FOUND;
+		j->by_name = true;
+	}
+	tdc_claims_free(&cl);
+	tdc_envelope_free(&env);
+	return e;
+}
+
 static void verify_job(struct server *s, struct job *j)
 {
 	struct tdc_audit_record *r = &j->rec;
@@ -237,12 +308,14 @@ static void verify_job(struct server *s, struct job *j)
 	tdc_service_sha256(j->ev.data, j->ev.len, r->evidence_sha256);
 	r->has_evidence = true;
 	r->has_nonce = true;
-	memcpy(r->nonce, j->nonce, TDC_NONCE_LEN);
-	r->nonce_len = TDC_NONCE_LEN;
-	e = vm->prepared || !j->reg->ops->prepare
-		? j->reg->ops->verify(j->reg->ops_ctx, vm, j->ev.data, j->ev.len, j->nonce,
-				      sizeof(j->nonce), j->nonce_issued, &j->vout)
-		: tdc_err(TDC_ERR_INTERNAL, "registry entry not prepared");
+	memcpy(r->nonce, j->nonce, j->nonce_len);
+	r->nonce_len = j->nonce_len;
+	e = vm ? 0 : vm_from_claims(j);
+	if (!e && !(vm = j->vm)->prepared && j->reg->ops->prepare)
+		e = tdc_err(TDC_ERR_INTERNAL, "registry entry not prepared");
+	if (!e)
+		e = j->reg->ops->verify(j->reg->ops_ctx, vm, j->ev.data, j->ev.len, j->nonce,
+					j->nonce_len, j->nonce_issued, &j->vout);
 	if (e) {
 		/* Nothing was evaluated, so nothing is attributable to anyone: the
 		 * row is counted with this peer's refusals, not written per attempt. */
@@ -293,6 +366,16 @@ static void sign_reply(struct server *s, struct job *j)
 
 	if (!s->cfg->sign_key || j->err || j->slot == SIZE_MAX)
 		return;
+	if (j->rest) {
+		/* REST: the document itself is the signed result (EAR as a JWT). */
+		if (tdc_jws_es256_sign(s->cfg->sign_key, j->vout.doc.data, j->vout.doc.len,
+				       &j->jws) != 0) {
+			j->err = TDC_ERR_INTERNAL;
+			snprintf(j->errmsg, sizeof(j->errmsg), "verdict recorded (record %lld) but "
+				 "not signed: %s", (long long)j->rec.id, tdc_errdetail());
+		}
+		return;
+	}
 	tdc_buf_init(&tok);
 	tdc_buf_init(&jws);
 	if (tdc_verdict_token(j->nonce, j->vout.passed, j->vout.format[0] ? j->vout.format : "json",
@@ -455,7 +538,8 @@ static void conn_close(struct server *s, size_t slot)
 
 	if (c->st == C_FREE)
 		return;
-	close(c->fd);
+	if (c->st != C_HTTP) /* libmicrohttpd closes its own */
+		close(c->fd);
 	c->fd = -1;
 	c->st = C_FREE;
 	c->gen++;
@@ -522,9 +606,35 @@ static void refuse(int fd, int code, const char *msg)
 	close(fd);
 }
 
+/* Turned away at accept: a frame on framed listeners, a problem on plain HTTP. */
+static void refuse_on(struct server *s, size_t li, int fd, int code, const char *msg)
+{
+	char text[512];
+	int n;
+
+	if (s->lkind[li] == L_FRAMED) {
+		refuse(fd, code, msg);
+		return;
+	}
+	/* TLS would need a handshake first: the client just sees the close.
+	 * @msg is ours (peers.c, the line above): no quotes to escape. */
+	if (s->lkind[li] == L_HTTP) {
+		char body[320];
+		int bl = snprintf(body, sizeof(body), "{\"type\":\"about:blank\",\"title\":"
+				  "\"Service Unavailable\",\"status\":503,\"detail\":\"%s\"}", msg);
+
+		n = snprintf(text, sizeof(text), "HTTP/1.1 503 Service Unavailable\r\n"
+			     "Content-Type: " TDC_REST_MT_PROBLEM "\r\nRetry-After: 1\r\n"
+			     "Connection: close\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+		if (bl > 0 && (size_t)bl < sizeof(body) && n > 0 && (size_t)n < sizeof(text))
+			(void)!send(fd, text, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	close(fd);
+}
+
 static void accept_on(struct server *s, size_t li)
 {
-	const struct tdc_transport_ops *ops = tdc_transport_of(&s->cfg->listen[li]);
+	const struct tdc_transport_ops *ops = tdc_transport_of(s->laddr[li]);
 	struct tdc_peer peer;
 	const char *why;
 	uint64_t now;
@@ -550,13 +660,13 @@ static void accept_on(struct server *s, size_t li)
 		/* Lingering connections hold slots but no longer count for their peer. */
 		if (!s->nfree) {
 			s->stats.busy++;
-			refuse(fd, TDC_ERR_TOO_LARGE, "verifier busy: connection limit reached, "
-			       "retry later");
+			refuse_on(s, li, fd, TDC_ERR_TOO_LARGE, "verifier busy: connection limit "
+				  "reached, retry later");
 			continue;
 		}
 		if ((e = tdc_peers_admit(s->peers, peer.key, now, &why)) != 0) {
 			s->stats.busy++;
-			refuse(fd, e, why);
+			refuse_on(s, li, fd, e, why);
 			continue;
 		}
 		slot = s->free_slots[--s->nfree];
@@ -578,6 +688,13 @@ static void accept_on(struct server *s, size_t li)
 		s->live[s->nlive++] = slot;
 		s->active++;
 		s->stats.accepted++;
+		if (s->lkind[li] != L_FRAMED) {
+			/* HTTP: the socket goes to libmicrohttpd, slot and deadline stay here. */
+			c->st = C_HTTP;
+			if (tdc_rest_add(s->rest, s->lkind[li] == L_HTTPS, fd, slot, &peer) != 0)
+				conn_close(s, slot);
+			continue;
+		}
 		if ((e = issue_hello(s, c)) != 0)
 			conn_send_error(s, c, e, tdc_errmsg(e));
 	}
@@ -681,7 +798,8 @@ static void submit(struct server *s, struct conn *c, size_t slot, struct tdc_fra
 	}
 	tdc_registry_get(s->reg);
 	j->reg = s->reg;
-	memcpy(j->nonce, f->nonce, sizeof(j->nonce));
+	memcpy(j->nonce, f->nonce, TDC_NONCE_LEN);
+	j->nonce_len = TDC_NONCE_LEN;
 	j->vm = vm;
 	j->by_name = by_name;
 	snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", vm->name);
@@ -811,6 +929,18 @@ static void reply(struct server *s, struct job *j)
 		agg_add(s, j->peer_key, j->rec.vm, j->errmsg);
 	else if (!j->err)
 		s->stats.verdicts++;
+	if (j->rest) {
+		/* The session keeps the outcome even if its connection is gone. */
+		struct tdc_rest_result res = {
+			.token = j->token, .err = j->err, .errmsg = j->errmsg,
+			.passed = j->vout.passed, .record = j->rec.id,
+			.format = j->vout.format[0] ? j->vout.format : "json",
+			.doc = &j->vout.doc, .jws = s->cfg->sign_key ? &j->jws : NULL,
+		};
+
+		tdc_rest_done(s->rest, &res);
+		return;
+	}
 	/* The client may have hit its deadline meanwhile: the record stays, the reply goes. */
 	if (c->st != C_BUSY || c->gen != j->gen)
 		return;
@@ -869,6 +999,8 @@ static void on_wake(struct server *s)
 				s->draining = true;
 				for (size_t l = 0; l < s->nl; l++)
 					close(s->lfd[l]);
+				if (s->rest)
+					tdc_rest_drain(s->rest);
 				/* Said even with --quiet: the listeners are gone now. */
 				fprintf(stderr, "tdcpuid-verifier serve: draining\n");
 			} else if (buf[i] == 'H') {
@@ -895,13 +1027,19 @@ static int build_poll(struct server *s, uint64_t now, int *timeout)
 		s->pfd[n] = (struct pollfd){ .fd = s->lfd[l], .events = POLLIN };
 		s->pslot[n++] = SIZE_MAX - l;
 	}
+	if (s->rest) {
+		size_t k = tdc_rest_pollfds(s->rest, &s->pfd[n], now, &next);
+
+		for (size_t i = 0; i < k; i++)
+			s->pslot[n++] = PSLOT_REST;
+	}
 	for (size_t k = 0; k < s->nlive; k++) {
 		size_t i = s->live[k];
 		struct conn *c = &s->conns[i];
 
 		if (c->deadline < next)
 			next = c->deadline;
-		if (c->st == C_BUSY)
+		if (c->st == C_BUSY || c->st == C_HTTP)
 			continue;
 		s->pfd[n] = (struct pollfd){ .fd = c->fd, .events = c->st == C_READ ||
 						c->st == C_LINGER ? POLLIN : POLLOUT };
@@ -918,10 +1056,13 @@ static void expire(struct server *s, uint64_t now)
 	for (size_t k = s->nlive; k-- > 0;) {
 		size_t i = s->live[k];
 
-		if (s->conns[i].deadline <= now) {
-			s->stats.timeouts += s->conns[i].st != C_LINGER;
+		if (s->conns[i].deadline > now)
+			continue;
+		s->stats.timeouts += s->conns[i].st != C_LINGER;
+		if (s->conns[i].st == C_HTTP)
+			tdc_rest_expire(s->rest, i); /* answers 408, hangs up; the slot follows */
+		else
 			conn_close(s, i);
-		}
 	}
 }
 
@@ -941,7 +1082,9 @@ static void loop(struct server *s)
 
 			if (!re)
 				continue;
-			if (slot >= SIZE_MAX - TDC_SERVE_MAX_LISTEN) {
+			if (slot == PSLOT_REST)
+				continue; /* run below, every turn */
+			if (slot >= SIZE_MAX - MAX_LISTEN) {
 				if (!s->draining)
 					accept_on(s, SIZE_MAX - slot);
 				continue;
@@ -953,6 +1096,9 @@ static void loop(struct server *s)
 			else if (s->conns[slot].st == C_LINGER)
 				conn_linger(s, slot);
 		}
+		/* Cheap when idle (one epoll_wait(0)); it also answers resumed requests. */
+		if (s->rest)
+			tdc_rest_run(s->rest);
 		expire(s, tdc_now_ms());
 		agg_flush(s, tdc_now_ms(), s->draining);
 	}
@@ -971,7 +1117,33 @@ void tdc_serve_config_init(struct tdc_serve_config *c)
 	c->peer_conns = 16;
 	c->peer_rate = 20;
 	c->reject_interval_s = 60;
+	c->rest_sessions = 4096;
+	c->peer_sessions = 64;
 	c->ops = &tdc_verifier_basic;
+}
+
+int tdc_serve_http_parse(const char *s, struct tdc_serve_http *out)
+{
+	char tcp[TDC_ADDR_MAX + 8];
+	const char *rest;
+
+	memset(out, 0, sizeof(*out));
+	if (!strncmp(s, "http://", 7)) {
+		rest = s + 7;
+	} else if (!strncmp(s, "https://", 8)) {
+		rest = s + 8;
+		out->tls = true;
+	} else {
+		return tdc_err(TDC_ERR_USAGE, "listen: '%s' is not http://HOST:PORT or "
+			       "https://HOST:PORT", s);
+	}
+	if (strchr(rest, '/') && strcmp(strchr(rest, '/'), "/"))
+		return tdc_err(TDC_ERR_USAGE, "listen: '%s': no path (the API lives at %s)", s,
+			       TDC_REST_BASE);
+	if ((size_t)snprintf(tcp, sizeof(tcp), "tcp:%.*s", (int)strcspn(rest, "/"), rest) >=
+	    sizeof(tcp))
+		return tdc_err(TDC_ERR_USAGE, "listen: '%s': too long", s);
+	return tdc_addr_parse(tcp, &out->addr);
 }
 
 /*
@@ -1013,15 +1185,26 @@ static int open_listeners(struct server *s)
 	int e = 0;
 
 	tdc_buf_init(&ready);
-	for (s->nl = 0; s->nl < s->cfg->nlisten; s->nl++) {
-		const struct tdc_addr *a = &s->cfg->listen[s->nl];
+	for (s->nl = 0; s->nl < s->cfg->nlisten + s->cfg->nhttp; s->nl++) {
+		bool http = s->nl >= s->cfg->nlisten;
+		const struct tdc_serve_http *h = http ? &s->cfg->http[s->nl - s->cfg->nlisten] : NULL;
+		const struct tdc_addr *a = http ? &h->addr : &s->cfg->listen[s->nl];
 		const struct tdc_transport_ops *ops = tdc_transport_of(a);
 
+		s->laddr[s->nl] = a;
+		s->lkind[s->nl] = !http ? L_FRAMED : h->tls ? L_HTTPS : L_HTTP;
 		if ((e = ops->listen(a, 128, &s->lfd[s->nl])) != 0)
 			goto out;
 		if (ops->local(s->lfd[s->nl], &bound) != 0)
 			bound = *a;
 		tdc_addr_str(&bound, text, sizeof(text));
+		if (http) {
+			/* "tcp:HOST:PORT" -> "http://HOST:PORT", as --listen took it */
+			char url[TDC_ADDR_MAX + 8];
+
+			snprintf(url, sizeof(url), "http%s://%s", h->tls ? "s" : "", text + 4);
+			snprintf(text, sizeof(text), "%s", url);
+		}
 		if (!s->cfg->quiet)
 			printf("listening on %s\n", text);
 		if ((e = tdc_buf_printf(&ready, "%s\n", text)) != 0)
@@ -1077,7 +1260,7 @@ static void stop_threads(struct server *s)
 
 static int alloc_tables(struct server *s)
 {
-	size_t n = s->max_conns, np = n + TDC_SERVE_MAX_LISTEN + 1;
+	size_t n = s->max_conns, np = n + MAX_LISTEN + 3;
 	struct tdc_peer_limits lim = {
 		.max_conns = s->max_conns, .per_peer = s->cfg->peer_conns,
 		.rate = s->cfg->peer_rate, .burst = s->cfg->peer_burst,
@@ -1096,12 +1279,107 @@ static int alloc_tables(struct server *s)
 	return tdc_peers_new(&lim, &s->peers);
 }
 
+/* ---- the REST API's view of the loop (rest.h) ------------------------------- */
+
+static int rest_submit(void *ctx, struct tdc_rest_evidence *ev)
+{
+	struct server *s = ctx;
+	struct conn *c = &s->conns[ev->slot];
+	char name[TDC_AUDIT_STR_MAX];
+	struct job *j;
+
+	if (!(j = calloc(1, sizeof(*j))))
+		return tdc_err(TDC_ERR_ALLOC, "out of memory");
+	j->slot = ev->slot;
+	j->gen = c->gen;
+	j->rest = true;
+	j->token = ev->token;
+	j->nonce_issued = ev->nonce_issued;
+	memcpy(j->nonce, ev->nonce, ev->nonce_len);
+	j->nonce_len = ev->nonce_len;
+	snprintf(j->peer_key, sizeof(j->peer_key), "%s", ev->peer_key);
+	snprintf(j->rec.peer, sizeof(j->rec.peer), "%s", ev->peer_text);
+	tdc_buf_init(&j->vout.doc);
+	tdc_buf_init(&j->jws);
+	j->ev = ev->ev;
+	tdc_buf_init(&ev->ev);
+	tdc_registry_get(s->reg);
+	j->reg = s->reg;
+	s->pending++;
+	if (ev->vm[0]) {
+		clean(name, sizeof(name), ev->vm);
+		snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", name);
+		if (!(j->vm = http_lookup(s->reg, ev->vm, name, j->errmsg, sizeof(j->errmsg)))) {
+			/* Refused before checking, like a framed exchange naming no VM we know. */
+			j->err = TDC_ERR_NOT_FOUND;
+			j->agg = true;
+			q_push(&s->done, j);
+			wake('D');
+			return 0;
+		}
+		snprintf(j->rec.vm, sizeof(j->rec.vm), "%s", j->vm->name);
+		j->by_name = true;
+	}
+	/* No name: the worker takes the one inside the claims (vm_from_claims). */
+	q_push(&s->jobs, j);
+	return 0;
+}
+
+static void rest_refusal(void *ctx, const char *peer_key, const char *vm, const char *why)
+{
+	char name[TDC_AUDIT_STR_MAX];
+
+	clean(name, sizeof(name), vm);
+	agg_add(ctx, peer_key, name, why);
+}
+
+static void rest_deadline(void *ctx, size_t slot, uint64_t at_ms)
+{
+	struct server *s = ctx;
+
+	s->conns[slot].deadline = at_ms;
+}
+
+static void rest_closed(void *ctx, size_t slot)
+{
+	conn_close(ctx, slot);
+}
+
+static int start_rest(struct server *s)
+{
+	const struct tdc_serve_config *c = s->cfg;
+	struct tdc_rest_config rc = {
+		.max_conns = s->max_conns, .timeout_s = c->timeout_s,
+		.handshake_s = c->handshake_s < c->timeout_s ? c->handshake_s : c->timeout_s,
+		.nonce_ttl_s = c->nonce_ttl_s, .peer_sessions = c->peer_sessions,
+		.max_sessions = c->rest_sessions, .body_cap = TDC_EVIDENCE_MAX,
+		.tls_cert = c->tls_cert, .tls_key = c->tls_key, .sign_key = c->sign_key,
+		.nonces = s->nonces, .quiet = c->quiet,
+	};
+	struct tdc_rest_host h = {
+		.ctx = s, .submit = rest_submit, .refusal = rest_refusal,
+		.deadline = rest_deadline, .closed = rest_closed,
+	};
+	bool tls = false;
+
+	if (!c->nhttp)
+		return 0;
+	for (size_t i = 0; i < c->nhttp; i++)
+		tls |= c->http[i].tls;
+	if (tls && (!c->tls_cert || !c->tls_key))
+		return tdc_err(TDC_ERR_USAGE, "serve: https:// needs --tls-cert and --tls-key");
+	if (!tls && (c->tls_cert || c->tls_key))
+		return tdc_err(TDC_ERR_USAGE, "serve: --tls-cert/--tls-key without an https:// "
+			       "listener");
+	return tdc_rest_new(&rc, &h, &s->rest);
+}
+
 int tdc_serve_run(const struct tdc_serve_config *cfg)
 {
 	struct server s = { .cfg = cfg, .max_conns = cfg->max_conns };
 	int e;
 
-	if (!cfg->nlisten || !cfg->workers || !cfg->max_conns || !cfg->timeout_s ||
+	if (!(cfg->nlisten + cfg->nhttp) || !cfg->workers || !cfg->max_conns || !cfg->timeout_s ||
 	    !cfg->handshake_s || !cfg->peer_conns || !cfg->peer_rate || !cfg->reject_interval_s)
 		return tdc_err(TDC_ERR_USAGE, "serve: need --listen, and workers, max-conns, timeouts, "
 			       "peer limits and reject interval > 0");
@@ -1111,6 +1389,7 @@ int tdc_serve_run(const struct tdc_serve_config *cfg)
 	    (e = tdc_nonce_store_new(cfg->nonce_ttl_s, cfg->stateless ? cfg->nonce_key : NULL,
 				     &s.nonces)) != 0 ||
 	    (e = tdc_audit_open(cfg->db_path, &s.db)) != 0 ||
+	    (e = start_rest(&s)) != 0 ||
 	    (e = setup_signals()) != 0 ||
 	    (e = open_listeners(&s)) != 0 ||
 	    (e = start_threads(&s)) != 0)
@@ -1127,6 +1406,8 @@ out:
 	if (!s.draining)
 		for (size_t l = 0; l < s.nl; l++)
 			close(s.lfd[l]);
+	/* libmicrohttpd closes its connections, and tells rest_closed. */
+	tdc_rest_free(s.rest);
 	for (size_t i = 0; s.conns && s.live && i < s.max_conns; i++)
 		conn_close(&s, i);
 	tdc_audit_close(s.db);

@@ -116,9 +116,23 @@ bool tdc_vm_name_valid(const char *name);
 int tdc_registry_parse_entry(const uint8_t *data, size_t len, const char *what,
 			     const char *dir, struct tdc_vm_entry *vm);
 
+/* An http:// or https:// listener: the REST API (rest.h, docs/rest.md). */
+struct tdc_serve_http {
+	struct tdc_addr addr;        /* tcp */
+	bool tls;
+};
+
+/* "http://HOST:PORT" or "https://HOST:PORT" (HOST a name, IPv4 or [IPv6]). */
+int tdc_serve_http_parse(const char *s, struct tdc_serve_http *out);
+
 struct tdc_serve_config {
 	struct tdc_addr listen[TDC_SERVE_MAX_LISTEN];
 	size_t nlisten;
+	struct tdc_serve_http http[TDC_SERVE_MAX_LISTEN];
+	size_t nhttp;
+	const char *tls_cert, *tls_key; /* PEM files for https:// */
+	unsigned rest_sessions;      /* REST sessions open at once */
+	unsigned peer_sessions;      /* ... held by one peer */
 	const char *registry_dir;
 	const char *db_path;
 	unsigned workers;
