@@ -15,6 +15,7 @@
 #include "testutil.h"
 #include "crypto.h"
 #include "quote_verify.h"
+#include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
 
 static void read_chain(X509 *c[3])
@@ -50,7 +51,7 @@ static void chain_is_ordinary(void **state)
 	assert_int_equal(X509_verify(c[0], X509_get0_pubkey(root)), 0);
 	assert_int_not_equal(X509_check_ca(c[1]), 0);
 	assert_int_equal(X509_check_ca(c[0]), 0);
-	assert_int_equal(tdc_parse_utc("2023-07-01T01:00:00Z", &at), 0);
+	assert_int_equal(tdc_time_parse("2023-07-01T01:00:00Z", 0, &at), 0);
 	X509_STORE_add_cert(st, root);
 	sk_X509_push(untrusted, c[1]);
 	assert_int_equal(X509_STORE_CTX_init(ctx, st, c[0], untrusted), 1);
