@@ -108,11 +108,13 @@ static int bare_qemu_run(const char *cpu, unsigned smp, double *ms)
 	struct tdc_qemu q = { .pid = -1, .in_fd = -1, .out_fd = -1 };
 	struct tdc_conform_run run;
 	double t0 = tdc_conform_now_ms();
+	char guest[4096];
 	int r, status;
 
 	tdc_conform_run_init(&run);
 	if ((r = tdc_conform_run_alloc(&run, smp)) == 0 &&
-	    (r = tdc_qemu_start(&q, &o, tdc_conform_guest_path(&o), NULL, "tdc.exit", NULL)) == 0 &&
+	    (r = tdc_conform_guest_path(&o, guest, sizeof(guest))) == 0 &&
+	    (r = tdc_qemu_start(&q, &o, guest, NULL, "tdc.exit", NULL)) == 0 &&
 	    (r = tdc_qemu_capture(&q, &run)) == 0 && (r = tdc_qemu_cont(&q)) == 0 &&
 	    (r = tdc_qemu_wait_exit(&q, o.timeout_ms, &status)) == 0 &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 1))

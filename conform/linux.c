@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "helpers.h"
 #include "kvm.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"
@@ -76,33 +77,97 @@ static int check_host(const struct tdc_conform_opts *o)
 	return 0;
 }
 
-/* --kernel, else the cached Debian kernel from scripts/fetch-kernel. */
-static int find_kernel(const struct tdc_conform_opts *o, char *path, size_t len)
+/* Last line a helper printed on stdout (its result), its exit status in @st. */
+static int run_helper(const char *cmd, const char *what, char *line, size_t len, int *st)
 {
-	char cmd[512];
 	FILE *p;
-	int st;
 
+	if (!(p = popen(cmd, "r")))
+		return tdc_err(TDC_ERR_IO, "%s: %s", what, strerror(errno));
+	line[0] = '\0';
+	while (fgets(line, len, p))
+		;
+	*st = pclose(p);
+	line[strcspn(line, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * --kernel, else the Debian kernel with TDX guest support the fetch-kernel
+ * helper caches (it prints the unpacked package root: boot/vmlinuz-* and
+ * the lib/modules the initramfs takes its modules from).
+ */
+static int find_kernel(const struct tdc_conform_opts *o, char *path, size_t len,
+		       char *root, size_t root_len)
+{
+	char helper[4096], cmd[4200];
+	int r, st;
+
+	root[0] = '\0';
 	if (o->kernel) {
 		snprintf(path, len, "%s", o->kernel);
-		goto check;
+		if (access(path, R_OK) != 0)
+			return tdc_err(TDC_ERR_NOT_FOUND, "kernel %s: %s", path, strerror(errno));
+		return 0;
 	}
-	snprintf(cmd, sizeof(cmd), "'%s/scripts/fetch-kernel' 2>&1", TDC_SOURCE_DIR);
-	if (!(p = popen(cmd, "r")))
-		return tdc_err(TDC_ERR_IO, "scripts/fetch-kernel: %s", strerror(errno));
-	path[0] = '\0';
-	while (fgets(path, len, p))
-		;
-	st = pclose(p);
-	path[strcspn(path, "\n")] = '\0';
-	if (st != 0)
-		return tdc_err(TDC_ERR_UNSUPPORTED, "no kernel: pass --kernel, or fix "
-			       "scripts/fetch-kernel (%s)", path);
-check:
-	if (access(path, R_OK) != 0)
-		return tdc_err(o->kernel ? TDC_ERR_NOT_FOUND : TDC_ERR_UNSUPPORTED, "kernel %s: %s",
-			       path, strerror(errno));
+	if ((r = tdc_conform_helper(helper, sizeof(helper), TDC_HELPER_FETCH_KERNEL)) != 0)
+		return tdc_err_wrap(TDC_ERR_UNSUPPORTED, "no kernel (pass --kernel): ");
+	snprintf(cmd, sizeof(cmd), "'%s' --print-root", helper);
+	if ((r = run_helper(cmd, helper, root, root_len, &st)) != 0)
+		return r;
+	if (st != 0 || root[0] != '/')
+		return tdc_err(TDC_ERR_UNSUPPORTED, "no kernel: pass --kernel, or see %s (%s)",
+			       helper, root);
+	snprintf(cmd, sizeof(cmd), "ls '%s'/boot/vmlinuz-* 2>/dev/null", root);
+	if ((r = run_helper(cmd, "ls", path, len, &st)) != 0)
+		return r;
+	if (st != 0 || access(path, R_OK) != 0)
+		return tdc_err(TDC_ERR_UNSUPPORTED, "no kernel image in %s/boot", root);
 	return 0;
+}
+
+/*
+ * --initrd, else a fresh image from the build-initramfs helper (the static
+ * agent, busybox and, from the fetched kernel, the TDX guest modules) in
+ * @tmpdir, which the caller removes.
+ */
+static int find_initrd(const struct tdc_conform_opts *o, const char *kroot, char *path,
+		       size_t len, char tmpdir[64])
+{
+	char helper[4096], cmd[8500], line[512];
+	int r, st;
+
+	tmpdir[0] = '\0';
+	if (o->initrd) {
+		snprintf(path, len, "%s", o->initrd);
+		if (access(path, R_OK) != 0)
+			return tdc_err(TDC_ERR_NOT_FOUND, "initramfs %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if ((r = tdc_conform_helper(helper, sizeof(helper), TDC_HELPER_BUILD_INITRAMFS)) != 0)
+		return tdc_err_wrap(TDC_ERR_UNSUPPORTED, "no initramfs (pass --initrd): ");
+	snprintf(tmpdir, 64, "%s/tdcpuid-conform.XXXXXX", "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		tmpdir[0] = '\0';
+		return tdc_err(TDC_ERR_IO, "mkdtemp: %s", strerror(errno));
+	}
+	snprintf(path, len, "%s/initrd.cpio.gz", tmpdir);
+	snprintf(cmd, sizeof(cmd), "'%s' -o '%s'%s%s%s 2>&1", helper, path,
+		 kroot[0] ? " --kernel-root '" : "", kroot, kroot[0] ? "'" : "");
+	if ((r = run_helper(cmd, helper, line, sizeof(line), &st)) != 0)
+		return r;
+	if (st != 0 || access(path, R_OK) != 0)
+		return tdc_err(TDC_ERR_UNSUPPORTED, "building the initramfs failed: %s (pass --initrd)",
+			       line);
+	return 0;
+}
+
+static void remove_tmpdir(const char *tmpdir, const char *initrd)
+{
+	if (!tmpdir[0])
+		return;
+	unlink(initrd);
+	rmdir(tmpdir);
 }
 
 static int make_nonce(struct tdc_conform_run *run, char hex[2 * NONCE_LEN + 1])
@@ -193,8 +258,8 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 	};
 	static const char *const vm_args[] = { "-m", "1024", NULL };
 	struct tdc_qemu q = { .pid = -1, .in_fd = -1, .out_fd = -1 };
-	char kernel[1024], append[256], nonce[2 * NONCE_LEN + 1];
-	const char *initrd = o->initrd ? o->initrd : TDC_CONFORM_INITRD_DEFAULT;
+	char kernel[1024], kroot[1024], initrd[1024], tmpdir[64] = "";
+	char append[256], nonce[2 * NONCE_LEN + 1];
 	double t0 = tdc_conform_now_ms();
 	struct tdc_buf dump, rest;
 	size_t pos = 0;
@@ -202,14 +267,13 @@ int tdc_conform_linux(const struct tdc_conform_opts *o, struct tdc_conform_run *
 
 	tdc_buf_init(&dump);
 	tdc_buf_init(&rest);
-	if ((r = check_host(o)) != 0 || (r = find_kernel(o, kernel, sizeof(kernel))) != 0)
-		return r;
-	if (access(initrd, R_OK) != 0)
-		return tdc_err(o->initrd ? TDC_ERR_NOT_FOUND : TDC_ERR_UNSUPPORTED,
-			       "initramfs %s: %s (build it: cmake --build <dir> --target initramfs, "
-			       "or pass --initrd)", initrd, strerror(errno));
+	if ((r = check_host(o)) != 0 ||
+	    (r = find_kernel(o, kernel, sizeof(kernel), kroot, sizeof(kroot))) != 0 ||
+	    (r = find_initrd(o, kroot, initrd, sizeof(initrd), tmpdir)) != 0)
+		goto out;
+	t0 = tdc_conform_now_ms(); /* the guest's time, not the kernel fetch's */
 	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0 || (r = make_nonce(run, nonce)) != 0)
-		return r;
+		goto out;
 	snprintf(append, sizeof(append),
 		 "console=ttyS0 quiet panic=-1 tdcpuid.nonce=%s tdcpuid.to=serial tdcpuid.tee=%s",
 		 nonce, o->guest_tee ? o->guest_tee : o->tdx ? "tdx" : "auto");
@@ -243,5 +307,6 @@ out:
 	tdc_qemu_stop(&q);
 	tdc_buf_free(&dump);
 	tdc_buf_free(&rest);
+	remove_tmpdir(tmpdir, initrd);
 	return r;
 }

@@ -28,6 +28,7 @@
 
 #include "tdcpuid/qmp.h"
 #include "guest_proto.h"
+#include "helpers.h"
 #include "qemu.h"
 #include "tdcpuid/error.h"
 
@@ -492,34 +493,28 @@ static int guest_ready(struct tdc_qemu *q, size_t ncpus)
 	return 0;
 }
 
-const char *tdc_conform_guest_path(const struct tdc_conform_opts *o)
+int tdc_conform_guest_path(const struct tdc_conform_opts *o, char *out, size_t n)
 {
-	const char *env = getenv("TDC_CONFORM_GUEST");
-
-	if (o->guest)
-		return o->guest;
-	if (env && *env)
-		return env;
-	/* The build tree's guest while developing, else the installed one. */
-	if (access(TDC_CONFORM_GUEST_DEFAULT, R_OK) == 0)
-		return TDC_CONFORM_GUEST_DEFAULT;
-	return TDC_CONFORM_GUEST_INSTALLED;
+	if (o->guest) {
+		snprintf(out, n, "%s", o->guest);
+		return 0;
+	}
+	return tdc_conform_helper(out, n, TDC_HELPER_GUEST);
 }
 
 int tdc_conform_qemu(const struct tdc_conform_opts *o, struct tdc_conform_run *run)
 {
 	struct tdc_qemu q = { .pid = -1, .in_fd = -1, .out_fd = -1 };
 	struct guest_ctx g = { .q = &q };
-	const char *guest = tdc_conform_guest_path(o);
-	char append[64];
+	char append[64], guest[4096];
 	double t0 = tdc_conform_now_ms();
 	int r, status;
 
+	/* A --guest that is not there is bad input; a missing installed one is not. */
+	if ((r = tdc_conform_guest_path(o, guest, sizeof(guest))) != 0)
+		return tdc_err_wrap(TDC_ERR_UNSUPPORTED, "multiboot guest (install it or pass --guest): ");
 	if (access(guest, R_OK) != 0)
-		/* A --guest that is not there is bad input; a missing built-in one is not. */
-		return tdc_err(o->guest ? TDC_ERR_NOT_FOUND : TDC_ERR_UNSUPPORTED,
-			       "multiboot guest %s: %s (build it or pass --guest)",
-			       guest, strerror(errno));
+		return tdc_err(TDC_ERR_NOT_FOUND, "multiboot guest %s: %s", guest, strerror(errno));
 	if ((r = tdc_conform_run_alloc(run, o->smp)) != 0)
 		return r;
 	snprintf(append, sizeof(append), "smp=%x%s", o->smp,

@@ -40,7 +40,7 @@ int tdc_qemu_write(struct tdc_qemu *q, const void *data, size_t len);
 int tdc_qemu_wait_exit(struct tdc_qemu *q, unsigned ms, int *status);
 void tdc_qemu_stop(struct tdc_qemu *q);
 
-/* --guest, else $TDC_CONFORM_GUEST, else the guest built with the tool. */
-const char *tdc_conform_guest_path(const struct tdc_conform_opts *o);
+/* --guest, else the helper directory's guest (helpers.h). */
+int tdc_conform_guest_path(const struct tdc_conform_opts *o, char *out, size_t n);
 
 #endif

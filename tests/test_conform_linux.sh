@@ -80,6 +80,23 @@ PY
 	fi
 fi
 
+# ---- the defaults: the fetch-kernel and build-initramfs helpers ----------------------
+# No --kernel, no --initrd: the helper directory's kernel fetcher and a
+# fresh image with the TDX guest modules, which /init loads (tdx_guest
+# itself only in a TD; the others must load in any guest).
+"$CONFORM" --backend linux --accel tcg --cpu max --smp 1 --timeout 240 --verbose \
+	>"$T/d.txt" 2>"$T/d.err"
+rc=$?
+if [ $rc -gt 1 ]; then
+	fail "helper defaults: exit $rc: $(grep -v '^\[' "$T/d.err" | tail -n 5)"
+elif grep -qE "tdcpuid: module (configfs|tsm|vsock|vmw_vsock_virtio_transport_common|vmw_vsock_virtio_transport) not loaded" "$T/d.err"; then
+	fail "helper defaults: modules did not load: $(grep 'tdcpuid: module' "$T/d.err")"
+elif ! grep -q "tdcpuid: module tdx_guest not loaded" "$T/d.err"; then
+	fail "helper defaults: the image carried no tdx_guest module to try"
+else
+	ok "helper defaults: fetched kernel + built image, modules loaded (tdx_guest refused outside a TD): $(head -n1 "$T/d.txt" | cut -c1-120)"
+fi
+
 # ---- the evidence path under TCG: sim evidence armored on the console ------------
 # A test image with simulator keys (never shipped): the guest agent makes
 # labelled sim evidence for the tool's nonce, /init prints it in the serial

@@ -17,7 +17,7 @@ ok() { echo "ok: $*"; }
 # A working directory that looks like a data directory must not be used.
 mkdir -p "$T/cwd" "$T/empty"
 cp -r "$SRC/policies/." "$T/cwd/"
-cd "$T/cwd"
+cd "$T/cwd" || exit 1
 
 export TDCPUID_DATADIR=$T/empty
 "$V" quote "$Q" --at 2023-07-01T01:00:00Z >"$T/out" 2>&1
