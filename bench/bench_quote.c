@@ -40,6 +40,7 @@
 
 #include "pcs_server.h"
 #include "quote_verify.h"
+#include "trust.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
 
@@ -307,7 +308,10 @@ int main(int argc, char *argv[])
 	struct tdc_collateral_cache *chain_cache;
 
 	tdc_buf_init(&buf);
-	if (tdc_load_root(TDC_TESTDATA "/tdx/trust/Intel_SGX_Root_CA.pem", &o.root) != 0 ||
+	struct tdc_trust *trust = NULL;
+
+	if (tdc_trust_load(TDC_TESTDATA "/tdx/trust/Intel_SGX_Root_CA.pem", &trust) != 0 ||
+	    !(o.root = trust->root) || !(o.qe_identity = &trust->qe) ||
 	    tdc_read_file(TDC_TESTDATA "/tdx/tdx_prod_quote_SPR_E4.dat", TDX_QUOTE_MAX, &buf) ||
 	    tdx_quote_parse(buf.data, buf.len, true, &q) != 0 || floor_init(&f, &q) != 0 ||
 	    tdc_time_parse("2023-07-01T01:00:00Z", 0, &o.at) != 0 ||
@@ -348,7 +352,7 @@ int main(int argc, char *argv[])
 
 	tdc_collateral_free(o.collateral);
 	tdc_collateral_cache_free(cache);
-	X509_free(o.root);
+	tdc_trust_free(trust);
 	X509_free(f.leaf);
 	X509_free(f.inter);
 	X509_free(f.root);

@@ -52,6 +52,7 @@ struct bench {
 	struct tdc_requested req;
 	struct tdc_model *model;
 	struct tdc_policy *policy;
+	struct tdc_trust *trust;
 	struct tdc_check_config cfg;
 	struct tdc_collateral_cache *cache;
 	struct tdc_predict_memo *memo;
@@ -201,9 +202,10 @@ static void make_evidence(struct bench *b)
 
 static void make_inputs(struct bench *b)
 {
-	/* Sim evidence has no Intel collateral: the waiver is named, as in the sim test policies. */
+	/* Sim quotes carry no Intel collateral: the TCB is waived by name. */
 	static const char pol[] = "{\"version\":1,\"name\":\"bench\",\"allow_simulated\":true,"
 				  "\"require_tcb\":false}";
+	struct tdc_buf qe;
 	int r;
 
 	tdc_requested_init(&b->req);
@@ -217,9 +219,14 @@ static void make_inputs(struct bench *b)
 	if ((r = tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "bench", NULL,
 				  &b->policy)) != 0)
 		die("policy", r);
+	tdc_buf_init(&qe);
+	if ((r = tdc_sim_qe_identity_json(&qe)) != 0 ||
+	    (r = tdc_trust_from(b->keys.root_cert, (const char *)qe.data, qe.len, &b->trust)) != 0)
+		die("trust", r);
+	tdc_buf_free(&qe);
 	b->cfg = (struct tdc_check_config){
 		.requested = &b->req, .model = b->model, .policy = b->policy,
-		.root = b->keys.root_cert, .nonce = b->claims.nonce, .nonce_len = 32,
+		.trust = b->trust, .nonce = b->claims.nonce, .nonce_len = 32,
 	};
 	/* As the service runs: verified PCK chains and keys are cached (never failures). */
 	if ((r = tdc_collateral_cache_new(&b->cache)) != 0 ||
@@ -249,7 +256,8 @@ static void one_check(struct bench *b)
 /* How many ECDSA verifies one appraisal does (the floor does as many). */
 static unsigned long count_ecdsa(struct bench *b, struct tdc_collateral_cache *cache)
 {
-	struct tdc_quote_opts o = { .root = b->keys.root_cert, .at = time(NULL), .cache = cache };
+	struct tdc_quote_opts o = { .root = b->keys.root_cert, .qe_identity = &b->trust->qe,
+				    .at = time(NULL), .cache = cache };
 	struct tdc_quote_result qr;
 	int r;
 

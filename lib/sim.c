@@ -564,6 +564,43 @@ static int write_pem(const char *dir, const char *name, EVP_PKEY *key, X509 *cer
 	return ret;
 }
 
+/* Attributes INIT|MODE64BIT, as qe_report() writes them. */
+#define SIM_QE_ATTRIBUTES "11000000000000000000000000000000"
+
+int tdc_sim_qe_identity_json(struct tdc_buf *out)
+{
+	uint8_t md[TDX_SHA384_LEN];
+	char signer[65];
+
+	label_hash("tdcpuid simulated QE MRSIGNER", md);
+	tdc_hex_encode(md, 32, signer);
+	/* Intel's masks (DEBUG bit ignored only where Intel ignores it); the
+	 * dates and level only make the document well formed. */
+	return tdc_buf_printf(out, "{\"id\":\"TD_QE\",\"version\":2,"
+			      "\"issueDate\":\"2024-01-01T00:00:00Z\","
+			      "\"nextUpdate\":\"2099-01-01T00:00:00Z\","
+			      "\"tcbEvaluationDataNumber\":1,\"miscselect\":\"00000000\","
+			      "\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"%s\","
+			      "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
+			      "\"mrsigner\":\"%s\",\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":"
+			      "{\"isvsvn\":0},\"tcbDate\":\"2024-01-01T00:00:00Z\","
+			      "\"tcbStatus\":\"UpToDate\"}],\"comment\":\"SIMULATED: the "
+			      "tdcpuid simulator's QE, for its test root only\"}\n",
+			      SIM_QE_ATTRIBUTES, signer);
+}
+
+static int write_qe_identity(const char *dir)
+{
+	struct tdc_buf b;
+	int ret;
+
+	tdc_buf_init(&b);
+	if ((ret = tdc_sim_qe_identity_json(&b)) == 0)
+		ret = write_private(dir, TDC_SIM_QE_IDENTITY, b.data, b.len);
+	tdc_buf_free(&b);
+	return ret;
+}
+
 int tdc_sim_keys_save(const struct tdc_sim_keys *k, const char *dir)
 {
 	int ret;
@@ -577,7 +614,8 @@ int tdc_sim_keys_save(const struct tdc_sim_keys *k, const char *dir)
 	    (ret = write_pem(dir, TDC_SIM_CA_CERT, NULL, k->ca_cert)) != 0 ||
 	    (ret = write_pem(dir, TDC_SIM_PCK_KEY, k->pck_key, NULL)) != 0 ||
 	    (ret = write_pem(dir, TDC_SIM_PCK_CERT, NULL, k->pck_cert)) != 0 ||
-	    (ret = write_pem(dir, TDC_SIM_ATT_KEY, k->att_key, NULL)) != 0)
+	    (ret = write_pem(dir, TDC_SIM_ATT_KEY, k->att_key, NULL)) != 0 ||
+	    (ret = write_qe_identity(dir)) != 0)
 		return ret;
 	return write_private(dir, TDC_SIM_HMAC_KEY, k->hmac_key, sizeof(k->hmac_key));
 }

@@ -337,3 +337,50 @@ void tdc_test_collateral_write(const struct tdc_test_pki *p, const struct tdc_te
 	mkdir(dir, 0755);
 	each_doc(p, c, write_one, (void *)dir);
 }
+
+const struct tdc_qe_identity *tdc_test_sim_qe(void)
+{
+	static struct tdc_qe_identity id;
+	static bool done;
+	struct tdc_buf b;
+
+	if (done)
+		return &id;
+	tdc_buf_init(&b);
+	if (tdc_sim_qe_identity_json(&b) != 0 ||
+	    tdc_qe_identity_parse((const char *)b.data, b.len, &id) != 0)
+		abort();
+	tdc_buf_free(&b);
+	done = true;
+	return &id;
+}
+
+const struct tdc_qe_identity *tdc_test_intel_qe(void)
+{
+	static struct tdc_qe_identity id;
+	static bool done;
+	struct tdc_buf b;
+
+	if (done)
+		return &id;
+	tdc_buf_init(&b);
+	if (tdc_read_file(TDC_TESTDATA "/tdx/trust/" TDC_TRUST_QE_IDENTITY, 1u << 16, &b) != 0 ||
+	    tdc_qe_identity_parse((const char *)b.data, b.len, &id) != 0)
+		abort();
+	tdc_buf_free(&b);
+	done = true;
+	return &id;
+}
+
+struct tdc_trust *tdc_test_sim_trust(X509 *root)
+{
+	struct tdc_trust *t;
+	struct tdc_buf b;
+
+	tdc_buf_init(&b);
+	if (tdc_sim_qe_identity_json(&b) != 0 ||
+	    tdc_trust_from(root, (const char *)b.data, b.len, &t) != 0)
+		abort();
+	tdc_buf_free(&b);
+	return t;
+}

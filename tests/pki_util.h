@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "collateral.h"
+#include "trust.h"
 #include "pck_ext.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/sim.h"
@@ -31,6 +32,13 @@ struct tdc_test_pki {
 	struct tdx_quote parsed;
 	time_t now;
 };
+
+/* The TD QE identities tests pin (trust.h), parsed once, never freed:
+ * the simulator's (tdc_sim_qe_identity_json) and Intel's (tests/data/tdx/trust). */
+const struct tdc_qe_identity *tdc_test_sim_qe(void);
+const struct tdc_qe_identity *tdc_test_intel_qe(void);
+/* A trust object for a sim root (the simulator's QE identity). */
+struct tdc_trust *tdc_test_sim_trust(X509 *root);
 
 /* Keys from @sim_dir (written by `tdcpuid-agent sim-keygen`), or fresh ones. */
 void tdc_test_pki_init(struct tdc_test_pki *p, const char *sim_dir);

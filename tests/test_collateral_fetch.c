@@ -84,7 +84,9 @@ static void appraise(X509 *root, const struct tdc_buf *q, time_t at, struct tdc_
 		     unsigned accept, struct tdc_quote_result *r)
 {
 	struct tdc_quote_opts o = { .root = root, .at = at, .source = src, .accept_tcb = accept,
-				    .allow_debug = true };
+				    .allow_debug = true,
+				    .qe_identity = root == intel_root ? tdc_test_intel_qe() :
+								       tdc_test_sim_qe() };
 
 	assert_int_equal(tdc_quote_appraise(&o, q->data, q->len, r), 0);
 }

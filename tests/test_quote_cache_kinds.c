@@ -10,6 +10,7 @@
 
 #include "collateral.h"
 #include "quote_verify.h"
+#include "pki_util.h"
 #include "testutil.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/tdx.h"
@@ -59,7 +60,8 @@ static void test_document_as_chain(void **state)
 	assert_int_equal(tdc_load_root(tdc_testdata("tdx/trust/Intel_SGX_Root_CA.pem"), &root), 0);
 	assert_int_equal(tdc_collateral_load_dir(tdc_testdata("tdx/collateral"), &coll), 0);
 	assert_int_equal(tdc_collateral_cache_new(&cache), 0);
-	o = (struct tdc_quote_opts){ .root = root, .collateral = coll, .cache = cache };
+	o = (struct tdc_quote_opts){ .root = root, .qe_identity = tdc_test_intel_qe(),
+				     .collateral = coll, .cache = cache };
 	assert_int_equal(tdc_time_parse("2023-07-01T01:00:00Z", 0, &o.at), 0);
 	tdc_test_read("tdx/tdx_prod_quote_SPR_E4.dat", &q);
 	/* Fill the cache with verified collateral (the chain itself verifies). */

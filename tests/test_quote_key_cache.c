@@ -13,6 +13,7 @@
 
 #include "collateral.h"
 #include "quote_verify.h"
+#include "pki_util.h"
 #include "testutil.h"
 #include "tdcpuid/check.h"
 #include "tdcpuid/sim.h"
@@ -74,7 +75,7 @@ static void test_key_flood(void **state)
 	struct tdc_collateral_cache *cache;
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	struct tdc_buf honest, fresh, forged;
-	struct tdc_quote_opts o = { .root = keys.root_cert };
+	struct tdc_quote_opts o = { .root = keys.root_cert, .qe_identity = tdc_test_sim_qe() };
 	const char *detail = "";
 	size_t n0;
 

@@ -98,7 +98,8 @@ static const struct tdc_check *find_check(const struct tdc_quote_result *r, cons
 static void run(const struct scenario *s, unsigned accept, struct tdc_quote_result *r)
 {
 	struct tdc_collateral *c = make_collateral(s);
-	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .collateral = c,
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe(), .collateral = c,
 				    .accept_tcb = accept, .allow_debug = true };
 
 	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
@@ -222,7 +223,8 @@ static void test_newest_crl(void **state)
 	struct level lv[1] = { { 0, 0, "UpToDate", NULL } };
 	struct scenario s = { lv, 1, NULL, false, false, false, false };
 	struct tdc_collateral *c = make_collateral(&s);
-	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .collateral = c };
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe(), .collateral = c };
 
 	add_crl_at(c, "pckcrl-new.der", keys.ca_cert, keys.ca_key, keys.pck_cert, 0);
 	add_crl_at(c, "pckcrl-old.der", keys.ca_cert, keys.ca_key, NULL, 5);
@@ -278,6 +280,50 @@ static void test_other_fmspc(void **state)
 	free(r);
 }
 
+/*
+ * The QE report must come from the TD quoting enclave named beside the root
+ * (trust.h), with or without collateral: Intel's identity refuses the
+ * simulator's QE (MRSIGNER), an identity for another product refuses it
+ * (ISVPRODID), a DEBUG-only attribute mask difference refuses it, and no
+ * identity at all is a failure, never a pass.
+ */
+static void test_qe_identity_pinned(void **state)
+{
+	struct tdc_qe_identity other = *tdc_test_sim_qe();
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe() };
+	const struct {
+		const struct tdc_qe_identity *id;
+		const char *why;
+	} cases[] = {
+		{ tdc_test_intel_qe(), "MRSIGNER" },
+		{ &other, "ISVPRODID 2, the TD QE's is 1" },
+		{ NULL, "no TD QE identity configured" },
+	};
+
+	other.isvprodid = 1;
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
+	assert_true(find_check(r, "qe_report.identity")->status == TDC_CHECK_PASS);
+	assert_true(r->all_pass);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o.qe_identity = cases[i].id;
+		assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
+		assert_true(find_check(r, "qe_report.identity")->status == TDC_CHECK_FAIL);
+		assert_non_null(strstr(find_check(r, "qe_report.identity")->detail, cases[i].why));
+		assert_false(r->all_pass);
+		assert_int_equal(tdc_quote_exit_code(r), 1);
+	}
+	/* The DEBUG bit of the QE's ATTRIBUTES is under Intel's mask. */
+	other = *tdc_test_sim_qe();
+	other.attributes[0] |= 0x02;
+	o.qe_identity = &other;
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
+	assert_non_null(strstr(find_check(r, "qe_report.identity")->detail, "ATTRIBUTES"));
+	tdc_quote_result_free(r);
+	free(r);
+}
+
 /* Raw-span signing: odd layout, and a body with spacing and a string that
  * holds braces and escaped quotes. */
 static void test_raw_span(void **state)
@@ -286,7 +332,8 @@ static void test_raw_span(void **state)
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	struct tdc_buf body, doc, spaced;
 	struct tdc_collateral *c;
-	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .no_crl = true };
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe(), .no_crl = true };
 
 	assert_int_equal(tdc_collateral_new(&c), 0);
 	tcbinfo_body(&body, pck.fmspc, now - 86400, now + 86400, lv, 1);
@@ -324,7 +371,8 @@ static void test_tcbinfo_selection(void **state)
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	struct tdc_buf body, doc;
 	struct tdc_collateral *c;
-	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .no_crl = true };
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe(), .no_crl = true };
 	uint8_t other[6];
 
 	memcpy(other, pck.fmspc, 6);
@@ -380,7 +428,8 @@ static void run15(const struct td15 *t, unsigned accept, struct tdc_quote_result
 	struct tdc_test_coll c = { .levels = lv, .n_levels = 1, .qe_status = t->qe,
 				   .modules = t->modules, .n_modules = t->n_modules };
 	struct tdc_collateral *coll;
-	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now, .accept_tcb = accept,
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe(), .accept_tcb = accept,
 				    .allow_debug = true };
 
 	tdc_sim_params_init(&sp);
@@ -552,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_relaunch_not_advised),
 		cmocka_unit_test(test_relaunch_new_major_version),
 		cmocka_unit_test(test_relaunch_statuses_not_in_collateral),
+		cmocka_unit_test(test_qe_identity_pinned),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

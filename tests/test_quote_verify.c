@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "pki_util.h"
 #include "testutil.h"
 #include "quote_verify.h"
 #include "tdcpuid/error.h"
@@ -55,7 +56,7 @@ static void expect_failures(const struct tdc_quote_result *r, const char *const 
 static int appraise(const char *rel, const char *at, struct tdc_collateral *coll,
 		    struct tdc_quote_result *res, struct tdc_buf *q)
 {
-	struct tdc_quote_opts o = { .root = root, .at = utc(at), .collateral = coll };
+	struct tdc_quote_opts o = { .root = root, .qe_identity = tdc_test_intel_qe(), .at = utc(at), .collateral = coll };
 
 	tdc_test_read(rel, q);
 	return tdc_quote_appraise(&o, q->data, q->len, res);
@@ -143,7 +144,7 @@ static const struct corruption corruptions[] = {
 static void test_corruptions(void **state)
 {
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
-	struct tdc_quote_opts o = { .root = root, .at = utc("2023-07-01T01:00:00Z") };
+	struct tdc_quote_opts o = { .root = root, .qe_identity = tdc_test_intel_qe(), .at = utc("2023-07-01T01:00:00Z") };
 	struct tdc_buf q;
 
 	tdc_test_read(SPR, &q);
@@ -212,7 +213,7 @@ static void test_collateral_tamper_and_cache(void **state)
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
 	struct tdc_collateral_cache *cache;
 	struct tdc_collateral *bad;
-	struct tdc_quote_opts o = { .root = root, .at = utc("2023-07-01T01:00:00Z") };
+	struct tdc_quote_opts o = { .root = root, .qe_identity = tdc_test_intel_qe(), .at = utc("2023-07-01T01:00:00Z") };
 	struct tdc_buf q, doc;
 	unsigned long first;
 	char *p;
@@ -263,7 +264,7 @@ static void test_collateral_tamper_and_cache(void **state)
 static void test_no_crl(void **state)
 {
 	struct tdc_quote_result *r = calloc(1, sizeof(*r));
-	struct tdc_quote_opts o = { .root = root, .at = utc("2023-07-01T01:00:00Z"),
+	struct tdc_quote_opts o = { .root = root, .qe_identity = tdc_test_intel_qe(), .at = utc("2023-07-01T01:00:00Z"),
 				    .collateral = coll2023, .no_crl = true };
 	struct tdc_buf q;
 	json_t *j;
@@ -296,7 +297,7 @@ static void test_v5_module_identity(void **state)
 	static const char *const files[] = { "sample_tcbinfo_response_v5",
 					     "sample_qeIdentity_response",
 					     "tcb_signing_chain.pem" };
-	struct tdc_quote_opts o = { .root = root, .at = utc("2026-02-03T01:00:00Z"),
+	struct tdc_quote_opts o = { .root = root, .qe_identity = tdc_test_intel_qe(), .at = utc("2026-02-03T01:00:00Z"),
 				    .no_crl = true };
 	char rel[128];
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "pki_util.h"
 #include "testutil.h"
 #include "engine.h"
 #include "model.h"
@@ -24,6 +25,7 @@ static struct {
 	struct tdc_requested req;
 	struct tdc_model *model;
 	struct tdc_policy *policy;
+	struct tdc_trust *trust;
 } fx;
 
 static const uint8_t nonce[16] = "rtmr3-test-nonce";
@@ -42,6 +44,7 @@ static int setup(void **state)
 	    tdc_model_load("kvm", &fx.model) != 0 ||
 	    tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "policy", NULL, &fx.policy) != 0)
 		return -1;
+	fx.trust = tdc_test_sim_trust(fx.keys.root_cert);
 	fx.params.xfam = fx.claims.xcr0; /* the simulated TD enables what this host does */
 	/* The request is what the guest sees: an honest KVM guest. */
 	tdc_requested_init(&fx.req);
@@ -63,6 +66,7 @@ static int teardown(void **state)
 	tdc_requested_free(&fx.req);
 	tdc_model_free(fx.model);
 	tdc_policy_free(fx.policy);
+	tdc_trust_free(fx.trust);
 	return 0;
 }
 
@@ -73,7 +77,7 @@ static void expect(const struct tdc_buf *ev, const uint8_t *rd, const char *name
 {
 	struct tdc_check_config cfg = {
 		.requested = &fx.req, .model = fx.model, .policy = fx.policy,
-		.root = fx.keys.root_cert, .sim_mac_key = fx.keys.hmac_key,
+		.trust = fx.trust, .sim_mac_key = fx.keys.hmac_key,
 		.nonce = nonce, .nonce_len = sizeof(nonce),
 		.expect_report_data = rd, .expect_report_data_len = rd ? 64 : 0,
 	};
@@ -142,7 +146,7 @@ static void test_log_damaged(void **state)
 {
 	struct tdc_buf ev;
 	struct tdc_check_config cfg = { .requested = &fx.req, .model = fx.model,
-					.policy = fx.policy, .root = fx.keys.root_cert };
+					.policy = fx.policy, .trust = fx.trust };
 	struct tdc_check_result res;
 
 	(void)state;

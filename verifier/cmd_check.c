@@ -191,6 +191,7 @@ struct check_inputs {
 	char model_why[128];
 	struct tdc_policy *policy;
 	struct tdc_coll_source *collateral;
+	struct tdc_trust *trust;        /* loaded once, before any evidence is read */
 };
 
 static void inputs_free(struct check_inputs *in)
@@ -203,6 +204,7 @@ static void inputs_free(struct check_inputs *in)
 	tdc_model_set_free(in->models);
 	tdc_policy_free(in->policy);
 	tdc_coll_source_free(in->collateral);
+	tdc_trust_free(in->trust);
 }
 
 static int load_inputs(const struct check_args *a, struct check_inputs *in)
@@ -230,7 +232,7 @@ static int load_inputs(const struct check_args *a, struct check_inputs *in)
 		return r;
 	if ((r = tdc_coll_cli_open(&a->coll, &in->collateral)) != 0)
 		return r;
-	return 0;
+	return tdc_cli_trust_load(a->root, in->policy->trust_anchor, &in->trust);
 }
 
 /*
@@ -279,7 +281,7 @@ static int run_check(const struct check_args *a, struct check_inputs *in, bool *
 		.requested = &in->req, .model = in->model, .models = in->models,
 		.model_why = in->model_why, .policy = in->policy,
 		.platform = in->nplatform ? &in->platform[0] : NULL,
-		.trust_root = a->root, .collateral_source = in->collateral, .sim_dir = a->sim_dir,
+		.trust = in->trust, .collateral_source = in->collateral, .sim_dir = a->sim_dir,
 		.at = a->at, .nonce = a->has_nonce ? a->nonce : NULL, .nonce_len = a->nonce_len,
 		.nonce_issued = a->nonce_issued,
 		.expect_mrconfigid = a->has_mrconfigid ? a->mrconfigid : NULL,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "policy.h"
+#include "trust.h"
 #include "tdcpuid/cli.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/tdx.h"
@@ -21,7 +22,9 @@ static void usage(FILE *f)
 		"\n"
 		"Check a policy file (docs/policy.md) and print the effective policy,\n"
 		"with every key the file leaves out taken from the built-in default.\n"
-		"Without FILE, print the built-in default.\n"
+		"Without FILE, print the built-in default.  The trust anchor is loaded\n"
+		"as check and serve would load it (self-signed root and the TD QE identity\n"
+		"beside it) and reported; one that cannot be loaded is an error (exit 2).\n"
 		"\n"
 		"  -h, --help  this text\n",
 		tdc_prog);
@@ -87,11 +90,30 @@ static void print_policy(const struct tdc_policy *p)
 		print_mrs(buf, &p->rtmr[i]);
 	}
 	print_mrs("mrconfigid", &p->mrconfigid);
-	printf("trust_anchor: %s\naccept_tcb:", p->trust_anchor ? p->trust_anchor : "(none)");
+	printf("trust_anchor: %s\naccept_tcb:", p->trust_anchor ? p->trust_anchor :
+	       "(none: the data directory's Intel root)");
 	for (int s = 0; s < TDC_TCB__COUNT; s++)
 		if (p->accept_tcb & (1u << s))
 			printf(" %s", tdc_tcb_status_name((enum tdc_tcb_status)s));
 	printf("\nnonce_max_age: %" PRIu64 "\n", p->nonce_max_age);
+}
+
+/* The anchor as every quote will meet it: the same loader as check and serve. */
+static int print_trust(const struct tdc_policy *p)
+{
+	struct tdc_trust *t;
+	char hex[65];
+	int r;
+
+	if ((r = tdc_trust_load(p->trust_anchor, &t)) != 0)
+		return r;
+	tdc_hex_encode(t->qe.mrsigner, 32, hex);
+	printf("trust_anchor_loaded: %s (self-signed%s)\n", t->root_path,
+	       t->simulator ? ", SIMULATOR test root" : "");
+	printf("td_qe_identity: %s (MRSIGNER %.16s..., ISVPRODID %u)\n", t->qe_path, hex,
+	       t->qe.isvprodid);
+	tdc_trust_free(t);
+	return 0;
 }
 
 int policy_main(int argc, char *argv[])
@@ -120,6 +142,7 @@ int policy_main(int argc, char *argv[])
 	if (r)
 		return tdc_cli_fail("policy", r);
 	print_policy(p);
+	r = print_trust(p);
 	tdc_policy_free(p);
-	return TDC_EXIT_OK;
+	return r ? tdc_cli_fail("policy", r) : TDC_EXIT_OK;
 }

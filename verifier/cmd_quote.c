@@ -154,17 +154,20 @@ int quote_main(int argc, char *argv[])
 {
 	struct quote_args a = { 0 };
 	struct tdc_quote_result *res = NULL;
+	struct tdc_trust *trust = NULL;
 	struct tdc_buf q;
 	int ret, code;
 
 	tdc_buf_init(&q);
 	if ((ret = parse_args(argc, argv, &a)) != 0 ||
-	    (ret = tdc_load_root(a.root, &a.opts.root)) != 0 ||
+	    (ret = tdc_cli_trust_load(a.root, NULL, &trust)) != 0 ||
 	    (ret = tdc_read_file(a.file, TDX_QUOTE_MAX, &q)) != 0 ||
 	    (ret = tdc_coll_cli_open(&a.coll, &a.opts.source)) != 0) {
 		code = tdc_cli_fail("quote", ret);
 		goto out;
 	}
+	a.opts.root = trust->root;
+	a.opts.qe_identity = &trust->qe;
 	if (!(res = calloc(1, sizeof(*res)))) {
 		code = tdc_cli_fail("quote", TDC_ERR_ALLOC);
 		goto out;
@@ -184,7 +187,7 @@ out:
 		tdc_quote_result_free(res);
 	free(res);
 	tdc_coll_source_free(a.opts.source);
-	X509_free(a.opts.root);
+	tdc_trust_free(trust);
 	tdc_buf_free(&q);
 	return code;
 }

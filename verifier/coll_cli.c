@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Collateral options shared by quote, check and collateral (coll_cli.h). */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "coll_cli.h"
 #include "http.h"
@@ -44,4 +46,16 @@ int tdc_coll_cli_open(const struct tdc_coll_source_opts *o, struct tdc_coll_sour
 	if (!o->spec)
 		return 0;
 	return tdc_coll_source_open(o, out);
+}
+
+int tdc_cli_trust_load(const char *root_arg, const char *anchor, struct tdc_trust **out)
+{
+	char abs[PATH_MAX];
+
+	if (root_arg && root_arg[0] != '/') {
+		if (!realpath(root_arg, abs))
+			return tdc_err(TDC_ERR_NOT_FOUND, "--root %s: trust anchor not found", root_arg);
+		root_arg = abs;
+	}
+	return tdc_trust_load(root_arg ? root_arg : anchor, out);
 }

@@ -9,6 +9,7 @@
 #include <getopt.h>
 
 #include "coll_source.h"
+#include "trust.h"
 
 #define TDC_COLL_CLI_HELP                                                                    \
 	"  --collateral SRC         Intel collateral: a directory (or file://DIR) of TCB info,\n" \
@@ -41,5 +42,12 @@ enum {
 int tdc_coll_cli_opt(struct tdc_coll_source_opts *o, int opt, const char *arg);
 /* Open the source named by --collateral (NULL if none was given). */
 int tdc_coll_cli_open(const struct tdc_coll_source_opts *o, struct tdc_coll_source **out);
+
+/*
+ * The trust anchor of a subcommand, loaded once: --root @root_arg (made
+ * absolute: the user named it), else @anchor (a policy's, already
+ * absolute), else the data directory's Intel root; with its TD QE identity.
+ */
+int tdc_cli_trust_load(const char *root_arg, const char *anchor, struct tdc_trust **out);
 
 #endif

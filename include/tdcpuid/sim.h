@@ -45,6 +45,9 @@
 #define TDC_SIM_PCK_CERT "pck.pem"
 #define TDC_SIM_ATT_KEY "attestation.key"
 #define TDC_SIM_HMAC_KEY "report-mac.key" /* 32 raw bytes */
+/* The simulated QE's identity, in the format of Intel's TD_QE identity
+ * body, beside the root as every trust anchor's (verifier/quote/trust.h). */
+#define TDC_SIM_QE_IDENTITY "TD_QE_identity.json"
 
 struct tdc_sim_keys {
 	EVP_PKEY *root_key;
@@ -125,6 +128,9 @@ int tdc_sim_quote(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_
  * MRSERVICETD). */
 int tdc_sim_quote_v5(const struct tdc_sim_keys *k, const uint8_t report[TDX_REPORT_LEN],
 		     struct tdc_buf *quote);
+
+/* The simulated QE's TD_QE identity body (JSON text, as Intel's). */
+int tdc_sim_qe_identity_json(struct tdc_buf *out);
 
 /* True if a parsed quote carries the simulator's QE vendor ID. */
 int tdc_sim_quote_is_sim(const struct tdx_quote *q);

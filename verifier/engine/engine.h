@@ -36,6 +36,7 @@
 #include "tdcpuid/requested.h"
 #include "tdcpuid/verdict.h"
 #include "tcb.h"
+#include "trust.h"
 
 struct tdc_model;
 struct tdc_model_set;
@@ -121,8 +122,11 @@ struct tdc_check_config {
 	const char *model_why;                 /* how @model was chosen ("--model", "registry"), or NULL */
 	const struct tdc_policy *policy;       /* NULL: built-in default policy */
 	const struct tdc_cpuid_table *platform;/* host native CPUID, optional */
-	X509 *root;                            /* preloaded trust anchor, or NULL: */
-	const char *trust_root;                /* PEM path (NULL: policy's, else Intel SGX Root CA) */
+	/* The trust anchor and its TD QE identity, loaded once by the caller
+	 * (trust.h; shared, never written), or NULL: loaded for this check from */
+	const struct tdc_trust *trust;
+	const char *trust_root;                /* this absolute PEM path (NULL: the policy's,
+						* else the data directory's Intel root) */
 	struct tdc_collateral *collateral;     /* Intel collateral for TCB status, optional */
 	struct tdc_coll_source *collateral_source; /* or its source: directory or PCS/PCCS URL */
 	struct tdc_collateral_cache *collateral_cache; /* verified collateral (service), optional */

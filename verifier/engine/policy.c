@@ -333,23 +333,30 @@ static int f_mrlist(struct tdc_policy *p, const json_t *v, const struct pctx *c,
 	return 0;
 }
 
+/*
+ * One rule for a relative trust_anchor, wherever the policy file lies: it
+ * names a file in the data directory (tdcpuid/datadir.h), so a copied
+ * policy ("cp strict.json mine.json") still loads the shipped root, and a
+ * certificate planted next to a policy or in the working directory is never
+ * picked up.  A custom anchor is an absolute path.
+ */
 static int f_trust_anchor(struct tdc_policy *p, const json_t *v, const struct pctx *c,
 			  const char *key, size_t off)
 {
-	char *path = NULL;
+	char dir[4096], *path = NULL;
 	const char *s;
 	int r;
 
 	if (!json_is_null(v)) {
 		if ((r = tdc_json_string(v, POLICY_STR_MAX, c->what, key, &s)) != 0)
 			return r;
-		/* Relative to the policy file, so a policy directory can be moved
-		 * whole; never relative to the working directory. */
-		if (s[0] != '/' && !c->base_dir)
-			return tdc_err(TDC_ERR_USAGE, "%s: %s \"%s\": a relative path needs a "
-				       "policy file to be relative to", c->what, key, s);
+		if (s[0] != '/' && (!s[0] || strstr(s, "..")))
+			return tdc_err(TDC_ERR_RANGE, "%s: %s \"%s\": a relative anchor names a "
+				       "file in the data directory, without \"..\"", c->what, key, s);
+		if (s[0] != '/' && (r = tdc_data_dir(dir, sizeof(dir), NULL, NULL)) != 0)
+			return tdc_err_wrap(r, "%s: %s: ", c->what, key);
 		if (s[0] != '/')
-			r = asprintf(&path, "%s/%s", c->base_dir, s);
+			r = asprintf(&path, "%s/%s", dir, s);
 		else
 			r = (path = strdup(s)) ? 0 : -1;
 		if (r < 0 || !path)

@@ -66,6 +66,7 @@ struct ev_state {
 	struct tdc_quote_result quote;
 	bool have_quote;
 	bool sim_quote;
+	bool quote_unverified;          /* a quote came but could not be appraised */
 	/* Attested TD fields: from the quote body if verified, else the TDREPORT. */
 	bool have_td;
 	uint64_t attributes, xfam;
@@ -207,35 +208,19 @@ static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
 			     "HMAC-SHA-256 with the simulator key verifies (SIMULATED)");
 }
 
-static int load_root(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
-		     X509 **root, bool *owned)
+/* The caller's trust object, or one loaded for this check only (@owned). */
+static int get_trust(const struct tdc_check_config *cfg, const struct tdc_policy *pol,
+		     const struct tdc_trust **trust, struct tdc_trust **owned)
 {
-	const char *path = cfg->trust_root ? cfg->trust_root :
-			   pol->trust_anchor; /* NULL: the data directory's */
+	int r;
 
-	*owned = false;
-	if (cfg->root) {
-		*root = cfg->root;
+	*owned = NULL;
+	*trust = cfg->trust;
+	if (cfg->trust)
 		return 0;
-	}
-	*owned = true;
-	return tdc_load_root(path, root);
-}
-
-/* The trust anchor in use is a `tdcpuid-agent sim-keygen` test root. */
-static bool root_is_simulator(const struct tdc_check_config *cfg, const struct tdc_policy *pol)
-{
-	X509 *root;
-	bool owned, sim;
-	char cn[256] = "";
-
-	if (load_root(cfg, pol, &root, &owned) != 0)
-		return false;
-	X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_commonName, cn, sizeof(cn));
-	sim = strstr(cn, "SIMULATED") != NULL;
-	if (owned)
-		X509_free(root);
-	return sim;
+	r = tdc_trust_load(cfg->trust_root ? cfg->trust_root : pol->trust_anchor, owned);
+	*trust = *owned;
+	return r;
 }
 
 /* Fold the quote appraisal's own checks into ours, under "quote." once. */
@@ -282,16 +267,22 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 		.report_data = st->want_rd ? st->reportdata : NULL,
 		.report_data_len = TDC_REPORTDATA_LEN,
 	};
-	bool owned;
+	const struct tdc_trust *trust;
+	struct tdc_trust *owned;
+	bool sim_root;
 	int r;
 
 	if (!st->env.quote.len)
 		return 0;
-	if ((r = load_root(cfg, pol, &opts.root, &owned)) != 0)
+	if ((r = get_trust(cfg, pol, &trust, &owned)) != 0) {
+		st->quote_unverified = true;
 		return fail_with(res, "quote_trust_anchor", r);
+	}
+	opts.root = trust->root;
+	opts.qe_identity = &trust->qe;
+	sim_root = trust->simulator;
 	r = tdc_quote_appraise(&opts, st->env.quote.data, st->env.quote.len, &st->quote);
-	if (owned)
-		X509_free(opts.root);
+	tdc_trust_free(owned);
 	/* Any error, even after some checks ran, means the quote was not verified. */
 	if (r && (r = fail_with(res, "quote", r)) != 0)
 		return r;
@@ -310,7 +301,7 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 	st->have_quote = true;
 	/* Simulated if it says so, or if it chains to the simulator's test root
 	 * (a sim-signed quote could carry Intel's QE vendor ID). */
-	st->sim_quote = tdc_sim_quote_is_sim(&st->quote.quote) || root_is_simulator(cfg, pol);
+	st->sim_quote = tdc_sim_quote_is_sim(&st->quote.quote) || sim_root;
 	res->authenticated = st->quote.all_pass && st->quote.tcb_acceptable;
 	res->have_quote = true;
 	res->tcb_evaluated = st->quote.collateral_used && st->quote.tcb_matched;
@@ -350,6 +341,10 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		st->mrtd = st->report.td.mr_td;
 		st->mrconfigid = st->report.td.mr_config_id;
 		st->rtmr = (const uint8_t (*)[48])st->report.td.rtmr;
+	} else if (st->quote_unverified) {
+		return tdc_check_add(&res->checks, "hardware_report", TDC_CHECK_FAIL,
+				     "the quote could not be appraised (see quote_trust_anchor) and "
+				     "there is no TDREPORT: the claims are not bound to a TEE");
 	} else {
 		return tdc_check_add(&res->checks, "hardware_report", TDC_CHECK_FAIL,
 				     "evidence carries neither a TDREPORT nor a quote: the claims are not bound to a TEE");

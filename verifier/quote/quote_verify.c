@@ -264,6 +264,33 @@ static int check_qe_report(const struct tdx_quote *q, X509 *leaf,
 	return fail ? TDC_ERR_BINDING : 0;
 }
 
+/*
+ * The QE report's signer and product are Intel's TD quoting enclave: the
+ * PCK key certifies any enclave's report on that platform, so without this
+ * a report from another enclave would authenticate the attestation key.
+ */
+static void check_qe_identity(const struct tdc_quote_opts *o, const struct tdx_quote *q,
+			      struct tdc_quote_result *res)
+{
+	char why[160];
+	char hex[65];
+
+	if (!o->qe_identity) {
+		add_check(res, "qe_report.identity", false, "no TD QE identity configured for the "
+			  "trust anchor: the quoting enclave is not authenticated");
+		return;
+	}
+	if (!tdc_qe_identity_matches(o->qe_identity, &q->qe_report, why, sizeof(why))) {
+		add_check(res, "qe_report.identity", false, "the QE report is not from the TD "
+			  "quoting enclave: %s", why);
+		return;
+	}
+	tdc_hex_encode(o->qe_identity->mrsigner, 32, hex);
+	add_check(res, "qe_report.identity", true, "TD quoting enclave: MRSIGNER %.16s..., "
+		  "ISVPRODID %u, MISCSELECT and ATTRIBUTES within the identity's masks", hex,
+		  o->qe_identity->isvprodid);
+}
+
 static void check_td(const struct tdc_quote_opts *o, const struct tdx_quote *q,
 		     struct tdc_quote_result *res)
 {
@@ -837,6 +864,7 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 			tdc_cache_attkey_put(cache, key_id, key);
 	}
 	EVP_PKEY_free(key);
+	check_qe_identity(o, q, res);
 	check_td(o, q, res);
 	if ((o->collateral || o->source) && v && res->have_pck)
 		check_collateral(o, cache, root_sha, q, v, res);
@@ -876,47 +904,6 @@ int tdc_quote_parse_accept(const char *list, unsigned *mask)
 	if (!*mask)
 		return tdc_err(TDC_ERR_USAGE, "--accept-tcb: empty list");
 	return 0;
-}
-
-int tdc_load_root(const char *path, X509 **out)
-{
-	char dflt[4096];
-	struct tdc_buf b;
-	BIO *bio;
-	int ret;
-
-	tdc_buf_init(&b);
-	if (!path && (ret = tdc_data_path(dflt, sizeof(dflt), TDC_DEFAULT_ROOT, NULL)) != 0)
-		return ret;
-	if (!path)
-		path = dflt;
-	if ((ret = tdc_read_file(path, 1u << 20, &b)) != 0)
-		return ret;
-	bio = BIO_new_mem_buf(b.data, (int)b.len);
-	*out = bio ? tdc_pem_read_cert(bio) : NULL;
-	BIO_free(bio);
-	tdc_buf_free(&b);
-	if (!*out)
-		return tdc_err(TDC_ERR_FORMAT, "%s: no PEM certificate", path);
-	/* A trust anchor is trusted by configuration, but a corrupt one should
-	 * not load silently. */
-	if (X509_verify(*out, X509_get0_pubkey(*out)) != 1) {
-		X509_free(*out);
-		*out = NULL;
-		return tdc_err(TDC_ERR_SIGNATURE, "%s: root certificate is not self-signed", path);
-	}
-	return 0;
-}
-
-const char *tdc_default_root_path(void)
-{
-	static _Thread_local char path[4096];
-	char dir[4000];
-
-	if (tdc_data_dir(dir, sizeof(dir), NULL, NULL) != 0)
-		snprintf(dir, sizeof(dir), "(invalid data directory)");
-	snprintf(path, sizeof(path), "%s/%s", dir, TDC_DEFAULT_ROOT);
-	return path;
 }
 
 /* ---- output -------------------------------------------------------------- */

@@ -22,12 +22,16 @@
 #include "pck_ext.h"
 #include "tdcpuid/check.h"
 #include "tdcpuid/tdx.h"
+#include "trust.h"
 
 #define TDC_QUOTE_MAX_ADVISORIES 64
 #define TDC_QUOTE_MAX_BEHIND 40
 
 struct tdc_quote_opts {
 	X509 *root;                      /* trusted root (required) */
+	/* The TD QE expected under that root (trust.h; required: NULL fails
+	 * qe_report.identity, nothing authenticates the enclave then). */
+	const struct tdc_qe_identity *qe_identity;
 	time_t at;                       /* appraisal time */
 	const uint8_t *report_data;      /* expected REPORTDATA prefix, or NULL */
 	size_t report_data_len;          /* 1..64 */
@@ -112,11 +116,5 @@ json_t *tdc_quote_freshness_json(const struct tdc_quote_result *res);
 /* "UpToDate,SWHardeningNeeded" -> bit mask for tdc_quote_opts.accept_tcb. */
 int tdc_quote_parse_accept(const char *list, unsigned *mask);
 /* The Intel SGX/TDX root, relative to the data directory (tdcpuid/datadir.h). */
-#define TDC_DEFAULT_ROOT "trust/Intel_SGX_Root_CA.pem"
-/* Load the first certificate of a PEM file; @path NULL: TDC_DEFAULT_ROOT in
- * the data directory (the error names the directory searched). */
-int tdc_load_root(const char *path, X509 **out);
-/* Where TDC_DEFAULT_ROOT is looked for, for usage text (not checked). */
-const char *tdc_default_root_path(void);
 
 #endif

@@ -31,7 +31,7 @@ struct engine_vm {
 	struct tdc_model *model;
 	struct tdc_model_set *models;   /* "model": "tdx": chosen per evidence */
 	struct tdc_policy *policy;
-	X509 *root;
+	struct tdc_trust *trust;        /* loaded at prepare, shared read-only by workers */
 	uint8_t sim_key[TDC_SIM_HMAC_KEY_LEN];
 	/* Per VM entry, dropped with it on reload: verified PCK chains and keys,
 	 * and the model's prediction for the attested TD parameters. */
@@ -49,23 +49,12 @@ static void engine_vm_free(struct engine_vm *v)
 	tdc_model_free(v->model);
 	tdc_model_set_free(v->models);
 	tdc_policy_free(v->policy);
-	X509_free(v->root);
+	tdc_trust_free(v->trust);
 	tdc_collateral_cache_free(v->cache);
 	tdc_coll_source_put(v->collateral);
 	tdc_predict_memo_free(v->memo);
 	OPENSSL_cleanse(v->sim_key, sizeof(v->sim_key));
 	free(v);
-}
-
-static int load_root(const char *path, X509 **out)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return tdc_err(TDC_ERR_NOT_FOUND, "trust_root %s: %m", path);
-	*out = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return *out ? 0 : tdc_err(TDC_ERR_FORMAT, "trust_root %s: no PEM certificate", path);
 }
 
 /* "tdx": the release index, models loaded per version on first use and kept. */
@@ -113,7 +102,10 @@ static int engine_prepare(void *ctx, struct tdc_vm_entry *vm)
 			    v)) != 0 ||
 	    (e = vm->policy[0] ? tdc_policy_load(vm->policy, &v->policy)
 			       : tdc_policy_default(&v->policy)) != 0 ||
-	    (vm->trust_root[0] && (e = load_root(vm->trust_root, &v->root)) != 0) ||
+	    /* The CLI's loader and checks (self-signed root, TD QE identity),
+	     * once per entry and reload, never per evidence. */
+	    (e = tdc_trust_load(vm->trust_root[0] ? vm->trust_root : v->policy->trust_anchor,
+				&v->trust)) != 0 ||
 	    (vm->collateral[0] && (e = open_collateral(ctx, vm, v)) != 0) ||
 	    (vm->sim_dir[0] && (e = tdc_sim_mac_key_load(vm->sim_dir, v->sim_key)) != 0) ||
 	    (e = tdc_collateral_cache_new(&v->cache)) != 0 ||
@@ -191,7 +183,7 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.requested = &v->req, .model = v->model, .models = v->models,
 		.model_why = vm->model[0] ? "the registry entry's model" : NULL,
 		.policy = v->policy,
-		.platform = v->nplatform ? &v->platform[0] : NULL, .root = v->root,
+		.platform = v->nplatform ? &v->platform[0] : NULL, .trust = v->trust,
 		.nonce = nonce, .nonce_len = nonce_len, .nonce_issued = nonce_issued,
 		.sim_mac_key = vm->sim_dir[0] ? v->sim_key : NULL, /* loaded by engine_prepare */
 		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
