@@ -26,7 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s ingest --serial-log FILE (--nonce HEX | --cmdline FILE | --no-nonce)\n"
-		"                 [--nonce-issued TIME] --registry DIR --vm NAME [--db FILE]\n"
+		"                 [--nonce-issued TIME] --registry DIR --vm NAME [--db FILE|URI]\n"
 		"                 [--checks engine|basic]\n"
 		"\n"
 		"Find the last armored evidence block (-----BEGIN TDCPUID EVIDENCE v1-----)\n"
@@ -36,8 +36,10 @@ static void usage(FILE *f)
 		"  --nonce-issued TIME  when the nonce was issued, for the policy's\n"
 		"                   nonce_max_age (default with --cmdline: the file's mtime)\n"
 		"  --no-nonce       do not check freshness (the verdict says so; lab use only)\n"
-		"  --db FILE        also append the verdict to this audit log; its nonce column\n"
-		"                   makes every nonce single-use, whatever its length\n"
+		"  --db FILE|URI    also append the verdict to this audit log (SQLite file, or\n"
+		"                   PostgreSQL as for serve --db); its nonce column makes every\n"
+		"                   nonce single-use, whatever its length, fleet-wide on\n"
+		"                   PostgreSQL\n"
 		"Prints the verdict document; exit 0 pass, 1 fail, 2 bad input.\n",
 		tdc_prog);
 }

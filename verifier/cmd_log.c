@@ -19,16 +19,20 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s log [--db FILE] [--vm NAME] [--since T] [--limit N]\n"
+		"Usage: %s log [--db FILE|URI] [--vm NAME] [--since T] [--limit N]\n"
 		"              [--format text|json] [--check]\n"
 		"\n"
 		"Print verdicts from the audit log, oldest first.\n"
-		"  --db FILE      audit database (default " DEFAULT_DB ")\n"
+		"  --db FILE|URI  audit database: an SQLite file (default " DEFAULT_DB ")\n"
+		"                 or PostgreSQL (postgresql://ROLE@HOST/DB, postgresql:KEY=VALUE...;\n"
+		"                 password from PGPASSFILE or PGPASSWORD, never in the URI)\n"
 		"  --vm NAME      only this VM\n"
 		"  --since T      unix seconds, YYYY-MM-DD[THH:MM:SS] (UTC), or an age such\n"
 		"                 as 90s, 15m, 2h, 7d\n"
 		"  --format F     text (default) or json\n"
-		"  --check        run PRAGMA integrity_check and print its answer first\n",
+		"  --check        check the log first: the database's own check (SQLite:\n"
+		"                 PRAGMA integrity_check), then the hash chain over every row\n"
+		"                 and its head; exit 3 if either finds a problem\n",
 		tdc_prog);
 }
 
@@ -141,8 +145,9 @@ int log_main(int argc, char *argv[])
 	struct tdc_audit *a = NULL;
 	const char *db = DEFAULT_DB;
 	unsigned long long lim;
-	bool check = false;
-	char ic[256] = "";
+	bool check = false, chain_ok = true;
+	struct tdc_audit_report rep;
+	char ic[256] = "", head[65];
 	char *s;
 	int o, e = 0;
 
@@ -169,7 +174,7 @@ int log_main(int argc, char *argv[])
 	if (!e && optind != argc)
 		e = tdc_err(TDC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
 	/* Opening creates a database; a typo in --db should not. */
-	if (!e && access(db, R_OK) != 0)
+	if (!e && !tdc_audit_is_postgresql(db) && access(db, R_OK) != 0)
 		e = tdc_err(TDC_ERR_NOT_FOUND, "%s: %m", db);
 	if (e || (e = tdc_audit_open(db, &a)) != 0)
 		goto out;
@@ -177,6 +182,20 @@ int log_main(int argc, char *argv[])
 		if ((e = tdc_audit_integrity(a, ic, sizeof(ic))) != 0)
 			goto out;
 		printf("integrity_check: %s\n", ic);
+		if ((e = tdc_audit_verify(a, &rep)) != 0)
+			goto out;
+		chain_ok = rep.ok;
+		tdc_hex_encode(rep.head, 32, head);
+		if (rep.ok)
+			printf("chain: ok: %llu rows, head row %lld %s%s\n", (unsigned long long)rep.rows,
+			       (long long)rep.head_id, rep.head_id ? head : "-",
+			       rep.unchained ? " (the first rows predate the chain)" : "");
+		else
+			printf("chain: BROKEN: %s\n", rep.problem);
+		if (rep.unchained)
+			printf("chain: %llu rows written before the chain began are not covered\n",
+			       (unsigned long long)rep.unchained);
+		fflush(stdout);
 	}
 	p.rows = json_array();
 	if ((e = tdc_audit_select(a, &q, print_row, &p)) != 0)
@@ -192,6 +211,6 @@ int log_main(int argc, char *argv[])
 out:
 	json_decref(p.rows);
 	tdc_audit_close(a);
-	return e ? tdc_cli_fail("log", e) : (check && strcmp(ic, "ok") ? TDC_EXIT_INTERNAL
-								     : TDC_EXIT_OK);
+	return e ? tdc_cli_fail("log", e) : (check && (strcmp(ic, "ok") || !chain_ok)
+					     ? TDC_EXIT_INTERNAL : TDC_EXIT_OK);
 }

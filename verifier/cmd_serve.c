@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "nonce.h"
 #include "service.h"
 #include "tdcpuid/cli.h"
@@ -17,8 +18,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s serve --listen ADDR [--listen ADDR]... --registry DIR --db FILE\n"
-		"                [--workers N] [--max-conns N] [--timeout S] [--handshake-timeout S]\n"
+		"Usage: %s serve --listen ADDR [--listen ADDR]... --registry DIR --db FILE|URI\n"
+		"                [--db-timeout S] [--workers N] [--max-conns N] [--timeout S] [--handshake-timeout S]\n"
 		"                [--nonce-ttl S] [--peer-conns N] [--peer-rate N] [--peer-burst N]\n"
 		"                [--reject-interval S] [--sign-key PEM]\n"
 		"                [--tls-cert PEM --tls-key PEM] [--sessions N] [--peer-sessions N]\n"
@@ -38,8 +39,16 @@ static void usage(FILE *f)
 		"  --sessions N      REST sessions open at once (default 4096)\n"
 		"  --peer-sessions N ... held by one peer (default 64)\n"
 		"  --registry DIR    one JSON file per VM (docs/protocol.md \"Registry\")\n"
-		"  --db FILE         SQLite audit log (created if missing)\n"
-		"  --workers N       verification threads (default 2)\n"
+		"  --db FILE|URI     audit log: an SQLite file (created if missing), or the\n"
+		"                    PostgreSQL database a fleet of verifiers shares:\n"
+		"                    postgresql://ROLE@HOST[:PORT]/DB or postgresql:KEY=VALUE...\n"
+		"                    (any libpq connection string; password from PGPASSFILE or\n"
+		"                    PGPASSWORD, never in the string; docs/deploy.md)\n"
+		"  --db-timeout S    bound on each audit database round trip and connect\n"
+		"                    (default 5); when it fails, new exchanges are refused\n"
+		"                    until the database answers again\n"
+		"  --workers N       verification threads (default 2); with PostgreSQL also\n"
+		"                    the number of connections (one committing thread each)\n"
 		"  --max-conns N     open connections at most; more are refused (default 256;\n"
 		"                    lowered to fit RLIMIT_NOFILE); the last quarter goes only\n"
 		"                    to peers that hold no connection\n"
@@ -93,6 +102,11 @@ static int default_cache(const char *db)
 
 	if (cache_dir[0])
 		return 0;
+	if (tdc_audit_is_postgresql(db) && !(st && st[0] == '/')) {
+		/* No directory beside a database on another host: the packaged state dir. */
+		snprintf(cache_dir, sizeof(cache_dir), "/var/lib/tdcpuid/collateral");
+		return 0;
+	}
 	if (st && st[0] == '/') {
 		/* StateDirectory= may list several, separated by ':'. */
 		snprintf(tmp, sizeof(tmp), "%s", st);
@@ -112,6 +126,7 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "registry", required_argument, NULL, 'r' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "db-timeout", required_argument, NULL, 'D' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -136,7 +151,7 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 	};
 	int o, e = 0;
 
-	while (!e && (o = getopt_long(argc, argv, "l:r:d:w:m:t:n:H:P:a:b:i:s:k:c:R:C:T:K:S:p:qh", opts,
+	while (!e && (o = getopt_long(argc, argv, "l:r:d:D:w:m:t:n:H:P:a:b:i:s:k:c:R:C:T:K:S:p:qh", opts,
 				      NULL)) != -1) {
 		switch (o) {
 		case 'l':
@@ -157,6 +172,10 @@ static int parse_args(int argc, char *argv[], struct tdc_serve_config *c)
 		case 'p': e = parse_uint("--peer-sessions", optarg, 65535, &c->peer_sessions); break;
 		case 'r': c->registry_dir = optarg; break;
 		case 'd': c->db_path = optarg; break;
+		case 'D':
+			e = parse_uint("--db-timeout", optarg, 3600, &c->db_timeout_ms);
+			c->db_timeout_ms *= 1000;
+			break;
 		case 'w': e = parse_uint("--workers", optarg, 256, &c->workers); break;
 		case 'm': e = parse_uint("--max-conns", optarg, 65536, &c->max_conns); break;
 		case 't': e = parse_uint("--timeout", optarg, 3600, &c->timeout_s); break;

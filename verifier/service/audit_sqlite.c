@@ -22,48 +22,14 @@
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
+	sqlite3_stmt *head_get, *head_set, *max_id;
+	char path[1024];
 };
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS verdicts("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" time INTEGER NOT NULL,"
-	" vm TEXT NOT NULL,"
-	" peer TEXT NOT NULL,"
-	" evidence_sha256 TEXT,"
-	" verdict TEXT NOT NULL CHECK (verdict IN ('pass','fail','error','reject')),"
-	" failing TEXT NOT NULL DEFAULT '',"
-	" nonce TEXT UNIQUE,"            /* single use across every writer of this file */
-	" detail TEXT NOT NULL DEFAULT '',"
-	" count INTEGER NOT NULL DEFAULT 1);"
-	"CREATE INDEX IF NOT EXISTS verdicts_vm_time ON verdicts(vm, time);"
-	"CREATE INDEX IF NOT EXISTS verdicts_time ON verdicts(time);"
-	"CREATE TRIGGER IF NOT EXISTS verdicts_no_update BEFORE UPDATE ON verdicts"
-	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
-	"CREATE TRIGGER IF NOT EXISTS verdicts_no_delete BEFORE DELETE ON verdicts"
-	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
 
 /* Anything that is not a PostgreSQL connection string is a file path. */
 static bool sq_claims(const char *where)
 {
 	return true;
-}
-
-/* Logs written before rows could stand for several refusals gain the column. */
-static int migrate(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	bool has;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('verdicts') WHERE name='count'",
-			       -1, &st, NULL) != SQLITE_OK)
-		return tdc_err(TDC_ERR_IO, "audit: migrate: %s", sqlite3_errmsg(db));
-	has = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (has || sqlite3_exec(db, "ALTER TABLE verdicts ADD COLUMN count INTEGER NOT NULL"
-				" DEFAULT 1", NULL, NULL, NULL) == SQLITE_OK)
-		return 0;
-	return tdc_err(TDC_ERR_IO, "audit: migrate: %s", sqlite3_errmsg(db));
 }
 
 static int db_err(sqlite3 *db, const char *what)
@@ -84,6 +50,57 @@ static int exec(sqlite3 *db, const char *sql, const char *what)
 	return 0;
 }
 
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Logs made before the schema was versioned have user_version 0 but a
+ * table: version 1, or 2 if they already have the count column.
+ */
+static int64_t schema_version(sqlite3 *db)
+{
+	int64_t v = one_int(db, "PRAGMA user_version");
+
+	if (v != 0 || one_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+			      "name='verdicts'") <= 0)
+		return v;
+	return one_int(db, "SELECT count(*) FROM pragma_table_info('verdicts') WHERE "
+		       "name='count'") > 0 ? 2 : 1;
+}
+
+/* Apply the versioned files (sql/sqlite/) this log has not seen, in one transaction. */
+static int migrate(sqlite3 *db)
+{
+	char sql[64];
+	int64_t have;
+	int e;
+
+	if ((e = exec(db, "BEGIN IMMEDIATE", "migrate")) != 0)
+		return e;
+	if ((have = schema_version(db)) < 0)
+		e = db_err(db, "schema version");
+	for (const struct tdc_audit_migration *m = tdc_audit_sql_sqlite; !e && m->sql; m++) {
+		if (m->version <= have)
+			continue;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", m->version);
+		if ((e = exec(db, m->sql, m->name)) == 0)
+			e = exec(db, sql, m->name);
+	}
+	if (e) {
+		exec(db, "ROLLBACK", "rollback");
+		return e;
+	}
+	return exec(db, "COMMIT", "migrate");
+}
+
 static void sq_close(void *h)
 {
 	struct sq *a = h;
@@ -91,17 +108,27 @@ static void sq_close(void *h)
 	if (!a)
 		return;
 	sqlite3_finalize(a->insert);
+	sqlite3_finalize(a->head_get);
+	sqlite3_finalize(a->head_set);
+	sqlite3_finalize(a->max_id);
 	sqlite3_close(a->db);
 	free(a);
 }
 
-static int sq_open(const char *path, void **out)
+static int prepare(struct sq *a, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(a->db, sql, -1, st, NULL) == SQLITE_OK ? 0
+		: db_err(a->db, "prepare");
+}
+
+static int sq_open(const char *path, const struct tdc_audit_opts *o, void **out)
 {
 	struct sq *a = calloc(1, sizeof(*a));
 	int e;
 
 	if (!a)
 		return tdc_err(TDC_ERR_ALLOC, "audit: alloc");
+	snprintf(a->path, sizeof(a->path), "%s", path);
 	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		e = tdc_err(TDC_ERR_IO, "audit: open %s: %s", path,
@@ -111,15 +138,16 @@ static int sq_open(const char *path, void **out)
 	/* Several verifiers may share one file: wait for the writer lock. */
 	sqlite3_busy_timeout(a->db, 10000);
 	if ((e = exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "pragmas")) != 0 ||
-	    (e = exec(a->db, schema, "schema")) != 0 || (e = migrate(a->db)) != 0)
+	    (e = migrate(a->db)) != 0)
 		goto fail;
-	if (sqlite3_prepare_v2(a->db,
-			       "INSERT INTO verdicts(time, vm, peer, evidence_sha256, verdict,"
-			       " failing, nonce, detail, count) VALUES (?,?,?,?,?,?,?,?,?)",
-			       -1, &a->insert, NULL) != SQLITE_OK) {
-		e = db_err(a->db, "prepare insert");
+	if ((e = prepare(a, "INSERT INTO verdicts(id, time, vm, peer, evidence_sha256, verdict,"
+			 " failing, nonce, detail, count, chain) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			 &a->insert)) != 0 ||
+	    (e = prepare(a, "SELECT id, chain FROM chain_head WHERE one = 1", &a->head_get)) != 0 ||
+	    (e = prepare(a, "UPDATE chain_head SET id = ?, chain = ? WHERE one = 1",
+			 &a->head_set)) != 0 ||
+	    (e = prepare(a, "SELECT coalesce(max(id), 0) FROM verdicts", &a->max_id)) != 0)
 		goto fail;
-	}
 	*out = a;
 	return 0;
 fail:
@@ -137,28 +165,66 @@ static int bind_hex(sqlite3_stmt *st, int col, bool has, const uint8_t *p, size_
 	return sqlite3_bind_text(st, col, hex, -1, SQLITE_TRANSIENT);
 }
 
-static int insert_one(struct sq *a, struct tdc_audit_record *r)
+/* The chain's head and the next id, inside the write transaction. */
+struct link {
+	int64_t next_id;
+	uint8_t prev[32];
+};
+
+static int link_start(struct sq *a, struct link *l)
+{
+	const unsigned char *hex;
+	size_t n = 0;
+	int e = 0;
+
+	sqlite3_reset(a->head_get);
+	sqlite3_reset(a->max_id);
+	if (sqlite3_step(a->head_get) != SQLITE_ROW || sqlite3_step(a->max_id) != SQLITE_ROW)
+		e = db_err(a->db, "chain head");
+	else if (!(hex = sqlite3_column_text(a->head_get, 1)) ||
+		 tdc_hex_decode((const char *)hex, l->prev, 32, &n) != 0 || n != 32)
+		e = tdc_err(TDC_ERR_FORMAT, "audit: chain head is not a SHA-256 value");
+	/* Past every row, chained or older. */
+	l->next_id = sqlite3_column_int64(a->max_id, 0) + 1;
+	sqlite3_reset(a->head_get);
+	sqlite3_reset(a->max_id);
+	return e;
+}
+
+static int insert_one(struct sq *a, struct link *l, struct tdc_audit_record *r)
 {
 	sqlite3_stmt *st = a->insert;
-	int rc;
+	uint8_t chain[32];
+	char hex[65];
+	int rc, e;
 
+	if (!r->count)
+		r->count = 1;
+	r->id = l->next_id;
+	if ((e = tdc_audit_chain(l->prev, r, chain)) != 0)
+		return e;
+	tdc_hex_encode(chain, 32, hex);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	sqlite3_bind_int64(st, 1, r->time);
-	sqlite3_bind_text(st, 2, r->vm, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->peer, -1, SQLITE_STATIC);
-	bind_hex(st, 4, r->has_evidence, r->evidence_sha256, 32);
-	sqlite3_bind_text(st, 5, tdc_audit_verdict_name(r->verdict), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->failing, -1, SQLITE_STATIC);
-	bind_hex(st, 7, r->has_nonce, r->nonce,
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, r->time);
+	sqlite3_bind_text(st, 3, r->vm, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->peer, -1, SQLITE_STATIC);
+	bind_hex(st, 5, r->has_evidence, r->evidence_sha256, 32);
+	sqlite3_bind_text(st, 6, tdc_audit_verdict_name(r->verdict), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->failing, -1, SQLITE_STATIC);
+	bind_hex(st, 8, r->has_nonce, r->nonce,
 		 r->nonce_len && r->nonce_len <= sizeof(r->nonce) ? r->nonce_len : 32);
-	sqlite3_bind_text(st, 8, r->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, r->count ? r->count : 1);
+	sqlite3_bind_text(st, 9, r->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, r->count);
+	sqlite3_bind_text(st, 11, hex, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		r->id = sqlite3_last_insert_rowid(a->db);
+		l->next_id++;
+		memcpy(l->prev, chain, 32);
 		return 0;
 	}
+	r->id = 0;
 	if (rc == SQLITE_CONSTRAINT) {
 		r->result = tdc_err(TDC_ERR_NONCE, "audit: nonce already recorded (replay)");
 		return 0;
@@ -166,18 +232,39 @@ static int insert_one(struct sq *a, struct tdc_audit_record *r)
 	return db_err(a->db, "insert");
 }
 
+static int head_store(struct sq *a, const struct link *l)
+{
+	char hex[65];
+	int rc;
+
+	tdc_hex_encode(l->prev, 32, hex);
+	sqlite3_reset(a->head_set);
+	sqlite3_bind_int64(a->head_set, 1, l->next_id - 1);
+	sqlite3_bind_text(a->head_set, 2, hex, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(a->head_set);
+	sqlite3_reset(a->head_set);
+	return rc == SQLITE_DONE ? 0 : db_err(a->db, "chain head");
+}
+
+/* BEGIN IMMEDIATE takes the file's write lock: the chain has one writer at a time. */
 static int sq_append(void *h, struct tdc_audit_record **recs, size_t n)
 {
 	struct sq *a = h;
+	struct link l;
+	size_t stored = 0;
 	int e;
 
 	if ((e = exec(a->db, "BEGIN IMMEDIATE", "begin")) != 0)
 		return e;
-	for (size_t i = 0; i < n; i++)
-		if ((e = insert_one(a, recs[i])) != 0)
+	if ((e = link_start(a, &l)) != 0)
+		goto rollback;
+	for (size_t i = 0; i < n; i++) {
+		if ((e = insert_one(a, &l, recs[i])) != 0)
 			goto rollback;
+		stored += recs[i]->id != 0;
+	}
 	sqlite3_reset(a->insert);
-	if ((e = exec(a->db, "COMMIT", "commit")) != 0)
+	if ((stored && (e = head_store(a, &l)) != 0) || (e = exec(a->db, "COMMIT", "commit")) != 0)
 		goto rollback;
 	return 0;
 rollback:
@@ -222,6 +309,7 @@ static void row_of(sqlite3_stmt *st, struct tdc_audit_record *r)
 	col_hex(st, 7, &r->has_nonce, r->nonce, sizeof(r->nonce), &r->nonce_len);
 	col_text(st, 8, r->detail, sizeof(r->detail));
 	r->count = (uint32_t)sqlite3_column_int64(st, 9);
+	col_hex(st, 10, &r->has_chain, r->chain, 32, NULL);
 	tdc_audit_verdict_parse(v, &r->verdict);
 }
 
@@ -236,7 +324,7 @@ static int sq_select(void *h, const struct tdc_audit_query *q, tdc_audit_row_fn 
 		return tdc_err(TDC_ERR_ALLOC, "audit: alloc");
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT id, time, vm, peer, evidence_sha256, verdict, failing, nonce,"
-			       " detail, count FROM verdicts WHERE (?1 IS NULL OR vm = ?1) AND time >= ?2"
+			       " detail, count, chain FROM verdicts WHERE (?1 IS NULL OR vm = ?1) AND time >= ?2"
 			       " ORDER BY id LIMIT ?3", -1, &st, NULL) != SQLITE_OK) {
 		e = db_err(a->db, "prepare select");
 		goto out;
@@ -274,11 +362,40 @@ static int sq_integrity(void *h, char *out, size_t len)
 	return e;
 }
 
+static int sq_head(void *h, int64_t *id, uint8_t chain[32])
+{
+	struct sq *a = h;
+	struct link l;
+	int e;
+
+	if ((e = exec(a->db, "BEGIN", "begin")) != 0)
+		return e;
+	e = link_start(a, &l);
+	*id = one_int(a->db, "SELECT id FROM chain_head WHERE one = 1");
+	memcpy(chain, l.prev, 32);
+	exec(a->db, "COMMIT", "commit");
+	return e;
+}
+
+static const char *sq_where(void *h)
+{
+	return ((struct sq *)h)->path;
+}
+
+/* One connection; several verifiers sharing a file queue on its write lock. */
+static unsigned sq_pool(void *h)
+{
+	return 1;
+}
+
 const struct tdc_audit_store tdc_audit_sqlite = {
 	.kind = "sqlite",
 	.claims = sq_claims,
 	.open = sq_open,
 	.close = sq_close,
+	.where = sq_where,
+	.pool = sq_pool,
+	.head = sq_head,
 	.append = sq_append,
 	.select = sq_select,
 	.integrity = sq_integrity,

@@ -44,6 +44,8 @@
 #define ACCEPT_BACKOFF_MS 100
 /* Peers whose refusals are being counted at once; more flush early. */
 #define AGG_MAX 1024
+/* How often an idle auditor looks whether a lost database is back. */
+#define DB_PROBE_MS 200
 
 /* C_LINGER: reply sent, write side shut, reading until the peer closes so
  * unread input does not turn our close into a RST that eats the reply. */
@@ -135,15 +137,21 @@ struct server {
 	size_t pending;                 /* jobs submitted, reply not yet handled */
 	struct queue jobs, audit, done;
 	pthread_t *workers;
-	pthread_t auditor;
+	pthread_t *auditors;            /* one per connection the audit store allows */
+	unsigned nauditors;
 	struct tdc_registry *reg;
 	struct tdc_nonce_store *nonces;
 	struct tdc_audit *db;
+	/* Set by an auditor when a commit failed, cleared when the database answers
+	 * again: meanwhile new connections are refused with db_why. */
+	atomic_bool db_down;
+	pthread_mutex_t db_mu;
+	char db_why[TDC_FRAME_STR_MAX];
 	bool draining;
 	struct pollfd *pfd;
 	size_t *pslot;
 	struct {
-		unsigned long accepted, busy, timeouts, verdicts, rejects, errors, emfile;
+		unsigned long accepted, busy, timeouts, verdicts, rejects, errors, emfile, db_refused;
 	} stats;
 };
 
@@ -189,6 +197,30 @@ static struct job *q_pop(struct queue *q, bool all, bool wait)
 			q->tail = NULL;
 		j->next = NULL;
 	}
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+/* All queued jobs, waiting at most @ms; NULL on timeout, and *@closed once closed and empty. */
+static struct job *q_pop_all_timed(struct queue *q, unsigned ms, bool *closed)
+{
+	struct timespec ts;
+	struct job *j;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&q->mu);
+	while (!q->head && !q->closed)
+		if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) != 0)
+			break;
+	j = q->head;
+	q->head = q->tail = NULL;
+	*closed = !j && q->closed;
 	pthread_mutex_unlock(&q->mu);
 	return j;
 }
@@ -394,15 +426,52 @@ static void sign_reply(struct server *s, struct job *j)
 	tdc_buf_free(&jws);
 }
 
+/*
+ * The audit database failed a commit: say so once, and refuse new
+ * exchanges (accept_on) until it answers again.  Nothing is acknowledged
+ * meanwhile: every verdict waiting for this commit gets an error.
+ */
+static void db_failed(struct server *s, int e)
+{
+	char why[TDC_FRAME_STR_MAX];
+
+	snprintf(why, sizeof(why), "%s", tdc_errmsg(e));
+	/* Quoted into refusals, HTTP problem documents included: no quotes, no escapes. */
+	for (char *c = why; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '\'';
+	pthread_mutex_lock(&s->db_mu);
+	snprintf(s->db_why, sizeof(s->db_why), "%s", why);
+	pthread_mutex_unlock(&s->db_mu);
+	if (!atomic_exchange(&s->db_down, true))
+		fprintf(stderr, "tdcpuid-verifier serve: audit log unavailable, refusing new "
+			"exchanges until it is back: %s\n", why);
+}
+
+/* While the database is down: probe it (the store bounds and spaces the attempts). */
+static void db_probe(struct server *s)
+{
+	if (!atomic_load(&s->db_down) || tdc_audit_ping(s->db) != 0)
+		return;
+	if (atomic_exchange(&s->db_down, false))
+		fprintf(stderr, "tdcpuid-verifier serve: audit log reachable again (%s), serving\n",
+			tdc_audit_where(s->db));
+}
+
 static void *auditor_main(void *arg)
 {
 	struct server *s = arg;
 	struct tdc_audit_record *recs[AUDIT_BATCH];
 	struct job *batch, *j, *next;
+	bool closed = false;
 	size_t n;
 	int e;
 
-	while ((batch = q_pop(&s->audit, true, true))) {
+	while (!closed) {
+		if (!(batch = q_pop_all_timed(&s->audit, DB_PROBE_MS, &closed))) {
+			db_probe(s);
+			continue;
+		}
 		while (batch) {
 			/* Group commit: one transaction, one fsync, for everything queued. */
 			struct job *first = batch;
@@ -410,7 +479,8 @@ static void *auditor_main(void *arg)
 			for (n = 0, j = batch; j && n < AUDIT_BATCH; j = j->next)
 				recs[n++] = &j->rec;
 			batch = j;
-			e = tdc_audit_append(s->db, recs, n);
+			if ((e = tdc_audit_append(s->db, recs, n)) != 0)
+				db_failed(s, e);
 			for (j = first; n--; j = next) {
 				next = j->next;
 				if (e && j->slot == SIZE_MAX) {
@@ -667,6 +737,19 @@ static void accept_on(struct server *s, size_t li)
 		if ((e = tdc_peers_admit(s->peers, peer.key, now, &why)) != 0) {
 			s->stats.busy++;
 			refuse_on(s, li, fd, e, why);
+			continue;
+		}
+		/* No verdict could be recorded, so none could be given: say why at once. */
+		if (atomic_load(&s->db_down)) {
+			char msg[TDC_FRAME_STR_MAX];
+
+			pthread_mutex_lock(&s->db_mu);
+			snprintf(msg, sizeof(msg), "audit log unavailable, not accepting exchanges; "
+				 "retry later (%s)", s->db_why);
+			pthread_mutex_unlock(&s->db_mu);
+			s->stats.db_refused++;
+			tdc_peers_release(s->peers, peer.key);
+			refuse_on(s, li, fd, TDC_ERR_IO, msg);
 			continue;
 		}
 		slot = s->free_slots[--s->nfree];
@@ -1243,8 +1326,12 @@ static int start_threads(struct server *s)
 	for (unsigned i = 0; i < s->cfg->workers; i++)
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
 			return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
-	if (pthread_create(&s->auditor, NULL, auditor_main, s) != 0)
-		return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
+	s->nauditors = tdc_audit_pool(s->db);
+	if (!(s->auditors = calloc(s->nauditors, sizeof(*s->auditors))))
+		return tdc_err(TDC_ERR_ALLOC, "serve: auditors");
+	for (unsigned i = 0; i < s->nauditors; i++)
+		if (pthread_create(&s->auditors[i], NULL, auditor_main, s) != 0)
+			return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
 	return 0;
 }
 
@@ -1254,8 +1341,10 @@ static void stop_threads(struct server *s)
 	for (unsigned i = 0; s->workers && i < s->cfg->workers; i++)
 		pthread_join(s->workers[i], NULL);
 	q_close(&s->audit);
-	pthread_join(s->auditor, NULL);
+	for (unsigned i = 0; s->auditors && i < s->nauditors; i++)
+		pthread_join(s->auditors[i], NULL);
 	free(s->workers);
+	free(s->auditors);
 }
 
 static int alloc_tables(struct server *s)
@@ -1377,8 +1466,11 @@ static int start_rest(struct server *s)
 int tdc_serve_run(const struct tdc_serve_config *cfg)
 {
 	struct server s = { .cfg = cfg, .max_conns = cfg->max_conns };
+	/* A connection per worker: commits of one instance never wait for a free one. */
+	struct tdc_audit_opts dbo = { .pool = cfg->workers, .timeout_ms = cfg->db_timeout_ms };
 	int e;
 
+	pthread_mutex_init(&s.db_mu, NULL);
 	if (!(cfg->nlisten + cfg->nhttp) || !cfg->workers || !cfg->max_conns || !cfg->timeout_s ||
 	    !cfg->handshake_s || !cfg->peer_conns || !cfg->peer_rate || !cfg->reject_interval_s)
 		return tdc_err(TDC_ERR_USAGE, "serve: need --listen, and workers, max-conns, timeouts, "
@@ -1388,7 +1480,7 @@ int tdc_serve_run(const struct tdc_serve_config *cfg)
 	if ((e = tdc_registry_load(cfg->registry_dir, cfg->ops, cfg->ops_ctx, &s.reg)) != 0 ||
 	    (e = tdc_nonce_store_new(cfg->nonce_ttl_s, cfg->stateless ? cfg->nonce_key : NULL,
 				     &s.nonces)) != 0 ||
-	    (e = tdc_audit_open(cfg->db_path, &s.db)) != 0 ||
+	    (e = tdc_audit_open_opts(cfg->db_path, &dbo, &s.db)) != 0 ||
 	    (e = start_rest(&s)) != 0 ||
 	    (e = setup_signals()) != 0 ||
 	    (e = open_listeners(&s)) != 0 ||
@@ -1400,8 +1492,9 @@ int tdc_serve_run(const struct tdc_serve_config *cfg)
 	if (!cfg->quiet)
 		fprintf(stderr, "tdcpuid-verifier serve: stopped: %lu connections, %lu verdicts, "
 			"%lu refused (aggregated in the log), %lu timed out, %lu turned away at "
-			"accept, %lu accept back-offs\n", s.stats.accepted, s.stats.verdicts,
-			s.stats.rejects, s.stats.timeouts, s.stats.busy, s.stats.emfile);
+			"accept, %lu accept back-offs, %lu refused while the audit log was down\n",
+			s.stats.accepted, s.stats.verdicts, s.stats.rejects, s.stats.timeouts,
+			s.stats.busy, s.stats.emfile, s.stats.db_refused);
 out:
 	if (!s.draining)
 		for (size_t l = 0; l < s.nl; l++)
@@ -1420,5 +1513,6 @@ out:
 	free(s.pfd);
 	free(s.pslot);
 	free(s.agg);
+	pthread_mutex_destroy(&s.db_mu);
 	return e;
 }

@@ -6,8 +6,10 @@
  *                 evidence frame, nonce + registry checks, write replies,
  *                 per-connection deadlines, signals (self-pipe)
  *   workers (N)   verification through struct tdc_verifier_ops
- *   audit thread  group commit of verdicts to SQLite; a reply is queued
- *                 for writing only after its record is committed
+ *   auditors      group commit of verdicts to the audit log (one thread for
+ *                 SQLite, one per pooled connection for PostgreSQL); a reply
+ *                 is queued for writing only after its record is committed;
+ *                 while the database is down new connections are refused
  *
  * The registry (one JSON file per VM) is immutable once built; SIGHUP
  * builds a new one and swaps the pointer, in-flight jobs keep a reference
@@ -134,7 +136,8 @@ struct tdc_serve_config {
 	unsigned rest_sessions;      /* REST sessions open at once */
 	unsigned peer_sessions;      /* ... held by one peer */
 	const char *registry_dir;
-	const char *db_path;
+	const char *db_path;         /* SQLite file or PostgreSQL connection string */
+	unsigned db_timeout_ms;      /* bound on each audit database round trip (0: 5000) */
 	unsigned workers;
 	unsigned max_conns;
 	unsigned timeout_s;          /* per connection, from accept */
