@@ -155,7 +155,9 @@ grep -q '"reject"' "$T/log.json" || fail "log: unknown-VM rejection missing"
 "$V" log --db "$T/audit.db" --vm beta | grep -q ' fail ' || fail "log --vm beta"
 out=$("$V" log --db "$T/audit.db" --since 2000-01-01 --vm never-seen 2>&1)
 [ -z "$out" ] || fail "log --vm never-seen: $out"
-"$V" log --db "$T/audit.db" --check | head -1 | grep -qx "integrity_check: ok" || fail "log --check"
+"$V" log --db "$T/audit.db" --check >"$T/check.txt" || fail "log --check: exit $?"
+head -1 "$T/check.txt" | grep -qx "integrity_check: ok" || fail "log --check: integrity"
+grep -q "^chain: ok: " "$T/check.txt" || fail "log --check: chain"
 "$V" log --db "$T/nonexistent.db" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "log on a missing database must be exit 2"
 echo "PASS"

@@ -195,7 +195,6 @@ int log_main(int argc, char *argv[])
 		if (rep.unchained)
 			printf("chain: %llu rows written before the chain began are not covered\n",
 			       (unsigned long long)rep.unchained);
-		fflush(stdout);
 	}
 	p.rows = json_array();
 	if ((e = tdc_audit_select(a, &q, print_row, &p)) != 0)
