@@ -54,6 +54,7 @@ struct evidence_args {
 	const char *to;          /* verifier address: the nonce comes from it */
 	const char *serial;      /* also write armored evidence here */
 	const char *verifier_key; /* --to: the verdict must be signed by this key */
+	const char *ca_cert;     /* --to https://: the CA to trust */
 	unsigned timeout_s;
 	enum tdc_binding bind;
 	uint8_t report_data[TDC_REPORTDATA_LEN]; /* --bind rtmr3: the caller's REPORTDATA */
@@ -109,9 +110,11 @@ static void usage(FILE *f)
 		"  -c, --cpu LIST         probe only these CPUs, e.g. 0-3,7\n"
 		"      --vm-name NAME     name recorded in the claims\n"
 		"  -o, --output FILE      write there instead of stdout\n"
-		"      --to ADDR          attest to a verifier (tcp:HOST:PORT, vsock:CID:PORT): take\n"
+		"      --to ADDR          attest to a verifier (tcp:HOST:PORT, vsock:CID:PORT, or the\n"
+		"                         REST API at http://HOST:PORT or https://HOST:PORT): take\n"
 		"                         its nonce, send the evidence, print the verdict; exit 0\n"
 		"                         pass, 1 fail (no --nonce then)\n"
+		"      --ca-cert PEM      --to https://: trust this CA (default: the system's)\n"
 		"      --timeout S        deadline for the whole --to exchange (default 30)\n"
 		"      --verifier-key PEM --to: accept only a verdict signed by this verifier\n"
 		"                         key (P-256 public key, certificate or key pair PEM;\n"
@@ -131,7 +134,7 @@ static void usage(FILE *f)
 
 enum { OPT_SIM_ATTRS = 256, OPT_SIM_XFAM, OPT_SIM_CPUID, OPT_VM_NAME, OPT_TO, OPT_SERIAL,
        OPT_TIMEOUT, OPT_SIM_SVN, OPT_SIM_SVN2, OPT_SIM_MRSEAM, OPT_TD_CTLS, OPT_REPORT_DATA,
-       OPT_EVENT_LOG, OPT_VERIFIER_KEY };
+       OPT_EVENT_LOG, OPT_VERIFIER_KEY, OPT_CA_CERT };
 
 /* Exactly @len bytes of hex, or fewer for a TEE_TCB_SVN (the rest zero). */
 static int parse_hex_opt(const char *name, const char *s, uint8_t *out, size_t len, bool prefix)
@@ -175,6 +178,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		{ "td-ctls", required_argument, NULL, OPT_TD_CTLS },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
 		{ "to", required_argument, NULL, OPT_TO },
+		{ "ca-cert", required_argument, NULL, OPT_CA_CERT },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "bind", required_argument, NULL, 'b' },
@@ -206,6 +210,7 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 		case 'o': a->output = optarg; break;
 		case OPT_VM_NAME: a->vm_name = optarg; break;
 		case OPT_TO: a->to = optarg; break;
+		case OPT_CA_CERT: a->ca_cert = optarg; break;
 		case OPT_SERIAL: a->serial = optarg; break;
 		case OPT_VERIFIER_KEY: a->verifier_key = optarg; break;
 		case OPT_TIMEOUT:
@@ -273,6 +278,8 @@ static int parse_args(int argc, char *argv[], struct evidence_args *a)
 			       "REPORTDATA binds the claims)",
 			       a->has_report_data ? "--report-data" : "--event-log");
 	/* With --to the verifier issues the nonce; anything else needs one given. */
+	if (a->ca_cert && !a->to)
+		return tdc_err(TDC_ERR_USAGE, "--ca-cert is for --to https://");
 	if (a->verifier_key && !a->to)
 		return tdc_err(TDC_ERR_USAGE, "--verifier-key checks a verdict: it needs --to");
 	if (a->to && have_nonce)
@@ -467,7 +474,7 @@ static int evidence_remote(struct evidence_args *a, struct tdc_tee_ctx *tee)
 	int ret;
 
 	ret = tdc_agent_remote(a->to, a->vm_name, a->timeout_s ? a->timeout_s
-			       : TDC_AGENT_DEFAULT_TIMEOUT_S, a->verifier_key, produce, &p,
+			       : TDC_AGENT_DEFAULT_TIMEOUT_S, a->verifier_key, a->ca_cert, produce, &p,
 			       a->output ? a->output : "-", &passed);
 	if (ret)
 		return tdc_cli_fail("evidence", ret);

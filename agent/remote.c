@@ -2,6 +2,7 @@
 /* `tdcpuid-agent evidence --to ADDR`: the agent side of the exchange. */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "remote.h"
 #include "tdcpuid/cli.h"
@@ -9,12 +10,18 @@
 #include "tdcpuid/jws.h"
 
 int tdc_agent_remote(const char *addr, const char *vm, unsigned timeout_s,
-		     const char *verifier_key, tdc_evidence_fn fn, void *ctx,
+		     const char *verifier_key, const char *ca_cert, tdc_evidence_fn fn, void *ctx,
 		     const char *output, bool *passed)
 {
+	struct tdc_agent_http h = { addr, vm, verifier_key, ca_cert, timeout_s };
 	struct tdc_client_result res;
 	EVP_PKEY *key = NULL;
 	int e;
+
+	if (!strncmp(addr, "http://", 7) || !strncmp(addr, "https://", 8))
+		return tdc_agent_remote_http(&h, fn, ctx, output, passed);
+	if (ca_cert)
+		return tdc_err(TDC_ERR_USAGE, "--ca-cert is for https:// verifiers");
 
 	tdc_client_result_init(&res);
 	/* The key first: a verdict we could not check is no verdict. */

@@ -21,7 +21,20 @@
  * over this exchange; otherwise it is an error and nothing is written.
  */
 int tdc_agent_remote(const char *addr, const char *vm, unsigned timeout_s,
-		     const char *verifier_key, tdc_evidence_fn fn, void *ctx,
+		     const char *verifier_key, const char *ca_cert, tdc_evidence_fn fn, void *ctx,
 		     const char *output, bool *passed);
+
+/*
+ * The same over the REST API (docs/rest.md) when @addr is http(s)://:
+ * agent/remote_http.c, libcurl; the static agent has only a stub that says
+ * it was built without it.  @ca_cert: PEM of the CA to trust for https
+ * (NULL: the system store).
+ */
+struct tdc_agent_http {
+	const char *url, *vm, *verifier_key, *ca_cert;
+	unsigned timeout_s;
+};
+int tdc_agent_remote_http(const struct tdc_agent_http *h, tdc_evidence_fn fn, void *ctx,
+			  const char *output, bool *passed);
 
 #endif

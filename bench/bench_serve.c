@@ -23,7 +23,15 @@
  * agents connect from addresses of their own (127.0.1.1 - 127.0.4.250), as
  * TDs are peers of their own.
  *
- * Usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] [-f json|ear] [--attack]
+ * With --rest the same server also listens on http:// and the run alternates
+ * framed rounds with REST rounds (ATTACK_ROUNDS of each after a warm-up of
+ * both): the same agents, each a libcurl client on a kept-alive HTTP/1.1
+ * connection from a loopback peer of its own (127.0.5.x), doing what a
+ * pipeline does per attestation: POST newSession, POST the evidence, DELETE
+ * the session (docs/rest.md).  It prints REST throughput and its ratio to
+ * the framed rounds (target >= 0.8).
+ *
+ * Usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] [-f json|ear] [--attack] [--rest]
  *   defaults: 32 clients (enough to keep both workers busy while earlier
  *   verdicts wait for their group-commit fsync), 3000 attestations,
  *   2 workers, TDREPORT+Quote evidence (-r: TDREPORT only, a check of
@@ -38,8 +46,11 @@
 #include <stdatomic.h>
 #include <sys/resource.h>
 
+#include <curl/curl.h>
+
 #include "../tests/serve_util.h"
 #include "service.h"
+#include "tdcpuid/rest.h"
 
 static struct su_env env;
 static char addr[TDC_ADDR_MAX];
@@ -94,6 +105,108 @@ static void *client(void *arg)
 		}
 	}
 	tdc_client_result_free(&res);
+	tdc_buf_free(&ag.last);
+	return NULL;
+}
+
+/* ---- the REST client (--rest) ----------------------------------------------- */
+
+static char http_base[TDC_ADDR_MAX];
+
+static size_t rest_body(char *p, size_t sz, size_t n, void *arg)
+{
+	return tdc_rest_body_add(arg, p, sz * n, TDC_REST_SESSION_MAX) == 0 ? sz * n : 0;
+}
+
+/* One request on the thread's kept-alive connection; the HTTP status, or -1. */
+static long rest_call(CURL *c, const char *method, const char *url, const struct tdc_buf *ev,
+		      struct curl_slist *hdr, struct tdc_buf *out)
+{
+	long st = -1;
+
+	tdc_buf_reset(out);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, ev ? hdr : NULL);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, ev ? (const char *)ev->data : "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(ev ? ev->len : 0));
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	return st;
+}
+
+/* newSession, evidence, DELETE: one attestation as a pipeline makes it. */
+static int rest_attest(CURL *c, struct su_agent *ag, struct curl_slist *hdr,
+		       struct tdc_buf *out, bool *passed)
+{
+	struct tdc_rest_session s;
+	struct curl_header *loc;
+	struct tdc_buf ev;
+	char url[TDC_ADDR_MAX + 128], sess[TDC_ADDR_MAX + 128];
+	int r = TDC_ERR_PROTOCOL;
+
+	tdc_rest_session_init(&s);
+	tdc_buf_init(&ev);
+	snprintf(url, sizeof(url), "%s" TDC_REST_NEW_SESSION "?nonceSize=32&vm=alpha", http_base);
+	if (rest_call(c, "POST", url, NULL, hdr, out) != 201 ||
+	    curl_easy_header(c, "Location", 0, CURLH_HEADER, -1, &loc) != CURLHE_OK)
+		goto out;
+	snprintf(sess, sizeof(sess), "%s%s", http_base, loc->value);
+	if ((r = tdc_rest_session_parse(out->data, out->len, &s)) != 0 ||
+	    (r = su_agent_fn(ag, s.nonce, s.nonce_len, &ev)) != 0)
+		goto out;
+	tdc_rest_session_free(&s);
+	tdc_rest_session_init(&s);
+	r = TDC_ERR_PROTOCOL;
+	if (rest_call(c, "POST", sess, &ev, hdr, out) != 200 ||
+	    tdc_rest_session_parse(out->data, out->len, &s) != 0 || !s.has_passed)
+		goto out;
+	*passed = s.passed;
+	r = rest_call(c, "DELETE", sess, NULL, hdr, out) == 204 ? 0 : TDC_ERR_PROTOCOL;
+out:
+	tdc_rest_session_free(&s);
+	tdc_buf_free(&ev);
+	return r;
+}
+
+static void *rest_client(void *arg)
+{
+	struct su_agent ag = { .env = &env, .claims_vm = "alpha", .with_quote = with_quote };
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: " TDC_REST_MT_EVIDENCE);
+	CURL *c = curl_easy_init();
+	struct tdc_buf out;
+	char src[32];
+	bool passed = false;
+	long t;
+	double t0;
+	int r;
+
+	tdc_buf_init(&ag.last);
+	tdc_buf_init(&out);
+	/* One peer per client, its connection kept alive across attestations. */
+	snprintf(src, sizeof(src), "127.0.5.%u", (unsigned)(uintptr_t)arg % 250 + 1);
+	curl_easy_setopt(c, CURLOPT_INTERFACE, src);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rest_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+	hdr = curl_slist_append(hdr, "Expect:");
+	while ((t = atomic_fetch_add(&next_ticket, 1)) < total) {
+		t0 = now();
+		r = rest_attest(c, &ag, hdr, &out, &passed);
+		lat[t] = now() - t0;
+		if (r) {
+			atomic_fetch_add(&nerrors, 1);
+			if (atomic_load(&nerrors) <= 3)
+				fprintf(stderr, "bench_serve: REST exchange %ld: %s %.200s\n", t,
+					tdc_errmsg(r), tdc_buf_cstr(&out));
+		} else if (!passed && !basic_mode) {
+			atomic_fetch_add(&nfailed, 1);
+		}
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	tdc_buf_free(&out);
 	tdc_buf_free(&ag.last);
 	return NULL;
 }
@@ -218,7 +331,7 @@ struct phase {
 };
 
 /* @n more honest attestations by @clients agents into @ph. */
-static void run_phase(unsigned clients, long n, struct phase *ph)
+static void run_phase_with(void *(*fn)(void *), unsigned clients, long n, struct phase *ph)
 {
 	pthread_t *th = calloc(clients, sizeof(*th));
 	double t0;
@@ -231,13 +344,18 @@ static void run_phase(unsigned clients, long n, struct phase *ph)
 	atomic_store(&next_ticket, 0);
 	t0 = now();
 	for (unsigned i = 0; i < clients; i++)
-		pthread_create(&th[i], NULL, client, (void *)(uintptr_t)i);
+		pthread_create(&th[i], NULL, fn, (void *)(uintptr_t)i);
 	for (unsigned i = 0; i < clients; i++)
 		pthread_join(th[i], NULL);
 	ph->elapsed += now() - t0;
 	free(th);
 	ph->n += n;
 	ph->errors += atomic_load(&nerrors) - e0;
+}
+
+static void run_phase(unsigned clients, long n, struct phase *ph)
+{
+	run_phase_with(client, clients, n, ph);
 }
 
 /* Throughput and percentiles over every round of @ph. */
@@ -305,10 +423,29 @@ static void attack_stop(struct attack *a)
 	a->refused += a->churn.refused;
 }
 
+/* The server's http:// address: the second line of its ready file. */
+static int rest_base(const struct su_env *e, char *out, size_t cap)
+{
+	char line[TDC_ADDR_MAX + 16];
+	FILE *f = fopen(e->ready, "r");
+	int r = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "http://", 7)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, cap, "%s", line);
+			r = 0;
+		}
+	if (f)
+		fclose(f);
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct option lopts[] = {
 		{ "attack", no_argument, NULL, 'A' },
+		{ "rest", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned clients = 32, workers = 2;
@@ -319,9 +456,9 @@ int main(int argc, char *argv[])
 	struct su_server srv;
 	double single, par, gen_us;
 	struct rusage ru0, ru1, srv_ru;
-	struct phase base = { 0 }, hit = { 0 }, warm = { 0 };
+	struct phase base = { 0 }, hit = { 0 }, warm = { 0 }, rest = { 0 };
 	static struct attack atk;
-	bool attack = false;
+	bool attack = false, with_rest = false;
 	long n = 3000;
 	int o, r, st;
 
@@ -335,9 +472,10 @@ int main(int argc, char *argv[])
 		case 'r': with_quote = false; break;
 		case 'f': format = optarg; break;
 		case 'A': attack = true; break;
+		case 'R': with_rest = true; break;
 		default:
 			fprintf(stderr, "usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] "
-				"[-f json|ear] [--attack]\n");
+				"[-f json|ear] [--attack] [--rest]\n");
 			return 2;
 		}
 	}
@@ -366,17 +504,33 @@ int main(int argc, char *argv[])
 	/* Default per-peer limits: what a deployment gets.  Basic mode is fast
 	 * enough for one agent to exceed 20 new connections a second. */
 	const char *extra[] = { "--workers", wbuf, "--max-conns", "512", "--timeout", "60",
-				"--checks", checks, basic_mode ? "--peer-rate" : NULL, "1000", NULL };
+				"--checks", checks, "--listen", "http://127.0.0.1:0",
+				basic_mode ? "--peer-rate" : NULL, "1000", NULL };
 	if (su_server_start(&env, verifier, extra, &srv) != 0)
 		die("serve did not start", 0);
 	snprintf(addr, sizeof(addr), "%s", srv.addr);
+	if (rest_base(&env, http_base, sizeof(http_base)) != 0)
+		die("serve wrote no http:// address", 0);
+	if (attack && with_rest)
+		die("--attack and --rest: one at a time", 0);
 	base.pool = calloc((size_t)n, sizeof(double));
 	hit.pool = calloc((size_t)n, sizeof(double));
+	rest.pool = calloc((size_t)n, sizeof(double));
 	warm.pool = calloc((size_t)n, sizeof(double));
-	if (!base.pool || !hit.pool || !warm.pool)
+	if (!base.pool || !hit.pool || !warm.pool || !rest.pool)
 		die("alloc", TDC_ERR_ALLOC);
 	getrusage(RUSAGE_SELF, &ru0);
-	if (!attack) {
+	if (with_rest) {
+		long per = n / ATTACK_ROUNDS;
+		long w = per / 6 > (long)clients ? per / 6 : (long)clients;
+
+		run_phase(clients, w, &warm);
+		run_phase_with(rest_client, clients, w, &warm);
+		for (int round = 0; round < ATTACK_ROUNDS; round++) {
+			run_phase(clients, per, &base);
+			run_phase_with(rest_client, clients, per, &rest);
+		}
+	} else if (!attack) {
 		run_phase(clients, n, &base);
 	} else {
 		long per = n / ATTACK_ROUNDS;
@@ -393,6 +547,8 @@ int main(int argc, char *argv[])
 	finish_phase(&base);
 	if (attack)
 		finish_phase(&hit);
+	if (with_rest)
+		finish_phase(&rest);
 	/* wait4 rather than su_server_stop: the server's own CPU time. */
 	kill(srv.pid, SIGTERM);
 	if (wait4(srv.pid, &st, 0, &srv_ru) != srv.pid)
@@ -423,9 +579,9 @@ int main(int argc, char *argv[])
 	printf("  ratio throughput / single-core = %.2f (target >= 1.6 on 2 cores); "
 	       "throughput / in-process %u-thread rate = %.2f\n", thr / single, workers, thr / par);
 	double srv_cpu = cpu_s(&srv_ru), cli_cpu = cpu_s(&ru1) - cpu_s(&ru0);
-	long all = base.n + hit.n + warm.n;
+	long all = base.n + hit.n + warm.n + rest.n;
 
-	double wall = base.elapsed + hit.elapsed + warm.elapsed;
+	double wall = base.elapsed + hit.elapsed + warm.elapsed + rest.elapsed;
 
 	/* With --attack, the attackers' threads are in this process: counted as clients. */
 	printf("  CPU: server %.0f us/attestation (verification alone %.0f us), clients%s %.0f us/"
@@ -448,7 +604,15 @@ int main(int argc, char *argv[])
 		printf("  attack latency p50 %.2f ms, p99 %.2f ms (p99 %.2fx without attack; "
 		       "target <= 2), errors %ld\n", hit.p50, hit.p99, hit.p99 / p99, hit.errors);
 	}
+	if (with_rest) {
+		printf("  REST API (%d rounds alternating with the framed ones; HTTP/1.1 kept alive, "
+		       "libcurl, newSession + evidence + DELETE per attestation):\n", ATTACK_ROUNDS);
+		printf("  REST throughput:          %.0f /s over %.2f s (%.2fx framed; target >= 0.8), "
+		       "p50 %.2f ms, p99 %.2f ms, errors %ld\n", rest.thr, rest.elapsed,
+		       rest.thr / thr, rest.p50, rest.p99, rest.errors);
+	}
 	su_env_teardown(&env);
+	free(rest.pool);
 	free(base.pool);
 	free(hit.pool);
 	free(warm.pool);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "tdcpuid/error.h"
 #include "tdcpuid/json.h"
 #include "tdcpuid/rest.h"
@@ -113,29 +115,46 @@ static int b64val(int c)
 	return c && (p = strchr(a, c)) ? (int)(p - a) : -1;
 }
 
-int tdc_rest_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len)
+int tdc_rest_b64_decode_buf(const char *s, size_t n, struct tdc_buf *out)
 {
-	char q[4 * ((TDC_REST_NONCE_MAX + 2) / 3) + 4];
-	struct tdc_buf b;
-	size_t k = 0;
+	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *q;
+	size_t k;
 	int e;
 
 	while (n && s[n - 1] == '=')
 		n--;
-	if (n > sizeof(q) - 4 || n % 4 == 1)
-		return tdc_err(TDC_ERR_FORMAT, "nonce: not base64 of at most %zu bytes", cap);
+	if (n % 4 == 1 || n > (64u << 20))
+		return tdc_err(TDC_ERR_FORMAT, "base64: length %zu is not base64", n);
+	if (!(q = malloc(n + 4)))
+		return tdc_err(TDC_ERR_ALLOC, "base64");
 	/* Rewrite to the padded standard alphabet, then decode strictly. */
 	for (k = 0; k < n; k++) {
 		int v = b64val((unsigned char)s[k]);
 
-		if (v < 0)
-			return tdc_err(TDC_ERR_FORMAT, "nonce: bad base64 character at %zu", k);
-		q[k] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[v];
+		if (v < 0) {
+			free(q);
+			return tdc_err(TDC_ERR_FORMAT, "base64: bad character at %zu", k);
+		}
+		q[k] = std[v];
 	}
 	while (k % 4)
 		q[k++] = '=';
+	e = tdc_base64_decode(q, k, out);
+	free(q);
+	return e;
+}
+
+int tdc_rest_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+	struct tdc_buf b;
+	int e;
+
+	/* Bounded before anything is decoded: 4 characters per 3 bytes. */
+	if (n > 4 * ((cap + 2) / 3) + 2)
+		return tdc_err(TDC_ERR_TOO_LARGE, "nonce: more than %zu bytes", cap);
 	tdc_buf_init(&b);
-	if ((e = tdc_base64_decode(q, k, &b)) == 0) {
+	if ((e = tdc_rest_b64_decode_buf(s, n, &b)) == 0) {
 		if (b.len > cap)
 			e = tdc_err(TDC_ERR_TOO_LARGE, "nonce: %zu bytes, at most %zu", b.len, cap);
 		else if (b.len)
@@ -143,7 +162,9 @@ int tdc_rest_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_
 		*len = b.len;
 	}
 	tdc_buf_free(&b);
-	return e;
+	if (e)
+		return tdc_err_wrap(e, "nonce: ");
+	return 0;
 }
 
 int tdc_rest_nonce_param(const char *nonce, const char *size, uint8_t out[TDC_REST_NONCE_MAX],
@@ -304,4 +325,43 @@ void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t ca
 	(void)str_member(root, "detail", false, detail, sizeof(detail));
 	snprintf(out, cap, "%s%s%s", title, title[0] && detail[0] ? ": " : "", detail);
 	json_decref(root);
+}
+
+/*
+ * The nonce and the verdict inside a verdict document: an EAR names them
+ * as eat_nonce (base64url) and submods.tdcpuid["tdcpuid.verdict"].passed,
+ * the JSON verdict as nonce (hex) and passed (docs/ear.md,
+ * docs/verdict-json.md).
+ */
+int tdc_rest_doc_verdict(const uint8_t *doc, size_t len, const uint8_t *nonce, size_t nonce_len,
+			 bool *passed)
+{
+	json_t *root = NULL, *v, *p;
+	uint8_t got[TDC_REST_NONCE_MAX];
+	size_t glen = 0;
+	int e;
+
+	if ((e = tdc_json_parse(doc, len, TDC_REST_SESSION_MAX, "verdict", &root)) != 0)
+		return e;
+	if (json_is_string(v = json_object_get(root, "eat_nonce"))) {
+		e = tdc_rest_b64_decode(json_string_value(v), json_string_length(v), got,
+					sizeof(got), &glen);
+		p = json_object_get(json_object_get(json_object_get(json_object_get(root, "submods"),
+			"tdcpuid"), "tdcpuid.verdict"), "passed");
+	} else if (json_is_string(v = json_object_get(root, "nonce")) &&
+		   json_string_length(v) <= 2 * sizeof(got)) {
+		e = tdc_hex_decode(json_string_value(v), got, sizeof(got), &glen);
+		p = json_object_get(root, "passed");
+	} else {
+		e = tdc_err(TDC_ERR_MISSING, "verdict: names no nonce (eat_nonce or nonce)");
+		p = NULL;
+	}
+	if (!e && !json_is_boolean(p))
+		e = tdc_err(TDC_ERR_MISSING, "verdict: no passed flag");
+	if (!e && (glen != nonce_len || CRYPTO_memcmp(got, nonce, glen)))
+		e = tdc_err(TDC_ERR_NONCE, "verdict: for another nonce than this session's");
+	if (!e)
+		*passed = json_is_true(p);
+	json_decref(root);
+	return e;
 }

@@ -45,7 +45,7 @@ o x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial 
 o ecparam -name prime256v1 -genkey -noout -out "$T/vk.pem"
 o ec -in "$T/vk.pem" -pubout -out "$T/vk.pub"
 
-TTL=2
+TTL=4
 "$V" serve --listen http://127.0.0.1:0 --listen https://127.0.0.1:0 --tls-cert "$T/srv.pem" \
 	--tls-key "$T/srv.key" --sign-key "$T/vk.pem" --registry "$T/reg" --db "$T/audit.db" \
 	--ready-file "$T/ready" --timeout 3 --handshake-timeout 2 --nonce-ttl $TTL \
@@ -108,6 +108,32 @@ print("04"+d(k["x"]).hex()+d(k["y"]).hex())' "$T/disc.json") || fail "JWK: $(cat
 python3 "$S/tests/rest_client.py" "$HTTP" "$HTTPS" "$T/ca.pem" "$A" "$T/sim" "$T" $TTL ||
 	fail "python client"
 
+# --- the agent (libcurl): --to http:// and https://, signed results checked with the key.
+o ecparam -name prime256v1 -genkey -noout -out "$T/other.pem"
+o ec -in "$T/other.pem" -pubout -out "$T/other.pub"
+ag() { "$A" evidence --tee sim --sim-dir "$T/sim" "$@"; }
+ag --to "$HTTPS" --ca-cert "$T/ca.pem" --vm-name alpha --verifier-key "$T/vk.pub" -o "$T/a1.json" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "verdict PASS.*signature verified" "$T/err" || fail "agent https: rc $rc $(cat "$T/err")"
+grep -q '"eat_profile"' "$T/a1.json" || fail "agent wrote no EAR: $(head -c 200 "$T/a1.json")"
+ag --to "$HTTP" --vm-name beta --verifier-key "$T/vk.pub" -o /dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "verdict FAIL" "$T/err" || fail "agent beta: rc $rc $(cat "$T/err")"
+ag --to "$HTTP" -o /dev/null 2>/dev/null  # the claims name no VM: refused, not guessed
+[ $? -eq 2 ] || fail "agent without a VM name: expected exit 2"
+ag --to "$HTTP" --vm-name nosuch -o /dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "403.*unknown VM 'nosuch'" "$T/err" || fail "agent unknown VM: rc $rc $(cat "$T/err")"
+ag --to "$HTTPS" --ca-cert "$T/ca.pem" --vm-name alpha --verifier-key "$T/other.pub" -o "$T/a2.json" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "does not verify" "$T/err" || fail "agent, another key: rc $rc $(cat "$T/err")"
+[ -s "$T/a2.json" ] && fail "an unverified verdict was written"
+ag --to "$HTTPS" --vm-name alpha -o /dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 3 ] && grep -qi "certificate" "$T/err" || fail "agent trusted an unknown CA: rc $rc $(cat "$T/err")"
+ag --to "$HTTP/x" --vm-name alpha 2>/dev/null
+[ $? -eq 2 ] || fail "agent --to with a path: expected a usage error"
+
 # --- the audit log: one pass row per honest session, refusals aggregated per peer.
 kill -TERM "$SP"; wait "$SP"; rc=$?; SP=
 [ $rc -eq 0 ] || fail "serve exited $rc on SIGTERM"
@@ -118,8 +144,8 @@ text = open(sys.argv[1]).read()
 rows = [json.loads(l) for l in text.splitlines() if l.strip()] if not text.lstrip().startswith("[") else json.load(open(sys.argv[1]))
 rows = rows.get("records", rows) if isinstance(rows, dict) else rows
 v = [r.get("verdict") for r in rows]
-assert v.count("pass") >= 8, v          # 2 curl + 2 python + caller nonce + 3 beside slow clients
-assert v.count("fail") >= 1, v          # beta: default policy refuses simulated evidence
+assert v.count("pass") >= 9, v          # 2 curl + 2 python + caller nonce + 3 beside slow clients + agent
+assert v.count("fail") >= 2, v          # beta: default policy refuses simulated evidence
 assert any(r.get("verdict") == "reject" and (r.get("count") or 1) >= 1 for r in rows), v
 assert all(str(r.get("peer", "")).startswith("http") for r in rows if r.get("verdict") in ("pass", "fail")), rows
 EOF

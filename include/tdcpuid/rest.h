@@ -85,6 +85,8 @@ int tdc_rest_nonce_param(const char *nonce, const char *size, uint8_t out[TDC_RE
 
 /* Base64 in either alphabet, padding optional, into at most @cap bytes. */
 int tdc_rest_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len);
+/* ... appended to @out, any length (a JWS payload). */
+int tdc_rest_b64_decode_buf(const char *s, size_t n, struct tdc_buf *out);
 
 /* Append a request body chunk, refusing to grow past @cap (TDC_ERR_TOO_LARGE). */
 int tdc_rest_body_add(struct tdc_buf *b, const void *data, size_t n, size_t cap);
@@ -108,6 +110,12 @@ struct tdc_rest_session {
 void tdc_rest_session_init(struct tdc_rest_session *s);
 void tdc_rest_session_free(struct tdc_rest_session *s);
 int tdc_rest_session_parse(const uint8_t *json, size_t len, struct tdc_rest_session *s);
+/*
+ * What a verdict document (EAR or JSON, e.g. a verified JWS payload) says:
+ * its nonce must be @nonce (TDC_ERR_NONCE otherwise), *@passed its verdict.
+ */
+int tdc_rest_doc_verdict(const uint8_t *doc, size_t len, const uint8_t *nonce, size_t nonce_len,
+			 bool *passed);
 /* A problem document's title and detail as one line into @out ("" if none). */
 void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t cap);
 

@@ -63,7 +63,10 @@ struct session {
 	bool passed;
 	int64_t record;
 	char format[16];
-	json_t *result;                 /* string (JWS) or object (the document) */
+	/* JSON text of the result: the JWS as a string, or the document itself,
+	 * kept as text so a 240 KB JSON verdict is never parsed again */
+	struct tdc_buf result;
+	bool result_jwt;
 	int err;
 	char errmsg[TDC_FRAME_STR_MAX];
 };
@@ -103,6 +106,9 @@ struct tdc_rest {
 	size_t adding;                  /* the slot tdc_rest_add is handing over */
 	struct session *sess;
 	size_t nsess;
+	size_t *free_sess, nfree;       /* free session slots, a stack */
+	size_t open;                    /* sessions waiting or processing */
+	uint64_t next_purge;
 	char *cert, *key;
 	char *discovery;                /* the /.well-known document */
 	bool draining;
@@ -217,9 +223,28 @@ static const char *result_type(const struct session *s)
 {
 	bool ear = !strcmp(s->format, "ear");
 
-	if (json_is_string(s->result))
+	if (s->result_jwt)
 		return ear ? TDC_REST_MT_EAR_JWT : TDC_REST_MT_VERDICT_JWT;
 	return ear ? TDC_REST_MT_EAR_JSON : TDC_REST_MT_VERDICT_JSON;
+}
+
+/* {...} + "result": the text as it is, spliced in before the closing brace. */
+static char *with_result(char *text, const struct session *s)
+{
+	size_t n = strlen(text), m = s->result.len;
+	char *out = malloc(n + m + 16);
+
+	if (out && n >= 2) {
+		memcpy(out, text, n - 1);
+		memcpy(out + n - 1, ",\"result\":", 10);
+		memcpy(out + n + 9, s->result.data, m);
+		memcpy(out + n + 9 + m, "}", 2);
+	} else {
+		free(out);
+		out = NULL;
+	}
+	free(text);
+	return out;
 }
 
 static char *session_text(const struct session *s)
@@ -234,7 +259,6 @@ static char *session_text(const struct session *s)
 	json_object_set_new(o, "accept", accept_list());
 	json_object_set_new(o, "status", json_string(state_name[s->st]));
 	if (s->st == S_COMPLETE) {
-		json_object_set(o, "result", s->result);
 		x = json_pack("{s:b,s:I,s:s,s:s}", "passed", s->passed, "record",
 			      (json_int_t)s->record, "format", s->format, "result-type",
 			      result_type(s));
@@ -244,6 +268,8 @@ static char *session_text(const struct session *s)
 	}
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
+	if (text && s->st == S_COMPLETE)
+		text = with_result(text, s);
 	return text;
 }
 
@@ -251,9 +277,12 @@ static void session_free(struct tdc_rest *r, size_t i)
 {
 	struct session *s = &r->sess[i];
 
-	json_decref(s->result);
+	tdc_buf_free(&s->result);
+	s->result_jwt = false;
 	OPENSSL_cleanse(s->nonce, sizeof(s->nonce));
-	s->result = NULL;
+	if (s->st == S_WAITING || s->st == S_PROCESSING)
+		r->open--;
+	r->free_sess[r->nfree++] = i;
 	s->waiter = NULL;
 	s->st = S_FREE;
 	s->gen++;
@@ -265,8 +294,12 @@ static bool session_gone(const struct tdc_rest *r, const struct session *s, uint
 	return s->st != S_PROCESSING && now >= s->expiry_ms + (uint64_t)r->cfg.nonce_ttl_s * 1000;
 }
 
+/* At most once a second, or when the table is full: not a scan per session. */
 static void purge(struct tdc_rest *r, uint64_t now)
 {
+	if (now < r->next_purge && r->nfree)
+		return;
+	r->next_purge = now + 1000;
 	for (size_t i = 0; i < r->nsess; i++)
 		if (r->sess[i].st != S_FREE && session_gone(r, &r->sess[i], now))
 			session_free(r, i);
@@ -311,6 +344,10 @@ static unsigned peer_sessions(const struct tdc_rest *r, const char *peer)
 {
 	unsigned n = 0;
 
+	/* Fewer open in all than one peer may hold: nobody is at the limit. */
+	if (r->open < r->cfg.peer_sessions)
+		return 0;
+
 	for (size_t i = 0; i < r->nsess; i++)
 		n += (r->sess[i].st == S_WAITING || r->sess[i].st == S_PROCESSING) &&
 		     !strcmp(r->sess[i].peer, peer);
@@ -321,14 +358,12 @@ static enum MHD_Result new_session(struct tdc_rest *r, struct req *q, struct MHD
 {
 	uint64_t now = tdc_now_ms();
 	uint8_t rnd[TDC_REST_ID_LEN / 2 - 2];
-	size_t i, free_ix = SIZE_MAX;
+	size_t i, free_ix;
 	struct session *s;
 
 	purge(r, now);
-	for (i = 0; i < r->nsess; i++) {
-		if (r->sess[i].st == S_FREE) {
-			free_ix = free_ix == SIZE_MAX ? i : free_ix;
-		} else if (!q->gen_nonce && r->sess[i].caller_nonce &&
+	for (i = 0; !q->gen_nonce && i < r->nsess; i++) {
+		if (r->sess[i].st != S_FREE && r->sess[i].caller_nonce &&
 			   r->sess[i].nonce_len == q->nonce_len &&
 			   !CRYPTO_memcmp(r->sess[i].nonce, q->nonce, q->nonce_len)) {
 			/* A caller's nonce is single use here as everywhere. */
@@ -342,9 +377,10 @@ static enum MHD_Result new_session(struct tdc_rest *r, struct req *q, struct MHD
 		return problem(q, mc, MHD_HTTP_TOO_MANY_REQUESTS, NULL, NULL,
 			       "verifier busy: %s holds %u open sessions (the per-peer limit)",
 			       q->hc->peer.text, r->cfg.peer_sessions);
-	if (free_ix == SIZE_MAX)
+	if (!r->nfree)
 		return problem(q, mc, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
 			       "verifier busy: %zu sessions open, retry later", r->nsess);
+	free_ix = r->free_sess[r->nfree - 1];
 	s = &r->sess[free_ix];
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    (q->gen_nonce && (q->nonce_len == TDC_NONCE_LEN
@@ -366,6 +402,8 @@ static enum MHD_Result new_session(struct tdc_rest *r, struct req *q, struct MHD
 	s->st = S_WAITING;
 	s->err = 0;
 	s->errmsg[0] = '\0';
+	r->nfree--;
+	r->open++;
 	return send_session(q, mc, MHD_HTTP_CREATED, s, true);
 }
 
@@ -783,7 +821,7 @@ void tdc_rest_done(struct tdc_rest *r, const struct tdc_rest_result *res)
 {
 	size_t ix = (size_t)(res->token >> 32);
 	struct session *s;
-	json_error_t je;
+	int e = 0;
 
 	if (ix >= r->nsess || r->sess[ix].gen != (uint32_t)res->token)
 		return;
@@ -791,14 +829,24 @@ void tdc_rest_done(struct tdc_rest *r, const struct tdc_rest_result *res)
 	s->passed = res->passed;
 	s->record = res->record;
 	snprintf(s->format, sizeof(s->format), "%s", res->format ? res->format : "json");
-	if (!res->err && res->jws)
-		s->result = json_stringn((const char *)res->jws->data, res->jws->len);
-	else if (!res->err)
-		s->result = json_loadb((const char *)res->doc->data, res->doc->len, 0, &je);
-	s->err = res->err ? res->err : s->result ? 0 : TDC_ERR_INTERNAL;
+	tdc_buf_init(&s->result);
+	/* The engine's document is a JSON object (output.c, ear.c); a JWS is
+	 * base64url and dots: both go into the session as they are. */
+	if (!res->err && res->jws) {
+		s->result_jwt = true;
+		if ((e = tdc_buf_put_u8(&s->result, '"')) == 0 &&
+		    (e = tdc_buf_put(&s->result, res->jws->data, res->jws->len)) == 0)
+			e = tdc_buf_put_u8(&s->result, '"');
+	} else if (!res->err) {
+		e = res->doc->len && res->doc->data[0] == '{'
+			? tdc_buf_put(&s->result, res->doc->data, res->doc->len)
+			: tdc_err(TDC_ERR_INTERNAL, "verdict document is not a JSON object");
+	}
+	s->err = res->err ? res->err : e;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s", res->err ? res->errmsg
-		 : s->result ? "" : "verdict document is not JSON");
+		 : e ? tdc_errdetail() : "");
 	s->st = s->err ? S_FAILED : S_COMPLETE;
+	r->open--;
 	if (s->waiter) {
 		s->waiter->done = true;
 		MHD_resume_connection(s->waiter->hc->mc);
@@ -877,6 +925,7 @@ static int read_pem(const char *path, char **out)
 static struct MHD_Daemon *start_daemon(struct tdc_rest *r, bool tls)
 {
 	unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_TURBO |
 			 MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, r->cert },
@@ -912,10 +961,13 @@ int tdc_rest_new(const struct tdc_rest_config *c, const struct tdc_rest_host *h,
 	r->nsess = c->max_sessions < 0xffff ? c->max_sessions : 0xffff;
 	r->hc = calloc(c->max_conns, sizeof(*r->hc));
 	r->sess = calloc(r->nsess, sizeof(*r->sess));
-	if (!r->hc || !r->sess) {
+	r->free_sess = calloc(r->nsess, sizeof(*r->free_sess));
+	if (!r->hc || !r->sess || !r->free_sess) {
 		e = tdc_err(TDC_ERR_ALLOC, "http: tables");
 		goto fail;
 	}
+	for (size_t i = r->nsess; i-- > 0;)
+		r->free_sess[r->nfree++] = i;
 	if ((e = make_discovery(r)) != 0)
 		goto fail;
 	if (!(r->plain = start_daemon(r, false))) {
@@ -968,6 +1020,7 @@ void tdc_rest_free(struct tdc_rest *r)
 	free(r->cert);
 	free(r->discovery);
 	free(r->sess);
+	free(r->free_sess);
 	free(r->hc);
 	free(r);
 }
