@@ -97,8 +97,20 @@ echo "BOOT_IMAGE=/vmlinuz console=ttyS0 tdcpuid.nonce=$nonce quiet" >"$T/cmdline
 grep -q '"passed": true' "$T/ing.json" || fail "ingest verdict"
 other=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 "$V" ingest --serial-log "$T/console.log" --nonce "$other" --registry "$T/reg" --vm alpha \
-	>/dev/null 2>&1
+	--no-replay-check >/dev/null 2>&1
 [ $? -eq 1 ] || fail "ingest with another boot's nonce must fail (exit 1)"
+# Without an audit log nothing could refuse a replay: not judged unless waived by name.
+"$V" ingest --serial-log "$T/console.log" --cmdline "$T/cmdline" --registry "$T/reg" \
+	--vm alpha >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q -- "--no-replay-check" "$T/err" ||
+	fail "ingest with a nonce and no --db must be refused naming the waiver: $(cat "$T/err")"
+for i in 1 2; do
+	"$V" ingest --serial-log "$T/console.log" --cmdline "$T/cmdline" --registry "$T/reg" \
+		--vm alpha --no-replay-check >/dev/null 2>"$T/err" ||
+		fail "ingest --no-replay-check ($i): expected pass"
+	grep -q "single use not checked (--no-replay-check)" "$T/err" ||
+		fail "ingest --no-replay-check must say what it waived: $(cat "$T/err")"
+done
 # The same boot's evidence twice into one log: the nonce column refuses the replay.
 "$V" ingest --serial-log "$T/console.log" --cmdline "$T/cmdline" --registry "$T/reg" \
 	--vm alpha --db "$T/audit.db" >/dev/null 2>&1
@@ -131,15 +143,15 @@ aged=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 "$A" evidence --tee sim --sim-dir "$T/sim" --nonce "$aged" --vm-name aged \
 	--serial "$T/armor-aged.txt" 2>/dev/null || fail "agent --serial (aged)"
 "$V" ingest --serial-log "$T/armor-aged.txt" --nonce "$aged" --nonce-issued "@$(($(date +%s) - 10))" \
-	--registry "$T/reg" --vm aged >/dev/null 2>&1 || fail "ingest of a 10 s old nonce (max age 60): expected pass"
+	--registry "$T/reg" --vm aged --no-replay-check >/dev/null 2>&1 || fail "ingest of a 10 s old nonce (max age 60): expected pass"
 "$V" ingest --serial-log "$T/armor-aged.txt" --nonce "$aged" --nonce-issued "@$(($(date +%s) - 7200))" \
-	--registry "$T/reg" --vm aged >"$T/aged.json" 2>&1
+	--registry "$T/reg" --vm aged --no-replay-check >"$T/aged.json" 2>&1
 [ $? -eq 1 ] && grep -q "policy allows 60 s" "$T/aged.json" ||
 	fail "ingest of a 2 h old nonce (max age 60) must fail naming the age: $(head -c 400 "$T/aged.json")"
 echo "BOOT_IMAGE=/vmlinuz tdcpuid.nonce=$aged" >"$T/cmdline-aged"
 touch -d '2 hours ago' "$T/cmdline-aged"
 "$V" ingest --serial-log "$T/armor-aged.txt" --cmdline "$T/cmdline-aged" --registry "$T/reg" \
-	--vm aged >/dev/null 2>&1
+	--vm aged --no-replay-check >/dev/null 2>&1
 [ $? -eq 1 ] || fail "ingest with a 2 h old command line (max age 60) must fail"
 rm -f "$T/reg/aged.json"
 sed -i 's/[A-Za-z]\(\r\?\)$/@\1/' "$T/console.log" # damage every data line's last char

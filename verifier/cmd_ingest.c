@@ -26,8 +26,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s ingest --serial-log FILE (--nonce HEX | --cmdline FILE | --no-nonce)\n"
-		"                 [--nonce-issued TIME] --registry DIR --vm NAME [--db FILE|URI]\n"
-		"                 [--checks engine|basic]\n"
+		"                 [--nonce-issued TIME] --registry DIR --vm NAME\n"
+		"                 (--db FILE|URI | --no-replay-check) [--checks engine|basic]\n"
 		"\n"
 		"Find the last armored evidence block (-----BEGIN TDCPUID EVIDENCE v1-----)\n"
 		"in a console log, decode it and check it against the VM's registry entry.\n"
@@ -39,7 +39,10 @@ static void usage(FILE *f)
 		"  --db FILE|URI    also append the verdict to this audit log (SQLite file, or\n"
 		"                   PostgreSQL as for serve --db); its nonce column makes every\n"
 		"                   nonce single-use, whatever its length, fleet-wide on\n"
-		"                   PostgreSQL\n"
+		"                   PostgreSQL (needed with a nonce: without a log a replay\n"
+		"                   cannot be told)\n"
+		"  --no-replay-check  judge without an audit log: the same evidence would pass\n"
+		"                   again (said on stderr; lab use only)\n"
 		"Prints the verdict document; exit 0 pass, 1 fail, 2 bad input.\n",
 		tdc_prog);
 }
@@ -117,7 +120,7 @@ struct ingest_args {
 	const char *log, *cmdline, *registry, *vm, *db;
 	uint8_t nonce[TDC_CLAIMS_NONCE_MAX];
 	size_t nonce_len;
-	bool have_nonce, no_nonce;
+	bool have_nonce, no_nonce, no_replay_check;
 	time_t nonce_issued;         /* 0: unknown */
 	const struct tdc_verifier_ops *ops;
 };
@@ -133,6 +136,7 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 		{ "registry", required_argument, NULL, 'r' },
 		{ "vm", required_argument, NULL, 'v' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "no-replay-check", no_argument, NULL, 'R' },
 		{ "checks", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -152,6 +156,7 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 		case 'r': a->registry = optarg; break;
 		case 'v': a->vm = optarg; break;
 		case 'd': a->db = optarg; break;
+		case 'R': a->no_replay_check = true; break;
 		case 'C':
 			if (!strcmp(optarg, "basic"))
 				a->ops = &tdc_verifier_basic;
@@ -182,6 +187,16 @@ static int parse_args(int argc, char *argv[], struct ingest_args *a)
 	}
 	if (!a->no_nonce && a->nonce_len == 0)
 		return tdc_err(TDC_ERR_USAGE, "the nonce is empty");
+	/*
+	 * Single use is the audit log's UNIQUE nonce column: with no log, nothing
+	 * could refuse this boot's evidence a second time, so the check could not
+	 * run, and only an explicit waiver lets the verdict go ahead.
+	 */
+	if (!a->no_nonce && !a->db && !a->no_replay_check)
+		return tdc_err(TDC_ERR_USAGE, "a nonce is single-use only through an audit log: give "
+			       "--db FILE, or waive the replay check with --no-replay-check");
+	if (a->db && a->no_replay_check)
+		return tdc_err(TDC_ERR_USAGE, "--db and --no-replay-check exclude each other");
 	return 0;
 }
 
@@ -246,6 +261,9 @@ int ingest_main(int argc, char *argv[])
 	}
 	if (a.db && (e = record(a.db, vm, a.log, &ev, &a, &out, verr)) != 0)
 		goto out;
+	if (a.no_replay_check && !a.no_nonce)
+		fprintf(stderr, "%s ingest: note: nonce single use not checked (--no-replay-check): "
+			"this evidence would pass again\n", tdc_prog);
 	if ((e = verr) != 0)
 		goto out;
 	fwrite(out.doc.data, 1, out.doc.len, stdout);
