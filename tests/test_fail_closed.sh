@@ -165,4 +165,10 @@ echo '{"version":1,"trust_anchor":"../evil.pem"}' >"$T/dotdot.json"
 expect 2 "a relative anchor may not climb out of the data directory" 'without ".."' \
 	-- "$V" policy "$T/dotdot.json"
 
+# --- exit codes: a contradictory policy is bad input (2), not a verdict (1) ----------
+echo '{"version":1,"required_bits":["avx2"],"forbidden_bits":["avx2"]}' >"$T/contra.json"
+expect 2 "policy: contradictory policy exits 2" 'also required' -- "$V" policy "$T/contra.json"
+expect 2 "check: contradictory policy exits 2" 'also required' \
+	-- chk default --nonce 0102 --collateral "$T/pki" --policy "$T/contra.json"
+
 exit $((fails > 0))

@@ -479,24 +479,25 @@ static bool same_bit(const struct tdc_policy_bit *a, const struct tdc_policy_bit
 	       a->bit == b->bit;
 }
 
-/* Rules that span keys: contradictions a tenant cannot have meant. */
+/* Rules that span keys: contradictions a tenant cannot have meant.  Bad
+ * input (exit 2), not a policy verdict on evidence (exit 1). */
 static int validate(const struct tdc_policy *p, const char *what)
 {
 	for (size_t i = 0; i < p->nrequired; i++)
 		for (size_t j = 0; j < p->nforbidden; j++)
 			if (same_bit(&p->required[i], &p->forbidden[j]))
-				return tdc_err(TDC_ERR_POLICY, "%s: forbidden_bits[%zu]: \"%s\" is "
+				return tdc_err(TDC_ERR_RANGE, "%s: forbidden_bits[%zu]: \"%s\" is "
 					       "also required (required_bits[%zu])", what, j,
 					       p->forbidden[j].spec, i);
 	if ((p->attributes_required & TDX_ATTR_DEBUG) && !p->allow_debug)
-		return tdc_err(TDC_ERR_POLICY, "%s: attributes.required: DEBUG, but allow_debug "
+		return tdc_err(TDC_ERR_RANGE, "%s: attributes.required: DEBUG, but allow_debug "
 			       "is false", what);
 	if (p->attributes_required & ~(p->attributes_allowed | TDX_ATTR_DEBUG))
-		return tdc_err(TDC_ERR_POLICY, "%s: attributes.required: bits 0x%llx are not in "
+		return tdc_err(TDC_ERR_RANGE, "%s: attributes.required: bits 0x%llx are not in "
 			       "attributes.allowed", what, (unsigned long long)
 			       (p->attributes_required & ~p->attributes_allowed));
 	if (p->xfam_required & ~p->xfam_allowed)
-		return tdc_err(TDC_ERR_POLICY, "%s: xfam.required: bits 0x%llx are not in "
+		return tdc_err(TDC_ERR_RANGE, "%s: xfam.required: bits 0x%llx are not in "
 			       "xfam.allowed", what,
 			       (unsigned long long)(p->xfam_required & ~p->xfam_allowed));
 	return 0;

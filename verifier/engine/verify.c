@@ -32,8 +32,18 @@
 #include "model_report.h"
 #include "verify_rtmr.h"
 
-/* XCR0-managed XFAM bits: user state components (XSS ones are supervisor). */
-#define XFAM_XCR0_MASK 0x00000000000e03ffull
+/*
+ * XCR0-managed XFAM bits: the user state components x87..Hi16_ZMM (0-7),
+ * PKRU (9), XTILECFG/XTILEDATA (17, 18) and APX (19).  Bit 8 (PT) and
+ * 10-16 (PASID, CET, HDC, UINTR, LBR, HWP) are supervisor states, managed
+ * through IA32_XSS, never XCR0 (Intel SDM Vol. 1, 13.1 and 13.3).
+ */
+#define XFAM_XCR0_MASK 0x00000000000e02ffull
+
+/* TDREPORT_STRUCT bytes 495..511: reserved after TEE_TCB_INFO, covered by
+ * neither TEE_TCB_INFO_HASH nor the MAC (tdx-abi.md section 5). */
+#define TDREPORT_RESERVED_OFF 495
+#define TDREPORT_RESERVED_LEN 17
 
 void tdc_check_result_init(struct tdc_check_result *res)
 {
@@ -183,6 +193,14 @@ static int check_report(const struct tdc_check_config *cfg, struct ev_state *st,
 		return fail_with(res, "tdreport_format", r);
 	if ((r = tdx_report_check_hashes(&st->report)) != 0)
 		return fail_with(res, "tdreport_hash_links", r);
+	/* Nothing binds these bytes: zero is the only value they can carry honestly. */
+	for (size_t i = 0; i < TDREPORT_RESERVED_LEN; i++)
+		if (st->env.tdreport.data[TDREPORT_RESERVED_OFF + i])
+			return tdc_check_add(&res->checks, "tdreport_reserved", TDC_CHECK_FAIL,
+					     "TDREPORT byte %zu (reserved, covered by neither hash "
+					     "nor MAC) is 0x%02x, not zero: altered evidence",
+					     TDREPORT_RESERVED_OFF + i,
+					     st->env.tdreport.data[TDREPORT_RESERVED_OFF + i]);
 	if ((r = tdc_check_add(&res->checks, "tdreport_hash_links", TDC_CHECK_PASS,
 			       "SHA-384 of TEE_TCB_INFO and TDINFO match REPORTMACSTRUCT")) != 0)
 		return r;
@@ -428,11 +446,66 @@ static int check_td_params(const struct tdc_requested *req, const struct ev_stat
 			     "attested ATTRIBUTES and XFAM are the requested ones");
 }
 
+/*
+ * The architectural rules for a value XSETBV accepts (Intel SDM Vol. 1,
+ * 13.3 "Enabling the XSAVE feature set"; XSETBV #GP conditions): anything
+ * else cannot be what a CPU runs with, so claims carrying it are forged.
+ */
+static const struct xcr0_rule {
+	uint64_t if_any, need_all;   /* a value with any of @if_any (0: every value) needs
+				      * all of @need_all (0: may not have @if_any at all) */
+	const char *why;
+} xcr0_rules[] = {
+	{ 0, 1ull << 0, "bit 0 (x87) is always 1" },
+	{ 1ull << 2, 1ull << 1, "AVX (bit 2) needs SSE (bit 1)" },
+	{ 0xe0ull, 0xe0ull, "opmask, ZMM_Hi256 and Hi16_ZMM (bits 5-7) are set together" },
+	{ 0xe0ull, 1ull << 2, "AVX-512 state (bits 5-7) needs AVX (bit 2)" },
+	{ 0x18ull, 0x18ull, "BNDREGS and BNDCSR (bits 3-4) are set together" },
+	{ 0x60000ull, 0x60000ull, "XTILECFG and XTILEDATA (bits 17-18) are set together" },
+	{ ~XFAM_XCR0_MASK, 0, "only user state components (bits 0-7, 9, 17-19) exist in XCR0" },
+};
+
+/* NULL if @x is a value XSETBV accepts, else the rule it breaks. */
+static const char *xcr0_invalid(uint64_t x)
+{
+	for (size_t i = 0; i < sizeof(xcr0_rules) / sizeof(xcr0_rules[0]); i++) {
+		const struct xcr0_rule *r = &xcr0_rules[i];
+
+		bool applies = !r->if_any || (x & r->if_any);
+
+		if (applies && (r->need_all ? (x & r->need_all) != r->need_all : r->if_any != 0))
+			return r->why;
+	}
+	return NULL;
+}
+
+static int check_xcr0_valid(const struct ev_state *st, struct tdc_check_result *res)
+{
+	const char *why;
+
+	if (st->claims.has_xcr0 && (why = xcr0_invalid(st->claims.xcr0)))
+		return tdc_check_add(&res->checks, "xcr0_valid", TDC_CHECK_FAIL,
+				     "claimed XCR0 0x%llx is architecturally invalid: %s",
+				     (unsigned long long)st->claims.xcr0, why);
+	for (size_t i = 0; i < st->claims.ncpus; i++) {
+		const struct tdc_cpu_claim *c = &st->claims.cpus[i];
+
+		if (c->has_xcr0 && (why = xcr0_invalid(c->xcr0)))
+			return tdc_check_add(&res->checks, "xcr0_valid", TDC_CHECK_FAIL,
+					     "CPU %u XCR0 0x%llx is architecturally invalid: %s",
+					     c->cpu, (unsigned long long)c->xcr0, why);
+	}
+	return 0;
+}
+
 /* XCR0 is what the guest kernel enabled: it can never exceed the TD's XFAM. */
 static int check_xcr0(const struct ev_state *st, struct tdc_check_result *res)
 {
 	uint64_t allowed = st->xfam & XFAM_XCR0_MASK;
+	int r;
 
+	if ((r = check_xcr0_valid(st, res)) != 0)
+		return r;
 	if (!st->have_td)
 		return 0;
 	if (st->claims.has_xcr0 && (st->claims.xcr0 & ~allowed))
