@@ -297,8 +297,8 @@ static inline int pgu_start(struct pgu *p, char *why, size_t wl)
 	}
 	snprintf(pass, sizeof(pass), "%s/pgpass", p->dir);
 	if (!(f = fopen(pass, "w")) ||
-	    fprintf(f, "127.0.0.1:%d:*:tdc_owner:owner-pw\n127.0.0.1:%d:*:tdc_service:service-pw\n"
-		    "127.0.0.1:%d:*:tdc_reader:reader-pw\n", p->port, p->port, p->port) < 0 ||
+	    fprintf(f, "127.0.0.1:*:*:tdc_owner:owner-pw\n127.0.0.1:*:*:tdc_service:service-pw\n"
+		    "127.0.0.1:*:*:tdc_reader:reader-pw\n") < 0 ||
 	    fclose(f) != 0 || chmod(pass, 0600) != 0) {
 		snprintf(why, wl, "%s: %s", pass, strerror(errno));
 		return -1;
