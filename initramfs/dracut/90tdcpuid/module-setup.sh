@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# dracut module "tdcpuid": adds the static tdcpuid-agent to a distro
-# initramfs and a pre-mount hook that emits CPUID evidence on the console
+# dracut module "tdcpuid": adds the static tdcpuid-agent and the TDX guest
+# modules to a distro initramfs and a pre-mount hook that emits CPUID evidence on the console
 # when the kernel command line carries tdcpuid.nonce=HEX (see
 # initramfs/init for the markers and the armor format).
 #
@@ -17,6 +17,12 @@ check() {
 
 depends() {
 	return 0
+}
+
+# /dev/tdx_guest (tdx_guest, with tsm and configfs for configfs-tsm
+# quotes) and the virtio vsock transport (agent evidence --to vsock:...).
+installkernel() {
+	hostonly='' instmods tdx_guest tsm configfs vmw_vsock_virtio_transport
 }
 
 install() {
