@@ -240,17 +240,39 @@ static int load_body(const char *json, size_t len, json_t **doc)
 	return 0;
 }
 
+static int tcbinfo_fields(struct tdc_tcbinfo *t);
+
 int tdc_tcbinfo_parse(const char *json, size_t len, struct tdc_tcbinfo *t)
 {
-	const char *id = NULL;
-	json_t *b, *mod = NULL;
-	uint32_t v = 0;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	if ((ret = load_body(json, len, &t->doc)) != 0)
+	if ((ret = load_body(json, len, &t->doc)) != 0) {
+		tdc_tcbinfo_free(t);
+		return ret;
+	}
+	return tcbinfo_fields(t);
+}
+
+/* The signed member already parsed with its envelope: not parsed again. */
+static int tcbinfo_from_json(json_t *body, struct tdc_tcbinfo *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->doc = json_incref(body);
+	return tcbinfo_fields(t);
+}
+
+static int tcbinfo_fields(struct tdc_tcbinfo *t)
+{
+	const char *id = NULL;
+	json_t *b = t->doc, *mod = NULL;
+	uint32_t v = 0;
+	int ret = 0;
+
+	if (!json_is_object(b)) {
+		ret = tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
 		goto out;
-	b = t->doc;
+	}
 	if ((ret = jstr(b, "id", "tcbInfo", &id)) != 0 ||
 	    (ret = juint(b, "version", "tcbInfo", 1000, &v)) != 0)
 		goto out;
@@ -289,16 +311,38 @@ void tdc_tcbinfo_free(struct tdc_tcbinfo *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static int qe_identity_fields(struct tdc_qe_identity *q);
+
 int tdc_qe_identity_parse(const char *json, size_t len, struct tdc_qe_identity *q)
 {
-	uint8_t misc[4], misc_mask[4];
-	const char *id = NULL;
-	uint32_t v = 0;
 	int ret;
 
 	memset(q, 0, sizeof(*q));
-	if ((ret = load_body(json, len, &q->doc)) != 0)
+	if ((ret = load_body(json, len, &q->doc)) != 0) {
+		tdc_qe_identity_free(q);
+		return ret;
+	}
+	return qe_identity_fields(q);
+}
+
+static int qe_identity_from_json(json_t *body, struct tdc_qe_identity *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->doc = json_incref(body);
+	return qe_identity_fields(q);
+}
+
+static int qe_identity_fields(struct tdc_qe_identity *q)
+{
+	const char *id = NULL;
+	uint8_t misc[4], misc_mask[4];
+	uint32_t v = 0;
+	int ret = 0;
+
+	if (!json_is_object(q->doc)) {
+		ret = tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
 		goto out;
+	}
 	if ((ret = jstr(q->doc, "id", "enclaveIdentity", &id)) != 0 ||
 	    (ret = juint(q->doc, "version", "enclaveIdentity", 1000, &v)) != 0)
 		goto out;
@@ -428,33 +472,52 @@ static int json_member_span(const char *s, size_t n, const char *key, size_t *st
 	return tdc_err(TDC_ERR_MISSING, "signed JSON: member \"%s\" not found", key);
 }
 
-int tdc_signed_json_split(const char *doc, size_t len, const char *key,
-			  const char **body, size_t *body_len, uint8_t sig[64])
+/*
+ * The envelope parsed once (well-formed, no duplicate members), the signed
+ * member's raw text located, and the parsed envelope handed back (*root,
+ * a new reference) so that the member need not be parsed a second time.
+ */
+static int signed_split(const char *doc, size_t len, const char *key, json_t **root,
+			size_t *start, size_t *end, uint8_t sig[64])
 {
-	json_t *root = NULL, *v;
-	size_t start = 0, end = 0;
+	json_t *v;
 	int ret;
 
-	if ((ret = load_body(doc, len, &root)) != 0)
+	*root = NULL;
+	if ((ret = load_body(doc, len, root)) != 0)
 		goto out;
-	v = json_object_get(root, key);
+	v = json_object_get(*root, key);
 	if (!json_is_object(v)) {
 		ret = tdc_err(TDC_ERR_MISSING, "signed JSON: \"%s\" object missing", key);
 		goto out;
 	}
-	if ((ret = jhex(root, "signature", "signed JSON", sig, 64)) != 0)
+	if ((ret = jhex(*root, "signature", "signed JSON", sig, 64)) != 0)
 		goto out;
-	if ((ret = json_member_span(doc, len, key, &start, &end)) != 0)
+	if ((ret = json_member_span(doc, len, key, start, end)) != 0)
 		goto out;
-	if (end <= start || doc[start] != '{' || doc[end - 1] != '}') {
+	if (*end <= *start || doc[*start] != '{' || doc[*end - 1] != '}')
 		ret = tdc_err(TDC_ERR_FORMAT, "signed JSON: cannot delimit \"%s\"", key);
-		goto out;
+out:
+	if (ret) {
+		json_decref(*root);
+		*root = NULL;
 	}
+	return ret;
+}
+
+int tdc_signed_json_split(const char *doc, size_t len, const char *key,
+			  const char **body, size_t *body_len, uint8_t sig[64])
+{
+	json_t *root;
+	size_t start = 0, end = 0;
+	int ret;
+
+	if ((ret = signed_split(doc, len, key, &root, &start, &end, sig)) != 0)
+		return ret;
+	json_decref(root);
 	*body = doc + start;
 	*body_len = end - start;
-out:
-	json_decref(root);
-	return ret;
+	return 0;
 }
 
 static int cert_signed_by(X509 *cert, X509 *issuer)
@@ -933,6 +996,8 @@ struct sel_ctx {
 	const struct tdc_coll_inputs *in;
 	struct tdc_check_list *checks;
 	X509_CRL *root_crl;
+	X509 *signer_ok;            /* verified by the root in this appraisal */
+	X509_CRL *parsed[TDC_COLL_MAX_FILES]; /* CRL documents parsed in this appraisal */
 };
 
 static void report(struct sel_ctx *s, const char *name, bool pass, const char *fmt, ...)
@@ -990,27 +1055,26 @@ static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
 		     const uint8_t *issuer_sha, struct tdc_cache_entry **out)
 {
 	struct tdc_cache_entry e = { 0 };
-	const unsigned char *p = d->data;
 	X509_CRL *crl;
 	int ret;
 
 	tdc_cache_key(d->sha256, issuer_sha, e.key);
 	if ((*out = tdc_cache_find(s->cache, e.key, TDC_DOC_CRL)))
 		return 0;
-	if (!(crl = d2i_X509_CRL(NULL, &p, (long)d->len)))
+	/* Both issuers look at every CRL: each is parsed once per appraisal. */
+	if (!(crl = s->parsed[d - s->c->docs]) &&
+	    !(crl = s->parsed[d - s->c->docs] = tdc_der_read_crl(d->data, d->len)))
 		return tdc_err(TDC_ERR_FORMAT, "CRL %s: not DER", d->name);
 	e.kind = TDC_DOC_CRL;
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
 		/* Not a failure of this CRL, just not the one wanted. */
-		X509_CRL_free(crl);
 		return tdc_cache_put(s->cache, &e, out);
-	}
 	tdc_ecdsa_count_one();
-	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-		X509_CRL_free(crl);
+	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1)
 		return tdc_err(TDC_ERR_SIGNATURE, "CRL %s: signature does not verify with its "
 			       "issuer's key", d->name);
-	}
+	if (!X509_CRL_up_ref(crl))
+		return tdc_err(TDC_ERR_ALLOC, "CRL %s", d->name);
 	e.obj = crl;
 	e.verified = true;
 	crl_window(crl, &e.signer_window);
@@ -1107,9 +1171,12 @@ static int find_signer(struct sel_ctx *s, const char *body, size_t len,
 			continue; /* signing keys are end-entity certificates */
 		if (tdc_ecdsa_verify_rs(X509_get0_pubkey(x), (const uint8_t *)body, len, sig))
 			continue;
-		if (!cert_signed_by(x, s->in->root))
+		/* TCB info and QE identity share their signer: its link to the
+		 * root is verified once per appraisal. */
+		if (x != s->signer_ok && !cert_signed_by(x, s->in->root))
 			return tdc_err(TDC_ERR_CHAIN, "signing certificate is not issued "
 				       "by the trusted root");
+		s->signer_ok = x;
 		X509_up_ref(x);
 		*out = x;
 		return 0;
@@ -1118,7 +1185,7 @@ static int find_signer(struct sel_ctx *s, const char *body, size_t len,
 		       "signing certificate in the collateral (wrong signer?)");
 }
 
-typedef int (*parse_fn)(const char *, size_t, void *);
+typedef int (*parse_fn)(json_t *, void *);
 typedef void (*free_fn)(void *);
 
 struct doc_type {
@@ -1126,38 +1193,47 @@ struct doc_type {
 	const char *key;            /* member holding the signed object */
 	const char *what;
 	size_t size;
-	parse_fn parse;
+	parse_fn parse;             /* the member, parsed with its envelope */
 	free_fn free;
 };
 
 static const struct doc_type tcbinfo_type = {
 	TDC_DOC_TCBINFO, "tcbInfo", "TCB info", sizeof(struct tdc_tcbinfo),
-	(parse_fn)tdc_tcbinfo_parse, (free_fn)tdc_tcbinfo_free,
+	(parse_fn)tcbinfo_from_json, (free_fn)tdc_tcbinfo_free,
 };
 static const struct doc_type qeid_type = {
 	TDC_DOC_QEID, "enclaveIdentity", "QE identity", sizeof(struct tdc_qe_identity),
-	(parse_fn)tdc_qe_identity_parse, (free_fn)tdc_qe_identity_free,
+	(parse_fn)qe_identity_from_json, (free_fn)tdc_qe_identity_free,
 };
 
-/* Parse (once) and return the cache entry of one signed JSON document. */
+/*
+ * Parse (once) and return the cache entry of one signed JSON document.  The
+ * signature and the signed member's place are kept in the entry, so that
+ * verifying it later needs no second parse.
+ */
 static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_coll_doc *d,
 		     struct tdc_cache_entry **out)
 {
 	struct tdc_cache_entry e = { 0 };
-	const char *body = NULL;
-	size_t body_len = 0;
-	uint8_t sig[64];
+	json_t *root = NULL;
+	size_t start = 0, end = 0;
 	int ret;
 
 	tdc_cache_key(d->sha256, s->in->root_sha, e.key);
 	if ((*out = tdc_cache_find(s->cache, e.key, t->kind)))
 		return 0;
-	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
-					 &body_len, sig)) != 0)
+	if ((ret = signed_split((const char *)d->data, d->len, t->key, &root, &start, &end,
+				e.sig)) != 0)
 		return ret;
-	if (!(e.obj = calloc(1, t->size)))
+	e.body_off = start;
+	e.body_len = end - start;
+	if (!(e.obj = calloc(1, t->size))) {
+		json_decref(root);
 		return tdc_err(TDC_ERR_ALLOC, "%s", t->what);
-	if ((ret = t->parse(body, body_len, e.obj)) != 0) {
+	}
+	ret = t->parse(json_object_get(root, t->key), e.obj);
+	json_decref(root);
+	if (ret != 0) {
 		free(e.obj);
 		return ret;
 	}
@@ -1169,13 +1245,11 @@ static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_col
 	return ret;
 }
 
-/* Verify the signature of a parsed-but-unverified entry. */
+/* Verify the signature of a parsed-but-unverified entry (@d holds the bytes
+ * the entry was keyed by, so its recorded span is valid there). */
 static int doc_verify(struct sel_ctx *s, const struct doc_type *t, struct tdc_coll_doc *d,
 		      struct tdc_cache_entry *e)
 {
-	const char *body = NULL;
-	size_t body_len = 0;
-	uint8_t sig[64];
 	X509 *signer = NULL;
 	bool done;
 	int ret;
@@ -1185,9 +1259,10 @@ static int doc_verify(struct sel_ctx *s, const struct doc_type *t, struct tdc_co
 	pthread_mutex_unlock(&s->cache->lock);
 	if (done)
 		return 0;
-	if ((ret = tdc_signed_json_split((const char *)d->data, d->len, t->key, &body,
-					 &body_len, sig)) != 0 ||
-	    (ret = find_signer(s, body, body_len, sig, &signer)) != 0)
+	if (e->body_off + e->body_len > d->len)
+		return tdc_err(TDC_ERR_INTERNAL, "%s: signed span outside the document", t->what);
+	if ((ret = find_signer(s, (const char *)d->data + e->body_off, e->body_len, e->sig,
+			       &signer)) != 0)
 		return ret;
 	pthread_mutex_lock(&s->cache->lock);
 	if (!e->verified) {
@@ -1312,7 +1387,7 @@ int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache 
 			  const struct tdc_coll_inputs *in, struct tdc_check_list *checks,
 			  struct tdc_coll_selected *sel)
 {
-	struct sel_ctx s = { c, cache, in, checks, NULL };
+	struct sel_ctx s = { .c = c, .cache = cache, .in = in, .checks = checks };
 	const void *obj = NULL;
 	int ret, fail = 0;
 
@@ -1326,6 +1401,8 @@ int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache 
 	ret = select_doc(&s, &qeid_type, qeid_matches, &obj, &sel->qeid_name);
 	sel->qeid = obj;
 	fail |= ret != 0;
+	for (size_t i = 0; i < c->n_docs; i++)
+		X509_CRL_free(s.parsed[i]);
 	return fail ? TDC_ERR_COLLATERAL : 0;
 }
 
@@ -1378,15 +1455,13 @@ static int json_doc_info(const uint8_t *data, size_t len, enum tdc_doc_kind kind
 static int crl_doc(const uint8_t *data, size_t len, X509_CRL **out, struct tdc_doc_info *info)
 {
 	struct tdc_buf der;
-	const unsigned char *p;
 	struct tdc_window w;
 	int ret;
 
 	tdc_buf_init(&der);
 	if ((ret = tdc_crl_to_der(data, len, &der)) != 0)
 		goto out;
-	p = der.data;
-	if (!(*out = d2i_X509_CRL(NULL, &p, (long)der.len))) {
+	if (!(*out = tdc_der_read_crl(der.data, der.len))) {
 		ret = tdc_err(TDC_ERR_FORMAT, "CRL does not parse");
 		goto out;
 	}

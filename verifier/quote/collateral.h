@@ -160,6 +160,8 @@ struct tdc_cache_entry {
 	X509 *signer;               /* signing certificate (up-ref'd) */
 	struct tdc_window signer_window; /* signer cert, or a CRL's update window */
 	bool verified;              /* false: parsed only (FMSPC/id lookup) */
+	uint8_t sig[64];            /* signed JSON: its signature, and where the */
+	size_t body_off, body_len;  /* signed member lies in the document bytes */
 	uint64_t used;              /* attestation keys: last use (LRU) */
 };
 

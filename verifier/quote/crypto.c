@@ -262,3 +262,15 @@ X509 *tdc_der_read_cert(const uint8_t *der, size_t len)
 	}
 	return x;
 }
+
+X509_CRL *tdc_der_read_crl(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl = X509_CRL_new_ex(tdc_cert_libctx(), NULL);
+
+	if (!crl || len > LONG_MAX || !d2i_X509_CRL(&crl, &p, (long)len) || p != der + len) {
+		X509_CRL_free(crl);
+		return NULL;
+	}
+	return crl;
+}

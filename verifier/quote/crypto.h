@@ -46,5 +46,8 @@ OSSL_LIB_CTX *tdc_cert_libctx(void);
 X509 *tdc_pem_read_cert(BIO *bio);
 /* DER certificate (exactly @len bytes) parsed in tdc_cert_libctx(). */
 X509 *tdc_der_read_cert(const uint8_t *der, size_t len);
+/* DER CRL (exactly @len bytes) in the same context, so that verifying it
+ * with a certificate's key needs no export of the key to another provider. */
+X509_CRL *tdc_der_read_crl(const uint8_t *der, size_t len);
 
 #endif
