@@ -11,6 +11,14 @@
  * "agent" vs "cpuid -r" is the like-for-like ratio (both pay exec, dynamic
  * loading and output formatting).  Medians of N repetitions are printed.
  *
+ * CPUID floor: the (leaf, subleaf) list the probe executed on each CPU,
+ * run as a tight loop by one thread per CPU, pinned and waiting at a
+ * barrier before the clock starts (thread start and pinning are not in the
+ * floor), all CPUs in parallel; timed from the barrier to the last thread's
+ * end, in the same rounds as the probe.  "probe vs CPUID floor" is probe
+ * time / floor time: 1.0 would mean the probe's threads, pinning,
+ * enumeration and claims cost nothing beyond the CPUID instructions.
+ *
  * CPUID executions: the probe counts them itself (claims.cpuid_count, one per
  * (leaf, subleaf, CPU)).  For cpuid -r we count the lines it prints, one per
  * (leaf, subleaf, CPU) it reports; that is a lower bound on what it executes
@@ -19,8 +27,11 @@
  * Usage: bench_probe [REPETITIONS] [AGENT]   (defaults: 21, ../agent/tdcpuid-agent
  * next to this binary)
  */
+#include <cpuid.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +123,137 @@ static double time_in_process(unsigned long long *count, size_t *ncpus)
 	return t1 - t0;
 }
 
+/* ---- CPUID floor ---------------------------------------------------------- */
+
+struct floor_cpu {
+	uint32_t cpu;
+	uint32_t (*ls)[2];          /* (leaf, subleaf) the probe ran there */
+	size_t n;
+	pthread_barrier_t *start;
+	volatile uint32_t sink;
+	bool pinned;
+	double t0, t1;              /* this thread's loop, after the barrier */
+};
+
+static void *floor_thread(void *arg)
+{
+	struct floor_cpu *f = arg;
+	cpu_set_t set;
+	unsigned a, b, c, d, x = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(f->cpu, &set);
+	f->pinned = sched_setaffinity(0, sizeof(set), &set) == 0;
+	pthread_barrier_wait(f->start);
+	f->t0 = now_us();
+	for (size_t i = 0; i < f->n; i++) {
+		__cpuid_count(f->ls[i][0], f->ls[i][1], a, b, c, d);
+		x ^= a ^ b ^ c ^ d;
+	}
+	f->t1 = now_us();
+	f->sink = x;
+	return NULL;
+}
+
+/* One floor round: microseconds from the first thread's start after the
+ * barrier to the last thread's end (each thread stamps its own loop). */
+static double floor_round(struct floor_cpu *fc, size_t n)
+{
+	pthread_t tid[TDC_PROBE_MAX_THREADS];
+	pthread_barrier_t start;
+	double first = 0, last = 0;
+	size_t k;
+
+	pthread_barrier_init(&start, NULL, (unsigned)n + 1);
+	for (k = 0; k < n; k++) {
+		fc[k].start = &start;
+		if (pthread_create(&tid[k], NULL, floor_thread, &fc[k]) != 0) {
+			fprintf(stderr, "bench_probe: pthread_create failed\n");
+			exit(3);
+		}
+	}
+	pthread_barrier_wait(&start);
+	for (k = 0; k < n; k++) {
+		pthread_join(tid[k], NULL);
+		if (k == 0 || fc[k].t0 < first)
+			first = fc[k].t0;
+		if (k == 0 || fc[k].t1 > last)
+			last = fc[k].t1;
+	}
+	pthread_barrier_destroy(&start);
+	return last - first;
+}
+
+static void *floor_started(void *arg)
+{
+	struct floor_cpu *f = arg;
+	unsigned a, b, c, d, x = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		__cpuid_count(f->ls[i][0], f->ls[i][1], a, b, c, d);
+		x ^= a ^ b ^ c ^ d;
+	}
+	f->sink = x;
+	return NULL;
+}
+
+/*
+ * The same loops with thread start inside the clock: each thread created
+ * already pinned (pthread_attr_setaffinity_np), the CPUID loop, joined.
+ * What any one-thread-per-CPU probe pays at least; on a loaded machine the
+ * wait for each CPU's run queue shows up here, not in the floor.
+ */
+static double floor_round_started(struct floor_cpu *fc, size_t n)
+{
+	pthread_t tid[TDC_PROBE_MAX_THREADS];
+	pthread_attr_t attr;
+	cpu_set_t set;
+	double t0 = now_us();
+
+	pthread_attr_init(&attr);
+	for (size_t k = 0; k < n; k++) {
+		CPU_ZERO(&set);
+		CPU_SET(fc[k].cpu, &set);
+		if (pthread_attr_setaffinity_np(&attr, sizeof(set), &set) != 0 ||
+		    pthread_create(&tid[k], &attr, floor_started, &fc[k]) != 0) {
+			fprintf(stderr, "bench_probe: pthread_create failed\n");
+			exit(3);
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		pthread_join(tid[k], NULL);
+	pthread_attr_destroy(&attr);
+	return now_us() - t0;
+}
+
+/* The probe's own (leaf, subleaf) list per CPU; returns the CPU count. */
+static size_t floor_plan(struct floor_cpu *fc, size_t cap)
+{
+	struct tdc_probe_opts o = { 0 };
+	struct tdc_cpuid_table t;
+	struct tdc_claims c;
+	size_t n = 0;
+
+	tdc_claims_init(&c);
+	if (tdc_probe_run(&o, &c) != 0)
+		return 0;
+	for (size_t i = 0; i < c.ncpus && n < cap; i++) {
+		if (tdc_claims_cpu_table(&c, c.cpus[i].cpu, &t) != 0)
+			continue;
+		fc[n].cpu = c.cpus[i].cpu;
+		fc[n].ls = calloc(t.n ? t.n : 1, sizeof(*fc[n].ls));
+		for (size_t k = 0; fc[n].ls && k < t.n; k++) {
+			fc[n].ls[k][0] = t.e[k].leaf;
+			fc[n].ls[k][1] = t.e[k].subleaf;
+		}
+		fc[n].n = fc[n].ls ? t.n : 0;
+		tdc_cpuid_table_free(&t);
+		n++;
+	}
+	tdc_claims_free(&c);
+	return n;
+}
+
 /* Run `cpuid -r` once, capturing its output (for counting and coverage). */
 static int cpuid_r_capture(struct tdc_buf *out)
 {
@@ -197,7 +339,10 @@ static void default_agent(char *buf, size_t len)
 int main(int argc, char *argv[])
 {
 	static double tin[MAX_REPS], tagent[MAX_REPS], tcpuid[MAX_REPS];
-	static double cagent[MAX_REPS], ccpuid[MAX_REPS];
+	static double cagent[MAX_REPS], ccpuid[MAX_REPS], tfloor[MAX_REPS], tstart[MAX_REPS];
+	static struct floor_cpu fc[TDC_PROBE_MAX_THREADS];
+	size_t nfloor;
+	unsigned long long floor_count = 0;
 	int reps = argc > 1 ? atoi(argv[1]) : 21;
 	char agent[PATH_MAX + 32];
 	char *agent_argv[] = { agent, "probe", "--format", "raw", NULL };
@@ -220,14 +365,28 @@ int main(int argc, char *argv[])
 	tdc_buf_init(&dump);
 	clines = cpuid_r_capture(&dump) == 0 ? count_lines(&dump) : -1;
 	time_in_process(&count, &ncpus); /* warm-up: page in code and data */
+	nfloor = floor_plan(fc, TDC_PROBE_MAX_THREADS);
+	for (size_t k = 0; k < nfloor; k++)
+		floor_count += fc[k].n;
 	for (int i = 0; i < reps; i++) {
 		tin[i] = time_in_process(&count, &ncpus);
+		tfloor[i] = nfloor ? floor_round(fc, nfloor) : -1;
+		tstart[i] = nfloor ? floor_round_started(fc, nfloor) : -1;
 		tagent[i] = have_agent ? time_spawn(agent_argv, &cagent[i]) : -1;
 		tcpuid[i] = clines >= 0 ? time_spawn(cpuid_argv, &ccpuid[i]) : -1;
 	}
 	printf("bench_probe: %d repetitions, %zu CPUs, medians\n", reps, ncpus);
 	printf("  probe in-process      %9.1f us  %llu CPUID executions\n", median(tin, reps),
 	       count);
+	if (nfloor) {
+		printf("  CPUID floor           %9.1f us  %llu CPUID executions, one pinned thread "
+		       "per CPU (%zu), in parallel\n", median(tfloor, reps), floor_count, nfloor);
+		printf("  floor + thread start  %9.1f us  (the same, threads created pinned inside "
+		       "the clock)\n", median(tstart, reps));
+		printf("probe vs CPUID floor: %.2f x\n", median(tin, reps) / median(tfloor, reps));
+		printf("probe vs floor + thread start: %.2f x\n",
+		       median(tin, reps) / median(tstart, reps));
+	}
 	if (have_agent && tagent[0] >= 0)
 		printf("  tdcpuid-agent probe   %9.1f us  (fork/exec, --format raw; CPU time %.1f us)\n",
 		       median(tagent, reps), median(cagent, reps));
