@@ -195,13 +195,17 @@ int main(void)
 }
 C
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
-if cc "$T/use.c" -o "$T/use-shared" $(pkg-config --cflags --libs tdcpuid) 2>"$T/cc.err" &&
+# An instrumented library (the ASan+UBSan suite builds the install so) needs
+# the sanitizer runtime in the program too.
+san=()
+[ "${TDC_SANITIZE:-OFF}" = ON ] && san=(-fsanitize=address,undefined)
+if cc "${san[@]}" "$T/use.c" -o "$T/use-shared" $(pkg-config --cflags --libs tdcpuid) 2>"$T/cc.err" &&
 	[ "$(env -u TDCPUID_DATADIR LD_LIBRARY_PATH=$P/lib "$T/use-shared")" = "$P/share/tdcpuid/trust/Intel_SGX_Root_CA.pem" ]; then
 	ok "pkg-config: a program linked with libtdcpuid.so finds the installed data"
 else
 	fail "pkg-config shared: $(cat "$T/cc.err")"
 fi
-if cc "$T/use.c" -o "$T/use-static" $(pkg-config --cflags tdcpuid) "$P/lib/libtdcpuid.a" \
+if cc "${san[@]}" "$T/use.c" -o "$T/use-static" $(pkg-config --cflags tdcpuid) "$P/lib/libtdcpuid.a" \
 	$(pkg-config --static --libs tdcpuid | sed "s/-ltdcpuid//") 2>"$T/cc.err" &&
 	! ldd "$T/use-static" | grep -q libtdcpuid && env -u TDCPUID_DATADIR "$T/use-static" >/dev/null; then
 	ok "pkg-config --static: linked with libtdcpuid.a"
