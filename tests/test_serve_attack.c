@@ -170,6 +170,45 @@ static void test_slowloris(void **state)
 	stop_server(&s);
 }
 
+/*
+ * Two deadlines: until its evidence frame has begun (the 4-byte header is
+ * in) a connection has --handshake-timeout, after that --timeout from
+ * accept.  An idle connection and one that sent half a header lose their
+ * slot at the first; one whose frame has begun keeps it until the second.
+ */
+static void test_handshake_deadline(void **state)
+{
+	static const char *const extra[] = { "--handshake-timeout", "1", "--timeout", "6", NULL };
+	static const uint8_t hdr[4] = { 0, 0, 0, 100 };   /* a 100-byte frame follows, never */
+	struct su_server s;
+	int idle = -1, half = -1, begun = -1;
+	uint64_t t0;
+
+	start(&s, extra);
+	assert_int_equal(su_dial_from(s.addr, "127.0.0.2", &idle), 0);
+	assert_int_equal(su_dial_from(s.addr, "127.0.0.2", &half), 0);
+	assert_int_equal(su_dial_from(s.addr, "127.0.0.2", &begun), 0);
+	t0 = tdc_now_ms();
+	assert_int_equal(send(half, hdr, 2, MSG_NOSIGNAL), 2);
+	assert_int_equal(send(begun, hdr, 4, MSG_NOSIGNAL), 4);
+	assert_true(su_wait_closed(idle, 4000));
+	assert_true(su_wait_closed(half, 1000));
+	print_message("handshake deadline: idle and half-header connections closed after %llu ms\n",
+		      (unsigned long long)(tdc_now_ms() - t0));
+	assert_true(tdc_now_ms() - t0 < 4000);
+	/* The frame has begun: past the handshake deadline, within the exchange's. */
+	assert_false(su_wait_closed(begun, 1500));
+	assert_true(su_wait_closed(begun, 8000));
+	print_message("handshake deadline: begun frame closed after %llu ms\n",
+		      (unsigned long long)(tdc_now_ms() - t0));
+	assert_true(tdc_now_ms() - t0 >= 4500);
+	close(idle);
+	close(half);
+	close(begun);
+	assert_honest(s.addr, "after the deadlines");
+	stop_server(&s);
+}
+
 /* ---- audit log flood ------------------------------------------------------------ */
 
 struct count_ctx {
@@ -350,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_churn_nonces),
 		cmocka_unit_test(test_slowloris),
+		cmocka_unit_test(test_handshake_deadline),
 		cmocka_unit_test(test_reject_flood),
 		cmocka_unit_test(test_emfile),
 		cmocka_unit_test(test_emfile_backoff),
