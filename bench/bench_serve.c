@@ -31,7 +31,16 @@
  * the session (docs/rest.md).  It prints REST throughput and its ratio to
  * the framed rounds (target >= 0.8).
  *
+ * With --fleet the audit log is PostgreSQL (docs/deploy.md): COUNT attestations
+ * each through one SQLite instance (the baseline), then 1, 2 and 4 instances
+ * on one PostgreSQL database, agents spread over the instances, in the same
+ * run; per configuration throughput, p50/p99 and the servers' CPU per
+ * attestation next to verification alone (the machine-independent figure).
+ * The database is a throwaway cluster started for the run (tests/pg_util.h)
+ * unless --db names one (a database prepared as docs/deploy.md says).
+ *
  * Usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] [-f json|ear] [--attack] [--rest]
+ *                    [--fleet [--db postgresql://...]]
  *   defaults: 32 clients (enough to keep both workers busy while earlier
  *   verdicts wait for their group-commit fsync), 3000 attestations,
  *   2 workers, TDREPORT+Quote evidence (-r: TDREPORT only, a check of
@@ -49,11 +58,16 @@
 #include <curl/curl.h>
 
 #include "../tests/serve_util.h"
+#include "../tests/pg_util.h"
 #include "service.h"
 #include "tdcpuid/rest.h"
 
 static struct su_env env;
 static char addr[TDC_ADDR_MAX];
+/* --fleet: the instances, agents spread over them (ticket modulo). */
+#define FLEET_MAX 4
+static char fleet_addr[FLEET_MAX][TDC_ADDR_MAX];
+static int fleet_n;
 static atomic_long next_ticket;
 static long total;
 static bool with_quote;
@@ -94,7 +108,8 @@ static void *client(void *arg)
 		 * second each, which the per-peer rate limit would refuse. */
 		snprintf(src, sizeof(src), "127.0.%ld.%ld", 1 + t % 1000 / 250, t % 250 + 1);
 		t0 = now();
-		r = su_attest_from(src, addr, "alpha", 30000, su_agent_fn, &ag, &res);
+		r = su_attest_from(src, fleet_n ? fleet_addr[t % fleet_n] : addr, "alpha", 30000,
+				   su_agent_fn, &ag, &res);
 		lat[t] = now() - t0;
 		if (r) {
 			atomic_fetch_add(&nerrors, 1);
@@ -231,14 +246,26 @@ struct vloop {
 	double secs;
 	long n;
 	double t;
+	double cpu;             /* this thread's CPU seconds for the n calls */
 };
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU per verification of the last verify_rate(1, ...): immune to other load. */
+static double verify_cpu_us;
 
 /* The workers' exact call, in a loop, for at least @secs. */
 static void *verify_loop(void *arg)
 {
 	struct vloop *l = arg;
 	struct tdc_verify_out out;
-	double t0 = now();
+	double t0 = now(), c0 = thread_cpu();
 	int r;
 
 	memset(&out, 0, sizeof(out));
@@ -254,6 +281,7 @@ static void *verify_loop(void *arg)
 		l->n++;
 		l->t = now() - t0;
 	} while (l->t < l->secs);
+	l->cpu = thread_cpu() - c0;
 	tdc_buf_free(&out.doc);
 	return NULL;
 }
@@ -297,6 +325,8 @@ static double verify_rate(unsigned nthreads, double secs, double *gen_us)
 		pthread_join(th[i], NULL);
 		rate += (double)l[i].n / l[i].t;
 	}
+	if (nthreads == 1)
+		verify_cpu_us = l[0].cpu / (double)l[0].n * 1e6;
 	tdc_registry_put(reg);
 	tdc_buf_free(&ev);
 	return rate;
@@ -441,11 +471,155 @@ static int rest_base(const struct su_env *e, char *out, size_t cap)
 	return r;
 }
 
+/* ---- --fleet ------------------------------------------------------------------ */
+
+static char fr_vpath[PATH_MAX + 64];
+
+struct fleet_run {
+	const char *name;
+	int instances;
+	bool pg;
+	struct su_server srv[FLEET_MAX];
+	char addr[FLEET_MAX][TDC_ADDR_MAX];
+	long done;              /* attestations served, warm-up included */
+	struct phase ph;
+	double srv_cpu;         /* seconds, every instance */
+	int exit_status;
+};
+
+/* Start @fr->instances servers on @db. */
+static void fleet_up(struct fleet_run *fr, const char *db, const char *const *extra)
+{
+	snprintf(env.db, sizeof(env.db), "%s", db);
+	for (int i = 0; i < fr->instances; i++) {
+		if (su_server_start(&env, verifier_path(fr_vpath, sizeof(fr_vpath)), extra,
+				    &fr->srv[i]) != 0)
+			die("serve did not start", 0);
+		snprintf(fr->addr[i], sizeof(fr->addr[i]), "%s", fr->srv[i].addr);
+	}
+}
+
+/* @n attestations spread over @fr's instances, into @ph. */
+static void fleet_phase(struct fleet_run *fr, unsigned clients, long n, struct phase *ph)
+{
+	for (int i = 0; i < fr->instances; i++)
+		snprintf(fleet_addr[i], sizeof(fleet_addr[i]), "%s", fr->addr[i]);
+	fleet_n = fr->instances;
+	run_phase(clients, n, ph);
+	fleet_n = 0;
+	fr->done += n;
+}
+
+/* Stop the servers: their CPU time, all of it spent on fr->done attestations. */
+static void fleet_down(struct fleet_run *fr)
+{
+	struct rusage ru;
+	int st;
+
+	for (int i = 0; i < fr->instances; i++) {
+		kill(fr->srv[i].pid, SIGTERM);
+		if (wait4(fr->srv[i].pid, &st, 0, &ru) != fr->srv[i].pid)
+			die("wait4", 0);
+		su_track(fr->srv[i].pid, false);
+		fr->srv_cpu += cpu_s(&ru);
+		fr->exit_status |= WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+}
+
+#define FLEET_ROUNDS 3
+
+static int fleet_main(unsigned clients, unsigned workers, long n, const char *db_arg,
+		      const char *format)
+{
+	struct fleet_run runs[] = {
+		{ .name = "SQLite, 1 instance", .instances = 1 },
+		{ .name = "PostgreSQL, 1 instance", .instances = 1, .pg = true },
+		{ .name = "PostgreSQL, 2 instances", .instances = 2, .pg = true },
+		{ .name = "PostgreSQL, 4 instances", .instances = 4, .pg = true },
+	};
+	char wbuf[16], why[256], db[64], uri[300], sqlite_db[300];
+	const char *extra[] = { "--workers", wbuf, "--max-conns", "512", "--timeout", "60", NULL };
+	static struct pgu pg;
+	size_t nruns = sizeof(runs) / sizeof(runs[0]);
+	long w = n / 10 > (long)clients ? n / 10 : (long)clients;
+	struct phase warm = { 0 };
+	double single, gen_us, vcpu;
+	bool own = !db_arg;
+	int r, bad = 0;
+
+	snprintf(wbuf, sizeof(wbuf), "%u", workers);
+	snprintf(sqlite_db, sizeof(sqlite_db), "%s", env.db);
+	if (own && (r = pgu_start(&pg, why, sizeof(why))) != 0) {
+		fprintf(stderr, "bench_serve --fleet: PostgreSQL: %s\n", why);
+		return r == 77 ? 77 : 1;
+	}
+	single = single_core_rate(2.0, &gen_us);
+	vcpu = verify_cpu_us;
+	for (size_t i = 0; i < nruns; i++) {
+		if (runs[i].pg && own) {
+			if (pgu_new_db(&pg, db, sizeof(db)) != 0)
+				die("new database", 0);
+			pgu_uri(&pg, "tdc_service", db, uri, sizeof(uri));
+		} else if (runs[i].pg) {
+			snprintf(uri, sizeof(uri), "%s", db_arg);
+		}
+		fleet_up(&runs[i], runs[i].pg ? uri : sqlite_db, extra);
+		if (!(runs[i].ph.pool = calloc((size_t)n, sizeof(double))) ||
+		    !(warm.pool = realloc(warm.pool, (size_t)(warm.n + w) * sizeof(double))))
+			die("alloc", TDC_ERR_ALLOC);
+		fleet_phase(&runs[i], clients, w, &warm);
+	}
+	/*
+	 * Rounds over every configuration, the order reversed each round, so
+	 * the drift of a shared machine lands on all of them alike.
+	 */
+	for (int round = 0; round < FLEET_ROUNDS; round++)
+		for (size_t k = 0; k < nruns; k++) {
+			size_t i = round % 2 ? nruns - 1 - k : k;
+			long per = round == FLEET_ROUNDS - 1 ? n - n / FLEET_ROUNDS * (FLEET_ROUNDS - 1)
+							   : n / FLEET_ROUNDS;
+
+			fleet_phase(&runs[i], clients, per, &runs[i].ph);
+		}
+	for (size_t i = 0; i < nruns; i++) {
+		fleet_down(&runs[i]);
+		finish_phase(&runs[i].ph);
+	}
+	free(warm.pool);
+	single = (single + single_core_rate(2.0, &gen_us)) / 2;
+	vcpu = (vcpu + verify_cpu_us) / 2;
+	printf("bench_serve --fleet: %ld attestations per configuration in %d rounds alternating "
+	       "over the configurations (after a warm-up of each), %u "
+	       "clients, %u workers per instance, %s evidence, %s verdicts, %ld cpus online, "
+	       "PostgreSQL %s\n", n, FLEET_ROUNDS, clients, workers, with_quote ? "TDREPORT+quote" : "TDREPORT-only",
+	       format, sysconf(_SC_NPROCESSORS_ONLN), own ? "started for this run (fsync on, "
+	       "synchronous_commit on)" : "given by --db");
+	printf("  verification alone (one thread, in process): %.0f us CPU per attestation (%.0f /s "
+	       "wall on this shared machine); client evidence generation %.0f us (same CPUs)\n",
+	       vcpu, single, gen_us);
+	for (size_t i = 0; i < nruns; i++) {
+		struct fleet_run *fr = &runs[i];
+		double per = fr->srv_cpu / (double)fr->done * 1e6;
+
+		printf("  %-24s %6.0f /s (%.2fx SQLite), p50 %6.2f ms, p99 %7.2f ms, server CPU "
+		       "%5.0f us/attestation (%.2fx verification alone), errors %ld\n", fr->name,
+		       fr->ph.thr, fr->ph.thr / runs[0].ph.thr, fr->ph.p50, fr->ph.p99, per,
+		       per / vcpu, fr->ph.errors);
+		bad |= fr->exit_status || fr->ph.errors;
+		free(fr->ph.pool);
+	}
+	if (own)
+		pgu_destroy(&pg);
+	return bad || atomic_load(&nfailed) ? 1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct option lopts[] = {
 		{ "attack", no_argument, NULL, 'A' },
 		{ "rest", no_argument, NULL, 'R' },
+		{ "fleet", no_argument, NULL, 'F' },
+		{ "db", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned clients = 32, workers = 2;
@@ -458,7 +632,8 @@ int main(int argc, char *argv[])
 	struct rusage ru0, ru1, srv_ru;
 	struct phase base = { 0 }, hit = { 0 }, warm = { 0 }, rest = { 0 };
 	static struct attack atk;
-	bool attack = false, with_rest = false;
+	bool attack = false, with_rest = false, fleet = false;
+	const char *db_arg = NULL;
 	long n = 3000;
 	int o, r, st;
 
@@ -473,9 +648,11 @@ int main(int argc, char *argv[])
 		case 'f': format = optarg; break;
 		case 'A': attack = true; break;
 		case 'R': with_rest = true; break;
+		case 'F': fleet = true; break;
+		case 'D': db_arg = optarg; break;
 		default:
 			fprintf(stderr, "usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] "
-				"[-f json|ear] [--attack] [--rest]\n");
+				"[-f json|ear] [--attack] [--rest] [--fleet [--db postgresql://...]]\n");
 			return 2;
 		}
 	}
@@ -495,6 +672,11 @@ int main(int argc, char *argv[])
 		 env.dir, format);
 	if (su_vm(&env, "alpha", fmt) != 0)
 		die("registry entry", 0);
+	if (fleet || db_arg) {
+		r = fleet_main(clients, workers, n, db_arg, format);
+		su_env_teardown(&env);
+		return r;
+	}
 	single = single_core_rate(2.0, &gen_us);
 
 	snprintf(wbuf, sizeof(wbuf), "%u", workers);

@@ -235,8 +235,11 @@ static inline int pgu_start(struct pgu *p, char *why, size_t wl)
 
 	memset(p, 0, sizeof(*p));
 	p->watch_fd = -1;
-	snprintf(p->sqldir, sizeof(p->sqldir), "%s/verifier/service/sql",
-		 getenv("TDC_SOURCE_DIR") ? getenv("TDC_SOURCE_DIR") : TDC_SOURCE_DIR);
+	if (getenv("TDC_SOURCE_DIR"))
+		snprintf(p->sqldir, sizeof(p->sqldir), "%s/verifier/service/sql",
+			 getenv("TDC_SOURCE_DIR"));
+	else
+		snprintf(p->sqldir, sizeof(p->sqldir), "%s", TDC_SQL_DIR);
 	if (pgu_find_bindir(p->bindir, sizeof(p->bindir)) != 0) {
 		snprintf(why, wl, "PostgreSQL server binaries (initdb, pg_ctl) not installed: "
 			 "apt-get install postgresql (scripts/setup does)");
