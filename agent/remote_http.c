@@ -27,6 +27,8 @@ int tdc_agent_remote_http(const struct tdc_agent_http *h, tdc_evidence_fn fn, vo
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "curl_dl.h"
+
 #include "tdcpuid/cli.h"
 #include "tdcpuid/jws.h"
 #include "tdcpuid/rest.h"
@@ -246,7 +248,8 @@ int tdc_agent_remote_http(const struct tdc_agent_http *h, tdc_evidence_fn fn, vo
 	if ((h->verifier_key && (e = tdc_es256_load_public(h->verifier_key, &key)) != 0))
 		goto out;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(x.c = curl_easy_init())) {
-		e = tdc_err(TDC_ERR_INTERNAL, "libcurl did not initialise");
+		e = tdc_err(TDC_ERR_INTERNAL, "libcurl did not initialise%s%s",
+			    *tdc_curl_dl_error() ? ": " : "", tdc_curl_dl_error());
 		goto out;
 	}
 	saved = exchange(&x, key, fn, ctx, &doc, passed, &s);
