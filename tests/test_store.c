@@ -204,6 +204,14 @@ static void pg_roles(struct ctx *c)
 	pgu_uri(&pg, "tdc_reader", db, uri, sizeof(uri));
 	assert_int_equal(tdc_audit_open(uri, &rd), 0);
 	assert_int_equal(select_all_e(rd, rows, 4), 0);
+	{
+		struct tdc_audit_report rep;
+
+		/* log --check needs nothing more than the reader's rights. */
+		assert_int_equal(tdc_audit_verify(rd, &rep), 0);
+		assert_true(rep.ok);
+		assert_int_equal(rep.rows, 1);
+	}
 	rec_init(&r, "alpha", 0x45, TDC_AUDIT_PASS);
 	assert_int_not_equal(tdc_audit_append(rd, &p, 1), 0);
 	assert_int_equal(r.id, 0);
