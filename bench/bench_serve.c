@@ -358,17 +358,41 @@ struct phase {
 	double *pool;
 	double elapsed, thr, p50, p99;
 	long errors;
+	double srv_cpu, cli_cpu; /* seconds spent in this phase's rounds */
 };
+
+static pid_t srv_pid;
+
+/* The server's CPU time so far (utime + stime of /proc/PID/stat). */
+static double srv_cpu_now(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)srv_pid);
+	if (!srv_pid || !(f = fopen(path, "r")))
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* fields after the name: state(3) ... utime(14) stime(15) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 /* @n more honest attestations by @clients agents into @ph. */
 static void run_phase_with(void *(*fn)(void *), unsigned clients, long n, struct phase *ph)
 {
 	pthread_t *th = calloc(clients, sizeof(*th));
-	double t0;
+	double t0, s0 = srv_cpu_now();
 	long e0 = atomic_load(&nerrors);
+	struct rusage r0, r1;
 
 	if (!th)
 		die("alloc", TDC_ERR_ALLOC);
+	getrusage(RUSAGE_SELF, &r0);
 	total = n;
 	lat = ph->pool + ph->n;
 	atomic_store(&next_ticket, 0);
@@ -378,6 +402,9 @@ static void run_phase_with(void *(*fn)(void *), unsigned clients, long n, struct
 	for (unsigned i = 0; i < clients; i++)
 		pthread_join(th[i], NULL);
 	ph->elapsed += now() - t0;
+	getrusage(RUSAGE_SELF, &r1);
+	ph->srv_cpu += srv_cpu_now() - s0;
+	ph->cli_cpu += cpu_s(&r1) - cpu_s(&r0);
 	free(th);
 	ph->n += n;
 	ph->errors += atomic_load(&nerrors) - e0;
@@ -691,6 +718,7 @@ int main(int argc, char *argv[])
 	if (su_server_start(&env, verifier, extra, &srv) != 0)
 		die("serve did not start", 0);
 	snprintf(addr, sizeof(addr), "%s", srv.addr);
+	srv_pid = srv.pid;
 	if (rest_base(&env, http_base, sizeof(http_base)) != 0)
 		die("serve wrote no http:// address", 0);
 	if (attack && with_rest)
@@ -792,6 +820,10 @@ int main(int argc, char *argv[])
 		printf("  REST throughput:          %.0f /s over %.2f s (%.2fx framed; target >= 0.8), "
 		       "p50 %.2f ms, p99 %.2f ms, errors %ld\n", rest.thr, rest.elapsed,
 		       rest.thr / thr, rest.p50, rest.p99, rest.errors);
+		printf("  CPU per attestation, framed vs REST rounds: server %.0f vs %.0f us, "
+		       "clients %.0f vs %.0f us\n", base.srv_cpu / (double)base.n * 1e6,
+		       rest.srv_cpu / (double)rest.n * 1e6, base.cli_cpu / (double)base.n * 1e6,
+		       rest.cli_cpu / (double)rest.n * 1e6);
 	}
 	su_env_teardown(&env);
 	free(rest.pool);

@@ -237,6 +237,36 @@ def slow_clients(base, n=6):
     print(f"slow clients: {n} got 408; 3 honest sessions meanwhile in {honest:.2f} s")
 
 
+def peer_limit(base, per_peer=16):
+    """One peer holding --peer-conns connections gets a 503 problem for the next
+    one; another peer is served meanwhile."""
+    import http.client
+    u = urllib.parse.urlparse(base)
+    held = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(per_peer)]
+    time.sleep(0.2)
+    extra = socket.create_connection((u.hostname, u.port), timeout=10)
+    data = b""
+    while True:
+        d = extra.recv(4096)
+        if not d:
+            break
+        data += d
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 503") or b"application/problem+json" not in head:
+        fail(f"peer over its limit: {data[:200]!r}")
+    if "verifier busy" not in json.loads(body)["detail"]:
+        fail(f"503 does not say why: {body!r}")
+    other = http.client.HTTPConnection(u.hostname, u.port, timeout=10,
+                                       source_address=("127.0.0.2", 0))
+    other.request("POST", "/challenge-response/v1/newSession?nonceSize=32")
+    r = other.getresponse()
+    if r.status != 201:
+        fail(f"another peer not served beside a full one: {r.status} {r.read()[:200]!r}")
+    for h in held + [extra]:
+        h.close()
+    print(f"peer limit: the {per_peer + 1}th connection of one peer got 503; another peer served")
+
+
 def main():
     flow(HTTP)
     flow(HTTPS)
@@ -258,6 +288,7 @@ def main():
         json.dump(d["ear-verification-key"], f)
     refusals(HTTP)
     slow_clients(HTTP)
+    peer_limit(HTTP)
     print("python client: OK")
 
 
