@@ -2,7 +2,8 @@
 /*
  * Evidence the engine must refuse although every signature holds (issue
  * 18): architecturally invalid XCR0 values (Intel SDM Vol. 1, 13.3), and
- * TDREPORT reserved bytes 495..511, which neither hash nor MAC covers.
+ * TDREPORT reserved bytes 495..511, which neither hash nor MAC covers;
+ * claims whose vCPU set is not the requested one (skipped, omitted, none).
  * Sim evidence built in memory (lib/simev.c), the real engine.
  */
 #include <setjmp.h>
@@ -70,12 +71,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Check @ev; the named check must have status @st and mention @detail. */
-static void expect(const struct tdc_buf *ev, const char *name, enum tdc_check_status st,
-		   const char *detail)
+/* Check @ev against @req; the named check must have status @st and mention @detail. */
+static void expect_req(const struct tdc_requested *req, const struct tdc_buf *ev,
+		       const char *name, enum tdc_check_status st, const char *detail)
 {
 	struct tdc_check_config cfg = {
-		.requested = &fx.req, .model = fx.model, .policy = fx.policy,
+		.requested = req, .model = fx.model, .policy = fx.policy,
 		.trust = fx.trust, .sim_mac_key = fx.keys.hmac_key,
 		.nonce = nonce, .nonce_len = sizeof(nonce),
 	};
@@ -99,6 +100,12 @@ static void expect(const struct tdc_buf *ev, const char *name, enum tdc_check_st
 	if (st == TDC_CHECK_FAIL)
 		assert_false(res.passed);
 	tdc_check_result_free(&res);
+}
+
+static void expect(const struct tdc_buf *ev, const char *name, enum tdc_check_status st,
+		   const char *detail)
+{
+	expect_req(&fx.req, ev, name, st, detail);
 }
 
 static void build(const struct tdc_claims *c, struct tdc_buf *ev)
@@ -153,11 +160,119 @@ static void test_tdreport_reserved(void **state)
 	tdc_buf_free(&ev);
 }
 
+/*
+ * Give @cpu its own APIC ID as a CPU reports it: the 8-bit initial APIC ID
+ * in leaf 1 EBX[31:24] (which wraps past 256) and the full x2APIC ID in
+ * EDX of the topology leaves 0BH/1FH the common table has.
+ */
+static void set_apic_id(const struct tdc_claims *c, struct tdc_cpu_claim *cpu, uint32_t id)
+{
+	static const uint32_t leaves[] = { 0x1, 0xb, 0x1f };
+
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+		const struct tdc_cpuid_entry *ce = tdc_cpuid_table_find(&c->common, leaves[i], 0);
+		struct tdc_cpuid_entry e;
+
+		if (!ce)
+			continue;
+		e = *ce;
+		if (leaves[i] == 1)
+			e.regs[TDC_EBX] = (e.regs[TDC_EBX] & 0x00ffffffu) | (id & 0xff) << 24;
+		else
+			e.regs[TDC_EDX] = id;
+		assert_int_equal(tdc_cpuid_table_set(&cpu->delta, &e), 0);
+	}
+}
+
+/* vCPU 1 as the agent reports a second CPU: its own APIC ID, XCR0 read. */
+static void add_cpu1(struct tdc_claims *c, struct tdc_cpu_claim cpus[2])
+{
+	cpus[0] = c->cpus[0];
+	memset(&cpus[1], 0, sizeof(cpus[1]));
+	tdc_cpuid_table_init(&cpus[1].delta);
+	/* vCPU 0 keeps the common table's ID (whichever CPU this test ran on): one more. */
+	set_apic_id(c, &cpus[1], (tdc_cpuid_table_find(&c->common, 1, 0)->regs[TDC_EBX] >> 24) + 1);
+	cpus[1].cpu = 1;
+	cpus[1].has_xcr0 = true;
+	cpus[1].xcr0 = c->xcr0;
+	c->cpus = cpus;
+	c->ncpus = 2;
+}
+
+/* A 2-vCPU request (cpuid-r): every requested vCPU probed and judged, or fail naming it. */
+static void test_vcpu_set(void **state)
+{
+	struct tdc_skipped_cpu off = { .cpu = 1, .reason = "offline" };
+	struct tdc_cpu_claim cpus[2];
+	struct tdc_requested req;
+	struct tdc_claims c;
+	struct tdc_buf ev;
+
+	(void)state;
+	tdc_requested_init(&req);
+	snprintf(req.format, sizeof(req.format), "cpuid-r");
+	assert_non_null(req.per_cpu = calloc(2, sizeof(*req.per_cpu)));
+	req.ncpus = 2;
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(tdc_cpuid_table_copy(&req.per_cpu[i], &fx.claims.common), 0);
+	assert_int_equal(tdc_cpuid_table_copy(&req.table, &fx.claims.common), 0);
+	assert_int_equal(tdc_cpuid_table_copy(&req.known, &fx.claims.common), 0);
+
+	c = fx.claims;                       /* vCPU 1 omitted */
+	build(&c, &ev);
+	expect_req(&req, &ev, "vcpu_set", TDC_CHECK_FAIL, "requested vCPU 1 is missing");
+	tdc_buf_free(&ev);
+
+	c.skipped = &off;                    /* vCPU 1 "skipped: offline" */
+	c.nskipped = 1;
+	build(&c, &ev);
+	expect_req(&req, &ev, "vcpu_set", TDC_CHECK_FAIL, "vCPU 1 was not probed (skipped: offline)");
+	tdc_buf_free(&ev);
+	/* A request that does not list vCPUs: a skipped vCPU still was not judged. */
+	build(&c, &ev);
+	expect(&ev, "vcpu_set", TDC_CHECK_FAIL, "vCPU 1 of the TD was not probed");
+	tdc_buf_free(&ev);
+
+	c = fx.claims;                       /* no vCPU at all */
+	c.ncpus = 0;
+	build(&c, &ev);
+	expect_req(&req, &ev, "vcpu_set", TDC_CHECK_FAIL, "no probed vCPU");
+	tdc_buf_free(&ev);
+
+	c = fx.claims;                       /* both: passes */
+	add_cpu1(&c, cpus);
+	build(&c, &ev);
+	expect_req(&req, &ev, "vcpu_set", TDC_CHECK_PASS, "the 2 requested vCPUs");
+	expect_req(&req, &ev, "apic_ids_unique", TDC_CHECK_PASS, "");
+	tdc_buf_free(&ev);
+	tdc_cpuid_table_free(&cpus[1].delta);
+
+	c = fx.claims;                       /* more vCPUs than requested */
+	add_cpu1(&c, cpus);
+	cpus[1].cpu = 2;
+	c.cpus = (struct tdc_cpu_claim[3]){ cpus[0], cpus[1], cpus[1] };
+	c.cpus[1].cpu = 1;
+	c.ncpus = 3;
+	build(&c, &ev);
+	expect_req(&req, &ev, "vcpu_set", TDC_CHECK_FAIL, "vCPU 2 was probed but the request has 2 vCPUs");
+	tdc_buf_free(&ev);
+	/* One table is the template for every vCPU: two probed against it pass. */
+	req.ncpus = 1;
+	c.ncpus = 2;
+	build(&c, &ev);
+	expect_req(&req, &ev, "vcpu_set", TDC_CHECK_PASS, "vCPU 0 and 1 more probed");
+	tdc_buf_free(&ev);
+	tdc_cpuid_table_free(&cpus[1].delta);
+	req.ncpus = 2;
+	tdc_requested_free(&req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xcr0_rules),
 		cmocka_unit_test(test_tdreport_reserved),
+		cmocka_unit_test(test_vcpu_set),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -528,6 +528,95 @@ static int check_xcr0(const struct ev_state *st, struct tdc_check_result *res)
 			     (unsigned long long)st->xfam);
 }
 
+/* ---- the vCPU set ---------------------------------------------------- */
+
+/* Decoded claims list CPUs and skipped CPUs in ascending order (the
+ * encoding is canonical), so both are searched by bisection. */
+static const struct tdc_skipped_cpu *find_skipped(const struct tdc_claims *c, uint32_t cpu)
+{
+	size_t lo = 0, hi = c->nskipped;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->skipped[mid].cpu == cpu)
+			return &c->skipped[mid];
+		if (c->skipped[mid].cpu < cpu)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool cpu_probed(const struct tdc_claims *c, uint32_t cpu)
+{
+	size_t lo = 0, hi = c->ncpus;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->cpus[mid].cpu == cpu)
+			return true;
+		if (c->cpus[mid].cpu < cpu)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Every vCPU must be probed and judged: a CPU the agent skipped, a CPU of
+ * the request missing from the claims, or claims without any CPU would
+ * otherwise pass on the strength of the CPUs that were shown.  Requests
+ * that list vCPUs (cpuid-r, a QMP capture) number them 0..n-1 in order; a
+ * request of one table is the template for every vCPU (a TD may have more),
+ * one of several tables lists the TD's vCPUs (no more may be probed).
+ */
+static int check_vcpu_set(const struct tdc_requested *req, const struct tdc_claims *c,
+			  struct tdc_check_result *res)
+{
+	const struct tdc_skipped_cpu *s;
+
+	if (!c->ncpus)
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
+				     "the claims carry no probed vCPU%s: nothing was judged",
+				     req->ncpus ? " (the request has vCPUs)" : "");
+	for (size_t i = 0; i < req->ncpus; i++) {
+		uint32_t cpu = (uint32_t)i;
+
+		if (cpu_probed(c, cpu))
+			continue;
+		if ((s = find_skipped(c, cpu)))
+			return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
+					     "requested vCPU %u was not probed (skipped: %s)",
+					     cpu, s->reason);
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
+				     "requested vCPU %u is missing from the claims (%zu of %zu "
+				     "requested vCPUs probed)", cpu, c->ncpus, req->ncpus);
+	}
+	if (c->nskipped)
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
+				     "vCPU %u of the TD was not probed (skipped: %s)",
+				     c->skipped[0].cpu, c->skipped[0].reason);
+	if (req->ncpus > 1 && c->ncpus > req->ncpus)
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
+				     "vCPU %u was probed but the request has %zu vCPU%s",
+				     c->cpus[c->ncpus - 1].cpu, req->ncpus,
+				     req->ncpus == 1 ? "" : "s");
+	if (req->ncpus > 1)
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_PASS,
+				     "the %zu requested vCPUs were all probed", req->ncpus);
+	if (req->ncpus)
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_PASS,
+				     "vCPU 0 and %zu more probed, none skipped (the request's one "
+				     "table is the template for every vCPU)", c->ncpus - 1);
+	return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_PASS,
+			     "%zu vCPU%s probed, none skipped (the request does not list vCPUs)",
+			     c->ncpus, c->ncpus == 1 ? "" : "s");
+}
+
 /* ---- CPUID ----------------------------------------------------------- */
 
 static void policy_marks(const struct tdc_policy *pol, struct tdc_check_result *res)
@@ -918,6 +1007,7 @@ int tdc_check_evidence(const struct tdc_check_config *cfg_in, const uint8_t *ev,
 	    (r = check_td_params(cfg->requested, &st, res)) != 0 ||
 	    (r = check_mrconfigid(cfg, &st, res)) != 0 ||
 	    (r = check_xcr0(&st, res)) != 0 ||
+	    (r = check_vcpu_set(cfg->requested, &st.claims, res)) != 0 ||
 	    (r = check_cpuid_from_claims(cfg, &st, res)) != 0 ||
 	    (r = check_bit_lists(pol, res)) != 0)
 		goto out;
