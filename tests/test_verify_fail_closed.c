@@ -267,12 +267,38 @@ static void test_vcpu_set(void **state)
 	tdc_requested_free(&req);
 }
 
+/* kvm_tdx_init_vm's MRCONFIGID/MROWNER/MROWNERCONFIG must be the attested TD's (zero in the sim). */
+static void test_td_params_mr(void **state)
+{
+	struct tdc_requested req = fx.req;   /* shares fx.req's tables: not freed here */
+	struct tdc_buf ev;
+
+	(void)state;
+	build(&fx.claims, &ev);
+	req.has_mrconfigid = req.has_mrowner = req.has_mrownerconfig = true;
+	memset(req.mrconfigid, 0, 48);
+	memset(req.mrowner, 0, 48);
+	memset(req.mrownerconfig, 0, 48);
+	expect_req(&req, &ev, "td_params_mr", TDC_CHECK_PASS,
+		   "MRCONFIGID, MROWNER, MROWNERCONFIG as requested");
+	req.mrconfigid[47] = 0x01;
+	expect_req(&req, &ev, "td_params_mr", TDC_CHECK_FAIL, "attested MRCONFIGID differs");
+	req.mrconfigid[47] = 0;
+	req.mrowner[0] = 0xaa;
+	expect_req(&req, &ev, "td_params_mr", TDC_CHECK_FAIL, "attested MROWNER differs");
+	req.mrowner[0] = 0;
+	req.mrownerconfig[10] = 0x55;
+	expect_req(&req, &ev, "td_params_mr", TDC_CHECK_FAIL, "attested MROWNERCONFIG differs");
+	tdc_buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xcr0_rules),
 		cmocka_unit_test(test_tdreport_reserved),
 		cmocka_unit_test(test_vcpu_set),
+		cmocka_unit_test(test_td_params_mr),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

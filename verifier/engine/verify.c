@@ -80,7 +80,7 @@ struct ev_state {
 	/* Attested TD fields: from the quote body if verified, else the TDREPORT. */
 	bool have_td;
 	uint64_t attributes, xfam;
-	const uint8_t *tee_tcb_svn, *mrtd, *mrconfigid;
+	const uint8_t *tee_tcb_svn, *mrtd, *mrconfigid, *mrowner, *mrownerconfig;
 	const uint8_t *mr_seam, *tee_tcb_svn2;
 	const uint8_t (*rtmr)[48];
 };
@@ -349,6 +349,8 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		st->tee_tcb_svn2 = b->body_type == 3 ? b->tee_tcb_svn2 : NULL;
 		st->mrtd = b->mr_td;
 		st->mrconfigid = b->mr_config_id;
+		st->mrowner = b->mr_owner;
+		st->mrownerconfig = b->mr_owner_config;
 		st->rtmr = (const uint8_t (*)[48])b->rtmr;
 	} else if (st->have_report) {
 		st->attributes = st->report.td.attributes;
@@ -358,6 +360,8 @@ static int pick_td_fields(struct ev_state *st, struct tdc_check_result *res)
 		st->tee_tcb_svn2 = st->report.tcb.tee_tcb_svn2;
 		st->mrtd = st->report.td.mr_td;
 		st->mrconfigid = st->report.td.mr_config_id;
+		st->mrowner = st->report.td.mr_owner;
+		st->mrownerconfig = st->report.td.mr_owner_config;
 		st->rtmr = (const uint8_t (*)[48])st->report.td.rtmr;
 	} else if (st->quote_unverified) {
 		return tdc_check_add(&res->checks, "hardware_report", TDC_CHECK_FAIL,
@@ -431,12 +435,51 @@ static int check_mrconfigid(const struct tdc_check_config *cfg, const struct ev_
 	return tdc_check_add(&res->checks, "mrconfigid", TDC_CHECK_PASS, "attested MRCONFIGID as expected");
 }
 
+/*
+ * The host-set measurements of a tdx-init-vm request (kvm_tdx_init_vm's
+ * mrconfigid, mrowner, mrownerconfig) against the attested TD.
+ */
+static int check_td_params_mr(const struct tdc_requested *req, const struct ev_state *st,
+			      struct tdc_check_result *res)
+{
+	const struct {
+		bool has;
+		const uint8_t *want, *got;
+		const char *name;
+	} mr[] = {
+		{ req->has_mrconfigid, req->mrconfigid, st->mrconfigid, "MRCONFIGID" },
+		{ req->has_mrowner, req->mrowner, st->mrowner, "MROWNER" },
+		{ req->has_mrownerconfig, req->mrownerconfig, st->mrownerconfig, "MROWNERCONFIG" },
+	};
+	char names[64] = "";
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(mr) / sizeof(mr[0]); i++) {
+		if (!mr[i].has)
+			continue;
+		if (CRYPTO_memcmp(mr[i].want, mr[i].got, TDX_SHA384_LEN) != 0)
+			return tdc_check_add(&res->checks, "td_params_mr", TDC_CHECK_FAIL,
+					     "attested %s differs from the requested one: "
+					     "evidence of another TD", mr[i].name);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 n++ ? ", " : "", mr[i].name);
+	}
+	if (!n)
+		return 0;
+	return tdc_check_add(&res->checks, "td_params_mr", TDC_CHECK_PASS,
+			     "attested %s as requested", names);
+}
+
 /* The host's TD_PARAMS, if it told us, must be the TD that reported. */
 static int check_td_params(const struct tdc_requested *req, const struct ev_state *st,
 			   struct tdc_check_result *res)
 {
-	if (!req->has_td_params || !st->have_td)
+	int r;
+
+	if (!st->have_td)
 		return 0;
+	if ((r = check_td_params_mr(req, st, res)) != 0 || !req->has_td_params)
+		return r;
 	if (req->attributes != st->attributes || req->xfam != st->xfam)
 		return tdc_check_add(&res->checks, "td_params", TDC_CHECK_FAIL,
 				     "requested ATTRIBUTES 0x%llx XFAM 0x%llx, attested ATTRIBUTES 0x%llx XFAM 0x%llx",
