@@ -298,6 +298,11 @@ static void test_names_in_log(void **state)
 	claims[n] = '\0';
 	assert_int_equal(attest(s.addr, "alpha", claims, &res), 0);
 	assert_false(res.passed); /* the claims name another VM */
+	/* One verdict everywhere: the document says so too, naming the check. */
+	assert_non_null(doc = json_loadb((const char *)res.doc.data, res.doc.len, 0, NULL));
+	assert_true(json_is_false(json_object_get(doc, "passed")));
+	assert_non_null(strstr(tdc_buf_cstr(&res.doc), "registry entry is 'alpha'"));
+	json_decref(doc);
 	/* A frame name with a newline: refused at the boundary. */
 	assert_int_equal(attest(s.addr, "alpha\n1 2026-01-01 alpha pass", "alpha", &res),
 			 TDC_ERR_NOT_FOUND);

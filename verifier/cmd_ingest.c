@@ -252,6 +252,8 @@ int ingest_main(int argc, char *argv[])
 		e = tdc_err(TDC_ERR_NOT_FOUND, "registry %s: no VM '%s'", a.registry, a.vm);
 		goto out;
 	}
+	out.expect_vm = vm->name;       /* judged inside the verdict document */
+	out.expect_vm_optional = true;
 	verr = a.ops->verify(NULL, vm, ev.data, ev.len, a.no_nonce ? NULL : a.nonce,
 			     a.nonce_len, a.nonce_issued, &out);
 	if (!verr && strcmp(out.claims_vm, vm->name) && out.claims_vm[0]) {

@@ -133,6 +133,10 @@ struct tdc_check_config {
 	const char *sim_dir;                   /* sim keys: checks the sim TDREPORT MAC */
 	const uint8_t *sim_mac_key;            /* or that key preloaded (32 bytes; service) */
 	const uint8_t *expect_mrconfigid;      /* 48 bytes the TD's MRCONFIGID must be (registry) */
+	/* The VM the claims must name (the registry entry reached by name), NULL:
+	 * not checked; @vm_name_optional: claims without a name are accepted. */
+	const char *expect_vm_name;
+	bool vm_name_optional;
 	/* binding rtmr3: the REPORTDATA the caller asked for (1..64 bytes, zero-padded) */
 	const uint8_t *expect_report_data;
 	size_t expect_report_data_len;

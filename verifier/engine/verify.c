@@ -470,6 +470,25 @@ static int check_td_params_mr(const struct tdc_requested *req, const struct ev_s
 			     "attested %s as requested", names);
 }
 
+/*
+ * The registry entry reached by name must be the VM the bound claims name:
+ * a failed check here, so the document, the frame and the log agree.
+ */
+static int check_vm_name(const struct tdc_check_config *cfg, const struct ev_state *st,
+			 struct tdc_check_result *res)
+{
+	const char *got = st->claims.vm_name;
+
+	if (!cfg->expect_vm_name || (!got[0] && cfg->vm_name_optional))
+		return 0;
+	if (strcmp(got, cfg->expect_vm_name))
+		return tdc_check_add(&res->checks, "vm_name", TDC_CHECK_FAIL,
+				     "claims name VM '%s', registry entry is '%s'", got,
+				     cfg->expect_vm_name);
+	return tdc_check_add(&res->checks, "vm_name", TDC_CHECK_PASS,
+			     "claims name VM '%s', the registry entry", got);
+}
+
 /* The host's TD_PARAMS, if it told us, must be the TD that reported. */
 static int check_td_params(const struct tdc_requested *req, const struct ev_state *st,
 			   struct tdc_check_result *res)
@@ -1038,7 +1057,8 @@ int tdc_check_evidence(const struct tdc_check_config *cfg_in, const uint8_t *ev,
 	res->identity_pinned = cfg->expect_mrconfigid || pol->mrtd.n || pol->mrconfigid.n;
 	if ((r = check_structure(cfg, ev, len, &st, res)) != 0 || !st.claims_ok)
 		goto done;
-	if ((r = check_nonce(cfg, pol, &st, res)) != 0 ||
+	if ((r = check_vm_name(cfg, &st, res)) != 0 ||
+	    (r = check_nonce(cfg, pol, &st, res)) != 0 ||
 	    (r = check_report(cfg, &st, res)) != 0 ||
 	    (r = check_quote(cfg, pol, &st, res)) != 0 ||
 	    (r = pick_td_fields(&st, res)) != 0 ||

@@ -345,6 +345,9 @@ static void verify_job(struct server *s, struct job *j)
 	e = vm ? 0 : vm_from_claims(j);
 	if (!e && !(vm = j->vm)->prepared && j->reg->ops->prepare)
 		e = tdc_err(TDC_ERR_INTERNAL, "registry entry not prepared");
+	/* A name the agent typed into the frame is only an index: the name that
+	 * counts is the one inside the hardware-bound claims. */
+	j->vout.expect_vm = !e && j->by_name ? vm->name : NULL;
 	if (!e)
 		e = j->reg->ops->verify(j->reg->ops_ctx, vm, j->ev.data, j->ev.len, j->nonce,
 					j->nonce_len, j->nonce_issued, &j->vout);
@@ -358,10 +361,8 @@ static void verify_job(struct server *s, struct job *j)
 		snprintf(j->errmsg, sizeof(j->errmsg), "evidence not evaluated: %s", r->detail);
 		return;
 	}
-	/*
-	 * A name the agent typed into the frame is only an index: the name that
-	 * counts is the one inside the hardware-bound claims.
-	 */
+	/* The verifier judged it (vm_name); this keeps the frame failing for any
+	 * verifier that did not. */
 	if (j->by_name && strcmp(j->vout.claims_vm, vm->name)) {
 		j->vout.passed = false;
 		append_failing(&j->vout, "vm_name");

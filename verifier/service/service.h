@@ -63,6 +63,11 @@ struct tdc_verify_out {
 	char failing[TDC_AUDIT_FAILING_MAX];  /* short list for the audit log */
 	char detail[TDC_AUDIT_STR_MAX];
 	char claims_vm[TDC_FRAME_STR_MAX];    /* VM name inside the bound claims ("" if none) */
+	/* In: the VM the claims must name (NULL: not checked), judged inside the
+	 * verdict so the document says what the frame and the log say;
+	 * @expect_vm_optional: claims without a name are accepted. */
+	const char *expect_vm;
+	bool expect_vm_optional;
 };
 
 /*

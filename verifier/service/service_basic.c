@@ -206,6 +206,9 @@ static int basic_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t 
 	}
 	snprintf(out->claims_vm, sizeof(out->claims_vm), "%s", c.vm_name);
 	run_checks(&run, vm, &env, &c, nonce, nonce_len);
+	if (out->expect_vm && (c.vm_name[0] || !out->expect_vm_optional))
+		check(&run, "vm_name", !strcmp(c.vm_name, out->expect_vm),
+		      "claims name VM '%s', registry entry is '%s'", c.vm_name, out->expect_vm);
 	check(&run, "checks_basic", false, "basic checks only (serve --checks basic): the "
 	      "hardware is not authenticated and no policy was applied");
 	out->passed = tdc_check_list_ok(&run.checks);

@@ -187,6 +187,7 @@ static int engine_verify(void *ctx, const struct tdc_vm_entry *vm, const uint8_t
 		.nonce = nonce, .nonce_len = nonce_len, .nonce_issued = nonce_issued,
 		.sim_mac_key = vm->sim_dir[0] ? v->sim_key : NULL, /* loaded by engine_prepare */
 		.expect_mrconfigid = vm->has_mrconfigid ? vm->mrconfigid : NULL,
+		.expect_vm_name = out->expect_vm, .vm_name_optional = out->expect_vm_optional,
 		.collateral_source = v->collateral, .collateral_cache = v->cache,
 		.predict_memo = v->memo,
 	};
