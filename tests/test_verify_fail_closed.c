@@ -292,6 +292,43 @@ static void test_td_params_mr(void **state)
 	tdc_buf_free(&ev);
 }
 
+/* 300 vCPUs: initial APIC IDs repeat past 256, x2APIC IDs do not. */
+static void test_apic_ids_x2apic(void **state)
+{
+	enum { N = 300 };
+	const struct tdc_cpuid_entry *t = tdc_cpuid_table_find(&fx.claims.common, 0xb, 0);
+	struct tdc_cpu_claim *cpus;
+	struct tdc_claims c = fx.claims;
+	struct tdc_buf ev;
+
+	(void)state;
+	if (!t || !(t->regs[TDC_EBX] & 0xffff))
+		skip(); /* SKIP: this CPU has no leaf 0BH to carry an x2APIC ID */
+	assert_non_null(cpus = calloc(N, sizeof(*cpus)));
+	for (uint32_t i = 0; i < N; i++) {
+		tdc_cpuid_table_init(&cpus[i].delta);
+		set_apic_id(&c, &cpus[i], i);
+		cpus[i].cpu = i;
+		cpus[i].has_xcr0 = true;
+		cpus[i].xcr0 = c.xcr0;
+	}
+	c.cpus = cpus;
+	c.ncpus = N;
+	build(&c, &ev);
+	expect(&ev, "apic_ids_unique", TDC_CHECK_PASS, "300 vCPUs, distinct APIC IDs");
+	tdc_buf_free(&ev);
+	/* Two CPUs with one x2APIC ID: caught. */
+	tdc_cpuid_table_free(&cpus[299].delta);
+	tdc_cpuid_table_init(&cpus[299].delta);
+	set_apic_id(&c, &cpus[299], 7);
+	build(&c, &ev);
+	expect(&ev, "apic_ids_unique", TDC_CHECK_FAIL, "CPUs 7 and 299 have the same x2APIC ID 7");
+	tdc_buf_free(&ev);
+	for (uint32_t i = 0; i < N; i++)
+		tdc_cpuid_table_free(&cpus[i].delta);
+	free(cpus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_tdreport_reserved),
 		cmocka_unit_test(test_vcpu_set),
 		cmocka_unit_test(test_td_params_mr),
+		cmocka_unit_test(test_apic_ids_x2apic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -757,12 +757,56 @@ static int check_bit_lists(const struct tdc_policy *pol, struct tdc_check_result
 	return 0;
 }
 
+/* What CPU @i of the claims sees at (leaf, subleaf): its delta, else the common table. */
+static const struct tdc_cpuid_entry *cpu_leaf(const struct tdc_claims *c, size_t i,
+					      uint32_t leaf, uint32_t subleaf)
+{
+	const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(&c->cpus[i].delta, leaf, subleaf);
+
+	if (e)
+		return e->flags & TDC_CPUID_F_ABSENT ? NULL : e;
+	return tdc_cpuid_table_find(&c->common, leaf, subleaf);
+}
+
+struct apic_id {
+	uint32_t id, cpu;
+	bool x2;
+};
+
+/*
+ * A CPU's APIC ID: the 32-bit x2APIC ID from leaf 1FH or 0BH (EDX, Intel
+ * SDM Vol. 2A, CPUID), else the 8-bit initial APIC ID of leaf 1 EBX[31:24],
+ * which repeats past 256 CPUs.
+ */
+static uint32_t cpu_apic_id(const struct tdc_claims *c, size_t i, bool *x2)
+{
+	static const uint32_t topo[] = { 0x1f, 0xb };
+	const struct tdc_cpuid_entry *e;
+
+	for (size_t k = 0; k < sizeof(topo) / sizeof(topo[0]); k++)
+		if ((e = cpu_leaf(c, i, topo[k], 0)) && e->regs[TDC_EBX] & 0xffff) {
+			*x2 = true; /* EBX[15:0] = 0: the leaf is not implemented */
+			return e->regs[TDC_EDX];
+		}
+	*x2 = false;
+	e = cpu_leaf(c, i, 1, 0);
+	return e ? e->regs[TDC_EBX] >> 24 : 0;
+}
+
+static int cmp_apic_id(const void *a, const void *b)
+{
+	const struct apic_id *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
+}
+
 /* Dynamic fields still obey rules: OSXSAVE mirrors XCR0, APIC IDs are unique. */
 static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_result *res)
 {
 	const struct tdc_cpuid_entry *l1 = tdc_cpuid_table_find(&c->common, 1, 0);
-	uint32_t *ids = NULL;
-	size_t n = 0;
+	struct apic_id *ids = NULL;
 	int r = 0;
 
 	if (l1 && ((l1->regs[TDC_ECX] >> 27) & 1) != c->has_xcr0)
@@ -786,21 +830,20 @@ static int check_dynamic_rules(const struct tdc_claims *c, struct tdc_check_resu
 	if (!(ids = calloc(c->ncpus, sizeof(*ids))))
 		return tdc_err(TDC_ERR_ALLOC, "APIC ID list");
 	for (size_t i = 0; i < c->ncpus; i++) {
-		const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(&c->cpus[i].delta, 1, 0);
-		uint32_t id = (e && !(e->flags & TDC_CPUID_F_ABSENT) ? e->regs[TDC_EBX] :
-			       l1->regs[TDC_EBX]) >> 24;
-
-		for (size_t j = 0; j < n; j++) {
-			if (ids[j] == id) {
-				r = tdc_check_add(&res->checks, "apic_ids_unique", TDC_CHECK_FAIL,
-						  "CPU %u repeats initial APIC ID %u", c->cpus[i].cpu, id);
-				goto out;
-			}
-		}
-		ids[n++] = id;
+		ids[i].id = cpu_apic_id(c, i, &ids[i].x2);
+		ids[i].cpu = c->cpus[i].cpu;
 	}
+	qsort(ids, c->ncpus, sizeof(*ids), cmp_apic_id);
+	for (size_t i = 1; i < c->ncpus; i++)
+		if (ids[i].id == ids[i - 1].id) {
+			r = tdc_check_add(&res->checks, "apic_ids_unique", TDC_CHECK_FAIL,
+					  "CPUs %u and %u have the same %s %u", ids[i - 1].cpu,
+					  ids[i].cpu, ids[i].x2 ? "x2APIC ID" : "initial APIC ID",
+					  ids[i].id);
+			goto out;
+		}
 	r = tdc_check_add(&res->checks, "apic_ids_unique", TDC_CHECK_PASS,
-			  "%zu vCPUs, distinct initial APIC IDs", n);
+			  "%zu vCPUs, distinct APIC IDs", c->ncpus);
 out:
 	free(ids);
 	return r;
