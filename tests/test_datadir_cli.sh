@@ -52,4 +52,8 @@ rc=$?
 	fail "TDCPUID_DATADIR=.: exit $rc: $(cat "$T/out")"
 
 "$V" --help | grep -q "TDCPUID_DATADIR" && ok "usage names the lookup" || fail "usage"
+"$V" version | grep -qx "data directory: $T/empty (TDCPUID_DATADIR environment variable)" &&
+	ok "version names the data directory in effect" || fail "version: $("$V" version)"
+"$V" --datadir /opt/x version | grep -qx "data directory: /opt/x (--datadir option)" ||
+	fail "version with --datadir: $("$V" --datadir /opt/x version)"
 [ $fails -eq 0 ] || exit 1

@@ -56,11 +56,12 @@ for m in "$SRC"/policies/models/*.json; do
 done
 ok "file list ($(find "$P" -type f | wc -l) files)"
 
-# No installed program carries the source or build directory as data.
+# No installed program carries the source or build directory as data (a
+# place it would look): source file names as metadata (ASan's globals) are
+# not lookups and are left out.
 for b in "$P"/bin/* "$P"/lib/libtdcpuid.so.0; do
-	if readelf -p .rodata "$b" 2>/dev/null | grep -qF -e "$SRC" -e "$T/build"; then
-		fail "${b##*/} names the source or build tree: $(readelf -p .rodata "$b" | grep -F -e "$SRC" -e "$T/build" | head -3)"
-	fi
+	hits=$(readelf -p .rodata "$b" 2>/dev/null | grep -F -e "$SRC" -e "$T/build" | grep -vE '\.[ch]$')
+	[ -z "$hits" ] || fail "${b##*/} names the source or build tree: $(head -n 3 <<<"$hits")"
 done
 
 # Configured paths in the unit and the hooks.
@@ -177,8 +178,8 @@ else
 	echo "(unshare not permitted: the source tree stays visible; the .rodata check above covers it)"
 	hide=(bash)
 fi
-"${hide[@]}" "$T/run.sh" "$P" "$T"
-rc=$?
+"${hide[@]}" "$T/run.sh" "$P" "$T" | tee "$T/run.log"
+rc=${PIPESTATUS[0]}
 [ $rc -eq 0 ] || fails=$((fails + rc))
 
 # ---- the library through pkg-config --------------------------------------------
@@ -214,4 +215,9 @@ else
 fi
 
 [ $fails -eq 0 ] || { echo "FAIL: $fails"; exit 1; }
+# A part that could not run for want of hardware makes the test a skip.
+if grep -q '^SKIP-PART' "$T/run.log"; then
+	echo "SKIP: $(grep '^SKIP-PART' "$T/run.log" | sed 's/^SKIP-PART: //' | paste -sd ';' -); the rest passed"
+	exit 77
+fi
 echo PASS
