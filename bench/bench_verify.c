@@ -38,6 +38,7 @@
 #include "tdcpuid/evidence.h"
 #include "tdcpuid/requested.h"
 #include "tdcpuid/sim.h"
+#include "tdcpuid/simev.h"
 
 #define ROUNDS 7
 
@@ -391,6 +392,77 @@ static void measure_pair(struct bench *b, unsigned long n, const struct tdc_chec
 	*ty = c[ROUNDS / 2];
 }
 
+/*
+ * How cost grows with the TD: claims of this machine made a TD of N vCPUs
+ * (tdc_simev_vcpus: every vCPU its own APIC IDs, as the agent records
+ * them), sealed in sim evidence and checked one-shot (no cache).  Per-vCPU
+ * figures are the growth from 1 vCPU divided by the vCPUs added: constant
+ * when both grow linearly.
+ */
+static void scaling(struct bench *b)
+{
+	static const size_t sizes[] = { 1, 8, 64, 256, 1024 };
+	struct tdc_check_config cfg = b->cfg;
+	double t1 = 0;
+	size_t len1 = 0;
+
+	cfg.collateral_cache = NULL;
+	cfg.predict_memo = NULL;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct tdc_sim_params sp;
+		struct tdc_claims c;
+		struct tdc_buf ev;
+		double t[ROUNDS], t0;
+		unsigned long per = 400 / sizes[k] ? 400 / sizes[k] : 2;
+		bool pass = true;
+		int r;
+
+		tdc_buf_init(&ev);
+		tdc_sim_params_init(&sp);
+		if ((r = tdc_simev_claims(&c, b->claims.nonce, 32, NULL)) != 0 ||
+		    (r = tdc_simev_vcpus(&c, sizes[k])) != 0)
+			die("scaling claims", r);
+		sp.xfam = c.xcr0;
+		if ((r = tdc_simev_build(&b->keys, &sp, &c, true, &ev)) != 0)
+			die("scaling evidence", r);
+		for (int round = 0; round < ROUNDS; round++) {
+			t0 = now();
+			for (unsigned long i = 0; i < per; i++) {
+				struct tdc_check_result res;
+
+				tdc_check_result_init(&res);
+				if ((r = tdc_check_evidence(&cfg, ev.data, ev.len, &res)) != 0)
+					die("scaling check", r);
+				if (!res.passed && pass && getenv("BENCH_VERBOSE")) {
+					struct tdc_buf tx;
+
+					tdc_buf_init(&tx);
+					tdc_check_format_text(&res, false, &tx);
+					fprintf(stderr, "%s", tdc_buf_cstr(&tx));
+					tdc_buf_free(&tx);
+				}
+				pass &= res.passed;
+				tdc_check_result_free(&res);
+			}
+			t[round] = (now() - t0) / (double)per;
+		}
+		qsort(t, ROUNDS, sizeof(double), cmp_double);
+		if (k == 0) {
+			t1 = t[ROUNDS / 2];
+			len1 = ev.len;
+		}
+		printf("scaling %4zu vCPUs: evidence %8zu bytes, check %9.1f us%s", sizes[k],
+		       ev.len, t[ROUNDS / 2] * 1e6, pass ? "" : " (FAILED)");
+		if (k)
+			printf(" | per added vCPU %6.1f bytes %6.2f us",
+			       (double)(ev.len - len1) / (double)(sizes[k] - 1),
+			       (t[ROUNDS / 2] - t1) * 1e6 / (double)(sizes[k] - 1));
+		printf("\n");
+		tdc_buf_free(&ev);
+		tdc_claims_free(&c);
+	}
+}
+
 static void report(const char *mode, unsigned long ecdsa, double check, double floor)
 {
 	printf("%-38s %8.1f us %7.0f /s | floor (%lu ECDSA + SHA) %7.1f us %7.0f /s | ratio %.3f\n",
@@ -431,6 +503,8 @@ int main(int argc, char *argv[])
 	ecdsa = count_ecdsa(&b, b.cache);
 	measure(&b, n, ecdsa, att_pub, pck_pub, &check, &floor);
 	report("full check, service caches", ecdsa, check, floor);
+
+	scaling(&b);
 
 	/* A TD on TDX module 1.5.25: the model named, then chosen per evidence. */
 	{

@@ -40,6 +40,62 @@ int tdc_simev_claims(struct tdc_claims *c, const uint8_t *nonce, size_t nonce_le
 	return 0;
 }
 
+/* @t's entry at (leaf, subleaf) with the APIC ID of vCPU @id, into @delta. */
+static int apic_entry(const struct tdc_cpuid_table *t, uint32_t leaf, uint32_t subleaf,
+		      uint32_t id, struct tdc_cpuid_table *delta)
+{
+	const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(t, leaf, subleaf);
+	struct tdc_cpuid_entry x;
+
+	if (!e)
+		return 0;
+	x = *e;
+	if (leaf == 1)
+		x.regs[TDC_EBX] = (x.regs[TDC_EBX] & 0x00ffffffu) | (id & 0xff) << 24;
+	else
+		x.regs[TDC_EDX] = id;
+	return tdc_cpuid_table_set(delta, &x);
+}
+
+int tdc_simev_vcpus(struct tdc_claims *c, size_t n)
+{
+	static const uint32_t where[][2] = { { 1, 0 }, { 0xb, 0 }, { 0xb, 1 }, { 0x1f, 0 },
+					      { 0x1f, 1 }, { 0x1f, 2 } };
+	struct tdc_cpu_claim *cpus;
+	int e;
+
+	if (n < 1 || n > TDC_CLAIMS_MAX_CPUS)
+		return tdc_err(TDC_ERR_RANGE, "simev: %zu vCPUs", n);
+	if (!(cpus = calloc(n, sizeof(*cpus))))
+		return tdc_err(TDC_ERR_ALLOC, "simev: %zu vCPUs", n);
+	/* vCPU 0 is the common table: APIC ID 0, whichever CPU enumerated it. */
+	for (size_t k = 0; k < sizeof(where) / sizeof(where[0]); k++)
+		if ((e = apic_entry(&c->common, where[k][0], where[k][1], 0, &c->common)) != 0)
+			goto fail;
+	for (size_t i = 0; i < n; i++) {
+		cpus[i].cpu = (uint32_t)i;
+		cpus[i].has_xcr0 = c->has_xcr0;
+		cpus[i].xcr0 = c->xcr0;
+		tdc_cpuid_table_init(&cpus[i].delta);
+		for (size_t k = 0; i && k < sizeof(where) / sizeof(where[0]); k++)
+			if ((e = apic_entry(&c->common, where[k][0], where[k][1], (uint32_t)i,
+					    &cpus[i].delta)) != 0)
+				goto fail;
+		tdc_cpuid_table_sort(&cpus[i].delta);
+	}
+	for (size_t i = 0; i < c->ncpus; i++)
+		tdc_cpuid_table_free(&c->cpus[i].delta);
+	free(c->cpus);
+	c->cpus = cpus;
+	c->ncpus = n;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		tdc_cpuid_table_free(&cpus[i].delta);
+	free(cpus);
+	return e;
+}
+
 int tdc_simev_build(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,
 		    const struct tdc_claims *c, bool with_quote, struct tdc_buf *envelope)
 {

@@ -18,6 +18,13 @@
 /* Claims from this CPU's real CPUID (one CPU, tee "sim"). */
 int tdc_simev_claims(struct tdc_claims *c, const uint8_t *nonce, size_t nonce_len,
 		     const char *vm_name);
+/*
+ * Make @c (claims of one CPU, as tdc_simev_claims gives) a TD of @n vCPUs:
+ * vCPU 0 is the common table, every other one a delta with its own APIC IDs
+ * (CPUID.01H:EBX[31:24], EDX of leaves 0BH and 1FH: the x2APIC ID), as the
+ * agent records them.  For benchmarks and tests of how costs grow.
+ */
+int tdc_simev_vcpus(struct tdc_claims *c, size_t n);
 int tdc_simev_build(const struct tdc_sim_keys *k, const struct tdc_sim_params *p,
 		    const struct tdc_claims *c, bool with_quote, struct tdc_buf *envelope);
 
