@@ -55,6 +55,7 @@ static const struct {
 struct pgc {
 	PGconn *c;
 	bool busy;
+	unsigned gen;               /* p->failures when it connected */
 };
 
 struct pg {
@@ -67,6 +68,10 @@ struct pg {
 	unsigned n;
 	uint64_t next_try;          /* monotonic ms: no connect attempt before */
 	unsigned backoff;
+	/* Connections lost so far: one lost connection (a server restart, a
+	 * partition) means the others are suspect too, so each is made anew
+	 * before its next use instead of failing one batch each. */
+	unsigned failures;
 	char last_error[256];
 };
 
@@ -229,6 +234,7 @@ static void drop(struct pg *p, struct pgc *pc)
 	pc->c = NULL;
 	pthread_mutex_lock(&p->mu);
 	p->next_try = tdc_now_ms() + p->backoff;
+	p->failures++;
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -364,9 +370,13 @@ static int ensure(struct pg *p, struct pgc *pc)
 {
 	uint64_t now = tdc_now_ms(), next;
 	char last[sizeof(p->last_error)];
+	unsigned gen;
 	int e;
 
-	if (pc->c && PQstatus(pc->c) == CONNECTION_OK)
+	pthread_mutex_lock(&p->mu);
+	gen = p->failures;
+	pthread_mutex_unlock(&p->mu);
+	if (pc->c && PQstatus(pc->c) == CONNECTION_OK && pc->gen == gen)
 		return 0;
 	if (pc->c) {
 		PQfinish(pc->c);
@@ -381,6 +391,7 @@ static int ensure(struct pg *p, struct pgc *pc)
 			       "%" PRIu64 " ms", p->where, last, next - now);
 	if ((e = connect_bounded(p, &pc->c)) == 0 && (e = settings(p, pc)) == 0)
 		e = prepare_all(p, pc);
+	pc->gen = gen;
 	pthread_mutex_lock(&p->mu);
 	if (e) {
 		p->next_try = tdc_now_ms() + p->backoff;
