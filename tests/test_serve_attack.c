@@ -171,6 +171,55 @@ static void test_slowloris(void **state)
 }
 
 /*
+ * Many hoarders: 20 peers holding their 16 connections each would take 320
+ * of 256 slots.  The last quarter goes only to peers holding none, so the
+ * hoarders stop at 192 plus one each, and honest agents still get in.
+ */
+static void test_slowloris_many_peers(void **state)
+{
+	static const char *const extra[] = { "--max-conns", "256", "--timeout", "20", NULL };
+	struct su_attacker a[20];
+	char src[20][32];
+	pthread_t th[20];
+	atomic_bool stop = false;
+	struct su_server s;
+	long held = 0;
+	int ok = 0;
+
+	start(&s, extra);
+	for (int i = 0; i < 20; i++) {
+		snprintf(src[i], sizeof(src[i]), "127.0.2.%d", i + 1);
+		a[i] = (struct su_attacker){ .addr = s.addr, .src = src[i], .max = 2000,
+					  .until = tdc_now_ms() + 30000, .stop = &stop, .hold = 16 };
+		pthread_create(&th[i], NULL, su_slowloris_main, &a[i]);
+	}
+	/* Until every hoarder has tried for all its connections (and been refused some). */
+	for (int k = 0; k < 300; k++) {
+		held = 0;
+		for (int i = 0; i < 20; i++)
+			held += a[i].conns;
+		if (held >= 20 * 16)
+			break;
+		usleep(10000);
+	}
+	for (int i = 0; i < 5; i++) {
+		uint64_t ms;
+		int r = honest(s.addr, &ms);
+
+		if (r)
+			print_message("honest %d: %s\n", i, tdc_errmsg(r));
+		ok += r == 0 && ms < HONEST_DEADLINE_MS;
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 20; i++)
+		pthread_join(th[i], NULL);
+	print_message("20 hoarding peers: %ld connections made; honest %d/5 passed\n", held, ok);
+	assert_true(held >= 20 * 16);
+	assert_int_equal(ok, 5);
+	stop_server(&s);
+}
+
+/*
  * Two deadlines: until its evidence frame has begun (the 4-byte header is
  * in) a connection has --handshake-timeout, after that --timeout from
  * accept.  An idle connection and one that sent half a header lose their
@@ -389,6 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_churn_nonces),
 		cmocka_unit_test(test_slowloris),
+		cmocka_unit_test(test_slowloris_many_peers),
 		cmocka_unit_test(test_handshake_deadline),
 		cmocka_unit_test(test_reject_flood),
 		cmocka_unit_test(test_emfile),
