@@ -720,6 +720,8 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 	r->host.closed(r->host.ctx, (size_t)(hc - r->hc));
 }
 
+/* libmicrohttpd's own messages: its format strings, checked as such. */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct tdc_rest *r = cls;
