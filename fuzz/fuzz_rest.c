@@ -5,7 +5,7 @@
  * request before the engine sees a byte (path, Content-Type, the nonce
  * parameters, the body under its cap) and what `agent evidence --to
  * http://` reads from the service (the session object, a problem
- * document).  Input: four lines (path, Content-Type, nonce, nonceSize; an
+ * document, the verdict document's nonce and verdict).  Input: four lines (path, Content-Type, nonce, nonceSize; an
  * empty nonce line means absent), then the body.
  */
 #include <stddef.h>
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *nonce = line(&data, &size), *nsize = line(&data, &size);
 	struct tdc_rest_route rt;
 	struct tdc_rest_session s;
-	uint8_t n[TDC_REST_NONCE_MAX];
+	uint8_t n[TDC_REST_NONCE_MAX] = { 0 };
 	char mt[TDC_REST_MT_MAX + 1], text[256];
 	struct tdc_buf body;
 	size_t len;
@@ -65,6 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	tdc_rest_session_free(&s);
 	tdc_rest_problem_text(data, size, text, sizeof(text));
+	/* What the agent believes of a (verified) verdict document: only its own nonce. */
+	if (tdc_rest_doc_verdict(data, size, n, sizeof(n), &gen) == 0 &&
+	    tdc_rest_doc_verdict(data, size, n, sizeof(n) - 1, &gen) == 0)
+		__builtin_trap();
 	free(path);
 	free(ct);
 	free(nonce);
