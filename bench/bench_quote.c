@@ -2,9 +2,10 @@
 /*
  * Real-quote appraisals per second (tests/data/tdx SPR quote), in three
  * modes, each against its OpenSSL floor measured in the same run:
- *   chain       signature chain only (no collateral), nothing cached: every
- *               certificate parsed (OpenSSL 3.0 d2i_X509 alone is ~300 us per
- *               certificate, 3 per quote, and is not in the floor)
+ *   chain       signature chain only (no collateral), nothing cached: the
+ *               leaf and intermediate parsed (the root is the trusted one,
+ *               compared by DER), which the floor does not pay
+ *               (docs/performance.md)
  *   chain+cache signature chain only, verified chain cached (a service)
  *   coll        with the 2023 collateral, every document verified each time
  *   coll+cache  with the verified-collateral cache (a long-running service)
