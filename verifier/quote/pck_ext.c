@@ -5,6 +5,8 @@
  * Configuration nest another such list), so one walker over {OID, value}
  * pairs, driven by a table of OID suffixes, decodes all of it.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -136,14 +138,38 @@ static int store(struct walk *w, const struct pck_field *f, const ASN1_TYPE *v)
 	return tdc_err(TDC_ERR_INTERNAL, "pck extension: unknown field kind");
 }
 
-/* One {OID, value} pair: find the OID's suffix in @tab and store the value. */
+/*
+ * Each field's OID as an ASN1_OBJECT, made once per process and indexed by
+ * the field's bit: a pair's OID is then compared as DER bytes (OBJ_cmp),
+ * not printed in dotted text first (OBJ_obj2txt was half the decoder).
+ */
+static ASN1_OBJECT *field_oid[64];
+static pthread_once_t oid_once = PTHREAD_ONCE_INIT;
+
+static void make_oids_of(const struct pck_field *tab, size_t n)
+{
+	char txt[80];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(txt, sizeof(txt), "%s.%s", TDC_SGX_EXT_OID, tab[i].suffix);
+		field_oid[tab[i].bit] = OBJ_txt2obj(txt, 1);
+	}
+}
+
+static void make_oids(void)
+{
+	make_oids_of(top_fields, sizeof(top_fields) / sizeof(top_fields[0]));
+	make_oids_of(tcb_fields, sizeof(tcb_fields) / sizeof(tcb_fields[0]));
+	make_oids_of(config_fields, sizeof(config_fields) / sizeof(config_fields[0]));
+}
+
+/* One {OID, value} pair: find the OID in @tab and store the value. */
 static int walk_pair(struct walk *w, const ASN1_TYPE *elem, const struct pck_field *tab,
 		     size_t n, const char *where)
 {
-	static const char prefix[] = TDC_SGX_EXT_OID ".";
 	STACK_OF(ASN1_TYPE) *pair = NULL;
+	const ASN1_OBJECT *oid;
 	const unsigned char *p;
-	char oid[80];
 	int ret = 0;
 
 	if (elem->type != V_ASN1_SEQUENCE)
@@ -156,11 +182,16 @@ static int walk_pair(struct walk *w, const ASN1_TYPE *elem, const struct pck_fie
 			      where);
 		goto out;
 	}
-	if (OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_TYPE_value(pair, 0)->value.object, 1) <= 0 ||
-	    strncmp(oid, prefix, sizeof(prefix) - 1) != 0)
-		goto out; /* not an SGX OID: ignore, as X.509 ignores unknown content */
+	pthread_once(&oid_once, make_oids);
+	oid = sk_ASN1_TYPE_value(pair, 0)->value.object;
+	/* An OID not in @tab (not an SGX one, or not at this level) is ignored,
+	 * as X.509 ignores unknown content. */
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(oid + sizeof(prefix) - 1, tab[i].suffix) != 0)
+		if (!field_oid[tab[i].bit]) {
+			ret = tdc_err(TDC_ERR_ALLOC, "pck extension: OID table");
+			goto out;
+		}
+		if (OBJ_cmp(oid, field_oid[tab[i].bit]) != 0)
 			continue;
 		if (w->seen & (1ull << tab[i].bit)) {
 			ret = tdc_err(TDC_ERR_DUPLICATE, "pck extension: duplicate %s", tab[i].name);
