@@ -115,7 +115,7 @@ static int refused(struct http *x, const char *what, long want)
 	static const struct { long status; int err; } map[] = {
 		{ 403, TDC_ERR_NOT_FOUND }, { 404, TDC_ERR_NOT_FOUND }, { 409, TDC_ERR_NONCE },
 		{ 410, TDC_ERR_NONCE }, { 413, TDC_ERR_TOO_LARGE }, { 408, TDC_ERR_TIMEOUT },
-		{ 422, TDC_ERR_FORMAT },
+		{ 422, TDC_ERR_FORMAT }, { 429, TDC_ERR_BUSY }, { 503, TDC_ERR_BUSY },
 	};
 	char text[320];
 	int err = TDC_ERR_PROTOCOL;

@@ -38,6 +38,7 @@ static const char *const tdc_errstr[] = {
 	[-TDC_ERR_TEE] = "TEE interface error",
 	[-TDC_ERR_COLLATERAL] = "collateral invalid",
 	[-TDC_ERR_MODEL] = "rejected by platform model",
+	[-TDC_ERR_BUSY] = "temporary failure, try later",
 };
 
 const char *tdc_strerror(int code)
@@ -104,6 +105,8 @@ int tdc_exit_code(int code)
 		return TDC_EXIT_INTERNAL;
 	case TDC_ERR_POLICY:
 		return TDC_EXIT_FAIL;
+	case TDC_ERR_BUSY:
+		return TDC_EXIT_TEMPFAIL;
 	default:
 		return TDC_EXIT_INPUT;
 	}

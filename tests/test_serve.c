@@ -419,7 +419,7 @@ static void test_max_conns(void **state)
 		assert_int_equal(tdc_transport_dial(s.addr, 5000, &fds[i]), 0);
 		assert_int_equal(tdc_client_hello(fds[i], tdc_now_ms() + 5000, nonce, NULL), 0);
 	}
-	assert_int_equal(attest(s.addr, "alpha", "alpha", &res, &ag), TDC_ERR_TOO_LARGE);
+	assert_int_equal(attest(s.addr, "alpha", "alpha", &res, &ag), TDC_ERR_BUSY);
 	assert_non_null(strstr(tdc_errdetail(), "busy"));
 	/* The squatters hit their deadline: the service closes them. */
 	assert_true(su_wait_closed(fds[0], 10000));

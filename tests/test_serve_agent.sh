@@ -159,6 +159,19 @@ sed -i 's/[A-Za-z]\(\r\?\)$/@\1/' "$T/console.log" # damage every data line's la
 	>/dev/null 2>&1
 [ $? -eq 2 ] || fail "ingest of a damaged block must be bad input (exit 2)"
 
+# --- a busy verifier is "try later" (exit 75), not bad input: one connection
+# slot, held open by this shell, so the agent's connection is refused at once.
+start tcp:127.0.0.1:0 --max-conns 1 || fail "serve --max-conns 1 did not start"
+exec 3<>"/dev/tcp/127.0.0.1/${ADDR##*:}" || fail "holding the only connection slot"
+sleep 0.2
+"$A" evidence --tee sim --sim-dir "$T/sim" --to "$ADDR" --vm-name alpha >/dev/null 2>"$T/err"
+rc=$?
+exec 3>&-
+[ $rc -eq 75 ] || fail "busy verifier: expected exit 75 (try later), got $rc: $(cat "$T/err")"
+grep -q "verifier busy" "$T/err" || fail "busy verifier: stderr lacks the reason: $(cat "$T/err")"
+grep -q "input exceeds size limit" "$T/err" && fail "busy verifier: reported as oversized input"
+stop
+
 # --- the audit log: exchanges over TCP and one ingest.
 "$V" log --db "$T/audit.db" --format json >"$T/log.json" || fail "log"
 [ "$(grep -c '"verdict": "pass"' "$T/log.json")" -ge 2 ] || fail "log: passes missing"

@@ -40,7 +40,8 @@ enum tdc_err {
 	TDC_ERR_TEE = -24,         /* TEE interface failed (ioctl, configfs) */
 	TDC_ERR_COLLATERAL = -25,  /* collateral invalid, expired or mismatched */
 	TDC_ERR_MODEL = -26,       /* platform model rejects the configuration */
-	TDC_ERR__LAST = -27,
+	TDC_ERR_BUSY = -27,        /* a service is at a limit now: try again later */
+	TDC_ERR__LAST = -28,
 };
 
 /* Static description of a code ("input truncated"). Never NULL. */
@@ -67,7 +68,7 @@ const char *tdc_errmsg(int code);
 
 /*
  * Map an error to the CLI exit code convention of every tdcpuid tool:
- * 2 bad input or usage, 3 internal/environment error.
+ * 2 bad input or usage, 3 internal/environment error, 75 try later.
  */
 int tdc_exit_code(int code);
 
@@ -76,6 +77,7 @@ enum tdc_exit {
 	TDC_EXIT_FAIL = 1,     /* policy failure (verifier) */
 	TDC_EXIT_INPUT = 2,    /* bad input or usage */
 	TDC_EXIT_INTERNAL = 3, /* internal or environment error */
+	TDC_EXIT_TEMPFAIL = 75, /* the verifier is busy: try again later (EX_TEMPFAIL) */
 };
 
 #endif

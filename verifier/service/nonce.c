@@ -128,7 +128,7 @@ static int insert(struct tdc_nonce_store *s, const uint8_t *n, uint64_t expiry, 
 	if (s->count >= TDC_NONCE_MAX_OUTSTANDING)
 		purge(s, now);
 	if (s->count >= TDC_NONCE_MAX_OUTSTANDING)
-		return tdc_err(TDC_ERR_TOO_LARGE, "nonce: %d outstanding nonces, try later",
+		return tdc_err(TDC_ERR_BUSY, "nonce: %d outstanding nonces, try later",
 			       TDC_NONCE_MAX_OUTSTANDING);
 	if (!(e = calloc(1, sizeof(*e))))
 		return tdc_err(TDC_ERR_ALLOC, "nonce: alloc");

@@ -146,14 +146,14 @@ int tdc_peers_admit(struct tdc_peers *p, const char *key, uint64_t now_ms, const
 
 	if (p->active >= p->l.max_conns) {
 		*why = "verifier busy: connection limit reached, retry later";
-		return TDC_ERR_TOO_LARGE;
+		return TDC_ERR_BUSY;
 	}
 	if (!s) {
 		if (p->used >= TDC_PEERS_MAX)
 			prune(p, now_ms);
 		if (p->used >= TDC_PEERS_MAX) {
 			*why = "verifier busy: too many peers at once, retry later";
-			return TDC_ERR_TOO_LARGE;
+			return TDC_ERR_BUSY;
 		}
 		memset(&fresh, 0, sizeof(fresh));
 		snprintf(fresh.key, sizeof(fresh.key), "%s", key);
@@ -164,16 +164,16 @@ int tdc_peers_admit(struct tdc_peers *p, const char *key, uint64_t now_ms, const
 	refill(p, s, now_ms);
 	if (s->conns >= p->l.per_peer) {
 		*why = "verifier busy: too many connections from this peer, retry later";
-		return TDC_ERR_TOO_LARGE;
+		return TDC_ERR_BUSY;
 	}
 	/* The last slots are for peers that hold none: a few hoarders cannot fill the table. */
 	if (s->conns && p->active >= p->l.max_conns - p->l.reserve) {
 		*why = "verifier busy: remaining connection slots are kept for other peers, retry later";
-		return TDC_ERR_TOO_LARGE;
+		return TDC_ERR_BUSY;
 	}
 	if (s->tokens < MILLI) {
 		*why = "verifier busy: too many new connections from this peer, retry later";
-		return TDC_ERR_TOO_LARGE;
+		return TDC_ERR_BUSY;
 	}
 	s->tokens -= MILLI;
 	s->conns++;

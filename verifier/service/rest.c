@@ -473,6 +473,7 @@ static unsigned http_of(int err)
 		{ TDC_ERR_ALLOC, MHD_HTTP_SERVICE_UNAVAILABLE },
 		{ TDC_ERR_INTERNAL, MHD_HTTP_INTERNAL_SERVER_ERROR },
 		{ TDC_ERR_TOO_LARGE, MHD_HTTP_CONTENT_TOO_LARGE },
+		{ TDC_ERR_BUSY, MHD_HTTP_SERVICE_UNAVAILABLE },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

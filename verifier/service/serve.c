@@ -731,7 +731,7 @@ static void accept_on(struct server *s, size_t li)
 		/* Lingering connections hold slots but no longer count for their peer. */
 		if (!s->nfree) {
 			s->stats.busy++;
-			refuse_on(s, li, fd, TDC_ERR_TOO_LARGE, "verifier busy: connection limit "
+			refuse_on(s, li, fd, TDC_ERR_BUSY, "verifier busy: connection limit "
 				  "reached, retry later");
 			continue;
 		}
