@@ -365,6 +365,10 @@ static int fill_claims(const struct evidence_args *a, struct tdc_tee_ctx *ctx,
 
 	if ((ret = tdc_probe_run(&a->probe, claims)) != 0)
 		return ret;
+	if (claims->cpu_set == TDC_CPUSET_AFFINITY)
+		fprintf(stderr, "%s evidence: the full CPU set cannot be learnt (no /sys, no "
+			"/proc/cpuinfo, no sysconf count): only this process's affinity mask "
+			"was probed, and the claims say so (cpu_set \"affinity\")\n", tdc_prog);
 	memcpy(claims->nonce, a->nonce, a->nonce_len);
 	claims->nonce_len = a->nonce_len;
 	claims->tee = ctx->ops->kind;

@@ -199,9 +199,13 @@ static int format_text(const struct tdc_claims *c, struct tdc_buf *o)
 {
 	int r;
 
-	if ((r = tdc_buf_printf(o, "%s, kernel %s\n%zu CPU%s probed, %zu skipped, %llu CPUID executions\n",
+	if ((r = tdc_buf_printf(o, "%s, kernel %s\n%zu CPU%s probed, %zu skipped, %llu CPUID executions\n"
+				"CPU set from %s%s\n",
 				c->agent_version, c->kernel_release, c->ncpus, c->ncpus == 1 ? "" : "s",
-				c->nskipped, (unsigned long long)c->cpuid_count)) != 0 ||
+				c->nskipped, (unsigned long long)c->cpuid_count,
+				tdc_cpu_set_name(c->cpu_set), c->cpu_set == TDC_CPUSET_AFFINITY ?
+				" only: no /sys, /proc/cpuinfo or sysconf count, so CPUs outside this "
+				"process's affinity mask cannot be known" : "")) != 0 ||
 	    (r = text_xcr0(o, "", c->has_xcr0, c->xcr0)) != 0 ||
 	    (r = text_skipped(o, c)) != 0 ||
 	    (r = tdc_buf_printf(o, "\nCommon table (CPU %u; other CPUs differ only as listed below):\n",
@@ -300,8 +304,9 @@ static int format_json(const struct tdc_claims *c, struct tdc_buf *o)
 	    (r = json_str(o, c->agent_version)) != 0 ||
 	    (r = tdc_buf_printf(o, ",\n  \"kernel_release\": ")) != 0 ||
 	    (r = json_str(o, c->kernel_release)) != 0 ||
-	    (r = tdc_buf_printf(o, ",\n  \"cpuid_count\": %llu,\n  \"common_cpu\": %u,\n  ",
-				(unsigned long long)c->cpuid_count, c->cpus[0].cpu)) != 0 ||
+	    (r = tdc_buf_printf(o, ",\n  \"cpuid_count\": %llu,\n  \"cpu_set\": \"%s\",\n  \"common_cpu\": %u,\n  ",
+				(unsigned long long)c->cpuid_count, tdc_cpu_set_name(c->cpu_set),
+				c->cpus[0].cpu)) != 0 ||
 	    (r = json_xcr0(o, c->has_xcr0, c->xcr0)) != 0 ||
 	    (r = tdc_buf_printf(o, ",\n  ")) != 0 ||
 	    (r = json_table(o, "common", &c->common)) != 0 ||

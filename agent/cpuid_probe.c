@@ -20,6 +20,7 @@
 #include "tdcpuid/error.h"
 
 #define SYSFS_CPU_DIR "/sys/devices/system/cpu"
+#define PROC_CPUINFO "/proc/cpuinfo"
 /* "0-8191" is tiny; even "0,2,4,...,8190" fits.  A cap all the same. */
 #define SYSFS_LIST_MAX 32768
 #define NCPU (TDC_PROBE_MAX_CPU + 1)
@@ -141,6 +142,7 @@ struct cpu_sets {
 	bool cgroup[NCPU];   /* the cgroup cpuset, to say which mask excluded a CPU */
 	bool have_cgroup;
 	size_t limit;        /* 1 + the highest CPU in any set: loops stop there */
+	enum tdc_cpu_set from; /* where possible/present/online came from */
 };
 
 static int read_affinity(bool *set)
@@ -219,9 +221,76 @@ static void compute_limit(struct cpu_sets *cs)
 }
 
 /*
+ * The "processor : N" lines of /proc/cpuinfo (one per online CPU on x86),
+ * read line by line: the file is large on big machines, only these lines
+ * count.  TDC_ERR_NOT_FOUND if absent or without a processor line.
+ */
+static int read_cpuinfo(const char *path, bool *set)
+{
+	char line[256];
+	bool at_start = true, any = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return tdc_err(TDC_ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		bool start = at_start;
+		char *colon, *end;
+		unsigned long n;
+
+		at_start = strchr(line, '\n') != NULL; /* a long line comes in pieces */
+		if (!start || strncmp(line, "processor", 9) || !(colon = strchr(line, ':')))
+			continue;
+		errno = 0;
+		n = strtoul(colon + 1, &end, 10);
+		if (errno || end == colon + 1 || n >= NCPU)
+			continue;
+		set[n] = any = true;
+	}
+	fclose(f);
+	return any ? 0 : tdc_err(TDC_ERR_NOT_FOUND, "%s: no processor lines", path);
+}
+
+static size_t set_count(const bool *set)
+{
+	size_t n = 0;
+
+	for (size_t c = 0; c < NCPU; c++)
+		n += set[c];
+	return n;
+}
+
+/*
+ * Without sysfs (a chroot, an initramfs before it mounts /sys): the online
+ * CPUs from /proc/cpuinfo, else sysconf's count of configured CPUs (0..n-1;
+ * glibc counts from /sys or /proc itself, so a count no larger than the
+ * affinity mask adds nothing), else only the affinity mask, which a
+ * restricted agent sees as a subset: cs->from says which.
+ */
+static void online_fallback(const struct tdc_probe_opts *o, struct cpu_sets *cs)
+{
+	long n;
+
+	memcpy(cs->online, cs->affinity, sizeof(cs->online));
+	if (read_cpuinfo(o->cpuinfo_path ? o->cpuinfo_path : PROC_CPUINFO, cs->online) == 0) {
+		cs->from = TDC_CPUSET_CPUINFO;
+		return;
+	}
+	n = sysconf(_SC_NPROCESSORS_CONF);
+	if (n > 0 && (size_t)n > set_count(cs->affinity) && (size_t)n <= NCPU) {
+		for (long c = 0; c < n; c++)
+			cs->online[c] = true;
+		cs->from = TDC_CPUSET_SYSCONF;
+		return;
+	}
+	cs->from = TDC_CPUSET_AFFINITY;
+}
+
+/*
  * sysfs may be missing (containers, early initramfs without /sys): fall
- * back from possible to present to online to the affinity mask, so the
- * universe is never smaller than what we can actually run on.
+ * back from possible to present to online, online itself to /proc/cpuinfo,
+ * sysconf or the affinity mask, so the universe is never smaller than what
+ * we can learn, and the claims say where it came from.
  */
 static int read_cpu_sets(const struct tdc_probe_opts *o, struct cpu_sets *cs)
 {
@@ -230,10 +299,11 @@ static int read_cpu_sets(const struct tdc_probe_opts *o, struct cpu_sets *cs)
 
 	if ((r = read_affinity(cs->affinity)) != 0)
 		return r;
+	cs->from = TDC_CPUSET_SYSFS;
 	if ((r = read_sysfs_list(dir, "online", cs->online)) != 0) {
 		if (r != TDC_ERR_NOT_FOUND && r != TDC_ERR_IO)
 			return r;
-		memcpy(cs->online, cs->affinity, sizeof(cs->online));
+		online_fallback(o, cs);
 	}
 	if ((r = read_sysfs_list(dir, "present", cs->present)) != 0) {
 		if (r != TDC_ERR_NOT_FOUND && r != TDC_ERR_IO)
@@ -641,6 +711,7 @@ int tdc_probe_run(const struct tdc_probe_opts *opts, struct tdc_claims *out)
 	}
 	if ((r = read_cpu_sets(opts, cs)) != 0)
 		goto out;
+	out->cpu_set = cs->from;
 	nuniv = universe_size(cs);
 	/* +1: calloc(0) may return NULL; an empty universe is reported below. */
 	jobs = calloc(nuniv + 1, sizeof(*jobs));

@@ -27,6 +27,8 @@ struct tdc_probe_opts {
 	const char *cpus;
 	/* Directory with possible/present/online; NULL = /sys/devices/system/cpu. */
 	const char *sysfs_cpu_dir;
+	/* Without sysfs: the CPU list of this file; NULL = /proc/cpuinfo. */
+	const char *cpuinfo_path;
 	/*
 	 * CPUID backend, called on the pinned thread; NULL = the real
 	 * instruction.  XCR0 is read (XGETBV) only with the real instruction.
@@ -39,8 +41,10 @@ struct tdc_probe_opts {
  * Probe and fill @out, which the caller has set up with tdc_claims_init()
  * and frees with tdc_claims_free().  Sets common (table of the lowest
  * probed CPU), cpus[] (per-CPU deltas against common, XCR0), skipped[],
- * has_xcr0/xcr0 (lowest CPU), kernel_release, agent_version and
- * cpuid_count; leaves version, nonce, tee and vm_name alone.
+ * has_xcr0/xcr0 (lowest CPU), kernel_release, agent_version, cpuid_count
+ * and cpu_set (sysfs, else /proc/cpuinfo, else sysconf, else only the
+ * affinity mask: then the set may be incomplete, and the claims say so);
+ * leaves version, nonce, tee and vm_name alone.
  *
  * Errors: TDC_ERR_USAGE (bad --cpu list), TDC_ERR_NOT_FOUND (no CPU could be
  * probed; the skipped list says why), TDC_ERR_TOO_LARGE (a leaf declared

@@ -34,6 +34,7 @@ enum {
 	K_CPUID_COUNT = 10,
 	K_TD_CONTROLS = 11,
 	K_BINDING = 12,       /* 1.1 */
+	K_CPU_SET = 13,       /* 1.2 */
 };
 
 /* td_controls map keys (claims 1.1). */
@@ -68,6 +69,17 @@ static const char *const binding_names[] = {
 	[TDC_BIND_REPORTDATA] = "reportdata",
 	[TDC_BIND_RTMR3] = "rtmr3",
 };
+
+static const char *const cpu_set_names[] = {
+	[TDC_CPUSET_SYSFS] = "sysfs", [TDC_CPUSET_CPUINFO] = "cpuinfo",
+	[TDC_CPUSET_SYSCONF] = "sysconf", [TDC_CPUSET_AFFINITY] = "affinity",
+};
+
+const char *tdc_cpu_set_name(enum tdc_cpu_set s)
+{
+	return (unsigned)s < sizeof(cpu_set_names) / sizeof(cpu_set_names[0]) ?
+	       cpu_set_names[s] : "?";
+}
 
 const char *tdc_binding_name(enum tdc_binding b)
 {
@@ -422,7 +434,8 @@ static int put_header(struct enc *en)
 	const struct tdc_claims *c = en->c;
 	size_t nkeys = 9 + (c->has_xcr0 ? 1 : 0) + (c->vm_name[0] ? 1 : 0) +
 		       (c->td_controls.present ? 1 : 0) +
-		       (c->binding != TDC_BIND_REPORTDATA ? 1 : 0);
+		       (c->binding != TDC_BIND_REPORTDATA ? 1 : 0) +
+		       (c->cpu_set != TDC_CPUSET_SYSFS ? 1 : 0);
 	int r;
 
 	if (c->nonce_len > TDC_CLAIMS_NONCE_MAX)
@@ -432,6 +445,8 @@ static int put_header(struct enc *en)
 		return tdc_err(TDC_ERR_RANGE, "claims.tee: unknown TEE kind %d", (int)c->tee);
 	if ((unsigned)c->binding >= sizeof(binding_names) / sizeof(binding_names[0]))
 		return tdc_err(TDC_ERR_RANGE, "claims.binding: unknown binding %d", (int)c->binding);
+	if ((unsigned)c->cpu_set >= sizeof(cpu_set_names) / sizeof(cpu_set_names[0]))
+		return tdc_err(TDC_ERR_RANGE, "claims.cpu_set: unknown source %d", (int)c->cpu_set);
 	if ((r = tdc_cbor_put_map(en->b, nkeys)) != 0 ||
 	    (r = tdc_cbor_put_uint(en->b, K_VERSION)) != 0 ||
 	    (r = tdc_cbor_put_array(en->b, 2)) != 0 ||
@@ -500,6 +515,10 @@ static int put_trailer(struct enc *en)
 	if (c->binding != TDC_BIND_REPORTDATA &&
 	    ((r = tdc_cbor_put_uint(en->b, K_BINDING)) != 0 ||
 	     (r = tdc_cbor_put_text(en->b, tdc_binding_name(c->binding))) != 0))
+		return r;
+	if (c->cpu_set != TDC_CPUSET_SYSFS &&
+	    ((r = tdc_cbor_put_uint(en->b, K_CPU_SET)) != 0 ||
+	     (r = tdc_cbor_put_text(en->b, tdc_cpu_set_name(c->cpu_set))) != 0))
 		return r;
 	return 0;
 }
@@ -839,6 +858,25 @@ static int dec_binding(struct tdc_cbor_rd *d, void *obj)
 	return 0;
 }
 
+static int dec_cpu_set(struct tdc_cbor_rd *d, void *obj)
+{
+	struct tdc_claims *c = obj;
+	char s[16];
+	int r;
+
+	if ((r = tdc_cbor_text(d, s, sizeof(s))) != 0)
+		return r;
+	for (size_t i = 1; i < sizeof(cpu_set_names) / sizeof(cpu_set_names[0]); i++)
+		if (!strcmp(s, cpu_set_names[i])) {
+			c->cpu_set = (enum tdc_cpu_set)i;
+			return 0;
+		}
+	if (!strcmp(s, cpu_set_names[TDC_CPUSET_SYSFS]))
+		return tdc_cbor_fail(d, TDC_ERR_FORMAT, "\"sysfs\" is the default: omit the key");
+	return tdc_cbor_fail(d, TDC_ERR_RANGE, "unknown CPU set source '%s' (expected cpuinfo, "
+			     "sysconf or affinity)", s);
+}
+
 /* Sorted by key: canonical order, and version comes first. */
 static const struct tdc_cbor_field claims_fields[] = {
 	{ K_VERSION, "version", true, dec_version },
@@ -854,6 +892,7 @@ static const struct tdc_cbor_field claims_fields[] = {
 	{ K_CPUID_COUNT, "cpuid_count", true, dec_cpuid_count },
 	{ K_TD_CONTROLS, "td_controls", false, dec_td_controls },
 	{ K_BINDING, "binding", false, dec_binding },
+	{ K_CPU_SET, "cpu_set", false, dec_cpu_set },
 };
 
 /* Rules that relate fields to each other, checked once all are decoded. */

@@ -200,7 +200,7 @@ static void test_roundtrip_minimal(void **state)
 {
 	/* Hand-written expected encoding: the key assignment is the contract. */
 	static const uint8_t expect[] = {
-		0xa9, 0x00, 0x82, 0x01, 0x01, 0x01, 0x40, 0x02, 0x64, 'n', 'o', 'n', 'e',
+		0xa9, 0x00, 0x82, 0x01, 0x02, 0x01, 0x40, 0x02, 0x64, 'n', 'o', 'n', 'e',
 		0x03, 0x80, 0x04, 0x80, 0x05, 0x80, 0x07, 0x60, 0x08, 0x60, 0x0a, 0x00,
 	};
 	struct tdc_claims c, d;
@@ -532,9 +532,9 @@ static void test_reject_structure(void **state)
 	expect_fail(&b, TDC_ERR_FORMAT, "claims: unknown map key 99");
 	tdc_buf_free(&b);
 	tdc_buf_init(&b);
-	w_head3(&b, 14);
+	w_head3(&b, 15);
 	w_pad(&b);
-	expect_fail(&b, TDC_ERR_FORMAT, "only 13 keys");
+	expect_fail(&b, TDC_ERR_FORMAT, "only 14 keys");
 	tdc_buf_free(&b);
 
 	/* Missing required field: cpuid_count. */
@@ -1251,6 +1251,44 @@ static void test_envelope(void **state)
 	tdc_buf_free(&b2);
 }
 
+/* claims.cpu_set (1.2): optional, absent = sysfs, one spelling each; 1.1 documents decode. */
+static void test_cpu_set(void **state)
+{
+	struct tdc_claims c, d;
+	struct tdc_buf b, b0;
+	size_t at;
+
+	(void)state;
+	make_claims(&c, 2);
+	tdc_buf_init(&b0);
+	tdc_buf_init(&b);
+	c.version_minor = 1;                 /* what a 1.1 agent wrote */
+	assert_int_equal(tdc_claims_encode(&c, &b0), 0);
+	assert_int_equal(tdc_claims_decode(b0.data, b0.len, &d), 0);
+	assert_int_equal(d.cpu_set, TDC_CPUSET_SYSFS);
+	tdc_claims_free(&d);
+	c.version_minor = TDC_CLAIMS_VERSION_MINOR;
+	c.cpu_set = TDC_CPUSET_CPUINFO;
+	assert_int_equal(tdc_claims_encode(&c, &b), 0);
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), 0);
+	assert_int_equal(d.cpu_set, TDC_CPUSET_CPUINFO);
+	tdc_claims_free(&d);
+	at = b.len - 8;
+	assert_memory_equal(b.data + at, "g" "cpuinfo", 8);
+	b.len = at;
+	w_text(&b, "sysfs");
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), TDC_ERR_FORMAT);
+	assert_non_null(strstr(tdc_errdetail(), "claims.cpu_set: \"sysfs\" is the default"));
+	b.len = at;
+	w_text(&b, "guess");
+	assert_int_equal(tdc_claims_decode(b.data, b.len, &d), TDC_ERR_RANGE);
+	assert_non_null(strstr(tdc_errdetail(), "unknown CPU set source 'guess'"));
+	assert_string_equal(tdc_cpu_set_name(TDC_CPUSET_AFFINITY), "affinity");
+	tdc_buf_free(&b);
+	tdc_buf_free(&b0);
+	tdc_claims_free(&c);
+}
+
 /* claims.binding (1.1) and envelope.eventlog: optional, one spelling each. */
 static void test_binding_and_eventlog(void **state)
 {
@@ -1457,6 +1495,7 @@ int main(void)
 		cmocka_unit_test(test_encoder_validates),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_binding_and_eventlog),
+		cmocka_unit_test(test_cpu_set),
 		cmocka_unit_test(test_reportdata),
 		cmocka_unit_test(test_tee_names),
 	};

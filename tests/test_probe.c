@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +176,62 @@ static void test_no_sysfs_and_cpu_list(void **state)
 	tdc_claims_free(&c);
 }
 
+/*
+ * No sysfs and an agent pinned to one CPU (taskset -c N in a chroot): the
+ * other CPUs come from /proc/cpuinfo, else sysconf, and are skipped by
+ * name; with neither, the claims say only the affinity mask was known.
+ */
+static void test_no_sysfs_pinned(void **state)
+{
+	char path[] = "/tmp/tdc-probe-cpuinfo-XXXXXX", flags[600];
+	struct tdc_probe_opts o = { .fn = fake_fn, .sysfs_cpu_dir = "/nonexistent-tdc" };
+	cpu_set_t saved, one;
+	struct tdc_claims c;
+	unsigned first = 0;
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	FILE *f;
+	int fd;
+
+	(void)state;
+	while (!in_affinity(first))
+		first++;
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	/* A cpuinfo of two CPUs, with a flags line longer than the reader's buffer. */
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	memset(flags, 'x', sizeof(flags) - 1);
+	flags[sizeof(flags) - 1] = '\0';
+	fprintf(f, "processor\t: %u\nflags\t\t: %s processor : 999\n\nprocessor\t: %u\n",
+		first, flags, first + 1);
+	fclose(f);
+	o.cpuinfo_path = path;
+	tdc_claims_init(&c);
+	assert_int_equal(tdc_probe_run(&o, &c), 0);
+	assert_int_equal(c.cpu_set, TDC_CPUSET_CPUINFO);
+	assert_int_equal(c.ncpus, 1);
+	assert_int_equal(c.nskipped, 1);
+	assert_int_equal(c.skipped[0].cpu, first + 1);
+	assert_non_null(strstr(c.skipped[0].reason, "affinity"));
+	tdc_claims_free(&c);
+	unlink(path);
+
+	o.cpuinfo_path = "/nonexistent-tdc/cpuinfo";
+	tdc_claims_init(&c);
+	assert_int_equal(tdc_probe_run(&o, &c), 0);
+	if (conf > 1) {
+		assert_int_equal(c.cpu_set, TDC_CPUSET_SYSCONF);
+		assert_int_equal(c.ncpus, 1);
+		assert_int_equal(c.nskipped, (size_t)conf - 1); /* CPUs 0..conf-1 but this one */
+	} else {
+		assert_int_equal(c.cpu_set, TDC_CPUSET_AFFINITY);
+	}
+	tdc_claims_free(&c);
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
 /* The real instruction on the real machine: XCR0 read when OSXSAVE is set. */
 static void test_native(void **state)
 {
@@ -220,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_fake_sysfs),
 		cmocka_unit_test(test_no_sysfs_and_cpu_list),
+		cmocka_unit_test(test_no_sysfs_pinned),
 		cmocka_unit_test(test_native),
 	};
 

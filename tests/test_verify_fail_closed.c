@@ -233,6 +233,12 @@ static void test_vcpu_set(void **state)
 	expect(&ev, "vcpu_set", TDC_CHECK_FAIL, "vCPU 1 of the TD was not probed");
 	tdc_buf_free(&ev);
 
+	c = fx.claims;                       /* an agent that could not learn the CPU set */
+	c.cpu_set = TDC_CPUSET_AFFINITY;
+	build(&c, &ev);
+	expect(&ev, "vcpu_set", TDC_CHECK_FAIL, "could not learn the TD's CPU set");
+	tdc_buf_free(&ev);
+
 	c = fx.claims;                       /* no vCPU at all */
 	c.ncpus = 0;
 	build(&c, &ev);

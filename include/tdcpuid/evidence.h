@@ -32,7 +32,7 @@
 #define TDC_CLAIMS_NONCE_MAX 64
 #define TDC_CLAIMS_STR_MAX 256
 #define TDC_CLAIMS_VERSION_MAJOR 1
-#define TDC_CLAIMS_VERSION_MINOR 1  /* 1.1: optional td_controls, binding */
+#define TDC_CLAIMS_VERSION_MINOR 2  /* 1.1: optional td_controls, binding; 1.2: cpu_set */
 #define TDC_REPORTDATA_TAG "tdcpuid-claims-v1"
 #define TDC_REPORTDATA_LEN 64
 #define TDC_CLAIMS_DIGEST384_LEN 48
@@ -45,6 +45,17 @@
 enum tdc_binding { TDC_BIND_REPORTDATA = 0, TDC_BIND_RTMR3 = 1 };
 const char *tdc_binding_name(enum tdc_binding b);  /* "reportdata", "rtmr3" */
 int tdc_binding_parse(const char *s, enum tdc_binding *b);
+
+/*
+ * Where the agent learned which CPUs exist (claims 1.2): sysfs (the default,
+ * written by omission), /proc/cpuinfo, sysconf(_SC_NPROCESSORS_CONF), or
+ * only its own affinity mask, which may be a subset: the set is then not
+ * known to be complete.
+ */
+enum tdc_cpu_set {
+	TDC_CPUSET_SYSFS = 0, TDC_CPUSET_CPUINFO = 1, TDC_CPUSET_SYSCONF = 2, TDC_CPUSET_AFFINITY = 3,
+};
+const char *tdc_cpu_set_name(enum tdc_cpu_set s); /* "sysfs", "cpuinfo", "sysconf", "affinity" */
 
 enum tdc_tee { TDC_TEE_NONE = 0, TDC_TEE_TDX = 1, TDC_TEE_SIM = 2 };
 const char *tdc_tee_name(enum tdc_tee t);  /* "none", "tdx", "sim" */
@@ -115,6 +126,7 @@ struct tdc_claims {
 	uint64_t cpuid_count;           /* CPUID instructions the probe executed */
 	struct tdc_td_controls td_controls; /* optional (claims 1.1) */
 	enum tdc_binding binding;       /* optional (1.1); absent = reportdata */
+	enum tdc_cpu_set cpu_set;       /* optional (1.2); absent = sysfs */
 };
 
 void tdc_claims_init(struct tdc_claims *c);

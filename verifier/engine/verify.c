@@ -129,9 +129,10 @@ static int check_structure(const struct tdc_check_config *cfg, const uint8_t *ev
 		st->want_rd = true;
 	}
 	return tdc_check_add(&res->checks, "evidence_format", TDC_CHECK_PASS,
-			     "envelope %zu bytes, claims v%u.%u, %zu CPUs, %zu skipped, tee %s, "
-			     "binding %s", len, st->claims.version_major, st->claims.version_minor,
-			     st->claims.ncpus, st->claims.nskipped, tdc_tee_name(st->claims.tee),
+			     "envelope %zu bytes, claims v%u.%u, %zu CPUs, %zu skipped, CPU set "
+			     "from %s, tee %s, binding %s", len, st->claims.version_major,
+			     st->claims.version_minor, st->claims.ncpus, st->claims.nskipped,
+			     tdc_cpu_set_name(st->claims.cpu_set), tdc_tee_name(st->claims.tee),
 			     tdc_binding_name(st->claims.binding));
 }
 
@@ -645,6 +646,11 @@ static int check_vcpu_set(const struct tdc_requested *req, const struct tdc_clai
 		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
 				     "the claims carry no probed vCPU%s: nothing was judged",
 				     req->ncpus ? " (the request has vCPUs)" : "");
+	if (c->cpu_set == TDC_CPUSET_AFFINITY)
+		return tdc_check_add(&res->checks, "vcpu_set", TDC_CHECK_FAIL,
+				     "the agent could not learn the TD's CPU set (cpu_set \"affinity\": "
+				     "no sysfs, /proc/cpuinfo or sysconf count), so a vCPU outside its "
+				     "affinity mask would be missing unseen");
 	for (size_t i = 0; i < req->ncpus; i++) {
 		uint32_t cpu = (uint32_t)i;
 
