@@ -533,9 +533,17 @@ const char *tdc_format_bit(char *buf, size_t len, uint32_t leaf, uint32_t sublea
 
 /*
  * tdc_parse_bit grammar (whitespace around tokens allowed):
- *   bit   := name | [ "CPUID." ] leaf [ "." sub ] ":" reg [ "." ( name | n ) ] [ "[" [ "bit" ] n "]" ]
+ *   bit   := name | word [ "." ( name | n ) ] [ "[" [ "bit" ] n "]" ]
+ *   word  := [ "CPUID." ] leaf [ "." sub | "_" hexsub ] ":" reg
+ *          | "CPUID[eax=" leaf [ ",ecx=" hexsub ] "]." reg
  *   leaf  := hex, with optional "0x" prefix or "H" suffix ("07H", "0x7", "7")
  *   sub   := decimal, or hex with "0x" prefix or "H" suffix
+ *   hexsub := hex ("00h", "1")
+ * The second word form is current QEMU's (feature_word_description() in
+ * target/i386/cpu.c since QEMU 10.1: "CPUID[eax=07h,ecx=00h].EBX"); the
+ * "_" subleaf is older QEMU's ("CPUID.14H_01H:EAX").  A whole QEMU warning
+ * line may be given: the text up to the last ": " before "CPUID" is its
+ * message ("warning: host doesn't support requested feature: ").
  * A name after the register must be a bit of that register; if both a name
  * and "[bit n]" are given they must agree.
  */
@@ -658,23 +666,63 @@ static int parse_bracket(const char **pp, struct bit_spec *bs, const char *all)
 	return 0;
 }
 
+/* "CPUID[eax=07h,ecx=00h]." (current QEMU), up to the register. */
+static int parse_qemu_word(const char **pp, struct bit_spec *bs, const char *all)
+{
+	const char *p = skip_ws(*pp + 6);
+	int r;
+
+	if (strncasecmp(p, "eax=", 4) != 0)
+		return tdc_err(TDC_ERR_FORMAT, "CPUID bit '%s': expected 'eax=' after 'CPUID['", all);
+	p += 4;
+	if ((r = parse_num(&p, true, &bs->leaf, "leaf", all)) != 0)
+		return r;
+	p = skip_ws(p);
+	if (*p == ',') {
+		p = skip_ws(p + 1);
+		if (strncasecmp(p, "ecx=", 4) != 0)
+			return tdc_err(TDC_ERR_FORMAT, "CPUID bit '%s': expected 'ecx=' after ','", all);
+		p += 4;
+		if ((r = parse_num(&p, true, &bs->subleaf, "subleaf", all)) != 0)
+			return r;
+		p = skip_ws(p);
+	}
+	if (p[0] != ']' || p[1] != '.')
+		return tdc_err(TDC_ERR_FORMAT, "CPUID bit '%s': expected '].' before the register", all);
+	*pp = p + 2;
+	return 0;
+}
+
+/* "[CPUID.]07H[.0|_00H]:" (this project, older QEMU), up to the register. */
+static int parse_dot_word(const char **pp, struct bit_spec *bs, const char *all)
+{
+	const char *p = *pp;
+	int r;
+
+	if (strncasecmp(p, "CPUID.", 6) == 0)
+		p += 6;
+	if ((r = parse_num(&p, true, &bs->leaf, "leaf", all)) != 0)
+		return r;
+	if (*p == '.' || *p == '_') {
+		bool hex = *p++ == '_';
+
+		if ((r = parse_num(&p, hex, &bs->subleaf, "subleaf", all)) != 0)
+			return r;
+	}
+	if (*p != ':')
+		return tdc_err(TDC_ERR_FORMAT, "CPUID bit '%s': expected ':' before the register", all);
+	*pp = p + 1;
+	return 0;
+}
+
 static int parse_spec(const char *s, struct bit_spec *bs)
 {
 	const char *p = skip_ws(s);
 	int r;
 
-	if (strncasecmp(p, "CPUID.", 6) == 0)
-		p += 6;
-	if ((r = parse_num(&p, true, &bs->leaf, "leaf", s)) != 0)
+	if ((r = strncasecmp(p, "CPUID[", 6) == 0 ? parse_qemu_word(&p, bs, s)
+						  : parse_dot_word(&p, bs, s)) != 0)
 		return r;
-	if (*p == '.') {
-		p++;
-		if ((r = parse_num(&p, false, &bs->subleaf, "subleaf", s)) != 0)
-			return r;
-	}
-	if (*p != ':')
-		return tdc_err(TDC_ERR_FORMAT, "CPUID bit '%s': expected ':' before the register", s);
-	p++;
 	if ((r = parse_reg(&p, &bs->reg, s)) != 0)
 		return r;
 	if (*p == '.') {
@@ -698,9 +746,15 @@ int tdc_parse_bit(const char *s, uint32_t *leaf, uint32_t *subleaf,
 {
 	struct bit_spec bs = { .bit = -1 };
 	const struct tdc_feature *f;
+	const char *msg;
 	int r;
 
-	if (!strchr(s, ':')) {
+	/* A pasted QEMU warning: skip its message, up to the last ": CPUID". */
+	for (msg = strstr(s, ": CPUID"); msg; msg = strstr(msg + 2, ": CPUID"))
+		s = msg + 2;
+	if (strstr(s, ": MSR(") || strncmp(skip_ws(s), "MSR(", 4) == 0)
+		return tdc_err(TDC_ERR_FORMAT, "'%s' is an MSR feature word, not a CPUID bit", s);
+	if (!strchr(s, ':') && !strchr(s, '[')) {
 		if (!(f = tdc_feature_by_name(skip_ws(s))))
 			return tdc_err(TDC_ERR_NOT_FOUND, "CPUID bit '%s': unknown feature name", s);
 		*leaf = f->leaf;

@@ -203,6 +203,20 @@ static void test_parse(void **state)
 	expect_parse("1.3:ecx[31]", 1, 0, TDC_ECX, 31);
 	/* Indexed leaf without subleaf: subleaf 0. */
 	expect_parse("7:ebx.avx2", 7, 0, TDC_EBX, 5);
+	/* Current QEMU (feature_word_description(), QEMU 10.1+). */
+	expect_parse("CPUID[eax=07h,ecx=00h].EBX[bit 16]", 7, 0, TDC_EBX, 16);
+	expect_parse("CPUID[eax=07h,ecx=00h].EBX.avx512f [bit 16]", 7, 0, TDC_EBX, 16);
+	expect_parse("CPUID[eax=07h,ecx=01h].EAX.avx-vnni [bit 4]", 7, 1, TDC_EAX, 4);
+	expect_parse("CPUID[eax=0Dh,ecx=01h].EAX [bit 3]", 0xd, 1, TDC_EAX, 3);
+	expect_parse("CPUID[eax=01h].ECX.hypervisor [bit 31]", 1, 0, TDC_ECX, 31);
+	expect_parse("CPUID[eax=80000001h].ECX.lahf-lm [bit 0]", 0x80000001, 0, TDC_ECX, 0);
+	expect_parse("qemu-system-x86_64: warning: host doesn't support requested feature: "
+		     "CPUID[eax=07h,ecx=00h].EBX.avx512f [bit 16]", 7, 0, TDC_EBX, 16);
+	expect_parse("TDX forcibly sets features: CPUID.01H:ECX.hypervisor [bit 31]", 1, 0,
+		     TDC_ECX, 31);
+	/* Older QEMU's "_" subleaf (hex). */
+	expect_parse("CPUID.0DH_01H:EAX [bit 3]", 0xd, 1, TDC_EAX, 3);
+	expect_parse("CPUID.07H:EBX.avx512f [bit 16]", 7, 0, TDC_EBX, 16);
 }
 
 static void expect_reject(const char *s, int code)
@@ -237,6 +251,14 @@ static void test_parse_errors(void **state)
 	expect_reject(":eax[1]", TDC_ERR_FORMAT);
 	expect_reject("", TDC_ERR_NOT_FOUND);
 	expect_reject("1:", TDC_ERR_FORMAT);
+	expect_reject("CPUID[eax=07h,ecx=00h].EBX.avx512f [bit 17]", TDC_ERR_FORMAT);
+	expect_reject("CPUID[eax=07h,ecx=00h]EBX[bit 16]", TDC_ERR_FORMAT);
+	expect_reject("CPUID[ecx=00h].EBX[bit 16]", TDC_ERR_FORMAT);
+	expect_reject("CPUID[eax=07h;ecx=00h].EBX[bit 16]", TDC_ERR_FORMAT);
+	expect_reject("CPUID[eax=07h,ecx=00h].EBX", TDC_ERR_FORMAT);
+	expect_reject("CPUID[eax=zz].EBX[bit 1]", TDC_ERR_FORMAT);
+	expect_reject("warning: host doesn't support requested feature: MSR(10Ah).rdctl-no [bit 0]",
+		      TDC_ERR_FORMAT);
 }
 
 /* Every bit formats to a string that parses back to the same bit. */

@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		"dynamic, ve, as_set) and the rules behind that, with their sources.\n"
 		"\n"
 		"  BIT            CPUID.07H.0:EBX[5], CPUID.01H:ECX.hypervisor, 7.0:ebx.5,\n"
-		"                 0x80000001:ecx[8] or a feature name (avx2)\n"
+		"                 0x80000001:ecx[8], QEMU's CPUID[eax=07h,ecx=00h].EBX[bit 16]\n"
+		"                 (or a whole QEMU warning line) or a feature name (avx2)\n"
 		"  --model NAME   model to ask (repeatable): tdx-<release> for any TDX module\n"
 		"                 release (tdx-1.5.25), tdx (the newest), kvm, qemu-tcg or a file;\n"
 		"                 default: tdx-1.5.01, the newest TDX module, and kvm\n", tdc_prog);

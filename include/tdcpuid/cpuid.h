@@ -124,7 +124,9 @@ const char *tdc_format_reg(char *buf, size_t len, uint32_t leaf, uint32_t sublea
 			   bool indexed, enum tdc_reg reg);
 /*
  * Parse "CPUID.07H.0:EBX[5]", "CPUID.01H:ECX.tsc-deadline", "7.0:ebx.5",
- * "0x80000001:ecx[8]" or a bare feature name ("avx2").
+ * "0x80000001:ecx[8]", current QEMU's "CPUID[eax=07h,ecx=00h].EBX.avx2
+ * [bit 5]" (also a whole QEMU warning line), or a bare feature name ("avx2").
+ * Grammar in lib/features.c; docs/architecture.md "Reading a CPUID bit".
  */
 int tdc_parse_bit(const char *s, uint32_t *leaf, uint32_t *subleaf,
 		  enum tdc_reg *reg, unsigned *bit);
