@@ -19,7 +19,7 @@ plain shell variables the examples set themselves or the runner exports:
   TDCPUID_DATADIR  policies/ of the tree (build-tree binaries)
   HOME             the scratch directory (caches stay in it)
 and one textual substitution, so parallel test runs never share a port:
-  127.0.0.1:4050   -> 127.0.0.1:<a free port>
+  127.0.0.1:4050, 127.0.0.1:8443 -> 127.0.0.1:<a free port>
 
 Per command (a line and its "\\" continuations), in a trailing comment:
   "# exit status N"  the exit status it must have (default 0); "0|1" where
@@ -36,6 +36,7 @@ usage: doc_examples.py SOURCE_DIR BUILD_DIR   (exit 0 all ran as documented)
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -120,7 +121,8 @@ def free_port():
 
 
 def script(name, cmds, cwd, log):
-    subst = {"127.0.0.1:4050": f"127.0.0.1:{free_port()}"}
+    subst = {"127.0.0.1:4050": f"127.0.0.1:{free_port()}",
+             "127.0.0.1:8443": f"127.0.0.1:{free_port()}"}
     s = [f"cd {sh(cwd)} || exit 3", "__f=0", "__n=0"]
     for at, cmd in cmds:
         where = f"{name.split(':')[0]}:{at}"
@@ -134,7 +136,8 @@ def script(name, cmds, cwd, log):
             body = body.replace(k, v)
         s.append(f"echo {sh('+ ' + where + ': ' + cmd.splitlines()[0])} >>{sh(log)}")
         if body.rstrip().endswith("&"):
-            s.append(f"{{ {body.rstrip()[:-1]} ; }} >>{sh(log)} 2>&1 &")
+            # No braces: $! and the final kill name the program, not a subshell.
+            s.append(f"{body.rstrip()[:-1]} >>{sh(log)} 2>&1 &")
             s.append(f"echo 'ok: {where} (started in the background)'")
             continue
         s.append(f"{{ {body}\n}} >{sh(log)}.1 2>&1 </dev/null")
@@ -144,6 +147,25 @@ def script(name, cmds, cwd, log):
     s.append("for __j in $(jobs -p); do kill $__j 2>/dev/null; done; wait 2>/dev/null")
     s.append("echo \"block: $__n run, $__f failed\"; exit $((__f > 0))")
     return "\n".join(s) + "\n"
+
+
+def run_block(text, env):
+    """One block in a session of its own: whatever it leaves running dies with it."""
+    p = subprocess.Popen(["bash", "-c", text], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    timed_out = False
+    try:
+        out, err = p.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if timed_out:
+        out, err = p.communicate()
+        return subprocess.CompletedProcess(p.args, 1, out + "FAIL: block timed out after 600 s\n", err)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 def sh(s):
@@ -180,8 +202,7 @@ def main():
             cmds = commands(lines, first)
             log = os.path.join(work, "log.txt")
             print(f"== {name}: {len(cmds)} commands")
-            r = subprocess.run(["bash", "-c", script(name, cmds, cwd, log)], env=env,
-                               capture_output=True, text=True, timeout=600)
+            r = run_block(script(name, cmds, cwd, log), env)
             print(r.stdout, end="")
             m = re.search(r"block: (\d+) run", r.stdout)
             ran += int(m.group(1)) if m else 0

@@ -121,6 +121,21 @@ grep -q 'CPUID.07H.0:EBX.avx2 \[bit 5\]' "$T/ex" && grep -q 'model tdx-1.5.01: x
 	&& ok "explain hypervisor range" || fail "explain hypervisor range"
 "$VERIFIER" explain 'nonsense' >/dev/null 2>&1
 [ $? -eq 2 ] && ok "explain bad bit" || fail "explain bad bit"
+# Current QEMU's notation, alone and as the whole warning line QEMU prints.
+for b in 'CPUID[eax=07h,ecx=00h].EBX[bit 5]' \
+	"qemu-system-x86_64: warning: host doesn't support requested feature: CPUID[eax=07h,ecx=00h].EBX.avx2 [bit 5]"; do
+	"$VERIFIER" explain "$b" --model kvm | head -1 | grep -qx 'CPUID.07H.0:EBX.avx2 \[bit 5\]' \
+		&& ok "explain QEMU notation: $b" || fail "explain QEMU notation: $b"
+done
+"$VERIFIER" explain 'MSR(10Ah).rdctl-no [bit 0]' 2>"$T/err" >/dev/null
+[ $? -eq 2 ] && grep -q 'MSR feature word' "$T/err" && ok "explain refuses an MSR word" \
+	|| fail "explain MSR word: $(cat "$T/err")"
+
+# --platform: an empty dump is refused, naming the file.
+: >"$T/empty.txt"
+"$VERIFIER" predict $M --platform "$T/empty.txt" --xfam 0x3 >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q 'empty.txt: no CPUID lines' "$T/err" && ok "predict: empty platform dump" \
+	|| fail "predict: empty platform dump: $(cat "$T/err")"
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all predict/explain checks passed"
