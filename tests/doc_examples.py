@@ -4,9 +4,10 @@
 
 Which text is an example:
   README.md   fenced blocks whose info string is exactly "sh".  Others are not
-              run: "sh setup" (./scripts/setup and ./scripts/test: the suite
-              is what they run), "sh bench" (benchmarks, minutes each),
-              "text" (output shown, not commands).
+              run here: "sh setup" (./scripts/setup and ./scripts/test: the
+              suite is what they run), "sh demo" (./scripts/demo:
+              tests/test_demo.sh runs it), "sh bench" (benchmarks, minutes
+              each), "text" (output shown, not commands).
   docs/*.1    .EX ... .EE blocks (roff escapes \\- \\e \\(aq undone).
 
 Where they run: a scratch directory laid out like the source tree after
@@ -17,6 +18,7 @@ blocks inside tdcpuid-demo/ with the tools on PATH.  The placeholders are
 plain shell variables the examples set themselves or the runner exports:
   NONCE            the demo's nonce (tdcpuid-demo/nonce.txt)
   TDCPUID_DATADIR  policies/ of the tree (build-tree binaries)
+  TDCPUID_LIBEXECDIR  libexec/tdcpuid of the build (conform's guests)
   HOME             the scratch directory (caches stay in it)
 and one textual substitution, so parallel test runs never share a port:
   127.0.0.1:4050, 127.0.0.1:8443 -> 127.0.0.1:<a free port>
@@ -184,6 +186,7 @@ def main():
             os.symlink(target, os.path.join(work, d))
         env = dict(os.environ, TDC_BUILD_DIR=build, HOME=work,
                    TDCPUID_DATADIR=f"{src}/policies",
+                   TDCPUID_LIBEXECDIR=f"{build}/libexec/tdcpuid",
                    PATH=f"{build}/agent:{build}/verifier:{build}/conform:" + os.environ["PATH"])
         demo = subprocess.run([f"{src}/scripts/demo"], cwd=work, env=env,
                               capture_output=True, text=True, timeout=300)
