@@ -6,8 +6,10 @@ Which text is an example:
   README.md   fenced blocks whose info string is exactly "sh".  Others are not
               run here: "sh setup" (./scripts/setup and ./scripts/test: the
               suite is what they run), "sh demo" (./scripts/demo:
-              tests/test_demo.sh runs it), "sh bench" (benchmarks, minutes
-              each), "text" (output shown, not commands).
+              tests/test_demo.sh runs it), "sh install" (into /usr/local:
+              tests/test_install.sh installs into a temporary prefix
+              instead; scripts/build-deb is opt-in), "sh bench"
+              (benchmarks, minutes each), "text" (output, not commands).
   docs/*.1    .EX ... .EE blocks (roff escapes \\- \\e \\(aq undone).
 
 Where they run: a scratch directory laid out like the source tree after
