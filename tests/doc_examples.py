@@ -31,7 +31,8 @@ Per command (a line and its "\\" continuations), in a trailing comment:
   "# needs: WHAT"    run only where WHAT exists, else reported "not run":
                      tdx (/dev/tdx_guest), kvm (/dev/kvm), qemu (a QEMU
                      binary), network (TDC_TEST_NETWORK=1), qemu-vm (the QMP
-                     socket of a running VM: never in the test suite)
+                     socket of a running VM), fleet-db (the example's
+                     PostgreSQL server): the last two never in the suite
   a final "&"        runs in the background; killed when its block ends
 Each block is one bash script, so variables carry from line to line.
 
