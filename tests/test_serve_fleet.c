@@ -55,6 +55,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool stop;
 static atomic_ulong failures, per_inst[MAX_INST];
 static struct fleet *cur;
+static bool file_has(const char *path, const char *needle);
 static int per_client;          /* exchanges per client, 0: until stop */
 
 /* A fresh database; every instance of @f on it as the service role. */
@@ -287,9 +288,39 @@ static void fleet_of(int n)
 	check_log(true);
 }
 
+/* `log` on the shared database as the reader: @extra arguments, output into @out. */
+static int log_cli(const char *db, const char *extra, const char *out)
+{
+	char cmd[1400];
+
+	snprintf(cmd, sizeof(cmd), "'%s' log --db '%s' %s >'%s' 2>&1", verifier, db, extra, out);
+	return su_run(cmd);
+}
+
 static void test_fleet_2(void **state)
 {
+	char db[64], uri[300], out[400], bad[400];
+
 	fleet_of(2);
+	/* The CLI on the fleet's log: the reader checks it, a rewritten row shows. */
+	snprintf(db, sizeof(db), "%s", strrchr(owner_uri, '/') + 1);
+	db[strcspn(db, "?")] = '\0';
+	pgu_uri(&pg, "tdc_reader", db, uri, sizeof(uri));
+	snprintf(out, sizeof(out), "%s/log.txt", env.dir);
+	assert_int_equal(log_cli(uri, "--check --limit 1", out), 0);
+	assert_true(file_has(out, "integrity_check: ok"));
+	assert_true(file_has(out, "chain: ok: "));
+	assert_int_equal(log_cli(uri, "--format json --vm alpha --limit 3", out), 0);
+	assert_true(file_has(out, "\"verdict\": \"pass\""));
+	assert_int_equal(pgu_admin(&pg, db, "ALTER TABLE verdicts DISABLE TRIGGER verdicts_no_update;"
+				   "UPDATE verdicts SET verdict = 'fail' WHERE id = 7"), 0);
+	assert_int_equal(log_cli(uri, "--check --limit 1", out), 3);
+	assert_true(file_has(out, "chain: BROKEN: row 7:"));
+	/* A password in --db: refused, and not repeated. */
+	snprintf(bad, sizeof(bad), "postgresql://tdc_reader:reader-pw@127.0.0.1:%d/%s", pg.port, db);
+	assert_int_equal(log_cli(bad, "--check", out), 2);
+	assert_false(file_has(out, "reader-pw"));
+	assert_true(file_has(out, "PGPASSFILE"));
 }
 
 static void test_fleet_4(void **state)
