@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ES256 compact JWS (lib/jws.c): round trip and one named error per tamper. */
+#include <stdlib.h>
+
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
@@ -57,10 +59,37 @@ static void test_round_trip_and_tamper(void **state)
 	tdc_buf_free(&b);
 }
 
+/* A signed full JSON verdict is far above 64 KiB: it must verify; one byte
+ * beyond the cap is refused by size, before any decoding. */
+static void test_large_verdict(void **state)
+{
+	size_t n = 400u * 1024;
+	char *payload = malloc(n);
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	struct tdc_buf tok, out;
+
+	assert_non_null(payload);
+	assert_non_null(k);
+	memset(payload, 'x', n);
+	tdc_buf_init(&tok);
+	tdc_buf_init(&out);
+	assert_int_equal(tdc_jws_es256_sign(k, payload, n, &tok), 0);
+	assert_true(tok.len > 64u * 1024);
+	assert_int_equal(tdc_jws_es256_verify(k, (char *)tok.data, tok.len, &out), 0);
+	assert_int_equal(out.len, n);
+	assert_int_equal(tdc_jws_es256_verify(k, (char *)tok.data, (size_t)TDC_JWS_MAX + 1, &out),
+			 TDC_ERR_TOO_LARGE);
+	EVP_PKEY_free(k);
+	tdc_buf_free(&tok);
+	tdc_buf_free(&out);
+	free(payload);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_and_tamper),
+		cmocka_unit_test(test_large_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,10 @@
 
 #include "tdcpuid/buf.h"
 
-#define TDC_JWS_MAX (64u * 1024)   /* a token we are willing to verify */
+/* A token we are willing to verify: as large as the largest reply a verifier
+ * may send (frame.h TDC_FRAME_REPLY_MAX), since a signed full JSON verdict of
+ * a many-vCPU TD is several hundred KiB; 64 KiB refused honest verdicts. */
+#define TDC_JWS_MAX (16u * 1024 * 1024)
 
 /* A P-256 private key (PEM). */
 int tdc_es256_load_private(const char *path, EVP_PKEY **out);
