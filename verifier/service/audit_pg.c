@@ -25,6 +25,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,18 +239,18 @@ static void drop(struct pg *p, struct pgc *pc)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Run plain SQL (no parameters: only our own text, never a record's). */
-static int run_sql(struct pg *p, struct pgc *pc, const char *sql, const char *what,
-		   PGresult **out)
+/*
+ * The answer to a query just sent (@sent: whether libpq took it), within the
+ * store's timeout.  A send that failed or an answer that never came leaves
+ * the connection's state unknown: it is dropped.  An error result keeps the
+ * connection unless libpq says it is gone.  @out NULL: the result is freed.
+ */
+static int finish(struct pg *p, struct pgc *pc, bool sent, const char *what, PGresult **out)
 {
 	uint64_t deadline = tdc_now_ms() + p->timeout_ms;
 	PGresult *r = NULL;
-	int e;
+	int e = sent ? collect(pc->c, deadline, &r) : TDC_ERR_IO;
 
-	if (!PQsendQuery(pc->c, sql))
-		e = TDC_ERR_IO;
-	else
-		e = collect(pc->c, deadline, &r);
 	if (e) {
 		e = fail(p, e == TDC_ERR_TIMEOUT ? TDC_ERR_TIMEOUT : TDC_ERR_IO, what,
 			 e == TDC_ERR_TIMEOUT ? "no answer within the timeout" : PQerrorMessage(pc->c));
@@ -270,32 +271,20 @@ static int run_sql(struct pg *p, struct pgc *pc, const char *sql, const char *wh
 	return 0;
 }
 
+/* Run plain SQL (no parameters: only our own text, never a record's). */
+static int run_sql(struct pg *p, struct pgc *pc, const char *sql, const char *what,
+		   PGresult **out)
+{
+	return finish(p, pc, PQsendQuery(pc->c, sql), what, out);
+}
+
 static int run_prepared(struct pg *p, struct pgc *pc, int st, const char *const *vals,
 			const char *what, PGresult **out)
 {
-	uint64_t deadline = tdc_now_ms() + p->timeout_ms;
-	PGresult *r = NULL;
-	int e;
-
-	if (!PQsendQueryPrepared(pc->c, stmts[st].name, stmts[st].nparams, vals, NULL, NULL, 0))
-		e = TDC_ERR_IO;
-	else
-		e = collect(pc->c, deadline, &r);
-	if (e) {
-		e = fail(p, e == TDC_ERR_TIMEOUT ? TDC_ERR_TIMEOUT : TDC_ERR_IO, what,
-			 e == TDC_ERR_TIMEOUT ? "no answer within the timeout" : PQerrorMessage(pc->c));
-		drop(p, pc);
-		return e;
-	}
-	if (!result_ok(r)) {
-		e = fail(p, TDC_ERR_IO, what, r ? PQresultErrorMessage(r) : PQerrorMessage(pc->c));
-		PQclear(r);
-		if (PQstatus(pc->c) != CONNECTION_OK)
-			drop(p, pc);
-		return e;
-	}
-	*out = r;
-	return 0;
+	return finish(p, pc,
+		      PQsendQueryPrepared(pc->c, stmts[st].name, stmts[st].nparams, vals, NULL,
+					  NULL, 0),
+		      what, out);
 }
 
 /* ---- connecting ------------------------------------------------------------- */
