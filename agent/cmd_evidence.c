@@ -113,7 +113,8 @@ static void usage(FILE *f)
 		"      --to ADDR          attest to a verifier (tcp:HOST:PORT, vsock:CID:PORT, or the\n"
 		"                         REST API at http://HOST:PORT or https://HOST:PORT): take\n"
 		"                         its nonce, send the evidence, print the verdict; exit 0\n"
-		"                         pass, 1 fail (no --nonce then)\n"
+		"                         pass, 1 fail, 75 try later (verifier busy or its audit\n"
+		"                         log unavailable); no --nonce then\n"
 		"      --ca-cert PEM      --to https://: trust this CA (default: the system's)\n"
 		"      --timeout S        deadline for the whole --to exchange (default 30)\n"
 		"      --verifier-key PEM --to: accept only a verdict signed by this verifier\n"
@@ -125,7 +126,8 @@ static void usage(FILE *f)
 		"\n"
 		"Environment: %s, %s, %s, %s override the device, configfs-tsm,\n"
 		"RTMR sysfs and CCEL paths.\n"
-		"Exit status: 0 ok, 2 usage or bad input, 3 TEE or environment error.\n",
+		"Exit status: 0 ok, 2 usage or bad input, 3 TEE or environment error; with --to\n"
+		"also 1 verdict fails, 75 try later.\n",
 		tdc_prog, tdc_prog, TDC_CLAIMS_NONCE_MAX, TDC_ENV_EVENTLOG, TDC_EVENTLOG_DEFAULT,
 		TDC_SIM_EVENTLOG, TDC_TDX_GUEST_DEV_DEFAULT, TDC_ENV_SIM_DIR,
 		TDC_SIM_DIR_DEFAULT, TDC_ENV_TDX_GUEST_DEV, TDC_ENV_TSM_DIR, TDC_ENV_RTMR_DIR,

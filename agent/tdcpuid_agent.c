@@ -18,6 +18,7 @@ int main(int argc, char *argv[])
 {
 	return tdc_cli_dispatch("tdcpuid-agent", subcommands,
 				sizeof(subcommands) / sizeof(subcommands[0]),
-				"Exit status: 0 ok, 2 usage or bad input, 3 internal error.",
+				"Exit status: 0 ok, 2 usage or bad input, 3 internal error, 75 try later\n"
+				"(evidence --to: the verifier is busy or cannot record verdicts).",
 				argc, argv);
 }

@@ -23,7 +23,30 @@ void tdc_client_result_free(struct tdc_client_result *r)
 	tdc_client_result_init(r);
 }
 
-/* Read one frame; an error frame becomes its own code and message. */
+/*
+ * What a verifier's refusal means on this side, where it differs from the
+ * code the verifier sent.  A verifier whose own audit log, disk or memory
+ * failed ("audit log unavailable, retry later") judged nothing and may
+ * answer later: that is "try later" here (exit 75, as its REST API's 503),
+ * not an error of this machine (exit 3).  Any other code in the error space
+ * stands; one outside it is a protocol violation.
+ */
+static const struct { int verifier, here; } refusal_map[] = {
+	{ TDC_ERR_IO, TDC_ERR_BUSY },
+	{ TDC_ERR_ALLOC, TDC_ERR_BUSY },
+};
+
+static int refusal_code(int32_t code)
+{
+	if (code >= 0 || code <= TDC_ERR__LAST)
+		return TDC_ERR_PROTOCOL;
+	for (size_t i = 0; i < sizeof(refusal_map) / sizeof(refusal_map[0]); i++)
+		if (refusal_map[i].verifier == code)
+			return refusal_map[i].here;
+	return code;
+}
+
+/* Read one frame; an error frame becomes its code (refusal_code) and message. */
 static int read_frame(int fd, uint64_t deadline_ms, enum tdc_frame_type want,
 		      struct tdc_frame *f)
 {
@@ -35,8 +58,7 @@ static int read_frame(int fd, uint64_t deadline_ms, enum tdc_frame_type want,
 	    (e = tdc_frame_decode(body.data, body.len, f)) != 0)
 		goto out;
 	if (f->type == TDC_FRAME_ERROR) {
-		e = tdc_err(f->code < 0 && f->code > TDC_ERR__LAST ? f->code : TDC_ERR_PROTOCOL,
-			    "verifier: %s", f->message);
+		e = tdc_err(refusal_code(f->code), "verifier: %s", f->message);
 		goto out;
 	}
 	if (f->type != want)

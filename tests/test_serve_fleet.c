@@ -531,7 +531,7 @@ static void test_fleet_stall(void **state)
 	t0 = tdc_now_ms();
 	e = tdc_client_attest(f.addr[0], "alpha", 6000, su_agent_fn, &ag, &res);
 	took = tdc_now_ms() - t0;
-	assert_int_equal(e, TDC_ERR_IO);
+	assert_int_equal(e, TDC_ERR_BUSY); /* nothing judged: try later (exit 75) */
 	assert_true(took < 1000);
 	assert_non_null(strstr(tdc_errdetail(), "not accepting exchanges"));
 

@@ -34,7 +34,9 @@ void tdc_client_result_free(struct tdc_client_result *r);
 /*
  * One exchange on @addr ("tcp:H:P" / "vsock:C:P") within @timeout_ms.
  * 0 when a verdict came back (pass or fail: see res->passed); an error
- * frame from the verifier returns its code with its message as detail.
+ * frame from the verifier returns its code with its message as detail,
+ * except that the verifier's own I/O or memory failure (its audit log is
+ * unavailable) returns TDC_ERR_BUSY: nothing was judged, try later.
  */
 int tdc_client_attest(const char *addr, const char *vm, int timeout_ms,
 		      tdc_evidence_fn fn, void *ctx, struct tdc_client_result *res);
