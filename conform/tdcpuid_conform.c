@@ -174,7 +174,7 @@ static int parse_args(int argc, char *argv[], struct cli *c)
 		case 'p': c->policy = optarg; break;
 		case 'L':
 			if (tdc_data_dir_set(optarg) != 0)
-				return usage_error("--datadir '%s': not an absolute path", optarg);
+				return usage_error("%s", tdc_errdetail());
 			break;
 		case 'J': c->json_out = optarg; break;
 		case 'D': c->dump_requested = optarg; break;

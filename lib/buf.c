@@ -250,12 +250,25 @@ const char *tdc_buf_cstr(struct tdc_buf *b)
 	return (const char *)b->data;
 }
 
+/*
+ * A path that does not lead to a file of the right kind is a wrong name
+ * (bad input, exit 2), e.g. a data directory that is a file
+ * ("/etc/passwd/trust/...": ENOTDIR); only what the system failed to do with
+ * a good name is an I/O error (exit 3).
+ */
+static const struct { int e, code; } errno_codes[] = {
+	{ ENOENT, TDC_ERR_NOT_FOUND }, { ENOTDIR, TDC_ERR_NOT_FOUND },
+	{ ELOOP, TDC_ERR_NOT_FOUND }, { ENAMETOOLONG, TDC_ERR_NOT_FOUND },
+	{ EISDIR, TDC_ERR_TYPE }, { EACCES, TDC_ERR_PERM }, { EPERM, TDC_ERR_PERM },
+};
+
 static int errno_err(const char *op, const char *path)
 {
-	int e = errno;
-	int code = e == ENOENT ? TDC_ERR_NOT_FOUND :
-		   (e == EACCES || e == EPERM) ? TDC_ERR_PERM : TDC_ERR_IO;
+	int e = errno, code = TDC_ERR_IO;
 
+	for (size_t i = 0; i < sizeof(errno_codes) / sizeof(errno_codes[0]); i++)
+		if (errno_codes[i].e == e)
+			code = errno_codes[i].code;
 	return tdc_err(code, "%s %s: %s", op, path, strerror(e));
 }
 

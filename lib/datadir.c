@@ -4,6 +4,7 @@
 #include "tdcpuid/error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@
 
 static char explicit_dir[4096];
 
+/* A ".." path component: the path then means whatever its prefix links to. */
+static bool has_dotdot(const char *path)
+{
+	for (const char *seg = path; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
+		if (!strncmp(seg, "..", 2) && (seg[2] == '/' || seg[2] == '\0'))
+			return true;
+	return false;
+}
+
 int tdc_data_dir_set(const char *dir)
 {
 	if (!dir) {
@@ -23,6 +33,9 @@ int tdc_data_dir_set(const char *dir)
 	}
 	if (dir[0] != '/')
 		return tdc_err(TDC_ERR_USAGE, "--datadir %s: not an absolute path", dir);
+	if (has_dotdot(dir))
+		return tdc_err(TDC_ERR_USAGE, "--datadir %s: contains \"..\" (name the "
+			       "directory itself)", dir);
 	if (strlen(dir) >= sizeof(explicit_dir))
 		return tdc_err(TDC_ERR_USAGE, "--datadir: path too long");
 	snprintf(explicit_dir, sizeof(explicit_dir), "%s", dir);
@@ -46,19 +59,24 @@ int tdc_data_dir(char *out, size_t n, const char *flag_dir, const char **source)
 	if (dir[0] != '/')
 		return tdc_err(TDC_ERR_USAGE, "data directory %s (%s): not an absolute path",
 			       dir, from);
+	if (has_dotdot(dir))
+		return tdc_err(TDC_ERR_USAGE, "data directory %s (%s): contains \"..\" (name "
+			       "the directory itself)", dir, from);
 	if ((size_t)snprintf(out, n, "%s", dir) >= n)
 		return tdc_err(TDC_ERR_RANGE, "data directory %s (%s): path too long", dir, from);
 	return 0;
 }
 
-/* A data file is named below the directory: no escaping it. */
+/*
+ * A data file is named below the directory: no escaping it.  A name refused
+ * here is refused input (exit 2), whoever composed it.
+ */
 static int check_relative(const char *rel)
 {
 	if (!rel || !*rel || rel[0] == '/')
-		return tdc_err(TDC_ERR_INTERNAL, "data path \"%s\": not relative", rel ? rel : "");
-	for (const char *seg = rel; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
-		if (!strncmp(seg, "..", 2) && (seg[2] == '/' || seg[2] == '\0'))
-			return tdc_err(TDC_ERR_INTERNAL, "data path %s: contains ..", rel);
+		return tdc_err(TDC_ERR_USAGE, "data path \"%s\": not relative", rel ? rel : "");
+	if (has_dotdot(rel))
+		return tdc_err(TDC_ERR_USAGE, "data path %s: contains ..", rel);
 	return 0;
 }
 

@@ -51,6 +51,42 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "not an absolute path" "$T/out" && ok "TDCPUID_DATADIR=. refused" ||
 	fail "TDCPUID_DATADIR=.: exit $rc: $(cat "$T/out")"
 
+# A refused data directory is bad input (exit 2) in every tool, never an
+# internal error (3): a ".." component, from either source, and a "directory"
+# that is a file (open says ENOTDIR).
+A=${TDC_AGENT:?} C=${TDC_CONFORM:-}
+mkdir -p "$T/ev"
+"$A" sim-keygen "$T/ev/sim" >/dev/null 2>&1 || fail "sim-keygen"
+"$A" probe --format raw -o "$T/ev/req.txt" || fail "probe"
+"$A" evidence --tee sim --sim-dir "$T/ev/sim" --nonce 00 -o "$T/ev/ev.cbor" 2>/dev/null ||
+	fail "evidence"
+refused=("$SRC/policies/../policies" "$SRC/policies/.." "/etc/passwd")
+cmds=("$V policy $SRC/policies/default.json"
+	"$V check --evidence $T/ev/ev.cbor --requested $T/ev/req.txt --nonce 00 --sim-dir $T/ev/sim --policy $SRC/policies/default.json"
+	"$V check --evidence $T/ev/ev.cbor --requested $T/ev/req.txt --nonce 00 --sim-dir $T/ev/sim"
+	"$V quote $Q --at 2023-07-01T01:00:00Z"
+	"$V predict --model kvm --platform $P")
+[ -n "$C" ] && cmds+=("$C --backend kvm --smp 1")
+for d in "${refused[@]}"; do
+	for cmd in "${cmds[@]}"; do
+		# shellcheck disable=SC2086 # the commands are word lists
+		TDCPUID_DATADIR=$d $cmd >"$T/out" 2>&1
+		rc=$?
+		# shellcheck disable=SC2086
+		set -- $cmd
+		[ $rc -eq 2 ] && grep -qF "$d" "$T/out" && ok "TDCPUID_DATADIR=$d: ${1##*/} $2: exit 2" ||
+			fail "TDCPUID_DATADIR=$d ${cmd:0:80}: exit $rc: $(head -c 300 "$T/out")"
+	done
+done
+for tool in "$V policy" "$A probe" ${C:+"$C --backend kvm"}; do
+	# shellcheck disable=SC2086
+	set -- $tool
+	"$1" --datadir "$SRC/policies/../policies" "${@:2}" >"$T/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q 'contains ".."' "$T/out" && ok "${1##*/} --datadir with ..: exit 2" ||
+		fail "${1##*/} --datadir with ..: exit $rc: $(cat "$T/out")"
+done
+
 "$V" --help | grep -q "TDCPUID_DATADIR" && ok "usage names the lookup" || fail "usage"
 "$V" version | grep -qx "data directory: $T/empty (TDCPUID_DATADIR environment variable)" &&
 	ok "version names the data directory in effect" || fail "version: $("$V" version)"
