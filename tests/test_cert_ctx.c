@@ -4,9 +4,11 @@
  * parsed there are ordinary X509 objects — the genuine SPR quote's PCK
  * chain verifies with X509_verify_cert against the pinned Intel root and
  * with X509_verify link by link, X509_check_ca tells CA from leaf — and a
- * key the one lent decoder does not handle (RSA) is not silently accepted.
+ * key our one decoder does not take (RSA, P-384, a compressed point, a point
+ * off the curve) leaves the certificate without a key.
  * The P-256 key built from a template copy rejects a point off the curve.
  */
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -65,12 +67,10 @@ static void chain_is_ordinary(void **state)
 		X509_free(c[i]);
 }
 
-/* A self-signed RSA certificate: parses, but its key is not lent a decoder. */
-static void rsa_key_fails_closed(void **state)
+/* A self-signed certificate for @k, DER-encoded (free with OPENSSL_free). */
+static int self_signed(EVP_PKEY *k, unsigned char **der)
 {
-	EVP_PKEY *k = EVP_RSA_gen(2048);
-	X509 *x = X509_new(), *y;
-	unsigned char *der = NULL;
+	X509 *x = X509_new();
 	int len;
 
 	assert_non_null(k);
@@ -79,21 +79,97 @@ static void rsa_key_fails_closed(void **state)
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"rsa", -1, -1, 0);
+				   (const unsigned char *)"self", -1, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(x));
 	X509_set_pubkey(x, k);
 	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
-	assert_true((len = i2d_X509(x, &der)) > 0);
+	*der = NULL;
+	assert_true((len = i2d_X509(x, der)) > 0);
+	X509_free(x);
+	return len;
+}
+
+/* Parses in the certificate context, but without a key: nothing verifies. */
+static void parses_without_key(const unsigned char *der, int len)
+{
+	X509 *y;
+
 	assert_non_null(y = tdc_der_read_cert(der, (size_t)len));
 	assert_null(X509_get0_pubkey(y));
 	assert_int_not_equal(X509_verify(y, X509_get0_pubkey(y)), 1);
+	X509_free(y);
+}
+
+/* A self-signed RSA certificate: parses, but our decoder does not take its key. */
+static void rsa_key_fails_closed(void **state)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	unsigned char *der;
+	int len = self_signed(k, &der);
+
+	parses_without_key(der, len);
 	/* One byte more than the certificate: not exactly one DER certificate. */
 	der = OPENSSL_realloc(der, (size_t)len + 1);
 	der[len] = 0;
 	assert_null(tdc_der_read_cert(der, (size_t)len + 1));
 	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+}
+
+/* The SubjectPublicKeyInfo prefix of a P-256 key, uncompressed. */
+static const unsigned char p256_spki[] = {
+	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+};
+
+static unsigned char *find(unsigned char *hay, int len, const unsigned char *needle, size_t n)
+{
+	for (int i = 0; i + (int)n <= len; i++)
+		if (memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+/*
+ * Our decoder takes exactly a P-256 uncompressed point on the curve: such a
+ * key is decoded and verifies its certificate; another curve, a compressed
+ * point, a point off the curve (y changed) or an SPKI of another length
+ * leave the certificate without a key.
+ */
+static void p256_decoder_exact(void **state)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256"), *p384 = EVP_EC_gen("P-384"), *comp;
+	unsigned char *der, *spki;
+	X509 *y;
+	int len = self_signed(k, &der);
+
+	assert_non_null(y = tdc_der_read_cert(der, (size_t)len));
+	assert_non_null(X509_get0_pubkey(y));
+	assert_int_equal(X509_verify(y, X509_get0_pubkey(y)), 1);
+	assert_int_equal(EVP_PKEY_eq(k, X509_get0_pubkey(y)), 1);
+	assert_int_equal(EVP_PKEY_get_bits(X509_get0_pubkey(y)), 256);
 	X509_free(y);
-	X509_free(x);
+	assert_non_null(spki = find(der, len, p256_spki, sizeof(p256_spki)));
+	spki[sizeof(p256_spki) + 63] ^= 1;
+	parses_without_key(der, len);
+	spki[sizeof(p256_spki) + 63] ^= 1;
+	spki[1] = 0x5a;  /* SPKI one byte longer than its content: not DER */
+	assert_null(tdc_der_read_cert(der, (size_t)len));
+	OPENSSL_free(der);
+
+	len = self_signed(p384, &der);
+	parses_without_key(der, len);
+	OPENSSL_free(der);
+
+	comp = EVP_PKEY_dup(k);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(comp,
+			 OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"), 1);
+	len = self_signed(comp, &der);
+	assert_null(find(der, len, p256_spki, sizeof(p256_spki)));
+	parses_without_key(der, len);
+	OPENSSL_free(der);
+	EVP_PKEY_free(comp);
+	EVP_PKEY_free(p384);
 	EVP_PKEY_free(k);
 }
 
@@ -125,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(chain_is_ordinary),
 		cmocka_unit_test(rsa_key_fails_closed),
+		cmocka_unit_test(p256_decoder_exact),
 		cmocka_unit_test(p256_point_checked),
 	};
 

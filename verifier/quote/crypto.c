@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/core_object.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -28,7 +30,11 @@ int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
 	uint8_t der[80], *p = der, digest[SHA256_DIGEST_LENGTH];
 	ECDSA_SIG *s = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	/* In the certificate context, where the keys verified here (PCK and
+	 * collateral certificates, the attestation key) are: in another context
+	 * each new key would be exported to that context's key manager first,
+	 * rebuilding its curve group. */
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(tdc_cert_libctx(), key, NULL);
 	int der_len, ok = 0;
 
 	if (!s || !r || !ss || !ctx || !ECDSA_SIG_set0(s, r, ss)) {
@@ -60,9 +66,11 @@ static const uint8_t p256_g[65] = {
 static pthread_once_t template_once = PTHREAD_ONCE_INIT;
 static EVP_PKEY *p256_template;
 
+/* In the certificate context, as the certificates' keys (see
+ * tdc_ecdsa_verify_rs). */
 static void template_make(void)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(tdc_cert_libctx(), "EC", NULL);
 	OSSL_PARAM params[3];
 
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
@@ -155,28 +163,145 @@ void tdc_ecdsa_count_one(void)
 /* ---- the certificate library context ------------------------------------ */
 
 /*
- * A built-in provider that lends the default provider's implementations:
- * every digest and signature, the EC key manager, and of the decoders only
- * DER SubjectPublicKeyInfo -> EC.  The implementations run with the
+ * A built-in provider for parsing certificates.  It lends the default
+ * provider's digests and signatures, and its EC key manager with one
+ * function of ours (load); its only decoder is ours: DER
+ * SubjectPublicKeyInfo, id-ecPublicKey on prime256v1, uncompressed point,
+ * byte for byte (p256_spki below).  The lent implementations run with the
  * default provider's own provider context, exactly as they do there.
+ *
+ * OpenSSL 3.0 decodes each certificate's key while parsing it
+ * (x509_pubkey_ex_d2i_ex -> OSSL_DECODER_from_data); the decoder hands the
+ * key to the key manager as an opaque reference that only a key manager of
+ * the same provider may take (decoder_construct_pkey -> keymgmt load()).
+ * The default provider's decoder (d2i_EC_PUBKEY) builds the P-256 group
+ * from its parameters for every certificate (a Montgomery set-up and a
+ * modular inverse, 40 % of a certificate's parse); ours copies a template
+ * key made once (the key manager's dup, which copies the group) and sets
+ * the point (set_params, which checks it is on the curve), as
+ * tdc_p256_key_from_xy does for the attestation key.
+ *
+ * Any other key (another curve, explicit parameters, a compressed point,
+ * RSA, trailing bytes) is not decoded: the certificate parses without a
+ * key, X509_get0_pubkey() returns NULL and every verification with it
+ * fails.  The chain, the collateral signers and the CRL issuers are all
+ * P-256 certificates (Intel's PCK certificate profile).
  */
 static OSSL_PROVIDER *lend_from;
-static OSSL_ALGORITHM lent_keymgmt[4], lent_decoder[4];
+static void *lend_provctx;
+static OSSL_ALGORITHM lent_keymgmt[2];
+static OSSL_DISPATCH ec_keymgmt_fns[64];
+static OSSL_FUNC_keymgmt_new_fn *km_new;
+static OSSL_FUNC_keymgmt_free_fn *km_free;
+static OSSL_FUNC_keymgmt_dup_fn *km_dup;
+static OSSL_FUNC_keymgmt_import_fn *km_import;
+static OSSL_FUNC_keymgmt_set_params_fn *km_set_params;
+static OSSL_FUNC_BIO_read_ex_fn *core_read;
+static void *p256_keydata;          /* the template, in the default provider */
 
-/* The entries of @all named @name (and, for decoders, with @props), copied
- * into @out (terminated by a zero entry). */
-static void lend(const OSSL_ALGORITHM *all, const char *name, size_t name_len,
-		 const char *props, OSSL_ALGORITHM *out, size_t cap)
+/* SubjectPublicKeyInfo ::= SEQUENCE { SEQUENCE { id-ecPublicKey,
+ * prime256v1 }, BIT STRING (0 unused bits) 04 || X || Y }: 26 fixed bytes,
+ * then the 65-byte point. */
+static const uint8_t p256_spki[26] = {
+	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+};
+#define P256_SPKI_LEN (sizeof(p256_spki) + 65)
+
+/* The reference our decoder passes is the address of a key manager object
+ * (a default-provider EC key); taking it detaches it. */
+static void *ec_load(const void *ref, size_t ref_sz)
 {
-	size_t n = 0;
+	void *keydata;
 
-	for (; all && all->algorithm_names && n + 1 < cap; all++)
-		if (strncmp(all->algorithm_names, name, name_len) == 0 &&
-		    (all->algorithm_names[name_len] == '\0' ||
-		     all->algorithm_names[name_len] == ':') &&
-		    (!props || strstr(all->property_definition, props)))
-			out[n++] = *all;
+	if (ref_sz != sizeof(keydata))
+		return NULL;
+	memcpy(&keydata, ref, sizeof(keydata));
+	memset((void *)ref, 0, sizeof(keydata));
+	return keydata;
 }
+
+static void *spki_newctx(void *provctx)
+{
+	return provctx;  /* no state; must not be NULL */
+}
+
+static void spki_freectx(void *ctx)
+{
+}
+
+static int spki_does_selection(void *provctx, int selection)
+{
+	return selection == 0 || (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0;
+}
+
+/* Up to @cap bytes of @in (fewer at its end or on a read error). */
+static size_t read_all(OSSL_CORE_BIO *in, uint8_t *buf, size_t cap)
+{
+	size_t len, got;
+
+	for (len = 0; len < cap; len += got)
+		if (!core_read(in, buf + len, cap - len, &got) || got == 0)
+			break;
+	return len;
+}
+
+/* Not ours (returns 1 with no object) unless exactly a P-256 SPKI. */
+static int spki_decode(void *ctx, OSSL_CORE_BIO *in, int selection, OSSL_CALLBACK *data_cb,
+		       void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+	uint8_t der[P256_SPKI_LEN + 1];
+	int type = OSSL_OBJECT_PKEY, ok;
+	void *keydata;
+	OSSL_PARAM set[2], obj[4];
+
+	/* One byte more than the SPKI is read so that trailing data is seen. */
+	if (read_all(in, der, sizeof(der)) != P256_SPKI_LEN ||
+	    memcmp(der, p256_spki, sizeof(p256_spki)) != 0 || der[sizeof(p256_spki)] != 0x04)
+		return 1;
+	if (!(keydata = km_dup(p256_keydata, OSSL_KEYMGMT_SELECT_ALL)))
+		return 0;
+	set[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+						   der + sizeof(p256_spki), 65);
+	set[1] = OSSL_PARAM_construct_end();
+	if (!km_set_params(keydata, set)) {
+		km_free(keydata);  /* not a point on the curve */
+		return 1;
+	}
+	obj[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &type);
+	obj[1] = OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, (char *)"EC", 0);
+	obj[2] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &keydata,
+						   sizeof(keydata));
+	obj[3] = OSSL_PARAM_construct_end();
+	ok = data_cb(obj, data_cbarg);
+	if (keydata)  /* not taken by ec_load */
+		km_free(keydata);
+	return ok;
+}
+
+/* Only our key manager may take our references (decoder_construct_pkey
+ * otherwise exports): nothing to export. */
+static int spki_export_object(void *ctx, const void *ref, size_t ref_sz,
+			      OSSL_CALLBACK *export_cb, void *export_cbarg)
+{
+	return 0;
+}
+
+static const OSSL_DISPATCH spki_fns[] = {
+	{ OSSL_FUNC_DECODER_NEWCTX, (void (*)(void))spki_newctx },
+	{ OSSL_FUNC_DECODER_FREECTX, (void (*)(void))spki_freectx },
+	{ OSSL_FUNC_DECODER_DOES_SELECTION, (void (*)(void))spki_does_selection },
+	{ OSSL_FUNC_DECODER_DECODE, (void (*)(void))spki_decode },
+	{ OSSL_FUNC_DECODER_EXPORT_OBJECT, (void (*)(void))spki_export_object },
+	{ 0, NULL },
+};
+
+static const OSSL_ALGORITHM our_decoder[] = {
+	{ "EC:id-ecPublicKey:1.2.840.10045.2.1",
+	  "provider=tdc-cert,input=der,structure=SubjectPublicKeyInfo", spki_fns,
+	  "P-256 SubjectPublicKeyInfo from a template key" },
+	{ NULL, NULL, NULL, NULL },
+};
 
 static const OSSL_ALGORITHM *lent_query(void *provctx, int op, int *no_cache)
 {
@@ -188,7 +313,7 @@ static const OSSL_ALGORITHM *lent_query(void *provctx, int op, int *no_cache)
 	case OSSL_OP_KEYMGMT:
 		return lent_keymgmt;
 	case OSSL_OP_DECODER:
-		return lent_decoder;
+		return our_decoder;
 	default:
 		return NULL;
 	}
@@ -202,9 +327,72 @@ static const OSSL_DISPATCH lent_dispatch[] = {
 static int lent_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		     const OSSL_DISPATCH **out, void **provctx)
 {
+	for (; in->function_id; in++)
+		if (in->function_id == OSSL_FUNC_BIO_READ_EX)
+			core_read = OSSL_FUNC_BIO_read_ex(in);
+	if (!core_read)
+		return 0;
 	*out = lent_dispatch;
-	*provctx = OSSL_PROVIDER_get0_provider_ctx(lend_from);
+	*provctx = lend_provctx;
 	return 1;
+}
+
+/* The default provider's EC key manager, its functions copied with our
+ * load; false if it lacks one we call. */
+static bool lend_ec_keymgmt(void)
+{
+	const OSSL_ALGORITHM *a;
+	const OSSL_DISPATCH *f;
+	size_t n = 0;
+	int nc;
+
+	for (a = OSSL_PROVIDER_query_operation(lend_from, OSSL_OP_KEYMGMT, &nc);
+	     a && a->algorithm_names; a++)
+		if (strncmp(a->algorithm_names, "EC:", 3) == 0)
+			break;
+	if (!a || !a->algorithm_names)
+		return false;
+	for (f = a->implementation; f->function_id && n + 2 < 64; f++) {
+		ec_keymgmt_fns[n] = *f;
+		switch (f->function_id) {
+		case OSSL_FUNC_KEYMGMT_NEW: km_new = OSSL_FUNC_keymgmt_new(f); break;
+		case OSSL_FUNC_KEYMGMT_FREE: km_free = OSSL_FUNC_keymgmt_free(f); break;
+		case OSSL_FUNC_KEYMGMT_DUP: km_dup = OSSL_FUNC_keymgmt_dup(f); break;
+		case OSSL_FUNC_KEYMGMT_IMPORT: km_import = OSSL_FUNC_keymgmt_import(f); break;
+		case OSSL_FUNC_KEYMGMT_SET_PARAMS:
+			km_set_params = OSSL_FUNC_keymgmt_set_params(f);
+			break;
+		case OSSL_FUNC_KEYMGMT_LOAD:
+			ec_keymgmt_fns[n].function = (void (*)(void))ec_load;
+			break;
+		}
+		n++;
+	}
+	if (f->function_id || !km_new || !km_free || !km_dup || !km_import || !km_set_params)
+		return false;
+	ec_keymgmt_fns[n] = (OSSL_DISPATCH){ 0, NULL };
+	lent_keymgmt[0] = *a;
+	lent_keymgmt[0].implementation = ec_keymgmt_fns;
+	return true;
+}
+
+/* The template: P-256 with the generator as its point. */
+static void *p256_keydata_make(void)
+{
+	void *k = km_new(lend_provctx);
+	OSSL_PARAM params[3];
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)"prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)p256_g,
+						      sizeof(p256_g));
+	params[2] = OSSL_PARAM_construct_end();
+	if (k && !km_import(k, OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS |
+			    OSSL_KEYMGMT_SELECT_PUBLIC_KEY, params)) {
+		km_free(k);
+		k = NULL;
+	}
+	return k;
 }
 
 static pthread_once_t cert_ctx_once = PTHREAD_ONCE_INIT;
@@ -213,15 +401,11 @@ static OSSL_LIB_CTX *cert_ctx;
 static void cert_ctx_make(void)
 {
 	OSSL_LIB_CTX *ctx;
-	int nc;
 
 	if (!(lend_from = OSSL_PROVIDER_load(NULL, "default")))
 		return;
-	lend(OSSL_PROVIDER_query_operation(lend_from, OSSL_OP_KEYMGMT, &nc), "EC", 2, NULL,
-	     lent_keymgmt, 4);
-	lend(OSSL_PROVIDER_query_operation(lend_from, OSSL_OP_DECODER, &nc), "EC", 2,
-	     "input=der,structure=SubjectPublicKeyInfo", lent_decoder, 4);
-	if (!lent_keymgmt[0].algorithm_names || !lent_decoder[0].algorithm_names ||
+	lend_provctx = OSSL_PROVIDER_get0_provider_ctx(lend_from);
+	if (!lend_ec_keymgmt() || !(p256_keydata = p256_keydata_make()) ||
 	    !(ctx = OSSL_LIB_CTX_new()))
 		return;
 	if (OSSL_PROVIDER_add_builtin(ctx, "tdc-cert", lent_init) != 1 ||
