@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * SGX PCK certificate extension decoder (verifier/quote/pck_ext.c): the real SPR
- * PCK certificate, every truncation of its extension, and hand-built
- * extensions with one thing wrong each.
+ * PCK certificate, every truncation of its extension, hand-built
+ * extensions with one thing wrong each, and malformed DER (lengths that
+ * overrun, non-DER lengths, wrong tags, pairs that are not {OID, value}).
  */
 #include <stdlib.h>
 
@@ -95,7 +96,8 @@ static struct der integer(unsigned x, uint8_t tag)
 }
 
 enum fault { F_NONE, F_NO_FMSPC, F_DUP_PPID, F_FMSPC_LEN, F_FMSPC_INT, F_COMP_RANGE,
-	     F_UNKNOWN_OID, F_OPTIONAL };
+	     F_UNKNOWN_OID, F_OPTIONAL, F_DUP_COMP, F_COMP_PAD, F_COMP_NEG, F_BOOL_LEN,
+	     F_TCB_OCTETS, F_DUP_CONFIG };
 
 static void build(struct der *out, enum fault f)
 {
@@ -108,7 +110,17 @@ static void build(struct der *out, enum fault f)
 		pair(&seq, 1, 0, &v);
 	for (int i = 1; i <= 16; i++) {
 		v = integer(f == F_COMP_RANGE && i == 3 ? 256 : (unsigned)i, 0x02);
+		if (f == F_COMP_PAD && i == 4) {
+			v.n = 0;
+			prim(&v, 0x02, "\x00\x04", 2);  /* 4 with a needless leading zero */
+		}
+		if (f == F_COMP_NEG && i == 5) {
+			v.n = 0;
+			prim(&v, 0x02, "\xff", 1);
+		}
 		pair(&tcb, 2, i, &v);
+		if (f == F_DUP_COMP && i == 7)
+			pair(&tcb, 2, i, &v);
 	}
 	v = integer(13, 0x02);
 	pair(&tcb, 2, 17, &v);
@@ -116,6 +128,8 @@ static void build(struct der *out, enum fault f)
 	pair(&tcb, 2, 18, &v);
 	v.n = 0;
 	tlv(&v, 0x30, &tcb);
+	if (f == F_TCB_OCTETS)
+		v = octets("x", 1);
 	pair(&seq, 2, 0, &v);
 	v = octets("\x00\x01", 2);
 	pair(&seq, 3, 0, &v);
@@ -131,14 +145,14 @@ static void build(struct der *out, enum fault f)
 		v = octets("x", 1);
 		pair(&seq, 99, 0, &v);
 	}
-	if (f == F_OPTIONAL) {
+	if (f == F_OPTIONAL || f == F_BOOL_LEN || f == F_DUP_CONFIG) {
 		v = octets("\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa", 16);
 		pair(&seq, 6, 0, &v);
 		v.n = 0;
 		prim(&v, 0x01, "\xff", 1);
 		pair(&cfg, 7, 1, &v);
 		v.n = 0;
-		prim(&v, 0x01, "\x00", 1);
+		prim(&v, 0x01, "\x00\x00", f == F_BOOL_LEN ? 2 : 1);
 		pair(&cfg, 7, 2, &v);
 		v.n = 0;
 		prim(&v, 0x01, "\xff", 1);
@@ -146,6 +160,8 @@ static void build(struct der *out, enum fault f)
 		v.n = 0;
 		tlv(&v, 0x30, &cfg);
 		pair(&seq, 7, 0, &v);
+		if (f == F_DUP_CONFIG)
+			pair(&seq, 7, 0, &v);
 	}
 	out->n = 0;
 	tlv(out, 0x30, &seq);
@@ -193,7 +209,13 @@ static void test_faults(void **state)
 		{ F_DUP_PPID, TDC_ERR_DUPLICATE, "duplicate ppid" },
 		{ F_FMSPC_LEN, TDC_ERR_FORMAT, "fmspc: 5 bytes" },
 		{ F_FMSPC_INT, TDC_ERR_TYPE, "fmspc: expected OCTET STRING" },
-		{ F_COMP_RANGE, TDC_ERR_RANGE, "tcb.comp3" },
+		{ F_COMP_RANGE, TDC_ERR_RANGE, "tcb.comp3: value 256 outside 0..255" },
+		{ F_DUP_COMP, TDC_ERR_DUPLICATE, "duplicate tcb.comp7" },
+		{ F_DUP_CONFIG, TDC_ERR_DUPLICATE, "duplicate configuration" },
+		{ F_COMP_PAD, TDC_ERR_FORMAT, "tcb.comp4: integer of 2 bytes not minimally" },
+		{ F_COMP_NEG, TDC_ERR_RANGE, "tcb.comp5: negative value" },
+		{ F_BOOL_LEN, TDC_ERR_FORMAT, "cachedKeys: BOOLEAN of 2 bytes" },
+		{ F_TCB_OCTETS, TDC_ERR_TYPE, "tcb: expected SEQUENCE" },
 	};
 	struct tdc_pck_ext e;
 	struct der d;
@@ -209,6 +231,62 @@ static void test_faults(void **state)
 	d.b[d.n++] = 0;
 	assert_int_equal(tdc_pck_ext_parse(d.b, d.n, &e), TDC_ERR_TRAILING);
 	assert_int_equal(tdc_pck_ext_parse(d.b, TDC_PCK_EXT_MAX + 1, &e), TDC_ERR_TOO_LARGE);
+}
+
+/* Malformed DER, each refused with a named error before any field is read. */
+static void test_malformed_der(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t der[16];
+		size_t len;
+		int code;
+		const char *detail;
+	} cases[] = {
+		{ "outer length overrun", { 0x30, 0x05, 0x30, 0x03, 0x06, 0x01 }, 6,
+		  TDC_ERR_FORMAT, "root: length 5 overruns the 4 bytes left" },
+		{ "element length overrun", { 0x30, 0x06, 0x30, 0x05, 0x06, 0x01, 0x2a, 0x04 }, 8,
+		  TDC_ERR_FORMAT, "root: length 5 overruns the 4 bytes left" },
+		{ "value length overrun", { 0x30, 0x07, 0x30, 0x05, 0x06, 0x01, 0x2a, 0x04, 0x09 },
+		  9, TDC_ERR_FORMAT, "root: length 9 overruns the 0 bytes left" },
+		{ "length bytes overrun", { 0x30, 0x82, 0x01 }, 3,
+		  TDC_ERR_FORMAT, "2-byte length overruns" },
+		{ "indefinite length", { 0x30, 0x80, 0x00, 0x00 }, 4,
+		  TDC_ERR_FORMAT, "indefinite length" },
+		{ "long form for a short length", { 0x30, 0x81, 0x02, 0x30, 0x00 }, 5,
+		  TDC_ERR_FORMAT, "length 2 not minimally encoded" },
+		{ "two bytes for a one-byte length", { 0x30, 0x82, 0x00, 0x82, 0x30, 0x00 }, 6,
+		  TDC_ERR_FORMAT, "length 130 not minimally encoded" },
+		{ "truncated element", { 0x30, 0x01, 0x30 }, 3,
+		  TDC_ERR_FORMAT, "element truncated" },
+		{ "multi-byte tag", { 0x30, 0x02, 0x1f, 0x00 }, 4,
+		  TDC_ERR_FORMAT, "multi-byte tag" },
+		{ "outer not a SEQUENCE", { 0x31, 0x00 }, 2,
+		  TDC_ERR_FORMAT, "not a DER SEQUENCE" },
+		{ "element not a SEQUENCE", { 0x30, 0x03, 0x04, 0x01, 0x00 }, 5,
+		  TDC_ERR_TYPE, "element is not a SEQUENCE" },
+		{ "pair without an OID", { 0x30, 0x05, 0x30, 0x03, 0x04, 0x01, 0x00 }, 7,
+		  TDC_ERR_FORMAT, "element is not {OID, value}" },
+		{ "pair without a value", { 0x30, 0x05, 0x30, 0x03, 0x06, 0x01, 0x2a }, 7,
+		  TDC_ERR_FORMAT, "element is not {OID, value}" },
+		{ "pair of three", { 0x30, 0x0a, 0x30, 0x08, 0x06, 0x01, 0x2a, 0x04, 0x00, 0x04,
+				     0x01, 0x00 }, 12,
+		  TDC_ERR_FORMAT, "3 bytes after the value" },
+		{ "malformed OID", { 0x30, 0x07, 0x30, 0x05, 0x06, 0x01, 0x80, 0x04, 0x00 }, 9,
+		  TDC_ERR_FORMAT, "malformed OBJECT IDENTIFIER" },
+		{ "OID with a padded arc", { 0x30, 0x08, 0x30, 0x06, 0x06, 0x02, 0x80, 0x01, 0x04,
+					     0x00 }, 10,
+		  TDC_ERR_FORMAT, "malformed OBJECT IDENTIFIER" },
+	};
+	struct tdc_pck_ext e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = tdc_pck_ext_parse(cases[i].der, cases[i].len, &e);
+
+		if (ret != cases[i].code || !strstr(tdc_errdetail(), cases[i].detail))
+			fail_msg("%s: %d \"%s\", expected %d \"%s\"", cases[i].name, ret,
+				 tdc_errdetail(), cases[i].code, cases[i].detail);
+	}
 }
 
 /* The real SPR PCK leaf: values asserted by go-tdx-guest, every truncation. */
@@ -257,6 +335,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_built),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_malformed_der),
 		cmocka_unit_test(test_real_leaf),
 	};
 

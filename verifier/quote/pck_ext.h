@@ -5,7 +5,8 @@
  * Profile Specification": a SEQUENCE of {OID, value} pairs carrying the
  * platform's PPID, TCB (16 CPUSVN components, PCESVN, CPUSVN), PCE ID,
  * FMSPC, SGX type and, for multi-package platforms, the platform instance
- * ID and configuration flags.  Decoded with OpenSSL's ASN.1 API.
+ * ID and configuration flags.  Decoded by a bounds-checked DER walk over
+ * the extension's bytes (pck_ext.c).
  */
 #ifndef TDC_PCK_EXT_H
 #define TDC_PCK_EXT_H
