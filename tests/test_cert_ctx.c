@@ -7,6 +7,7 @@
  * key our one decoder does not take (RSA, P-384, a compressed point, a point
  * off the curve) leaves the certificate without a key.
  * The P-256 key built from a template copy rejects a point off the curve.
+ * The chain's PEM reader decodes what OpenSSL's does and nothing looser.
  */
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -196,6 +197,108 @@ static void p256_point_checked(void **state)
 		X509_free(c[i]);
 }
 
+/* @pem with @from replaced by @to (first occurrence), NUL-terminated. */
+static char *edit(const char *pem, const char *from, const char *to)
+{
+	const char *at = strstr(pem, from);
+	size_t n = strlen(pem) + strlen(to) + 1;
+	char *out = malloc(n);
+
+	assert_non_null(at);
+	snprintf(out, n, "%.*s%s%s", (int)(at - pem), pem, to, at + strlen(from));
+	return out;
+}
+
+static int pem_one(const char *pem, uint8_t **der, size_t *len)
+{
+	const char *p = pem;
+
+	return tdc_pem_cert_next(&p, pem + strlen(pem), der, len);
+}
+
+/*
+ * tdc_pem_cert_next: the genuine chain's three certificates decode to the
+ * DER OpenSSL's PEM reader gives, CRLF line ends too; headers, another
+ * label, text before the BEGIN line, a missing END line, a character or
+ * '=' out of place, or a body not in groups of four are refused.
+ */
+static void pem_strict(void **state)
+{
+	static const struct {
+		const char *from, *to, *detail;
+	} bad[] = {
+		{ "-----BEGIN CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\n"
+		  "Proc-Type: 4,ENCRYPTED\n\n", "PEM headers" },
+		{ "BEGIN CERTIFICATE", "BEGIN X509 CERTIFICATE", "BEGIN CERTIFICATE" },
+		{ "-----BEGIN", "junk\n-----BEGIN", "BEGIN CERTIFICATE" },
+		{ "-----BEGIN CERTIFICATE-----\n", "-----BEGIN CERTIFICATE----- x\n",
+		  "text after" },
+		{ "-----END CERTIFICATE-----", "-----END CERT-----", "no -----END" },
+		{ "\n-----END", "-----END", "no -----END" },
+		{ "MII", "M*I", "not base64" },
+		{ "MII", "M=I", "not base64" },
+		{ "MII", "MI", "not base64" },
+	};
+	struct tdc_buf b;
+	struct tdx_quote q;
+	BIO *bio;
+	char *pem, *crlf, *e;
+	const char *p, *end;
+	uint8_t *der, *der2;
+	unsigned char *want;
+	size_t len, len2;
+	int wlen;
+	X509 *x;
+
+	tdc_test_read("tdx/tdx_prod_quote_SPR_E4.dat", &b);
+	assert_int_equal(tdx_quote_parse(b.data, b.len, true, &q), 0);
+	bio = BIO_new_mem_buf(q.pck_chain_pem, (int)q.pck_chain_len);
+	p = (const char *)q.pck_chain_pem;
+	end = p + q.pck_chain_len;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(tdc_pem_cert_next(&p, end, &der, &len), 0);
+		assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+		want = NULL;
+		assert_true((wlen = i2d_X509(x, &want)) > 0);
+		assert_int_equal(len, (size_t)wlen);
+		assert_memory_equal(der, want, len);
+		OPENSSL_free(want);
+		X509_free(x);
+		free(der);
+	}
+	assert_int_not_equal(tdc_pem_cert_next(&p, end, &der, &len), 0);
+	BIO_free(bio);
+
+	/* The first certificate alone, as text; then with CRLF line ends. */
+	p = strstr((const char *)q.pck_chain_pem, "-----END CERTIFICATE-----");
+	assert_non_null(p);
+	pem = strndup((const char *)q.pck_chain_pem,
+		      (size_t)(p - (const char *)q.pck_chain_pem) + 25);
+	assert_int_equal(pem_one(pem, &der, &len), 0);
+	crlf = calloc(2 * strlen(pem) + 1, 1);
+	for (size_t i = 0, j = 0; pem[i]; i++) {
+		if (pem[i] == '\n')
+			crlf[j++] = '\r';
+		crlf[j++] = pem[i];
+	}
+	assert_int_equal(pem_one(crlf, &der2, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(der, der2, len);
+	free(der2);
+	free(der);
+	free(crlf);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = edit(pem, bad[i].from, bad[i].to);
+		assert_int_equal(pem_one(e, &der, &len), TDC_ERR_FORMAT);
+		if (!strstr(tdc_errdetail(), bad[i].detail))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, tdc_errdetail(),
+				 bad[i].detail);
+		free(e);
+	}
+	free(pem);
+	tdc_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +306,7 @@ int main(void)
 		cmocka_unit_test(rsa_key_fails_closed),
 		cmocka_unit_test(p256_decoder_exact),
 		cmocka_unit_test(p256_point_checked),
+		cmocka_unit_test(pem_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

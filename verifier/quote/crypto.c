@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_dispatch.h>
@@ -457,4 +458,100 @@ X509_CRL *tdc_der_read_crl(const uint8_t *der, size_t len)
 		return NULL;
 	}
 	return crl;
+}
+
+/* ---- PEM certificates ---------------------------------------------------- */
+
+static const char pem_begin[] = "-----BEGIN CERTIFICATE-----";
+/* The END marker starts a line. */
+static const char pem_end[] = "\n-----END CERTIFICATE-----";
+
+static bool pem_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Base64 digit values; B64_PAD for '=', B64_SPACE for pem_space(), else
+ * B64_BAD. */
+enum { B64_PAD = 64, B64_SPACE = 65, B64_BAD = 66 };
+static uint8_t b64_tab[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void b64_make(void)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	memset(b64_tab, B64_BAD, sizeof(b64_tab));
+	for (int i = 0; i < 64; i++)
+		b64_tab[(uint8_t)digits[i]] = (uint8_t)i;
+	b64_tab['='] = B64_PAD;
+	b64_tab[' '] = b64_tab['\t'] = b64_tab['\r'] = b64_tab['\n'] = B64_SPACE;
+}
+
+/* @s..@end (whitespace between) into @out; its length, or -1 when not
+ * base64 in whole groups of four with '=' only at the very end. */
+static long b64_decode(const char *s, const char *end, uint8_t *out)
+{
+	unsigned acc = 0, n = 0, pad = 0, v;
+	long len = 0;
+
+	pthread_once(&b64_once, b64_make);
+	for (; s < end; s++) {
+		if ((v = b64_tab[(uint8_t)*s]) < 64 && !pad) {
+			acc = acc << 6 | v;
+			if (++n % 4 == 0) {
+				out[len++] = (uint8_t)(acc >> 16);
+				out[len++] = (uint8_t)(acc >> 8);
+				out[len++] = (uint8_t)acc;
+			}
+			continue;
+		}
+		if (v == B64_SPACE)
+			continue;
+		/* '=' ends the data: one or two, completing the last group. */
+		if (v != B64_PAD || n % 4 < 2 || ++pad > 2)
+			return -1;
+		acc <<= 6;
+		if (++n % 4 == 0) {
+			out[len++] = (uint8_t)(acc >> 16);
+			out[len++] = (uint8_t)(acc >> 8);
+			out[len++] = (uint8_t)acc;
+		}
+	}
+	return n % 4 || n == 0 ? -1 : len - pad;
+}
+
+int tdc_pem_cert_next(const char **p, const char *end, uint8_t **der, size_t *len)
+{
+	const char *s = *p, *body, *stop;
+	uint8_t *buf;
+	long n;
+
+	while (s < end && pem_space(*s))
+		s++;
+	if ((size_t)(end - s) < sizeof(pem_begin) - 1 ||
+	    memcmp(s, pem_begin, sizeof(pem_begin) - 1) != 0)
+		return tdc_err(TDC_ERR_FORMAT, "not at a -----BEGIN CERTIFICATE----- line");
+	s += sizeof(pem_begin) - 1;
+	if (s < end && *s == '\r')
+		s++;
+	if (s == end || *s != '\n')
+		return tdc_err(TDC_ERR_FORMAT, "text after -----BEGIN CERTIFICATE-----");
+	body = ++s;
+	/* The END line starts a line; everything before it is the body. */
+	if (!(stop = memmem(body, (size_t)(end - body), pem_end, sizeof(pem_end) - 1)))
+		return tdc_err(TDC_ERR_FORMAT, "no -----END CERTIFICATE----- line");
+	if (memchr(body, ':', (size_t)(stop - body)))
+		return tdc_err(TDC_ERR_FORMAT, "PEM headers are not accepted");
+	if (!(buf = malloc((size_t)(stop - body) / 4 * 3 + 3)))
+		return tdc_err(TDC_ERR_ALLOC, "PEM certificate");
+	if ((n = b64_decode(body, stop, buf)) <= 0) {
+		free(buf);
+		return tdc_err(TDC_ERR_FORMAT, "certificate body is not base64");
+	}
+	*p = stop + sizeof(pem_end) - 1;
+	*der = buf;
+	*len = (size_t)n;
+	return 0;
 }

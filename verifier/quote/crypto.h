@@ -44,6 +44,13 @@ OSSL_LIB_CTX *tdc_cert_libctx(void);
 /* PEM certificate from @bio parsed in tdc_cert_libctx() (NULL at the end
  * of the input or on a parse error, as PEM_read_bio_X509). */
 X509 *tdc_pem_read_cert(BIO *bio);
+/*
+ * The next PEM certificate in *@p..@end, decoded (free @der): optional
+ * whitespace, "-----BEGIN CERTIFICATE-----", base64 lines (no headers),
+ * "-----END CERTIFICATE-----"; *@p moves past the END marker.  Nothing else
+ * is skipped, so text before or between certificates is an error.
+ */
+int tdc_pem_cert_next(const char **p, const char *end, uint8_t **der, size_t *len);
 /* DER certificate (exactly @len bytes) parsed in tdc_cert_libctx(). */
 X509 *tdc_der_read_cert(const uint8_t *der, size_t len);
 /* DER CRL (exactly @len bytes) in the same context, so that verifying it

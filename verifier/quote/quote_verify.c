@@ -55,9 +55,12 @@ static int attestation_key(struct tdc_collateral_cache *cache, const struct tdx_
 {
 	uint8_t sha[32], zero[32] = { 0 };
 
-	tdc_sha256(q->attest_key, 64, sha);
-	tdc_cache_key(sha, zero, id);
-	*cached = cache && (*key = tdc_cache_attkey_get(cache, id)) != NULL;
+	*cached = false;
+	if (cache) {
+		tdc_sha256(q->attest_key, 64, sha);
+		tdc_cache_key(sha, zero, id);
+		*cached = (*key = tdc_cache_attkey_get(cache, id)) != NULL;
+	}
 	return *cached ? 0 : tdc_p256_key_from_xy(q->attest_key, key);
 }
 
@@ -75,49 +78,62 @@ static int check_quote_signature(const struct tdx_quote *q, EVP_PKEY *key, int k
 	return ret;
 }
 
-/* One PEM certificate of the chain.  The chain's root is normally the
- * trusted root itself: then it is not decoded again (same DER bytes). */
-static X509 *chain_cert(BIO *bio, const struct tdc_quote_opts *o, bool last)
+/* The trusted root's DER, encoded at most once per appraisal. */
+struct root_der {
+	X509 *root;
+	unsigned char *der;
+	int len;
+};
+
+static bool root_der_get(struct root_der *r)
 {
-	unsigned char *der = NULL, *root_der = NULL;
-	long len = 0;
-	int root_len;
+	if (!r->der && (r->len = i2d_X509(r->root, &r->der)) <= 0) {
+		OPENSSL_free(r->der);
+		r->der = NULL;
+	}
+	return r->der != NULL;
+}
+
+/* One PEM certificate of the chain (and the SHA-256 of its DER if @sha).
+ * The chain's root is normally the trusted root itself: then it is not
+ * decoded again (same DER bytes). */
+static X509 *chain_cert(const char **p, const char *end, struct root_der *rd, bool last,
+			uint8_t sha[32])
+{
+	uint8_t *der;
+	size_t len;
 	X509 *x = NULL;
 
-	if (PEM_bytes_read_bio(&der, &len, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
+	if (tdc_pem_cert_next(p, end, &der, &len) != 0)
 		return NULL;
-	if (last && (root_len = i2d_X509(o->root, &root_der)) > 0 && root_len == len &&
-	    memcmp(der, root_der, (size_t)len) == 0 && X509_up_ref(o->root))
-		x = o->root;
+	if (sha)
+		tdc_sha256(der, len, sha);
+	if (last && root_der_get(rd) && (size_t)rd->len == len &&
+	    memcmp(der, rd->der, len) == 0 && X509_up_ref(rd->root))
+		x = rd->root;
 	else
-		x = tdc_der_read_cert(der, (size_t)len);
-	OPENSSL_free(root_der);
-	OPENSSL_free(der);
+		x = tdc_der_read_cert(der, len);
+	free(der);
 	return x;
 }
 
-/* Exactly three PEM certificates (leaf, intermediate, root), then at most
- * whitespace or NUL padding. */
-static int split_chain(const struct tdc_quote_opts *o, const struct tdx_quote *q, X509 *out[3])
+/* Exactly three PEM certificates (leaf, intermediate, root), with only
+ * whitespace before and between them, then at most whitespace or NUL
+ * padding.  @inter_sha: SHA-256 of the intermediate's DER. */
+static int split_chain(const struct tdx_quote *q, struct root_der *rd, X509 *out[3],
+		       uint8_t inter_sha[32])
 {
-	BIO *bio = BIO_new_mem_buf(q->pck_chain_pem, (int)q->pck_chain_len);
-	const char *rest;
-	long left;
-	int ret = 0;
+	const char *p = (const char *)q->pck_chain_pem, *end = p + q->pck_chain_len;
 
-	if (!bio)
-		return tdc_err(TDC_ERR_ALLOC, "pck chain");
-	for (int i = 0; i < 3 && ret == 0; i++)
-		if (!(out[i] = chain_cert(bio, o, i == 2)))
-			ret = tdc_err(TDC_ERR_CHAIN, "PCK chain invalid: certificate %d of 3 "
-				      "is not a valid PEM certificate", i + 1);
-	left = ret ? 0 : BIO_get_mem_data(bio, (char **)&rest);
-	for (long i = 0; i < left && ret == 0; i++)
-		if (rest[i] && rest[i] != '\n' && rest[i] != '\r' && rest[i] != ' ')
-			ret = tdc_err(TDC_ERR_CHAIN, "PCK chain invalid: data after the "
-				      "third certificate");
-	BIO_free(bio);
-	return ret;
+	for (int i = 0; i < 3; i++)
+		if (!(out[i] = chain_cert(&p, end, rd, i == 2, i == 1 ? inter_sha : NULL)))
+			return tdc_err(TDC_ERR_CHAIN, "PCK chain invalid: certificate %d of 3 "
+				       "is not a valid PEM certificate", i + 1);
+	for (; p < end; p++)
+		if (*p && *p != '\n' && *p != '\r' && *p != ' ')
+			return tdc_err(TDC_ERR_CHAIN, "PCK chain invalid: data after the "
+				       "third certificate");
+	return 0;
 }
 
 static bool same_cert(X509 *a, X509 *b)
@@ -160,21 +176,26 @@ static int verify_links(const struct tdc_quote_opts *o, X509 *c[3],
 /*
  * The quote's PCK chain, verified to the trusted root now or earlier (cache
  * keyed by SHA-256 of the PEM bytes and the root).  Validity times are not
- * part of what is cached.
+ * part of what is cached.  In an appraisal's private cache (@shared false)
+ * nothing was verified earlier: no key is computed, nothing looked up; the
+ * chain is only kept there until the appraisal ends.
  */
 static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache *cache,
-		     const uint8_t root_sha[32], const struct tdx_quote *q,
-		     struct tdc_quote_result *res, struct tdc_verified_chain **out)
+		     bool shared, const uint8_t root_sha[32], struct root_der *rd,
+		     const struct tdx_quote *q, struct tdc_quote_result *res,
+		     struct tdc_verified_chain **out)
 {
 	struct tdc_cache_entry e = { 0 }, *hit;
 	struct tdc_verified_chain *v;
 	X509 *c[3] = { NULL, NULL, NULL };
-	uint8_t sha[32];
+	uint8_t sha[32], inter_sha[32];
 	int ret;
 
-	tdc_sha256(q->pck_chain_pem, q->pck_chain_len, sha);
-	tdc_cache_key(sha, root_sha, e.key);
-	if ((hit = tdc_cache_find(cache, e.key, TDC_DOC_CERTS)) && hit->verified) {
+	if (shared) {
+		tdc_sha256(q->pck_chain_pem, q->pck_chain_len, sha);
+		tdc_cache_key(sha, root_sha, e.key);
+	}
+	if (shared && (hit = tdc_cache_find(cache, e.key, TDC_DOC_CERTS)) && hit->verified) {
 		add_check(res, "pck_chain.parse", true, "3 certificates (verified earlier, cached)");
 		add_check(res, "pck_chain.root", true, "root CA certificate is the trusted root");
 		add_check(res, "pck_chain.intermediate", true, "intermediate CA certificate "
@@ -184,7 +205,7 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 		*out = hit->obj;
 		return 0;
 	}
-	if ((ret = split_chain(o, q, c)) != 0) {
+	if ((ret = split_chain(q, rd, c, inter_sha)) != 0) {
 		add_check(res, "pck_chain.parse", false, "%s", tdc_errdetail());
 		goto out;
 	}
@@ -200,6 +221,7 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 	v->inter = c[1];
 	v->root = c[2];
 	c[0] = c[1] = c[2] = NULL;
+	memcpy(v->inter_sha, inter_sha, 32);
 	chain_details(v);
 	e.kind = TDC_DOC_CERTS;
 	e.obj = v;
@@ -797,7 +819,6 @@ static void chain_details(struct tdc_verified_chain *v)
 	tdc_cert_window(v->leaf, &v->win[0]);
 	tdc_cert_window(v->inter, &v->win[1]);
 	tdc_cert_window(v->root, &v->win[2]);
-	tdc_cert_sha256(v->inter, v->inter_sha);
 	v->pck_ret = tdc_pck_ext_from_cert(v->leaf, &v->pck);
 	if (v->pck_ret)
 		snprintf(v->pck_err, sizeof(v->pck_err), "%s", tdc_errdetail());
@@ -829,6 +850,7 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	unsigned long before = tdc_ecdsa_verify_count();
 	struct tdx_quote *q = &res->quote;
 	struct tdc_check_list keep = res->checks;
+	struct root_der rd = { o->root, NULL, 0 };
 	uint8_t root_sha[32];
 	int ret;
 
@@ -852,10 +874,17 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	if (!cache && (ret = tdc_collateral_cache_new(&tmp)) != 0)
 		return ret;
 	cache = cache ? cache : tmp;
-	tdc_cache_root_sha256(cache, o->root, root_sha);
+	/* The one-shot path encodes the root once, for its hash and to compare
+	 * it with the chain's root; a shared cache remembers the hash. */
+	if (cache == o->cache)
+		tdc_cache_root_sha256(cache, o->root, root_sha);
+	else if (root_der_get(&rd))
+		tdc_sha256(rd.der, (size_t)rd.len, root_sha);
+	else
+		memset(root_sha, 0, 32);
 	key_ret = attestation_key(o->cache == cache ? cache : NULL, q, key_id, &key, &key_cached);
 	sig_ok = check_quote_signature(q, key, key_ret, res) == 0;
-	if (get_chain(o, cache, root_sha, q, res, &v) == 0) {
+	if (get_chain(o, cache, cache == o->cache, root_sha, &rd, q, res, &v) == 0) {
 		check_validity(o, v, res);
 		pck_details(v, res);
 		/* Certified by a QE report that chains to the root: now worth keeping. */
@@ -874,6 +903,7 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	/* Chain links were counted by get_chain (X509_verify); the rest here. */
 	res->ecdsa_verifies += tdc_ecdsa_verify_count() - before;
 	tdc_collateral_cache_free(tmp);
+	OPENSSL_free(rd.der);
 	return 0;
 }
 
