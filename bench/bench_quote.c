@@ -297,9 +297,18 @@ static void report(const char *name, struct mode_result m)
 	       floor_per * 1e6, floor_per / m.per);
 }
 
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: bench_quote [SECONDS-PER-MODE]   (default 1.5)\n"
+		"Appraisals of the SPR quote per mode (chain, chain+cache, coll, coll+cache,\n"
+		"the fetch path), each against its OpenSSL floor measured in the same run.\n");
+	return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char *argv[])
 {
-	double secs = argc > 1 ? atof(argv[1]) : 1.5;
+	double secs = 1.5;
+	char *rest;
 	struct tdc_quote_opts o = { 0 };
 	struct tdc_collateral_cache *cache;
 	struct mode_result chain, chain_cached, coll, cached;
@@ -311,6 +320,13 @@ int main(int argc, char *argv[])
 	tdc_buf_init(&buf);
 	struct tdc_trust *trust = NULL;
 
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return usage(stdout);
+	/* A number of seconds, or usage: atof("--help") was 0 s, printing NaN. */
+	if (argc > 1)
+		secs = strtod(argv[1], &rest);
+	if (argc > 2 || (argc > 1 && (*rest || !(secs > 0) || secs > 3600)))
+		return usage(stderr);
 	if (tdc_trust_load(TDC_TESTDATA "/tdx/trust/Intel_SGX_Root_CA.pem", &trust) != 0 ||
 	    !(o.root = trust->root) || !(o.qe_identity = &trust->qe) ||
 	    tdc_read_file(TDC_TESTDATA "/tdx/tdx_prod_quote_SPR_E4.dat", TDX_QUOTE_MAX, &buf) ||
