@@ -39,6 +39,7 @@ FOLDER_HEADERS = {
     "lib/import.h": "the requested-configuration importers' shared helpers",
     "agent/agent.h": "the agent's subcommand entry points (dispatch table)",
     "agent/probe.h": "the probe, shared by cpuid_probe.c and the subcommands",
+    "agent/module.h": "the crypto module's one table: module_entry.c fills it, module_load.c opens it",
     "verifier/verifier.h": "the verifier's subcommand entry points (dispatch table)",
     "verifier/engine/engine.h": "the engine's interface to the layers above",
     "verifier/engine/model_int.h": "model internals shared by model*.c",

@@ -34,6 +34,7 @@ ok "configured, built, installed and build tree removed in $(($(date +%s) - star
 D=$P/share/tdcpuid
 for f in bin/tdcpuid-agent bin/tdcpuid-verifier bin/tdcpuid-conform \
 	lib/libtdcpuid.a lib/libtdcpuid.so lib/libtdcpuid.so.0 lib/pkgconfig/tdcpuid.pc \
+	lib/tdcpuid/tdcpuid-agent-crypto.so \
 	include/tdcpuid/evidence.h include/tdcpuid/datadir.h include/tdcpuid/error.h \
 	libexec/tdcpuid/tdcpuid-conform-guest.elf \
 	share/man/man1/tdcpuid-agent.1 share/man/man1/tdcpuid-verifier.1 share/man/man1/tdcpuid-conform.1 \
@@ -59,7 +60,7 @@ ok "file list ($(find "$P" -type f | wc -l) files)"
 # No installed program carries the source or build directory as data (a
 # place it would look): source file names as metadata (ASan's globals) are
 # not lookups and are left out.
-for b in "$P"/bin/* "$P"/lib/libtdcpuid.so.0; do
+for b in "$P"/bin/* "$P"/lib/libtdcpuid.so.0 "$P"/lib/tdcpuid/tdcpuid-agent-crypto.so; do
 	hits=$(readelf -p .rodata "$b" 2>/dev/null | grep -F -e "$SRC" -e "$T/build" | grep -vE '\.[ch]$')
 	[ -z "$hits" ] || fail "${b##*/} names the source or build tree: $(head -n 3 <<<"$hits")"
 done
@@ -123,6 +124,20 @@ tdcpuid-agent sim-keygen "$T/sim" >/dev/null 2>&1 || fail "agent sim-keygen"
 tdcpuid-agent probe --format raw -o "$T/req.txt" 2>/dev/null || fail "agent probe"
 tdcpuid-agent evidence --tee sim --sim-dir "$T/sim" --nonce 0011 -o "$T/ev.cbor" 2>/dev/null ||
 	fail "agent evidence"
+# The installed agent's start: probe loads no libcrypto; evidence loaded the
+# installed crypto module; without it evidence fails (exit 3) naming it.
+M=$P/lib/tdcpuid/tdcpuid-agent-crypto.so
+log=$(LD_DEBUG=libs tdcpuid-agent probe --format raw 2>&1 >/dev/null)
+grep -q 'calling init: .*libc\.so' <<<"$log" && ! grep -q libcrypto <<<"$log" &&
+	ok "installed agent probe: no libcrypto" || fail "installed agent probe: $(grep 'calling init' <<<"$log")"
+LD_DEBUG=libs tdcpuid-agent sim-keygen "$T/sim-x" 2>&1 >/dev/null | grep -q "calling init: $M" &&
+	ok "installed agent sim-keygen: the module at $M" || fail "installed agent: module not loaded from $M"
+mv "$M" "$M.away"
+tdcpuid-agent evidence --tee sim --sim-dir "$T/sim" --nonce 0011 -o "$T/ev-x.cbor" 2>"$T/ev.err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "cannot load the agent's crypto module: .*tdcpuid-agent-crypto.so: cannot open shared object file" "$T/ev.err" &&
+	ok "without its module: exit 3, $(cat "$T/ev.err")" || fail "without its module: exit $rc, $(cat "$T/ev.err")"
+mv "$M.away" "$M"
 echo '{"version":1,"name":"test-sim","allow_simulated":true,"require_tcb":false,"fail_on":["mismatch"]}' \
 	>"$T/pol.json"
 tdcpuid-verifier check --evidence "$T/ev.cbor" --requested "$T/req.txt" --nonce 0011 --model kvm \
