@@ -28,14 +28,18 @@
 static int full_kvm_run(unsigned smp)
 {
 	struct tdc_conform_opts o = { .backend = "kvm", .smp = smp, .timeout_ms = 10000 };
+	struct tdc_conform_judge j;
 	struct tdc_conform_run run;
 	struct tdc_conform_report rep;
 	int r;
 
+	if ((r = tdc_conform_judge_open("kvm", NULL, false, &j)) != 0)
+		return r;
 	tdc_conform_run_init(&run);
 	tdc_conform_report_init(&rep);
 	if ((r = tdc_conform_kvm(&o, &run)) == 0)
-		r = tdc_conform_compare(&run.requested, run.observed, run.ncpus, "kvm", NULL, &rep);
+		r = tdc_conform_compare(&j, &run.requested, run.observed, run.ncpus, &rep);
+	tdc_conform_judge_close(&j);
 	tdc_conform_report_free(&rep);
 	tdc_conform_run_free(&run);
 	return r;
@@ -85,16 +89,20 @@ static int full_qemu_run(const char *cpu, unsigned smp, double *ms)
 {
 	struct tdc_conform_opts o = { .backend = "qemu", .smp = smp, .timeout_ms = 120000,
 				      .cpu = cpu };
+	struct tdc_conform_judge j;
 	struct tdc_conform_run run;
 	struct tdc_conform_report rep;
 	double t0 = tdc_conform_now_ms();
 	int r;
 
+	if ((r = tdc_conform_judge_open("kvm", NULL, false, &j)) != 0)
+		return r;
 	tdc_conform_run_init(&run);
 	tdc_conform_report_init(&rep);
 	if ((r = tdc_conform_qemu(&o, &run)) == 0)
-		r = tdc_conform_compare(&run.requested, run.observed, run.ncpus, "kvm", NULL, &rep);
+		r = tdc_conform_compare(&j, &run.requested, run.observed, run.ncpus, &rep);
 	*ms = tdc_conform_now_ms() - t0;
+	tdc_conform_judge_close(&j);
 	tdc_conform_report_free(&rep);
 	tdc_conform_run_free(&run);
 	return r;

@@ -9,6 +9,7 @@
 #include "conform.h"
 #include "model.h"
 #include "policy.h"
+#include "trust.h"
 #include "tdcpuid/error.h"
 
 void tdc_conform_report_init(struct tdc_conform_report *rep)
@@ -20,30 +21,49 @@ void tdc_conform_report_init(struct tdc_conform_report *rep)
 void tdc_conform_report_free(struct tdc_conform_report *rep)
 {
 	tdc_check_result_free(&rep->res);
-	tdc_model_free(rep->model);
-	tdc_model_set_free(rep->models);
-	tdc_policy_free(rep->policy);
 	memset(rep, 0, sizeof(*rep));
 }
 
-int tdc_conform_compare(const struct tdc_requested *req,
+int tdc_conform_judge_open(const char *model, const char *policy_path, bool evidence,
+			   struct tdc_conform_judge *j)
+{
+	int r;
+
+	memset(j, 0, sizeof(*j));
+	/* "tdx": the model of the module the TD's evidence names. */
+	if ((r = evidence && !strcmp(model, "tdx") ? tdc_model_set_open(&j->models) :
+		 tdc_model_load(model, &j->model)) != 0 ||
+	    (r = policy_path ? tdc_policy_load(policy_path, &j->policy) :
+			       tdc_policy_default(&j->policy)) != 0 ||
+	    (evidence && (r = tdc_trust_load(j->policy->trust_anchor, &j->trust)) != 0))
+		tdc_conform_judge_close(j);
+	return r;
+}
+
+void tdc_conform_judge_close(struct tdc_conform_judge *j)
+{
+	tdc_model_free(j->model);
+	tdc_model_set_free(j->models);
+	tdc_policy_free(j->policy);
+	tdc_trust_free(j->trust);
+	memset(j, 0, sizeof(*j));
+}
+
+int tdc_conform_compare(const struct tdc_conform_judge *j, const struct tdc_requested *req,
 			const struct tdc_cpuid_table *observed, size_t ncpus,
-			const char *model, const char *policy_path,
 			struct tdc_conform_report *rep)
 {
-	struct tdc_check_config cfg = { .requested = req, .model_why = "given with --model" };
+	struct tdc_check_config cfg = { .requested = req, .model = j->model,
+					.policy = j->policy, .model_why = "given with --model" };
 	uint32_t cpus[TDC_CONFORM_MAX_SMP];
 	int r;
 
 	if (ncpus == 0 || ncpus > TDC_CONFORM_MAX_SMP)
 		return tdc_err(TDC_ERR_RANGE, "%zu vCPUs to judge (1..%d)", ncpus,
 			       TDC_CONFORM_MAX_SMP);
-	if ((r = tdc_model_load(model, &rep->model)) != 0)
-		return r;
-	if (policy_path && (r = tdc_policy_load(policy_path, &rep->policy)) != 0)
-		return r;
-	cfg.model = rep->model;
-	cfg.policy = rep->policy;
+	if (!j->model)
+		return tdc_err(TDC_ERR_USAGE, "model tdx judges a TD's evidence, and this run "
+			       "has none");
 	for (size_t i = 0; i < ncpus; i++)
 		cpus[i] = i;
 	if ((r = tdc_check_tables(&cfg, observed, cpus, ncpus, &rep->res)) != 0)
@@ -52,24 +72,20 @@ int tdc_conform_compare(const struct tdc_requested *req,
 	return 0;
 }
 
-int tdc_conform_compare_evidence(const struct tdc_requested *req, const uint8_t *ev,
-				 size_t len, const uint8_t *nonce, size_t nonce_len,
-				 const char *model, const char *policy_path,
+int tdc_conform_compare_evidence(const struct tdc_conform_judge *j,
+				 const struct tdc_requested *req, const uint8_t *ev, size_t len,
+				 const uint8_t *nonce, size_t nonce_len,
 				 struct tdc_conform_report *rep)
 {
-	struct tdc_check_config cfg = { .requested = req, .nonce = nonce,
-					.nonce_len = nonce_len, .model_why = "given with --model" };
+	struct tdc_check_config cfg = { .requested = req, .nonce = nonce, .nonce_len = nonce_len,
+					.model = j->model, .models = j->models,
+					.policy = j->policy, .trust = j->trust,
+					.model_why = "given with --model" };
 	int r;
 
-	/* "tdx": the model of the module the TD's evidence names. */
-	if ((r = !strcmp(model, "tdx") ? tdc_model_set_open(&rep->models) :
-		 tdc_model_load(model, &rep->model)) != 0)
-		return r;
-	cfg.models = rep->models;
-	if (policy_path && (r = tdc_policy_load(policy_path, &rep->policy)) != 0)
-		return r;
-	cfg.model = rep->model;
-	cfg.policy = rep->policy;
+	/* Never a per-check load: a judge without its anchor is a caller's bug. */
+	if (!j->trust)
+		return tdc_err(TDC_ERR_INTERNAL, "conform: evidence judged without a trust anchor");
 	if ((r = tdc_check_evidence(&cfg, ev, len, &rep->res)) != 0)
 		return r;
 	rep->pass = rep->res.passed;

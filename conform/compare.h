@@ -23,35 +23,49 @@
 struct tdc_model;
 struct tdc_model_set;
 struct tdc_policy;
+struct tdc_trust;
 
-struct tdc_conform_report {
-	struct tdc_check_result res;
+/*
+ * What a run is judged with, loaded once per process before any guest
+ * runs, so a bad model, policy or trust anchor stops the run before it
+ * starts: the model (a name or path; "tdx" only for evidence: chosen from
+ * the attested module), the policy (--policy, else the built-in default)
+ * and, when evidence will be judged, the trust anchor with its TD QE
+ * identity, loaded by tdc_trust_load as the verifier loads it (self-signed
+ * root, identity beside it) and shared, never written, by every check.
+ */
+struct tdc_conform_judge {
 	struct tdc_model *model;
 	struct tdc_model_set *models;   /* --model tdx (evidence) */
 	struct tdc_policy *policy;
+	struct tdc_trust *trust;        /* evidence only, else NULL */
+};
+
+int tdc_conform_judge_open(const char *model, const char *policy_path, bool evidence,
+			   struct tdc_conform_judge *j);
+void tdc_conform_judge_close(struct tdc_conform_judge *j);
+
+struct tdc_conform_report {
+	struct tdc_check_result res;
 	bool pass;
 };
 
 void tdc_conform_report_init(struct tdc_conform_report *rep);
 void tdc_conform_report_free(struct tdc_conform_report *rep);
 
-/*
- * Judge @observed[0..ncpus) (vCPU i = observed[i]) against @req under
- * @model (name or path) and @policy_path (NULL: the engine's default).
- */
-int tdc_conform_compare(const struct tdc_requested *req,
+/* Judge @observed[0..ncpus) (vCPU i = observed[i]) against @req with @j. */
+int tdc_conform_compare(const struct tdc_conform_judge *j, const struct tdc_requested *req,
 			const struct tdc_cpuid_table *observed, size_t ncpus,
-			const char *model, const char *policy_path,
 			struct tdc_conform_report *rep);
 
 /*
  * Judge an evidence envelope the guest produced (linux --tdx) against @req
- * under @model, with the run's @nonce: the full `check` pipeline (binding,
- * report, quote, CPUID bits).
+ * with @j (opened for evidence) and the run's @nonce: the full `check`
+ * pipeline (binding, report, quote, CPUID bits).
  */
-int tdc_conform_compare_evidence(const struct tdc_requested *req, const uint8_t *ev,
-				 size_t len, const uint8_t *nonce, size_t nonce_len,
-				 const char *model, const char *policy_path,
+int tdc_conform_compare_evidence(const struct tdc_conform_judge *j,
+				 const struct tdc_requested *req, const uint8_t *ev, size_t len,
+				 const uint8_t *nonce, size_t nonce_len,
 				 struct tdc_conform_report *rep);
 
 enum tdc_conform_format { TDC_CONFORM_TEXT, TDC_CONFORM_JSON };

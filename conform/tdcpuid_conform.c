@@ -249,7 +249,7 @@ static int run_backend(const struct tdc_conform_opts *o, struct tdc_conform_run 
 	return tdc_conform_linux(o, run);
 }
 
-static int judge(struct cli *c, struct tdc_conform_run *run)
+static int judge(struct cli *c, const struct tdc_conform_judge *j, struct tdc_conform_run *run)
 {
 	struct tdc_requested against;
 	const struct tdc_requested *req = &run->requested;
@@ -268,11 +268,10 @@ static int judge(struct cli *c, struct tdc_conform_run *run)
 	}
 	/* A TD's evidence carries the same tables, bound to a report: judge that. */
 	if (run->evidence.len && c->o.tdx)
-		r = tdc_conform_compare_evidence(req, run->evidence.data, run->evidence.len,
-						 run->nonce, run->nonce_len, c->model, c->policy,
-						 &rep);
+		r = tdc_conform_compare_evidence(j, req, run->evidence.data, run->evidence.len,
+						 run->nonce, run->nonce_len, &rep);
 	else
-		r = tdc_conform_compare(req, run->observed, run->ncpus, c->model, c->policy, &rep);
+		r = tdc_conform_compare(j, req, run->observed, run->ncpus, &rep);
 	if (r)
 		goto out;
 	snprintf(header, sizeof(header),
@@ -326,6 +325,7 @@ out:
 int main(int argc, char *argv[])
 {
 	struct cli c = { .o = { .smp = 1 } };
+	struct tdc_conform_judge judge_with = { 0 };
 	struct tdc_requested requested;
 	struct tdc_conform_run run;
 	int r;
@@ -344,7 +344,9 @@ int main(int argc, char *argv[])
 		r = scan(&c);
 		goto out;
 	}
-	if ((r = run_backend(&c.o, &run)) != 0)
+	/* Model, policy and trust anchor once, before a guest runs for nothing. */
+	if ((r = tdc_conform_judge_open(c.model, c.policy, c.o.tdx, &judge_with)) != 0 ||
+	    (r = run_backend(&c.o, &run)) != 0)
 		goto out;
 	if (c.dump_requested && (r = tdc_conform_dump_requested(&run, c.dump_requested)) != 0)
 		goto out;
@@ -353,8 +355,9 @@ int main(int argc, char *argv[])
 	if (c.dump_evidence && run.evidence.len &&
 	    (r = tdc_write_file(c.dump_evidence, run.evidence.data, run.evidence.len)) != 0)
 		goto out;
-	r = judge(&c, &run);
+	r = judge(&c, &judge_with, &run);
 out:
+	tdc_conform_judge_close(&judge_with);
 	tdc_conform_run_free(&run);
 	tdc_requested_free(&requested);
 	if (r < 0) {

@@ -44,5 +44,25 @@ if [ -c /dev/kvm ]; then
 	expect 2 "unknown feature" --backend kvm --cpu host,-no-such-feature
 	expect 2 "host" --backend kvm --cpu EPYC
 fi
+
+# The trust anchor a TD's evidence is judged under is loaded once, as the
+# verifier loads it (self-signed root, TD QE identity beside it), before any
+# guest runs: a missing or corrupt anchor is bad input at once (before: the
+# run went ahead, here to the TDX host check, exit 3).
+SRC=${TDC_SOURCE_DIR:?} A=${TDC_AGENT:?}
+mkdir -p "$T/data"
+cp -r "$SRC/policies/models" "$T/data/"
+TDCPUID_DATADIR=$T/data expect 2 "$T/data/trust/Intel_SGX_Root_CA.pem" --backend linux --tdx
+"$A" sim-keygen "$T/sim" >/dev/null 2>&1 || fail "sim-keygen"
+mkdir -p "$T/leaf"
+cp "$T/sim/pck.pem" "$T/leaf/root.pem" && cp "$T/sim/TD_QE_identity.json" "$T/leaf/"
+printf '{"version":1,"name":"leaf-anchor","trust_anchor":"%s"}\n' "$T/leaf/root.pem" >"$T/leaf.json"
+expect 2 "not self-signed" --backend linux --tdx --policy "$T/leaf.json"
+rm "$T/leaf/TD_QE_identity.json" && cp "$T/sim/root-ca.pem" "$T/leaf/root.pem"
+expect 2 "TD QE identity" --backend linux --tdx --policy "$T/leaf.json"
+# Without --tdx no evidence is judged: no anchor is needed.
+TDCPUID_DATADIR=$T/data "$CONFORM" --backend linux --kernel "$T/none" >"$T/out" 2>"$T/err"
+grep -q "trust anchor" "$T/err" && fail "an anchor was loaded for a run without evidence: $(cat "$T/err")"
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all conform CLI checks passed"

@@ -6,16 +6,20 @@
  *    probe's own enumeration gives on that dump, plus the seed entries, and
  *    never reports the read-ahead subleaves;
  *  - the guest serial protocol parser (conform/guest_proto.c) accepts a
- *    correct reply and rejects each kind of broken one with a named error.
+ *    correct reply and rejects each kind of broken one with a named error;
+ *  - the judge (conform/compare.c) holds the trust anchor for evidence,
+ *    loaded once when it is opened, and never loads one per check.
  */
 #include "testutil.h"
 
 #include <stdlib.h>
 
+#include "compare.h"
 #include "conform.h"
 #include "guest_proto.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/requested.h"
+#include "trust.h"
 
 struct fake_guest {
 	const struct tdc_cpuid_table *cpu; /* what the "CPU" answers */
@@ -206,12 +210,52 @@ static void test_guest_reply_bad(void **state)
 	expect_bad("E 3\n", "bad end line");
 }
 
+/* Evidence is judged under the anchor loaded at open (the data directory's Intel root). */
+static void test_judge_trust_once(void **state)
+{
+	struct tdc_conform_judge j;
+	struct tdc_conform_report rep;
+	struct tdc_requested req;
+	const struct tdc_trust *held;
+
+	(void)state;
+	assert_int_equal(tdc_conform_judge_open("kvm", NULL, false, &j), 0);
+	assert_null(j.trust); /* no evidence, no anchor needed */
+	tdc_requested_init(&req);
+	tdc_conform_report_init(&rep);
+	/* A judge without an anchor refuses evidence rather than load one for it. */
+	assert_int_equal(tdc_conform_compare_evidence(&j, &req, (const uint8_t *)"x", 1, NULL, 0,
+						      &rep), TDC_ERR_INTERNAL);
+	tdc_conform_judge_close(&j);
+
+	assert_int_equal(tdc_conform_judge_open("tdx", NULL, true, &j), 0);
+	assert_non_null(j.models);
+	assert_non_null(held = j.trust);
+	assert_non_null(held->root);
+	assert_non_null(strstr(held->root_path, "/trust/Intel_SGX_Root_CA.pem"));
+	assert_false(held->simulator);
+	/* Bad evidence twice: it fails, and the judge keeps the very same anchor object. */
+	for (int i = 0; i < 2; i++) {
+		int r = tdc_conform_compare_evidence(&j, &req, (const uint8_t *)"x", 1, NULL, 0, &rep);
+
+		assert_true(r != 0 || !rep.pass);
+		assert_ptr_equal(j.trust, held);
+		tdc_conform_report_free(&rep);
+		tdc_conform_report_init(&rep);
+	}
+	tdc_conform_judge_close(&j);
+	assert_null(j.trust);
+	tdc_conform_report_free(&rep);
+	tdc_requested_free(&req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixpoint_matches_enumeration),
 		cmocka_unit_test(test_guest_reply_good),
 		cmocka_unit_test(test_guest_reply_bad),
+		cmocka_unit_test(test_judge_trust_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
