@@ -299,7 +299,8 @@ static void each_doc(const struct tdc_test_pki *p, const struct tdc_test_coll *c
 	tdc_test_pem(p->keys.ca_cert, p->keys.root_cert, &doc);
 	fn(ctx, "pckcrl_issuer_chain.pem", &doc);
 	tdc_buf_free(&doc);
-	tdc_test_crl(p, p->keys.root_cert, p->keys.root_key, NULL, 1, c->crl_next, &doc);
+	tdc_test_crl(p, p->keys.root_cert, p->keys.root_key, c->revoke_ca ? p->keys.ca_cert : NULL,
+		     1, c->crl_next, &doc);
 	fn(ctx, "rootcrl.der", &doc);
 	tdc_buf_free(&doc);
 	tdc_test_crl(p, p->keys.ca_cert, p->keys.ca_key, c->revoke_pck ? p->keys.pck_cert : NULL,
