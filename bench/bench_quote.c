@@ -328,7 +328,7 @@ int main(int argc, char *argv[])
 	if (argc > 2 || (argc > 1 && (*rest || !(secs > 0) || secs > 3600)))
 		return usage(stderr);
 	if (tdc_trust_load(TDC_TESTDATA "/tdx/trust/Intel_SGX_Root_CA.pem", &trust) != 0 ||
-	    !(o.root = trust->root) || !(o.qe_identity = &trust->qe) ||
+	    !(o.root = trust->root) || !(o.store = trust->store) || !(o.qe_identity = &trust->qe) ||
 	    tdc_read_file(TDC_TESTDATA "/tdx/tdx_prod_quote_SPR_E4.dat", TDX_QUOTE_MAX, &buf) ||
 	    tdx_quote_parse(buf.data, buf.len, true, &q) != 0 || floor_init(&f, &q) != 0 ||
 	    tdc_time_parse("2023-07-01T01:00:00Z", 0, &o.at) != 0 ||

@@ -257,7 +257,8 @@ static void one_check(struct bench *b)
 /* How many ECDSA verifies one appraisal does (the floor does as many). */
 static unsigned long count_ecdsa(struct bench *b, struct tdc_collateral_cache *cache)
 {
-	struct tdc_quote_opts o = { .root = b->keys.root_cert, .qe_identity = &b->trust->qe,
+	struct tdc_quote_opts o = { .root = b->keys.root_cert, .store = b->trust->store,
+				    .qe_identity = &b->trust->qe,
 				    .at = time(NULL), .cache = cache };
 	struct tdc_quote_result qr;
 	int r;

@@ -7,8 +7,13 @@
  * intermediate, an unknown critical extension, a revoked certificate —
  * go into a sim quote and through tdc_quote_appraise, and the same
  * certificates through X509_verify_cert with a store holding only the
- * trusted root (the reference).  Each row names the check the appraisal
- * must fail (NULL: the chain passes) and the error OpenSSL gives.
+ * trusted root (the reference, default flags).  Each row names the check
+ * the appraisal must fail (NULL: the chain passes), a phrase of its detail,
+ * and the error the reference gives.  The appraisal verifies with
+ * X509_verify_cert too (quote_verify.c verify_links: X509_STRICT, the
+ * quote's own path, the leaf's keyUsage); "hand" keeps the verdict of the
+ * hand-written checker it replaced (X509_verify link by link,
+ * X509_check_ca; no longer run) — where they differ is what changed.
  */
 #include <stdlib.h>
 
@@ -25,6 +30,7 @@
 
 static struct tdc_test_pki pki;
 static EVP_PKEY *other_key;
+static X509_STORE *use_store;            /* tdc_quote_opts.store (NULL: made per appraisal) */
 
 enum signer { BY_ISSUER, BY_OTHER_KEY };
 
@@ -43,6 +49,7 @@ enum shape {
 	OTHER_ROOT_SAME_NAME,            /* ... one with the trusted root's subject */
 	LEAF_AS_CA,                      /* a second leaf issued by the PCK leaf (CA:FALSE) */
 	ROOT_PATHLEN0,                   /* trusted root with pathlen:0 above the intermediate */
+	LEAF_BY_ROOT,                    /* the leaf issued by the root itself */
 };
 
 enum crl { NO_CRL, REVOKE_LEAF, REVOKE_CA };
@@ -52,57 +59,72 @@ struct chain_case {
 	enum shape shape;
 	struct cert_mod inter, leaf;
 	enum crl crl;
-	const char *hand;                /* check the hand checker failed (NULL: passed) */
+	const char *want;                /* the check that fails (NULL: the chain passes) */
+	const char *detail;              /* ... and a phrase of its detail */
+	const char *hand;                /* the hand checker's failure (NULL: passed) */
 	int x509_err;                    /* X509_verify_cert's error (X509_V_OK: passed) */
 	int x509_depth;                  /* ... at this depth (0 leaf, 1 intermediate, 2 root) */
 };
 
+#define ROOT "pck_chain.root"
+#define INTER "pck_chain.intermediate"
+#define LEAF "pck_chain.leaf"
+#define VALIDITY "pck_chain.validity"
+
 static const struct chain_case cases[] = {
 	{ "genuine sim chain", NORMAL, .x509_err = X509_V_OK },
 	{ "expired leaf", NORMAL, .leaf = { .not_before = -30, .not_after = -1 },
-	  .hand = "pck_chain.validity", .x509_err = X509_V_ERR_CERT_HAS_EXPIRED },
+	  .want = VALIDITY, "PCK leaf certificate has expired", VALIDITY,
+	  X509_V_ERR_CERT_HAS_EXPIRED },
 	{ "intermediate not yet valid", NORMAL, .inter = { .not_before = 1, .not_after = 100 },
-	  .hand = "pck_chain.validity", .x509_err = X509_V_ERR_CERT_NOT_YET_VALID,
-	  .x509_depth = 1 },
-	{ "chain to another root", OTHER_ROOT, .hand = "pck_chain.root",
-	  .x509_err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, .x509_depth = 1 },
-	{ "another root with the trusted root's name", OTHER_ROOT_SAME_NAME,
-	  .hand = "pck_chain.root", .x509_err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-	  .x509_depth = 1 },
+	  .want = VALIDITY, "intermediate CA certificate is not yet valid", VALIDITY,
+	  X509_V_ERR_CERT_NOT_YET_VALID, 1 },
+	{ "chain to another root", OTHER_ROOT, .want = ROOT, "not the trusted root", ROOT,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 1 },
+	{ "another root with the trusted root's name", OTHER_ROOT_SAME_NAME, .want = ROOT,
+	  "not the trusted root", ROOT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 1 },
 	{ "leaf signed by another key", NORMAL, .leaf = { .signer = BY_OTHER_KEY },
-	  .hand = "pck_chain.leaf", .x509_err = X509_V_ERR_CERT_SIGNATURE_FAILURE },
+	  .want = LEAF, "PCK leaf signature fails", LEAF, X509_V_ERR_CERT_SIGNATURE_FAILURE },
 	{ "leaf issuer name mismatch", NORMAL, .leaf = { .other_issuer_name = true },
-	  .hand = "pck_chain.leaf", .x509_err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	  .want = LEAF, "unable to get local issuer certificate, depth 0", LEAF,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	{ "leaf issued by the root itself", LEAF_BY_ROOT, .want = LEAF,
+	  "not issued by the quote's intermediate", LEAF, X509_V_OK },
 	{ "intermediate signed by another key", NORMAL, .inter = { .signer = BY_OTHER_KEY },
-	  .hand = "pck_chain.intermediate", .x509_err = X509_V_ERR_CERT_SIGNATURE_FAILURE,
-	  .x509_depth = 1 },
+	  .want = INTER, "intermediate CA signature fails", INTER,
+	  X509_V_ERR_CERT_SIGNATURE_FAILURE, 1 },
 	{ "intermediate issuer name mismatch", NORMAL, .inter = { .other_issuer_name = true },
-	  .hand = "pck_chain.intermediate",
-	  .x509_err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, .x509_depth = 1 },
+	  .want = INTER, "intermediate CA signature fails", INTER,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 1 },
 	{ "intermediate without basicConstraints (keyCertSign only)", NORMAL,
-	  .inter = { .bc = "" }, .x509_err = X509_V_ERR_INVALID_CA, .x509_depth = 1 },
+	  .inter = { .bc = "" }, .want = INTER, "invalid CA certificate", NULL,
+	  X509_V_ERR_INVALID_CA, 1 },
 	{ "intermediate without basicConstraints or keyUsage", NORMAL,
-	  .inter = { .bc = "", .ku = "" }, .hand = "pck_chain.intermediate",
-	  .x509_err = X509_V_ERR_INVALID_CA, .x509_depth = 1 },
+	  .inter = { .bc = "", .ku = "" }, .want = INTER, "invalid CA certificate", INTER,
+	  X509_V_ERR_INVALID_CA, 1 },
+	{ "intermediate basicConstraints not critical", NORMAL,
+	  .inter = { .bc = "CA:TRUE,pathlen:0" }, .want = INTER, "critical", NULL, X509_V_OK },
 	{ "intermediate CA:TRUE without keyCertSign", NORMAL,
-	  .inter = { .ku = "critical,digitalSignature,cRLSign" }, .hand = "pck_chain.intermediate",
-	  .x509_err = X509_V_ERR_INVALID_CA, .x509_depth = 1 },
-	{ "leaf used as an issuer (CA:FALSE)", LEAF_AS_CA, .hand = "pck_chain.intermediate",
-	  .x509_err = X509_V_ERR_INVALID_CA, .x509_depth = 1 },
-	{ "root pathlen:0 above an intermediate CA", ROOT_PATHLEN0,
-	  .x509_err = X509_V_ERR_PATH_LENGTH_EXCEEDED, .x509_depth = 2 },
+	  .inter = { .ku = "critical,digitalSignature,cRLSign" }, .want = INTER,
+	  "invalid CA certificate", INTER, X509_V_ERR_INVALID_CA, 1 },
+	{ "leaf used as an issuer (CA:FALSE)", LEAF_AS_CA, .want = INTER,
+	  "invalid CA certificate", INTER, X509_V_ERR_INVALID_CA, 1 },
+	{ "root pathlen:0 above an intermediate CA", ROOT_PATHLEN0, .want = ROOT,
+	  "path length constraint exceeded", NULL, X509_V_ERR_PATH_LENGTH_EXCEEDED, 2 },
 	{ "unknown critical extension in the leaf", NORMAL, .leaf = { .unknown_critical = true },
-	  .x509_err = X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION },
+	  .want = LEAF, "unhandled critical extension", NULL,
+	  X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION },
 	{ "unknown critical extension in the intermediate", NORMAL,
-	  .inter = { .unknown_critical = true },
-	  .x509_err = X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, .x509_depth = 1 },
+	  .inter = { .unknown_critical = true }, .want = INTER, "unhandled critical extension",
+	  NULL, X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, 1 },
 	{ "leaf keyUsage without digitalSignature", NORMAL,
-	  .leaf = { .ku = "critical,keyEncipherment" }, .x509_err = X509_V_OK },
-	{ "revoked leaf (PCK CRL)", NORMAL, .crl = REVOKE_LEAF, .hand = "pck.revocation",
-	  .x509_err = X509_V_ERR_CERT_REVOKED },
+	  .leaf = { .ku = "critical,keyEncipherment" }, .want = LEAF, "digitalSignature", NULL,
+	  X509_V_OK },
+	{ "revoked leaf (PCK CRL)", NORMAL, .crl = REVOKE_LEAF, .want = "pck.revocation",
+	  "is revoked by pckcrl.der", "pck.revocation", X509_V_ERR_CERT_REVOKED },
 	{ "revoked intermediate (root CRL)", NORMAL, .crl = REVOKE_CA,
-	  .hand = "pck_chain.intermediate_revoked", .x509_err = X509_V_ERR_CERT_REVOKED,
-	  .x509_depth = 1 },
+	  .want = "pck_chain.intermediate_revoked", "is revoked by the root CA CRL",
+	  "pck_chain.intermediate_revoked", X509_V_ERR_CERT_REVOKED, 1 },
 };
 
 /* The checks that judge the chain, in appraisal order. */
@@ -228,6 +250,11 @@ static void build(const struct chain_case *k, X509 *c[3], X509 **trusted)
 		break;
 	}
 	*trusted = k->shape == OTHER_ROOT || k->shape == OTHER_ROOT_SAME_NAME ? s->root_cert : c[2];
+	if (k->shape == LEAF_BY_ROOT) {
+		c[1] = reissue(s->ca_cert, &k->inter, c[2], root_key, NULL);
+		c[0] = reissue(s->pck_cert, &k->leaf, c[2], root_key, NULL);
+		return;
+	}
 	if (k->shape == LEAF_AS_CA) {
 		c[1] = reissue(s->pck_cert, &k->inter, c[2], root_key, NULL);
 		c[0] = reissue(s->pck_cert, &k->leaf, c[1], s->pck_key,
@@ -298,7 +325,7 @@ static int reference(const struct chain_case *k, X509 *c[3], X509 *trusted, int 
 
 /* The first failing chain check of an appraisal of a quote carrying c[]. */
 static const char *appraise(const struct chain_case *k, X509 *c[3], X509 *trusted,
-			    char *detail, size_t n)
+			    struct tdc_collateral_cache *cache, char *detail, size_t n)
 {
 	static const struct tdc_test_level lv[] = { { 0, 0, "UpToDate", NULL } };
 	struct tdc_test_coll tc = { .levels = lv, .n_levels = 1,
@@ -308,7 +335,8 @@ static const char *appraise(const struct chain_case *k, X509 *c[3], X509 *truste
 	struct tdc_sim_keys keys = pki.keys;
 	uint8_t rd[TDX_REPORTDATA_LEN] = { 1 }, report[TDX_REPORT_LEN];
 	struct tdc_quote_opts o = { .root = trusted, .qe_identity = tdc_test_sim_qe(),
-				    .at = pki.now, .allow_debug = true };
+				    .at = pki.now, .allow_debug = true, .cache = cache,
+				    .store = use_store };
 	struct tdc_sim_params sp;
 	struct tdc_buf q;
 	const char *fail = NULL;
@@ -349,7 +377,7 @@ static bool same(const char *a, const char *b)
 
 static void table(void **state)
 {
-	int differ = 0, bad = 0;
+	int differ = 0, changed = 0, bad = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		const struct chain_case *k = &cases[i];
@@ -360,25 +388,84 @@ static void table(void **state)
 
 		build(k, c, &trusted);
 		err = reference(k, c, trusted, &depth);
-		got = appraise(k, c, trusted, detail, sizeof(detail));
-		print_message("%-56s appraisal %-30s X509_verify_cert %s (depth %d)%s\n", k->name,
-			      got ? got : "pass", err ? X509_verify_cert_error_string(err) : "ok",
-			      depth, !got != !err ? "  <- differ" : "");
+		got = appraise(k, c, trusted, NULL, detail, sizeof(detail));
+		print_message("%-56s appraisal %-30s X509_verify_cert %s (depth %d)%s%s\n",
+			      k->name, got ? got : "pass",
+			      err ? X509_verify_cert_error_string(err) : "ok", depth,
+			      !got != !err ? "  <- differ" : "",
+			      !same(got, k->hand) ? "  <- hand checker differed" : "");
 		if (got)
 			print_message("%58s%s\n", "", detail);
 		differ += !got != !err;
-		if (!same(got, k->hand) || err != k->x509_err ||
-		    (err && depth != k->x509_depth)) {
-			print_message("  ^ expected appraisal %s, X509_verify_cert %s at depth %d\n",
-				      k->hand ? k->hand : "pass",
+		changed += !same(got, k->hand);
+		if (!same(got, k->want) || (k->detail && !strstr(detail, k->detail)) ||
+		    err != k->x509_err || (err && depth != k->x509_depth)) {
+			print_message("  ^ expected appraisal %s (\"%s\"), X509_verify_cert %s at "
+				      "depth %d\n", k->want ? k->want : "pass",
+				      k->detail ? k->detail : "",
 				      X509_verify_cert_error_string(k->x509_err), k->x509_depth);
 			bad++;
 		}
 		for (int j = 0; j < 3; j++)
 			X509_free(c[j]);
 	}
-	print_message("%d case(s) where the appraisal and X509_verify_cert differ\n", differ);
+	print_message("%d case(s) where the appraisal and the reference differ, %d where the "
+		      "hand checker did\n", differ, changed);
 	assert_int_equal(bad, 0);
+}
+
+/*
+ * A cache never turns a failure into success: a failing chain is verified
+ * again (and fails) each time, and a cached chain's validity is judged at
+ * each appraisal's own time (the sim chain, a century later).
+ */
+static void cache_keeps_verdicts(void **state)
+{
+	const struct chain_case *crit = &cases[0], *genuine = &cases[0];
+	struct tdc_collateral_cache *cache;
+	X509 *c[3], *trusted;
+	char detail[512];
+
+	assert_int_equal(tdc_collateral_cache_new(&cache), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		if (cases[i].leaf.unknown_critical)
+			crit = &cases[i];
+	build(crit, c, &trusted);
+	for (int i = 0; i < 2; i++)
+		assert_string_equal(appraise(crit, c, trusted, cache, detail, sizeof(detail)),
+				    LEAF);
+	for (int j = 0; j < 3; j++)
+		X509_free(c[j]);
+	build(genuine, c, &trusted);
+	assert_null(appraise(genuine, c, trusted, cache, detail, sizeof(detail)));
+	pki.now += 100 * 365 * 86400L;   /* the cached chain, long expired */
+	assert_string_equal(appraise(genuine, c, trusted, cache, detail, sizeof(detail)),
+			    VALIDITY);
+	assert_non_null(strstr(detail, "PCK leaf certificate has expired"));
+	pki.now -= 100 * 365 * 86400L;
+	assert_null(appraise(genuine, c, trusted, cache, detail, sizeof(detail)));
+	for (int j = 0; j < 3; j++)
+		X509_free(c[j]);
+	tdc_collateral_cache_free(cache);
+}
+
+/* A shared store (tdc_trust.store) verifies as the one made per appraisal;
+ * a store holding another root than opts.root fails the chain. */
+static void shared_store(void **state)
+{
+	X509 *c[3], *trusted;
+	char detail[512];
+
+	build(&cases[0], c, &trusted);
+	assert_non_null(use_store = tdc_root_store(trusted));
+	assert_null(appraise(&cases[0], c, trusted, NULL, detail, sizeof(detail)));
+	X509_STORE_free(use_store);
+	assert_non_null(use_store = tdc_root_store(pki.rogue_cert));
+	assert_string_equal(appraise(&cases[0], c, trusted, NULL, detail, sizeof(detail)), INTER);
+	X509_STORE_free(use_store);
+	use_store = NULL;
+	for (int j = 0; j < 3; j++)
+		X509_free(c[j]);
 }
 
 /* The genuine Intel chain of the SPR quote passes the reference too. */
@@ -426,6 +513,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table),
+		cmocka_unit_test(cache_keeps_verdicts),
+		cmocka_unit_test(shared_store),
 		cmocka_unit_test(genuine_intel),
 	};
 

@@ -167,6 +167,7 @@ int quote_main(int argc, char *argv[])
 		goto out;
 	}
 	a.opts.root = trust->root;
+	a.opts.store = trust->store;
 	a.opts.qe_identity = &trust->qe;
 	if (!(res = calloc(1, sizeof(*res)))) {
 		code = tdc_cli_fail("quote", TDC_ERR_ALLOC);

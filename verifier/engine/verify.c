@@ -298,6 +298,7 @@ static int check_quote(const struct tdc_check_config *cfg, const struct tdc_poli
 		return fail_with(res, "quote_trust_anchor", r);
 	}
 	opts.root = trust->root;
+	opts.store = trust->store;
 	opts.qe_identity = &trust->qe;
 	sim_root = trust->simulator;
 	r = tdc_quote_appraise(&opts, st->env.quote.data, st->env.quote.len, &st->quote);

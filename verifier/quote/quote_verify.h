@@ -29,6 +29,9 @@
 
 struct tdc_quote_opts {
 	X509 *root;                      /* trusted root (required) */
+	/* @root alone in a store (tdc_trust.store, shared by threads); NULL: one
+	 * is made for each appraisal.  A store without @root fails every chain. */
+	X509_STORE *store;
 	/* The TD QE expected under that root (trust.h; required: NULL fails
 	 * qe_report.identity, nothing authenticates the enclave then). */
 	const struct tdc_qe_identity *qe_identity;

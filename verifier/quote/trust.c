@@ -58,6 +58,7 @@ void tdc_trust_free(struct tdc_trust *t)
 	if (!t)
 		return;
 	X509_free(t->root);
+	X509_STORE_free(t->store);
 	tdc_qe_identity_free(&t->qe);
 	free(t);
 }
@@ -83,11 +84,27 @@ int tdc_trust_from(X509 *root, const char *qe_json, size_t len, struct tdc_trust
 		free(t);
 		return tdc_err_wrap(r, "TD QE identity: ");
 	}
+	if (!(t->store = tdc_root_store(root))) {
+		tdc_qe_identity_free(&t->qe);
+		free(t);
+		return tdc_err(TDC_ERR_ALLOC, "trust anchor store");
+	}
 	X509_up_ref(root);
 	t->root = root;
 	t->simulator = is_simulator(root);
 	*out = t;
 	return 0;
+}
+
+X509_STORE *tdc_root_store(X509 *root)
+{
+	X509_STORE *st = X509_STORE_new();
+
+	if (!st || X509_STORE_add_cert(st, root) != 1) {
+		X509_STORE_free(st);
+		return NULL;
+	}
+	return st;
 }
 
 int tdc_trust_qe_path(const char *root_path, char *out, size_t n)
