@@ -165,8 +165,8 @@ void tdc_ecdsa_count_one(void)
 
 /*
  * A built-in provider for parsing certificates.  It lends the default
- * provider's digests and signatures, and its EC key manager with one
- * function of ours (load); its only decoder is ours: DER
+ * provider's SHA-1, SHA-256 and ECDSA (lend_named), and its EC key manager
+ * with one function of ours (load); its only decoder is ours: DER
  * SubjectPublicKeyInfo, id-ecPublicKey on prime256v1, uncompressed point,
  * byte for byte (p256_spki below).  The lent implementations run with the
  * default provider's own provider context, exactly as they do there.
@@ -190,7 +190,7 @@ void tdc_ecdsa_count_one(void)
  */
 static OSSL_PROVIDER *lend_from;
 static void *lend_provctx;
-static OSSL_ALGORITHM lent_keymgmt[2];
+static OSSL_ALGORITHM lent_keymgmt[2], lent_digest[3], lent_signature[2];
 static OSSL_DISPATCH ec_keymgmt_fns[64];
 static OSSL_FUNC_keymgmt_new_fn *km_new;
 static OSSL_FUNC_keymgmt_free_fn *km_free;
@@ -309,8 +309,9 @@ static const OSSL_ALGORITHM *lent_query(void *provctx, int op, int *no_cache)
 	*no_cache = 0;
 	switch (op) {
 	case OSSL_OP_DIGEST:
+		return lent_digest;
 	case OSSL_OP_SIGNATURE:
-		return OSSL_PROVIDER_query_operation(lend_from, op, no_cache);
+		return lent_signature;
 	case OSSL_OP_KEYMGMT:
 		return lent_keymgmt;
 	case OSSL_OP_DECODER:
@@ -336,6 +337,31 @@ static int lent_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	*out = lent_dispatch;
 	*provctx = lend_provctx;
 	return 1;
+}
+
+/*
+ * Of the default provider's @op algorithms, those whose first name is in
+ * @names, into @out (@cap entries with the terminating one): SHA-256 and
+ * ECDSA are what Intel's certificates, CRLs and documents are signed with,
+ * SHA-1 what OpenSSL takes a certificate's fingerprint with.  Lending only
+ * these keeps the context's name map small: OpenSSL 3.0 walks the whole
+ * map to list a key manager's names (EVP_PKEY_set_type_by_keymgmt, for
+ * every key decoded and every verification context).
+ */
+static bool lend_named(int op, const char *const *names, OSSL_ALGORITHM *out, size_t cap)
+{
+	const OSSL_ALGORITHM *a;
+	size_t n = 0, len;
+	int nc;
+
+	for (a = OSSL_PROVIDER_query_operation(lend_from, op, &nc); a && a->algorithm_names; a++)
+		for (const char *const *w = names; *w && n + 1 < cap; w++) {
+			len = strlen(*w);
+			if (strncmp(a->algorithm_names, *w, len) == 0 &&
+			    (a->algorithm_names[len] == ':' || a->algorithm_names[len] == '\0'))
+				out[n++] = *a;
+		}
+	return n + 1 == cap;
 }
 
 /* The default provider's EC key manager, its functions copied with our
@@ -406,7 +432,10 @@ static void cert_ctx_make(void)
 	if (!(lend_from = OSSL_PROVIDER_load(NULL, "default")))
 		return;
 	lend_provctx = OSSL_PROVIDER_get0_provider_ctx(lend_from);
-	if (!lend_ec_keymgmt() || !(p256_keydata = p256_keydata_make()) ||
+	if (!lend_named(OSSL_OP_DIGEST, (const char *const[]){ "SHA1", "SHA2-256", NULL },
+			lent_digest, 3) ||
+	    !lend_named(OSSL_OP_SIGNATURE, (const char *const[]){ "ECDSA", NULL },
+			lent_signature, 2) || !lend_ec_keymgmt() || !(p256_keydata = p256_keydata_make()) ||
 	    !(ctx = OSSL_LIB_CTX_new()))
 		return;
 	if (OSSL_PROVIDER_add_builtin(ctx, "tdc-cert", lent_init) != 1 ||
