@@ -236,11 +236,45 @@ static void fill_request(struct tdc_reg_result *rr, struct req_view v, unsigned 
 	rr->req_known = v.value ? (v.known ? v.known->regs[reg] : ~0u) : 0;
 }
 
+/* CPUID answered from the guest's own table (absent: zeros), to re-enumerate it. */
+static int guest_fn(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[TDC_NREGS])
+{
+	const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(ctx, leaf, subleaf);
+
+	for (int i = 0; i < TDC_NREGS; i++)
+		regs[i] = e ? e->regs[i] : 0;
+	return 0;
+}
+
+/*
+ * The (leaf, subleaf) keys the agent's enumeration (lib/leafrules.c) reaches
+ * on the guest's own answers: it reads no leaf above the guest's maximum and
+ * no subleaf past the one that ends its leaf (leaf 4: the first null cache
+ * type; 7: EAX of subleaf 0; ...).  A key outside this set that the guest
+ * lacks is not "absent": nobody read it, in the agent or in any guest
+ * software following the same rules.  The TDX module does answer there
+ * (e.g. CPUID(4, n).EBX[11:0] is the platform's line size on every n <= 3,
+ * cache or not, so a request without leaf 4 made 18 "leaf absent"
+ * mismatches on 4.1-4.3 behind a 4.0 of type 0).  Where the enumeration
+ * diverges from the model the entry that ends it (leaf 0, the terminating
+ * subleaf) is in the table and judged.  false: judge every key (fail closed).
+ */
+static bool reachable_keys(const struct tdc_cpuid_table *guest, struct tdc_cpuid_table *reach)
+{
+	tdc_cpuid_table_init(reach);
+	if (!guest->n || tdc_cpuid_enumerate(guest_fn, (void *)guest, reach, NULL) != 0) {
+		tdc_cpuid_table_free(reach);
+		return false;
+	}
+	return true;
+}
+
 int tdc_engine_table(const struct tdc_requested *req, const struct tdc_prediction *pred,
 		     const struct tdc_cpuid_table *guest, struct tdc_check_result *res)
 {
-	struct tdc_cpuid_table keys;
+	struct tdc_cpuid_table keys, reach;
 	struct tdc_pred_leaf tmp;
+	bool have_reach = reachable_keys(guest, &reach);
 	int r = 0;
 
 	if ((r = collect_keys(guest, req, pred, &keys)) != 0)
@@ -248,8 +282,13 @@ int tdc_engine_table(const struct tdc_requested *req, const struct tdc_predictio
 	for (size_t i = 0; i < keys.n; i++) {
 		const struct tdc_cpuid_entry *k = &keys.e[i];
 		const struct tdc_cpuid_entry *ge = tdc_cpuid_table_find(guest, k->leaf, k->subleaf);
-		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(pred, k->leaf, k->subleaf, &tmp);
-		struct req_view rv = request_of(req, k->leaf, k->subleaf);
+		const struct tdc_pred_leaf *pl;
+		struct req_view rv;
+
+		if (!ge && have_reach && !tdc_cpuid_table_find(&reach, k->leaf, k->subleaf))
+			continue;
+		pl = tdc_prediction_lookup(pred, k->leaf, k->subleaf, &tmp);
+		rv = request_of(req, k->leaf, k->subleaf);
 
 		for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
 			struct tdc_reg_result rr = {
@@ -269,6 +308,8 @@ int tdc_engine_table(const struct tdc_requested *req, const struct tdc_predictio
 	}
 out:
 	tdc_cpuid_table_free(&keys);
+	if (have_reach)
+		tdc_cpuid_table_free(&reach);
 	return r;
 }
 
