@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,28 +125,39 @@ static inline int pgu_start_again(const struct pgu *p)
 	return pgu_ctl(p, "start");
 }
 
-/* Admin SQL over the Unix socket into database @db. */
-static inline int pgu_admin(const struct pgu *p, const char *db, const char *sql)
+/*
+ * Run @sql on the connection string @ci: 0 if the database accepted it.
+ * With @say, a failed connection is reported (and, with TDC_PGU_VERBOSE,
+ * a refused statement).
+ */
+static inline int pgu_exec(const char *ci, const char *sql, bool say)
 {
-	char ci[400];
-	PGconn *c;
+	PGconn *c = PQconnectdb(ci);
 	PGresult *r;
 	int ok;
 
-	snprintf(ci, sizeof(ci), "host=%s port=%d user=tdc_admin dbname=%s", p->dir, p->port, db);
-	c = PQconnectdb(ci);
 	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "pgu: %s", PQerrorMessage(c));
+		if (say)
+			fprintf(stderr, "pgu: %s", PQerrorMessage(c));
 		PQfinish(c);
 		return -1;
 	}
 	r = PQexec(c, sql);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-	if (!ok && getenv("TDC_PGU_VERBOSE"))
+	if (!ok && say && getenv("TDC_PGU_VERBOSE"))
 		fprintf(stderr, "pgu: %s: %s", sql, PQresultErrorMessage(r));
 	PQclear(r);
 	PQfinish(c);
 	return ok ? 0 : -1;
+}
+
+/* Admin SQL over the Unix socket into database @db. */
+static inline int pgu_admin(const struct pgu *p, const char *db, const char *sql)
+{
+	char ci[400];
+
+	snprintf(ci, sizeof(ci), "host=%s port=%d user=tdc_admin dbname=%s", p->dir, p->port, db);
+	return pgu_exec(ci, sql, true);
 }
 
 /* A --db string for @role on database @db (TCP, password from the PGPASSFILE). */
@@ -160,21 +172,9 @@ static inline int pgu_exec_as(const struct pgu *p, const char *role, const char 
 			      const char *sql)
 {
 	char uri[300];
-	PGconn *c;
-	PGresult *r;
-	int ok;
 
 	pgu_uri(p, role, db, uri, sizeof(uri));
-	c = PQconnectdb(uri);
-	if (PQstatus(c) != CONNECTION_OK) {
-		PQfinish(c);
-		return -1;
-	}
-	r = PQexec(c, sql);
-	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-	PQclear(r);
-	PQfinish(c);
-	return ok ? 0 : -1;
+	return pgu_exec(uri, sql, false);
 }
 
 /*

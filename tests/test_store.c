@@ -138,19 +138,7 @@ static void pg_teardown(void)
 
 static int pg_raw(const char *where, const char *sql)
 {
-	PGconn *c = PQconnectdb(where);
-	PGresult *r;
-	int ok;
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		PQfinish(c);
-		return -1;
-	}
-	r = PQexec(c, sql);
-	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-	PQclear(r);
-	PQfinish(c);
-	return ok ? 0 : -1;
+	return pgu_exec(where, sql, false);
 }
 
 /* The database name at the end of an owner URI made by pgu_uri. */

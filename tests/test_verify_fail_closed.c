@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "pki_util.h"
+#include "simfx.h"
 #include "testutil.h"
 #include "engine.h"
 #include "model.h"
@@ -24,15 +25,7 @@
 #include "tdcpuid/requested.h"
 #include "tdcpuid/simev.h"
 
-static struct {
-	struct tdc_sim_keys keys;
-	struct tdc_sim_params params;
-	struct tdc_claims claims;
-	struct tdc_requested req;
-	struct tdc_model *model;
-	struct tdc_policy *policy;
-	struct tdc_trust *trust;
-} fx;
+static struct tdc_simfx fx;
 
 static const uint8_t nonce[16] = "fail-closed-test";
 
@@ -42,32 +35,16 @@ static int setup(void **state)
 		"{\"version\":1,\"name\":\"sim\",\"allow_simulated\":true,\"require_tcb\":false}";
 
 	(void)state;
-	tdc_sim_keys_init(&fx.keys);
-	tdc_sim_params_init(&fx.params);
-	if (tdc_sim_keys_generate(&fx.keys) != 0 ||
-	    tdc_simev_claims(&fx.claims, nonce, sizeof(nonce), NULL) != 0 ||
-	    tdc_model_load("kvm", &fx.model) != 0 ||
-	    tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "policy", NULL, &fx.policy) != 0)
+	if (tdc_simfx_setup(&fx, nonce, sizeof(nonce), pol, false) != 0)
 		return -1;
-	fx.trust = tdc_test_sim_trust(fx.keys.root_cert);
 	fx.params.xfam = 0xe7; /* x87, SSE, AVX, AVX-512: every XCR0 below fits */
-	tdc_requested_init(&fx.req);
-	snprintf(fx.req.format, sizeof(fx.req.format), "kvm-json");
-	if (tdc_cpuid_table_copy(&fx.req.table, &fx.claims.common) != 0 ||
-	    tdc_cpuid_table_copy(&fx.req.known, &fx.claims.common) != 0)
-		return -1;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tdc_sim_keys_free(&fx.keys);
-	tdc_claims_free(&fx.claims);
-	tdc_requested_free(&fx.req);
-	tdc_model_free(fx.model);
-	tdc_policy_free(fx.policy);
-	tdc_trust_free(fx.trust);
+	tdc_simfx_teardown(&fx);
 	return 0;
 }
 
@@ -91,10 +68,7 @@ static void expect_req(const struct tdc_requested *req, const struct tdc_buf *ev
 		return; /* a rule that found nothing records nothing */
 	}
 	if (!c || c->status != st || !strstr(c->detail, detail)) {
-		for (size_t i = 0; i < tdc_check_count(&res.checks); i++)
-			fprintf(stderr, "  %d %s: %s\n", tdc_check_at(&res.checks, i)->status,
-				tdc_check_at(&res.checks, i)->name,
-				tdc_check_at(&res.checks, i)->detail);
+		tdc_simfx_print_checks(&res);
 		fail_msg("%s: want status %d with '%s'", name, st, detail);
 	}
 	if (st == TDC_CHECK_FAIL)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "pki_util.h"
+#include "simfx.h"
 #include "testutil.h"
 #include "engine.h"
 #include "model.h"
@@ -18,15 +19,7 @@
 #include "tdcpuid/requested.h"
 #include "tdcpuid/simev.h"
 
-static struct {
-	struct tdc_sim_keys keys;
-	struct tdc_sim_params params;
-	struct tdc_claims claims;
-	struct tdc_requested req;
-	struct tdc_model *model;
-	struct tdc_policy *policy;
-	struct tdc_trust *trust;
-} fx;
+static struct tdc_simfx fx;
 
 static const uint8_t nonce[16] = "rtmr3-test-nonce";
 
@@ -37,36 +30,17 @@ static int setup(void **state)
 		"\"fail_on\":[\"mismatch\"]}";
 
 	(void)state;
-	tdc_sim_keys_init(&fx.keys);
-	tdc_sim_params_init(&fx.params);
-	if (tdc_sim_keys_generate(&fx.keys) != 0 ||
-	    tdc_simev_claims(&fx.claims, nonce, sizeof(nonce), NULL) != 0 ||
-	    tdc_model_load("kvm", &fx.model) != 0 ||
-	    tdc_policy_parse((const uint8_t *)pol, sizeof(pol) - 1, "policy", NULL, &fx.policy) != 0)
+	/* The request is what the guest sees, every bit of it: an honest KVM guest. */
+	if (tdc_simfx_setup(&fx, nonce, sizeof(nonce), pol, true) != 0)
 		return -1;
-	fx.trust = tdc_test_sim_trust(fx.keys.root_cert);
 	fx.params.xfam = fx.claims.xcr0; /* the simulated TD enables what this host does */
-	/* The request is what the guest sees: an honest KVM guest. */
-	tdc_requested_init(&fx.req);
-	snprintf(fx.req.format, sizeof(fx.req.format), "kvm-json");
-	if (tdc_cpuid_table_copy(&fx.req.table, &fx.claims.common) != 0 ||
-	    tdc_cpuid_table_copy(&fx.req.known, &fx.claims.common) != 0)
-		return -1;
-	for (size_t i = 0; i < fx.req.known.n; i++)
-		for (int k = 0; k < TDC_NREGS; k++)
-			fx.req.known.e[i].regs[k] = ~0u;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tdc_sim_keys_free(&fx.keys);
-	tdc_claims_free(&fx.claims);
-	tdc_requested_free(&fx.req);
-	tdc_model_free(fx.model);
-	tdc_policy_free(fx.policy);
-	tdc_trust_free(fx.trust);
+	tdc_simfx_teardown(&fx);
 	return 0;
 }
 
@@ -88,10 +62,7 @@ static void expect(const struct tdc_buf *ev, const uint8_t *rd, const char *name
 	assert_int_equal(tdc_check_evidence(&cfg, ev->data, ev->len, &res), 0);
 	c = tdc_check_find(&res.checks, name);
 	if (!c || c->status != st || !strstr(c->detail, detail) || res.passed != passed) {
-		for (size_t i = 0; i < tdc_check_count(&res.checks); i++)
-			fprintf(stderr, "  %d %s: %s\n", tdc_check_at(&res.checks, i)->status,
-				tdc_check_at(&res.checks, i)->name,
-				tdc_check_at(&res.checks, i)->detail);
+		tdc_simfx_print_checks(&res);
 		fail_msg("%s: want status %d with '%s', passed %d", name, st, detail, passed);
 	}
 	assert_int_equal(res.binding, TDC_BIND_RTMR3);
