@@ -50,6 +50,17 @@ static X509 *new_cert(time_t now, EVP_PKEY *key, const char *cn, X509 *issuer,
 	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:FALSE");
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
+	/* Key identifiers, as Intel's TCB signing certificate has them (a
+	 * strict X509_verify_cert wants the authority's). */
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	if (issuer) {
+		NEED(ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier,
+					       "keyid:always"));
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
 	NEED(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
 	X509_NAME_free(name);
 	return x;

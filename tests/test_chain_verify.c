@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "testutil.h"
+#include "chain.h"
 #include "crypto.h"
 #include "pki_util.h"
 #include "quote_verify.h"
@@ -40,6 +41,7 @@ struct cert_mod {
 	const char *bc, *ku;             /* NULL: unchanged; "": removed; else the value */
 	bool unknown_critical;           /* a critical extension nobody knows */
 	bool other_issuer_name;          /* issuer name not the issuer's subject */
+	bool no_key_ids;                 /* no subject or authority key identifier */
 	enum signer signer;
 };
 
@@ -205,7 +207,9 @@ static X509 *reissue(X509 *tmpl, const struct cert_mod *m, X509 *issuer, EVP_PKE
 	replace_ext(x, issuer, NID_key_usage, m->ku);
 	while ((i = X509_get_ext_by_NID(x, NID_authority_key_identifier, -1)) >= 0)
 		X509_EXTENSION_free(X509_delete_ext(x, i));
-	if (issuer)
+	if (m->no_key_ids)
+		replace_ext(x, issuer, NID_subject_key_identifier, "");
+	else if (issuer)
 		replace_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
 	if (m->unknown_critical)
 		add_unknown_critical(x);
@@ -449,6 +453,65 @@ static void cache_keeps_verdicts(void **state)
 	tdc_collateral_cache_free(cache);
 }
 
+/*
+ * The TCB signing certificate (collateral.c find_signer) goes through the
+ * same verifier: issued by the trusted root, strict, no unknown critical
+ * extension.  "hand": the name-and-signature check it replaced.
+ */
+static const struct {
+	const char *name;
+	struct cert_mod mod;
+	const char *detail;              /* NULL: collateral.tcb_info passes */
+	bool hand_passed;
+} signers[] = {
+	{ "TCB signing certificate as issued", { 0 }, NULL, true },
+	{ "TCB signer with an unknown critical extension", { .unknown_critical = true },
+	  "unhandled critical extension", true },
+	{ "TCB signer signed by another key", { .signer = BY_OTHER_KEY },
+	  "certificate signature failure", false },
+	{ "TCB signer issuer name mismatch", { .other_issuer_name = true },
+	  "unable to get local issuer certificate", false },
+	{ "TCB signer without key identifiers", { .no_key_ids = true },
+	  "Missing Authority Key Identifier", true },
+};
+
+static void tcb_signer(void **state)
+{
+	static const struct tdc_test_level lv[] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_test_coll tc = { .levels = lv, .n_levels = 1 };
+	X509 *keep = pki.sign_cert;
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	int bad = 0;
+
+	NEED(r);
+	for (size_t i = 0; i < sizeof(signers) / sizeof(*signers); i++) {
+		struct tdc_quote_opts o = { .root = pki.keys.root_cert,
+					    .qe_identity = tdc_test_sim_qe(), .at = pki.now,
+					    .allow_debug = true };
+		const struct tdc_check *ch;
+
+		pki.sign_cert = reissue(keep, &signers[i].mod, pki.keys.root_cert,
+					pki.keys.root_key, NULL);
+		o.collateral = tdc_test_collateral(&pki, &tc);
+		assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
+		assert_non_null(ch = tdc_check_find(&r->checks, "collateral.tcb_info"));
+		print_message("%-56s collateral.tcb_info %s%s\n%58s%s\n", signers[i].name,
+			      ch->status == TDC_CHECK_PASS ? "pass" : "FAIL",
+			      (ch->status == TDC_CHECK_PASS) != signers[i].hand_passed ?
+			      "  <- hand checker differed" : "", "", ch->detail);
+		if (signers[i].detail ? ch->status == TDC_CHECK_PASS ||
+					!strstr(ch->detail, signers[i].detail) :
+					ch->status != TDC_CHECK_PASS)
+			bad++;
+		tdc_collateral_free(o.collateral);
+		X509_free(pki.sign_cert);
+	}
+	pki.sign_cert = keep;
+	tdc_quote_result_free(r);
+	free(r);
+	assert_int_equal(bad, 0);
+}
+
 /* A shared store (tdc_trust.store) verifies as the one made per appraisal;
  * a store holding another root than opts.root fails the chain. */
 static void shared_store(void **state)
@@ -515,6 +578,7 @@ int main(void)
 		cmocka_unit_test(table),
 		cmocka_unit_test(cache_keeps_verdicts),
 		cmocka_unit_test(shared_store),
+		cmocka_unit_test(tcb_signer),
 		cmocka_unit_test(genuine_intel),
 	};
 

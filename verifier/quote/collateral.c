@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "collateral.h"
+#include "chain.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
 
@@ -520,12 +521,25 @@ int tdc_signed_json_split(const char *doc, size_t len, const char *key,
 	return 0;
 }
 
-static int cert_signed_by(X509 *cert, X509 *issuer)
+/*
+ * @x issued by @root as X509_verify_cert sees it (chain.h tdc_chain_verify:
+ * strict, unknown critical extensions refused; its validity window is
+ * checked by the caller at every use).  The error gives OpenSSL's reason.
+ */
+static int issued_by_root(X509_STORE *store, X509 *root, X509 *x, time_t at, const char *what)
 {
-	if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(issuer)) != 0)
+	struct tdc_chain_errors e;
+	int ret, err;
+
+	if ((ret = tdc_chain_verify(store, root, x, NULL, at, &e)) == TDC_ERR_ALLOC)
+		return tdc_err(ret, "verifying the %s", what);
+	err = e.err[0] ? e.err[0] : e.err[1] ? e.err[1] : e.err[2];
+	if (ret == 0 || err == X509_V_ERR_CERT_SIGNATURE_FAILURE)
+		tdc_ecdsa_count_one();
+	if (ret == 0 && e.path)
 		return 0;
-	tdc_ecdsa_count_one();
-	return X509_verify(cert, X509_get0_pubkey(issuer)) == 1;
+	return tdc_err(TDC_ERR_CHAIN, "%s is not issued by the trusted root (OpenSSL: %s)", what,
+		       err ? X509_verify_cert_error_string(err) : "verified on another path");
 }
 
 /* ---- documents ---------------------------------------------------------- */
@@ -1164,6 +1178,8 @@ static int check_crls(struct sel_ctx *s, struct tdc_coll_selected *sel)
 static int find_signer(struct sel_ctx *s, const char *body, size_t len,
 		       const uint8_t sig[64], X509 **out)
 {
+	int ret;
+
 	for (int i = 0; i < sk_X509_num(s->c->certs); i++) {
 		X509 *x = sk_X509_value(s->c->certs, i);
 
@@ -1173,9 +1189,9 @@ static int find_signer(struct sel_ctx *s, const char *body, size_t len,
 			continue;
 		/* TCB info and QE identity share their signer: its link to the
 		 * root is verified once per appraisal. */
-		if (x != s->signer_ok && !cert_signed_by(x, s->in->root))
-			return tdc_err(TDC_ERR_CHAIN, "signing certificate is not issued "
-				       "by the trusted root");
+		if (x != s->signer_ok && (ret = issued_by_root(s->in->store, s->in->root, x,
+							       s->in->at, "signing certificate")) != 0)
+			return ret;
 		s->signer_ok = x;
 		X509_up_ref(x);
 		*out = x;
@@ -1504,6 +1520,7 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 	size_t body_len = 0;
 	uint8_t sig[64];
 	X509_CRL *crl = NULL;
+	char what[192];
 	int ret, n = chain ? sk_X509_num(chain) : 0;
 
 	if ((ret = classify("document", data, len, &kind)) != 0)
@@ -1521,11 +1538,9 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 						body_len, sig) != 0)
 				continue;
 			cn_of(X509_get_subject_name(x), info->signer, sizeof(info->signer));
-			if (!cert_signed_by(x, root))
-				return tdc_err(TDC_ERR_CHAIN, "signing certificate \"%s\" of the "
-					       "issuer chain is not issued by the trusted root",
-					       info->signer);
-			return 0;
+			snprintf(what, sizeof(what), "signing certificate \"%s\" of the issuer "
+				 "chain", info->signer);
+			return issued_by_root(NULL, root, x, time(NULL), what);
 		}
 		return tdc_err(TDC_ERR_SIGNATURE, "signature does not verify with any "
 			       "end-entity certificate of the issuer chain (%d certificates)", n);
@@ -1545,11 +1560,13 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) != 0)
 			continue;
-		if (!X509_check_ca(x) || !cert_signed_by(x, root)) {
-			ret = tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is not a CA issued by the "
-				      "trusted root", info->signer);
+		if (!X509_check_ca(x)) {
+			ret = tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is not a CA", info->signer);
 			break;
 		}
+		snprintf(what, sizeof(what), "CRL issuer \"%s\"", info->signer);
+		if ((ret = issued_by_root(NULL, root, x, time(NULL), what)) != 0)
+			break;
 		tdc_ecdsa_count_one();
 		ret = X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1 ? 0 :
 		      tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with its "

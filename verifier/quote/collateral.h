@@ -250,6 +250,7 @@ struct tdc_coll_inputs {
 	const uint8_t *fmspc;       /* from the PCK certificate */
 	time_t at;
 	bool use_crl;
+	X509_STORE *store;          /* @root alone (chain.h tdc_root_store); NULL: made per use */
 };
 
 /*

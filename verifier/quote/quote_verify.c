@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "chain.h"
 #include "quote_verify.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/datadir.h"
@@ -141,78 +142,6 @@ static bool same_cert(X509 *a, X509 *b)
 	return X509_cmp(a, b) == 0;
 }
 
-/*
- * What OpenSSL found wrong with the chain: the first error at each depth
- * (0 leaf, 1 intermediate, 2 the trusted root).  The callback lets
- * verification go on after an error, so each link gets a verdict of its
- * own; the verdict is a failure if any error was recorded.  Validity
- * times are not recorded: pck_chain.validity judges them at the appraisal
- * time on every appraisal, of a fresh chain or a cached one, so the
- * verdict kept with a cached chain is one that does not depend on time.
- */
-struct chain_errors {
-	int err[3];
-	bool any;
-};
-
-static int chain_error(int ok, X509_STORE_CTX *ctx)
-{
-	struct chain_errors *e = X509_STORE_CTX_get_app_data(ctx);
-	int err = X509_STORE_CTX_get_error(ctx), d = X509_STORE_CTX_get_error_depth(ctx);
-
-	if (ok || err == X509_V_ERR_CERT_NOT_YET_VALID || err == X509_V_ERR_CERT_HAS_EXPIRED)
-		return 1;
-	d = d < 0 || d > 2 ? 2 : d;
-	if (!e->err[d])
-		e->err[d] = err ? err : X509_V_ERR_UNSPECIFIED;
-	e->any = true;
-	return 1;
-}
-
-/*
- * X509_verify_cert of leaf <- intermediate <- the trusted root: the store
- * holds the root alone, the intermediate is the only untrusted
- * certificate.  X509_STRICT (Intel's chains pass it): a CA's
- * basicConstraints must be there and critical, key identifiers present.
- * No purpose (X509_PURPOSE_ANY): PCK certificates carry no extended key
- * usage and sign QE reports, which no X.509 purpose describes; the leaf's
- * keyUsage is checked by verify_links.  @path: the chain OpenSSL built is
- * the quote's (not, say, leaf <- root with the intermediate left out).
- */
-static int openssl_verify(const struct tdc_quote_opts *o, X509 *leaf, X509 *inter,
-			  struct chain_errors *e, bool *path)
-{
-	X509_STORE *st = o->store ? o->store : tdc_root_store(o->root);
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(tdc_cert_libctx(), NULL);
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	STACK_OF(X509) *chain;
-	int ret = TDC_ERR_ALLOC;
-
-	memset(e, 0, sizeof(*e));
-	if (!st || !ctx || !untrusted || !sk_X509_push(untrusted, inter) ||
-	    X509_STORE_CTX_init(ctx, st, leaf, untrusted) != 1)
-		goto out;
-	X509_STORE_CTX_set_app_data(ctx, e);
-	X509_STORE_CTX_set_verify_cb(ctx, chain_error);
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
-	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
-	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), o->at);
-	ret = X509_verify_cert(ctx) == 1 ? 0 : TDC_ERR_CHAIN;
-	if (ret && !e->any)
-		e->err[2] = X509_STORE_CTX_get_error(ctx) ? X509_STORE_CTX_get_error(ctx) :
-			    X509_V_ERR_UNSPECIFIED;
-	chain = X509_STORE_CTX_get0_chain(ctx);
-	*path = chain && sk_X509_num(chain) == 3 && X509_cmp(sk_X509_value(chain, 1), inter) == 0 &&
-		X509_cmp(sk_X509_value(chain, 2), o->root) == 0;
-	ret = ret || e->any ? TDC_ERR_CHAIN : 0;
-out:
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(untrusted);
-	if (st != o->store)
-		X509_STORE_free(st);
-	return ret;
-}
-
 static bool is_signature_error(int err)
 {
 	return err == X509_V_ERR_CERT_SIGNATURE_FAILURE ||
@@ -241,8 +170,8 @@ static int verify_links(const struct tdc_quote_opts *o, X509 *c[3],
 			struct tdc_quote_result *res)
 {
 	X509 *leaf = c[0], *inter = c[1], *root = c[2];
-	struct chain_errors e;
-	bool ok, path = false;
+	struct tdc_chain_errors e;
+	bool ok;
 	int ret;
 
 	/* The trusted root's own signature was checked when it became trusted. */
@@ -254,14 +183,16 @@ static int verify_links(const struct tdc_quote_opts *o, X509 *c[3],
 			  "verify with its own key");
 		return TDC_ERR_CHAIN;
 	}
-	if ((ret = openssl_verify(o, leaf, inter, &e, &path)) == TDC_ERR_ALLOC) {
+	/* The leaf's keyUsage is checked below: no X.509 purpose describes
+	 * signing a QE report. */
+	if ((ret = tdc_chain_verify(o->store, o->root, leaf, inter, o->at, &e)) == TDC_ERR_ALLOC) {
 		add_check(res, "pck_chain.intermediate", false, "chain not verified: out of memory");
 		return tdc_err(TDC_ERR_ALLOC, "pck chain verification");
 	}
 	ok = link_check(res, "pck_chain.root", e.err[2], 2, "root CA certificate is the "
 			"trusted root", "the trusted root does not verify the chain",
 			"the trusted root does not admit this chain");
-	if (ret == 0 && !path) {
+	if (ret == 0 && !e.path) {
 		add_check(res, "pck_chain.leaf", false, "PCK leaf signature fails: not issued by "
 			  "the quote's intermediate CA (OpenSSL verified it on another path to "
 			  "the root)");
@@ -865,7 +796,7 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 			     const struct tdc_verified_chain *v, struct tdc_quote_result *res)
 {
 	struct tdc_coll_inputs in = { o->root, root_sha, v->inter, v->inter_sha, res->pck.fmspc,
-				      o->at, !o->no_crl };
+				      o->at, !o->no_crl, o->store };
 	struct tdc_collateral *coll = o->collateral;
 	struct tdc_coll_lease lease = { 0 };
 	struct tdc_coll_selected sel;

@@ -9,6 +9,7 @@
 
 #include "tdcpuid/buf.h"
 #include "tdcpuid/datadir.h"
+#include "chain.h"
 #include "tdcpuid/error.h"
 #include "trust.h"
 
@@ -94,17 +95,6 @@ int tdc_trust_from(X509 *root, const char *qe_json, size_t len, struct tdc_trust
 	t->simulator = is_simulator(root);
 	*out = t;
 	return 0;
-}
-
-X509_STORE *tdc_root_store(X509 *root)
-{
-	X509_STORE *st = X509_STORE_new();
-
-	if (!st || X509_STORE_add_cert(st, root) != 1) {
-		X509_STORE_free(st);
-		return NULL;
-	}
-	return st;
 }
 
 int tdc_trust_qe_path(const char *root_path, char *out, size_t n)

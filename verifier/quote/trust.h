@@ -39,7 +39,7 @@ const char *tdc_default_root_path(void);
 
 struct tdc_trust {
 	X509 *root;                        /* self-signed; not written after load */
-	X509_STORE *store;                 /* holding @root alone (tdc_root_store) */
+	X509_STORE *store;                 /* holding @root alone (chain.h tdc_root_store) */
 	struct tdc_qe_identity qe;         /* the expected TD QE (tcbLevels unused) */
 	bool simulator;                    /* a `sim-keygen` test root ("SIMULATED") */
 	char root_path[TDC_TRUST_PATH_MAX]; /* "" when built in memory */
@@ -54,14 +54,6 @@ int tdc_trust_load(const char *root_path, struct tdc_trust **out);
 /* From a certificate (a reference is taken) and QE identity body text. */
 int tdc_trust_from(X509 *root, const char *qe_json, size_t len, struct tdc_trust **out);
 void tdc_trust_free(struct tdc_trust *t);
-
-/*
- * An X509_STORE whose only certificate is @root, for X509_verify_cert:
- * built once per trust object and never changed after, so threads share
- * it (OpenSSL locks its lookups); each verification has its own
- * X509_STORE_CTX.  NULL on allocation failure.
- */
-X509_STORE *tdc_root_store(X509 *root);
 
 /* Where the QE identity of @root_path is: its directory + TDC_TRUST_QE_IDENTITY. */
 int tdc_trust_qe_path(const char *root_path, char *out, size_t n);
