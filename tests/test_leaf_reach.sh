@@ -53,5 +53,24 @@ rc=$?
 	ok "leaf 4 ended early: FAIL on CPUID.04H.0:EAX" ||
 	fail "leaf 4 ended early must fail on 4.0: exit $rc: $(grep -E '^(FAIL|MISMATCH)' "$T/out" | head -3)"
 
+# Two vCPUs (ENUM_TOPOLOGY: Linux's controls on 1.5.06), each predicted with its own
+# --vcpu: distinct x2APIC IDs, the same caches, and a pass.
+if [ "$(nproc)" -ge 2 ]; then
+	: >"$T/td2.txt"
+	for v in 0 1; do
+		"$VERIFIER" predict --model tdx-1.5.06 --platform "$P" --requested "$P" --xfam 0x2e7 \
+			--attributes 0x10000000 --td-ctls linux --vcpu $v --format raw 2>/dev/null |
+			sed "s/^CPU 0:/CPU $v:/" >>"$T/td2.txt"
+	done
+	"$AGENT" evidence --tee sim --sim-dir "$T/sim" --nonce $NONCE --sim-cpuid "$T/td2.txt" \
+		--sim-xfam 0x2e7 --cpu 0-1 -o "$T/ev2.cbor" 2>"$T/out" || fail "agent, 2 vCPUs: $(cat "$T/out")"
+	"$VERIFIER" check --model tdx-1.5.06 --evidence "$T/ev2.cbor" --requested "$P" --platform "$P" \
+		--policy "$T/policy.json" --sim-dir "$T/sim" --root "$T/sim/root-ca.pem" \
+		--nonce $NONCE >"$T/out" 2>&1 && ok "2 vCPUs from predict --vcpu 0/1: PASS" ||
+		fail "2 vCPUs from predict: $(grep -E '^(FAIL|MISMATCH)' "$T/out" | head -3)"
+else
+	echo "note: one CPU here, the 2-vCPU case needs two"
+fi
+
 [ $fails -eq 0 ] || exit 1
 echo "PASS"

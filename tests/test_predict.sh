@@ -18,6 +18,16 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 M="--model tdx-1.5.01"
 ok() { echo "ok: $*"; }
 
+# --vcpu N: the per-vCPU IDs at their value for vCPU N, the 8-bit APIC ID and,
+# under ENUM_TOPOLOGY, the x2APIC ID of 0xB and 0x1F alike (it stayed 0, so
+# a multi-vCPU TD built from predict failed apic_ids_unique).
+"$VERIFIER" predict --model tdx-1.5.16 --platform "$P" --requested "$P" --xfam 0x2e7 \
+	--attributes 0x10000000 --td-ctls linux --vcpu 3 --format raw >"$T/raw3" 2>"$T/dyn3"
+grep -q '^   0x00000001 0x00: eax=0x[0-9a-f]* ebx=0x03' "$T/raw3" &&
+	[ "$(grep -cE '^   0x000000(0b|1f) 0x0[0-5]: .* edx=0x00000003$' "$T/raw3")" -eq 9 ] &&
+	grep -q 'CPUID.0BH.0:EDX\[31:0\] = 0x3' "$T/dyn3" && ok "--vcpu 3: APIC and x2APIC IDs 3" ||
+	fail "--vcpu 3: $(grep -E '^   0x000000(01|0b|1f) ' "$T/raw3")"
+
 # raw: byte-compatible `cpuid -r` lines, dynamic fields on stderr only.
 "$VERIFIER" predict $M --platform "$P" --xfam 0x3 --tsc-khz 2000000 --format raw >"$T/raw" 2>"$T/dyn"
 rc=$?

@@ -277,7 +277,9 @@ static int parse_field_rule(struct mload *L, struct model_field *f, const char *
 	int r;
 
 	if (f->cls == TDC_C_DYNAMIC) {
-		f->rule = !strcmp(f->rule_name, "apic_id") ? RULE_DYN_APIC_ID :
+		/* The x2APIC ID follows the vCPU index as the 8-bit one does (1.EBX[31:24]). */
+		f->rule = !strcmp(f->rule_name, "apic_id") || !strcmp(f->rule_name, "x2apic_id") ?
+				  RULE_DYN_APIC_ID :
 			  !strcmp(f->rule_name, "paravirt") ? RULE_DYN_PARAVIRT : RULE_DYN_LABEL;
 	} else if ((r = find_rule(L, f->rule_name, false, path, &f->rule)) != 0) {
 		return r;

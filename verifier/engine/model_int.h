@@ -55,7 +55,7 @@ enum model_rule {
 	RULE_CPUID_0B_1516,
 	/* dynamic fields: label only, except the vCPU index and paravirt */
 	RULE_DYN_LABEL,
-	RULE_DYN_APIC_ID,      /* bits := vCPU index */
+	RULE_DYN_APIC_ID,      /* bits := vCPU index (apic_id, x2apic_id) */
 	RULE_DYN_PARAVIRT,     /* under a TD control: configured AND a guest-written bit */
 };
 
