@@ -23,6 +23,7 @@ struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
 	sqlite3_stmt *head_get, *head_set, *max_id;
+	sqlite3_stmt *begin, *commit;   /* prepared once: exec() parsed them per batch */
 	char path[1024];
 };
 
@@ -111,6 +112,8 @@ static void sq_close(void *h)
 	sqlite3_finalize(a->head_get);
 	sqlite3_finalize(a->head_set);
 	sqlite3_finalize(a->max_id);
+	sqlite3_finalize(a->begin);
+	sqlite3_finalize(a->commit);
 	sqlite3_close(a->db);
 	free(a);
 }
@@ -146,7 +149,9 @@ static int sq_open(const char *path, const struct tdc_audit_opts *o, void **out)
 	    (e = prepare(a, "SELECT id, chain FROM chain_head WHERE one = 1", &a->head_get)) != 0 ||
 	    (e = prepare(a, "UPDATE chain_head SET id = ?, chain = ? WHERE one = 1",
 			 &a->head_set)) != 0 ||
-	    (e = prepare(a, "SELECT coalesce(max(id), 0) FROM verdicts", &a->max_id)) != 0)
+	    (e = prepare(a, "SELECT coalesce(max(id), 0) FROM verdicts", &a->max_id)) != 0 ||
+	    (e = prepare(a, "BEGIN IMMEDIATE", &a->begin)) != 0 ||
+	    (e = prepare(a, "COMMIT", &a->commit)) != 0)
 		goto fail;
 	*out = a;
 	return 0;
@@ -246,6 +251,15 @@ static int head_store(struct sq *a, const struct link *l)
 	return rc == SQLITE_DONE ? 0 : db_err(a->db, "chain head");
 }
 
+/* One prepared statement without rows (BEGIN, COMMIT), as exec() would run it. */
+static int step_once(struct sq *a, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_err(a->db, what);
+}
+
 /* BEGIN IMMEDIATE takes the file's write lock: the chain has one writer at a time. */
 static int sq_append(void *h, struct tdc_audit_record **recs, size_t n)
 {
@@ -254,7 +268,7 @@ static int sq_append(void *h, struct tdc_audit_record **recs, size_t n)
 	size_t stored = 0;
 	int e;
 
-	if ((e = exec(a->db, "BEGIN IMMEDIATE", "begin")) != 0)
+	if ((e = step_once(a, a->begin, "begin")) != 0)
 		return e;
 	if ((e = link_start(a, &l)) != 0)
 		goto rollback;
@@ -264,7 +278,7 @@ static int sq_append(void *h, struct tdc_audit_record **recs, size_t n)
 		stored += recs[i]->id != 0;
 	}
 	sqlite3_reset(a->insert);
-	if ((stored && (e = head_store(a, &l)) != 0) || (e = exec(a->db, "COMMIT", "commit")) != 0)
+	if ((stored && (e = head_store(a, &l)) != 0) || (e = step_once(a, a->commit, "commit")) != 0)
 		goto rollback;
 	return 0;
 rollback:

@@ -703,6 +703,8 @@ static void refuse_on(struct server *s, size_t li, int fd, int code, const char 
 	close(fd);
 }
 
+static void conn_write(struct server *s, size_t slot);
+
 static void accept_on(struct server *s, size_t li)
 {
 	const struct tdc_transport_ops *ops = tdc_transport_of(s->laddr[li]);
@@ -781,6 +783,8 @@ static void accept_on(struct server *s, size_t li)
 		}
 		if ((e = issue_hello(s, c)) != 0)
 			conn_send_error(s, c, e, tdc_errmsg(e));
+		/* A new socket has room for the hello: send it now, not a poll round later. */
+		conn_write(s, slot);
 	}
 }
 
@@ -1030,6 +1034,7 @@ static void reply(struct server *s, struct job *j)
 		return;
 	if (j->err) {
 		conn_send_error(s, c, j->err, j->errmsg);
+		conn_write(s, j->slot);
 		return;
 	}
 	tdc_frame_init(&f);
@@ -1042,6 +1047,8 @@ static void reply(struct server *s, struct job *j)
 	conn_send_frame(c, &f);
 	tdc_buf_init(&f.payload); /* still owned by the job */
 	tdc_frame_free(&f);
+	/* The socket is idle while the check runs: write at once, poll only if it is full. */
+	conn_write(s, j->slot);
 }
 
 static void drain_done(struct server *s)
