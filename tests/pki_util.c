@@ -234,8 +234,18 @@ void tdc_test_qeid_body(const struct tdc_test_pki *p, time_t issue, time_t next,
 		       p->parsed.qe_report.isv_svn, status);
 }
 
+static void test_crl(const struct tdc_test_pki *p, X509 *issuer, EVP_PKEY *key, X509 *revoke,
+		     int age_days, time_t next, bool critical, struct tdc_buf *der);
+
 void tdc_test_crl(const struct tdc_test_pki *p, X509 *issuer, EVP_PKEY *key, X509 *revoke,
 		  int age_days, time_t next, struct tdc_buf *der)
+{
+	test_crl(p, issuer, key, revoke, age_days, next, false, der);
+}
+
+/* @critical: with an extension nobody processes, marked critical. */
+static void test_crl(const struct tdc_test_pki *p, X509 *issuer, EVP_PKEY *key, X509 *revoke,
+		     int age_days, time_t next, bool critical, struct tdc_buf *der)
 {
 	X509_CRL *crl = X509_CRL_new();
 	ASN1_TIME *t1 = ASN1_TIME_adj(NULL, p->now, -age_days, 0);
@@ -253,6 +263,18 @@ void tdc_test_crl(const struct tdc_test_pki *p, X509 *issuer, EVP_PKEY *key, X50
 		X509_REVOKED_set_serialNumber(r, (ASN1_INTEGER *)X509_get0_serialNumber(revoke));
 		X509_REVOKED_set_revocationDate(r, t1);
 		X509_CRL_add0_revoked(crl, r);
+	}
+	if (critical) {
+		ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.57264.99.2", 1);
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+		X509_EXTENSION *e;
+
+		NEED(obj && os && ASN1_OCTET_STRING_set(os, (const unsigned char *)"\x05\x00", 2));
+		NEED(e = X509_EXTENSION_create_by_OBJ(NULL, obj, 1, os));
+		NEED(X509_CRL_add_ext(crl, e, -1));
+		X509_EXTENSION_free(e);
+		ASN1_OCTET_STRING_free(os);
+		ASN1_OBJECT_free(obj);
 	}
 	NEED(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
 	len = i2d_X509_CRL(crl, &out);
@@ -314,8 +336,8 @@ static void each_doc(const struct tdc_test_pki *p, const struct tdc_test_coll *c
 		     1, c->crl_next, &doc);
 	fn(ctx, "rootcrl.der", &doc);
 	tdc_buf_free(&doc);
-	tdc_test_crl(p, p->keys.ca_cert, p->keys.ca_key, c->revoke_pck ? p->keys.pck_cert : NULL,
-		     1, c->crl_next, &doc);
+	test_crl(p, p->keys.ca_cert, p->keys.ca_key, c->revoke_pck ? p->keys.pck_cert : NULL,
+		 1, c->crl_next, c->crl_critical, &doc);
 	fn(ctx, "pckcrl.der", &doc);
 	tdc_buf_free(&doc);
 }

@@ -67,6 +67,7 @@ struct tdc_test_coll {
 	const char *qe_status;           /* NULL: UpToDate */
 	bool other_fmspc, rogue_signer, revoke_pck, expired;
 	bool revoke_ca;                  /* the root CRL lists the PCK CA */
+	bool crl_critical;               /* the PCK CRL has an unknown critical extension */
 	time_t issue, next;              /* TCB info and QE identity; 0: now-1d, now+30d */
 	time_t crl_next;                 /* 0: now+30d */
 	const struct tdc_test_module *modules;

@@ -512,6 +512,33 @@ static void tcb_signer(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * CRLs stay with the collateral checks (not given to X509_verify_cert),
+ * with OpenSSL's rule: a CRL with an unknown critical extension is not
+ * used (the reference: unhandled critical CRL extension).
+ */
+static void crl_critical_extension(void **state)
+{
+	static const struct tdc_test_level lv[] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_test_coll tc = { .levels = lv, .n_levels = 1, .crl_critical = true };
+	struct tdc_quote_opts o = { .root = pki.keys.root_cert, .qe_identity = tdc_test_sim_qe(),
+				    .at = pki.now, .allow_debug = true };
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	const struct tdc_check *ch;
+
+	NEED(r);
+	o.collateral = tdc_test_collateral(&pki, &tc);
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
+	assert_non_null(ch = tdc_check_find(&r->checks, "collateral.pck_crl"));
+	print_message("PCK CRL with an unknown critical extension: %s\n", ch->detail);
+	assert_int_equal(ch->status, TDC_CHECK_FAIL);
+	assert_non_null(strstr(ch->detail, "critical extension"));
+	assert_false(r->all_pass);
+	tdc_collateral_free(o.collateral);
+	tdc_quote_result_free(r);
+	free(r);
+}
+
 /* A shared store (tdc_trust.store) verifies as the one made per appraisal;
  * a store holding another root than opts.root fails the chain. */
 static void shared_store(void **state)
@@ -579,6 +606,7 @@ int main(void)
 		cmocka_unit_test(cache_keeps_verdicts),
 		cmocka_unit_test(shared_store),
 		cmocka_unit_test(tcb_signer),
+		cmocka_unit_test(crl_critical_extension),
 		cmocka_unit_test(genuine_intel),
 	};
 

@@ -1063,6 +1063,28 @@ static int crl_valid_at(const struct tdc_window *w, time_t at)
 	return 0;
 }
 
+/*
+ * RFC 5280 5.2, 5.3: a CRL with a critical extension that is not processed
+ * here (a scope, a delta, an indirect entry) must not be used — OpenSSL's
+ * own CRL check refuses it too; Intel's CRLs carry none.  Its issuer must
+ * be allowed to sign CRLs.
+ */
+static int crl_usable(X509_CRL *crl, X509 *issuer, const char *name)
+{
+	const STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
+	bool crit = X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0;
+
+	for (int i = 0; i < sk_X509_REVOKED_num(rev) && !crit; i++)
+		crit = X509_REVOKED_get_ext_by_critical(sk_X509_REVOKED_value(rev, i), 1, -1) >= 0;
+	if (crit)
+		return tdc_err(TDC_ERR_FORMAT, "CRL %s: has a critical extension that is not "
+			       "processed (scope, delta or indirect CRLs are not supported)", name);
+	if (!(X509_get_key_usage(issuer) & KU_CRL_SIGN))
+		return tdc_err(TDC_ERR_CHAIN, "CRL %s: its issuer's keyUsage does not allow "
+			       "cRLSign", name);
+	return 0;
+}
+
 /* One CRL document checked against @issuer: a verified entry, a remembered
  * "other issuer" entry, or an error (never cached). */
 static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
@@ -1083,6 +1105,8 @@ static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
 		/* Not a failure of this CRL, just not the one wanted. */
 		return tdc_cache_put(s->cache, &e, out);
+	if ((ret = crl_usable(crl, issuer, d->name)) != 0)
+		return ret;
 	tdc_ecdsa_count_one();
 	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1)
 		return tdc_err(TDC_ERR_SIGNATURE, "CRL %s: signature does not verify with its "
@@ -1548,6 +1572,8 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 	if ((ret = crl_doc(data, len, &crl, info)) != 0)
 		return ret;
 	if (!X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root))) {
+		if ((ret = crl_usable(crl, root, "document")) != 0)
+			goto out;
 		tdc_ecdsa_count_one();
 		ret = X509_CRL_verify(crl, X509_get0_pubkey(root)) == 1 ? 0 :
 		      tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with the root key");
@@ -1565,7 +1591,8 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 			break;
 		}
 		snprintf(what, sizeof(what), "CRL issuer \"%s\"", info->signer);
-		if ((ret = issued_by_root(NULL, root, x, time(NULL), what)) != 0)
+		if ((ret = issued_by_root(NULL, root, x, time(NULL), what)) != 0 ||
+		    (ret = crl_usable(crl, x, "document")) != 0)
 			break;
 		tdc_ecdsa_count_one();
 		ret = X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1 ? 0 :
