@@ -67,6 +67,17 @@ static const uint8_t p256_g[65] = {
 static pthread_once_t template_once = PTHREAD_ONCE_INIT;
 static EVP_PKEY *p256_template;
 
+/* P-256 with the generator as its point: the parameters of both template
+ * keys (template_make, p256_keydata_make). */
+static void p256_g_params(OSSL_PARAM params[3])
+{
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)"prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)p256_g,
+						      sizeof(p256_g));
+	params[2] = OSSL_PARAM_construct_end();
+}
+
 /* In the certificate context, as the certificates' keys (see
  * tdc_ecdsa_verify_rs). */
 static void template_make(void)
@@ -74,11 +85,7 @@ static void template_make(void)
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(tdc_cert_libctx(), "EC", NULL);
 	OSSL_PARAM params[3];
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)"prime256v1", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)p256_g,
-						      sizeof(p256_g));
-	params[2] = OSSL_PARAM_construct_end();
+	p256_g_params(params);
 	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &p256_template, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		p256_template = NULL;
@@ -409,11 +416,7 @@ static void *p256_keydata_make(void)
 	void *k = km_new(lend_provctx);
 	OSSL_PARAM params[3];
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)"prime256v1", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)p256_g,
-						      sizeof(p256_g));
-	params[2] = OSSL_PARAM_construct_end();
+	p256_g_params(params);
 	if (k && !km_import(k, OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS |
 			    OSSL_KEYMGMT_SELECT_PUBLIC_KEY, params)) {
 		km_free(k);
@@ -518,6 +521,15 @@ static void b64_make(void)
 	b64_tab[' '] = b64_tab['\t'] = b64_tab['\r'] = b64_tab['\n'] = B64_SPACE;
 }
 
+/* The three bytes of a complete group of four digits. */
+static long b64_emit(unsigned acc, uint8_t *out, long len)
+{
+	out[len] = (uint8_t)(acc >> 16);
+	out[len + 1] = (uint8_t)(acc >> 8);
+	out[len + 2] = (uint8_t)acc;
+	return len + 3;
+}
+
 /* @s..@end (whitespace between) into @out; its length, or -1 when not
  * base64 in whole groups of four with '=' only at the very end. */
 static long b64_decode(const char *s, const char *end, uint8_t *out)
@@ -529,11 +541,8 @@ static long b64_decode(const char *s, const char *end, uint8_t *out)
 	for (; s < end; s++) {
 		if ((v = b64_tab[(uint8_t)*s]) < 64 && !pad) {
 			acc = acc << 6 | v;
-			if (++n % 4 == 0) {
-				out[len++] = (uint8_t)(acc >> 16);
-				out[len++] = (uint8_t)(acc >> 8);
-				out[len++] = (uint8_t)acc;
-			}
+			if (++n % 4 == 0)
+				len = b64_emit(acc, out, len);
 			continue;
 		}
 		if (v == B64_SPACE)
@@ -542,11 +551,8 @@ static long b64_decode(const char *s, const char *end, uint8_t *out)
 		if (v != B64_PAD || n % 4 < 2 || ++pad > 2)
 			return -1;
 		acc <<= 6;
-		if (++n % 4 == 0) {
-			out[len++] = (uint8_t)(acc >> 16);
-			out[len++] = (uint8_t)(acc >> 8);
-			out[len++] = (uint8_t)acc;
-		}
+		if (++n % 4 == 0)
+			len = b64_emit(acc, out, len);
 	}
 	return n % 4 || n == 0 ? -1 : len - pad;
 }
