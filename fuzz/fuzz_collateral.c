@@ -2,12 +2,34 @@
 /*
  * libFuzzer harness for Intel collateral JSON (verifier/quote/collateral.c): the
  * signed-document splitter (raw member span + signature), the TCB info and
- * QE identity parsers, and document classification.
+ * QE identity parsers, and document classification; and the FMSPC read from
+ * a TCB info's text (tdc_tcbinfo_peek_fmspc), which on any text jansson
+ * accepts must be the one jansson's parse holds.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "collateral.h"
+
+/* Whenever the text says an FMSPC, jansson reads the same 12 digits there. */
+static void peek_agrees(const uint8_t *data, size_t size)
+{
+	json_t *doc, *f;
+	uint8_t peeked[6], parsed[6];
+	size_t got;
+
+	if (!tdc_tcbinfo_peek_fmspc(data, size, peeked))
+		return;
+	if (!(doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL)))
+		return; /* not a document that can be used */
+	f = json_object_get(json_object_get(doc, "tcbInfo"), "fmspc");
+	if (!json_is_string(f) || json_string_length(f) != 12 ||
+	    tdc_hex_decode(json_string_value(f), parsed, 6, &got) != 0 || got != 6 ||
+	    memcmp(peeked, parsed, 6) != 0)
+		__builtin_trap();
+	json_decref(doc);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (tdc_qe_identity_parse((const char *)data, size, &q) == 0)
 			tdc_qe_identity_free(&q);
 	}
+	peek_agrees(data, size);
 	if (tdc_collateral_new(&c) == 0) {
 		tdc_collateral_add(c, "fuzz", data, size);
 		tdc_collateral_free(c);

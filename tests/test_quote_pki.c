@@ -409,6 +409,219 @@ static void test_tcbinfo_selection(void **state)
 	free(r);
 }
 
+/* ---- passing over a TCB info for another platform unparsed ---------------- */
+
+/* tdc_tcbinfo_peek_fmspc on text: what it reads, and where it declines. */
+static void test_peek_fmspc(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;       /* NULL: declines */
+	} cases[] = {
+		{ "{\"tcbInfo\":{\"id\":\"TDX\",\"fmspc\":\"50806f000000\"},\"signature\":\"00\"}",
+		  "\x50\x80\x6f\x00\x00\x00" },
+		{ " {\n \"tcbInfo\" : { \"fmspc\" : \"ABCDEF012345\" } }", "\xab\xcd\xef\x01\x23\x45" },
+		/* Misleading FMSPCs elsewhere: nested, in a string, in the envelope. */
+		{ "{\"x\":{\"fmspc\":\"111111111111\"},\"tcbInfo\":{\"tdxModule\":{\"fmspc\":"
+		  "\"222222222222\"},\"note\":\"\\\"fmspc\\\":\\\"333333333333\\\"\","
+		  "\"levels\":[{\"fmspc\":\"444444444444\"}],\"fmspc\":\"555555555555\"}}",
+		  "\x55\x55\x55\x55\x55\x55" },
+		{ "{\"signature\":\"{\\\"tcbInfo\\\":{\\\"fmspc\\\":\\\"111111111111\\\"}}\","
+		  "\"tcbInfo\":{\"fmspc\":\"666666666666\"}}", "\x66\x66\x66\x66\x66\x66" },
+		/* The first of duplicates (such a document does not parse: never used). */
+		{ "{\"tcbInfo\":{\"fmspc\":\"777777777777\",\"fmspc\":\"888888888888\"}}",
+		  "\x77\x77\x77\x77\x77\x77" },
+		/* Declined: escaped key or value, another shape, truncated, no member. */
+		{ "{\"tcbInfo\":{\"fm\\u0073pc\":\"50806f000000\"}}", NULL },
+		{ "{\"tcb\\u0049nfo\":{\"fmspc\":\"50806f000000\"}}", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":\"50806f00000\\u0030\"}}", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":\"0x806f000000\"}}", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":\"50806f0000\"}}", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":\"50806f00000000\"}}", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":50806}}", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":\"50806f0000", NULL },
+		{ "{\"tcbInfo\":{\"fmspc\":", NULL },
+		{ "{\"tcbInfo\":{\"id\":\"TDX\"", NULL },
+		{ "{\"tcbInfo\":{\"id\":\"TDX\"}}", NULL },
+		{ "{\"tcbInfo\":[{\"fmspc\":\"50806f000000\"}]}", NULL },
+		{ "[{\"tcbInfo\":{\"fmspc\":\"50806f000000\"}}]", NULL },
+		{ "{\"enclaveIdentity\":{\"fmspc\":\"50806f000000\"}}", NULL },
+		{ "{\"a\":\"unterminated,\"tcbInfo\":{\"fmspc\":\"50806f000000\"}}", NULL },
+		{ "", NULL },
+		{ "{", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t f[6] = { 0 };
+		bool got = tdc_tcbinfo_peek_fmspc((const uint8_t *)cases[i].text,
+						  strlen(cases[i].text), f);
+
+		print_message("peek %zu: %s\n", i, got ? "reads" : "declines");
+		assert_int_equal(got, cases[i].want != NULL);
+		if (got)
+			assert_memory_equal(f, cases[i].want, 6);
+	}
+}
+
+static void add_signed(struct tdc_collateral *c, const char *name, const char *key,
+		       const char *body)
+{
+	struct tdc_buf doc;
+
+	signed_doc(&doc, key, body, sign_key);
+	assert_int_equal(tdc_collateral_add(c, name, doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+}
+
+/* A TCB info body for @fmspc with @extra members inserted first. */
+static void tcbinfo_with(struct tdc_buf *out, const uint8_t fmspc[6], time_t issue,
+			 const char *extra)
+{
+	struct level lv[1] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_buf body;
+
+	tcbinfo_body(&body, fmspc, issue, now + 86400, lv, 1);
+	tdc_buf_init(out);
+	tdc_buf_printf(out, "{%s%s", extra, tdc_buf_cstr(&body) + 1);
+	tdc_buf_free(&body);
+}
+
+/* @b with the first @from replaced by @to. */
+static void replace_in(struct tdc_buf *b, const char *from, const char *to)
+{
+	const char *t = tdc_buf_cstr(b), *at = strstr(t, from);
+	struct tdc_buf out;
+
+	assert_non_null(at);
+	tdc_buf_init(&out);
+	tdc_buf_printf(&out, "%.*s%s%s", (int)(at - t), t, to, at + strlen(from));
+	tdc_buf_free(b);
+	*b = out;
+}
+
+static struct tdc_collateral *peek_collateral(void)
+{
+	struct tdc_collateral *c;
+	struct tdc_buf body;
+
+	assert_int_equal(tdc_collateral_new(&c), 0);
+	qeid_body(&body, now - 86400, now + 86400, "UpToDate");
+	add_signed(c, "qe.json", "enclaveIdentity", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	add_pem(c, "chain.pem", sign_cert, keys.root_cert);
+	return c;
+}
+
+static void appraise_peek(struct tdc_collateral *c, struct tdc_quote_result *r)
+{
+	struct tdc_quote_opts o = { .root = keys.root_cert, .at = now,
+				    .qe_identity = tdc_test_sim_qe(), .no_crl = true,
+				    .collateral = c };
+
+	assert_int_equal(tdc_quote_appraise(&o, pki.quote.data, pki.quote.len, r), 0);
+}
+
+/*
+ * Documents passed over by their text's FMSPC (tdc_tcbinfo_peek_fmspc):
+ * misleading FMSPCs elsewhere in a document change nothing, an escaped key
+ * is read by the parser, and when no document applies the failure is the
+ * one a full parse of every document gives.
+ */
+static void test_tcbinfo_passed_over(void **state)
+{
+	struct tdc_quote_result *r = calloc(1, sizeof(*r));
+	struct tdc_collateral *c;
+	struct tdc_buf body, doc;
+	char mine[13], decoy[128];
+	uint8_t other[6];
+
+	memcpy(other, pck.fmspc, 6);
+	other[0] ^= 1;
+	tdc_hex_encode(pck.fmspc, 6, mine);
+	snprintf(decoy, sizeof(decoy), "\"tdxNote\":{\"fmspc\":\"%s\"},\"n\":\"\\\"fmspc\\\":"
+		 "\\\"%s\\\"\",", mine, mine);
+
+	/* Another platform's, newer, with this platform's FMSPC as decoys: the
+	 * quote's own document is chosen. */
+	c = peek_collateral();
+	tcbinfo_with(&body, other, now - 60, decoy);
+	add_signed(c, "a-decoy.json", "tcbInfo", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	tcbinfo_with(&body, pck.fmspc, now - 3600, "\"tdxNote\":{\"fmspc\":\"000000000000\"},");
+	add_signed(c, "b-mine.json", "tcbInfo", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	appraise_peek(c, r);
+	assert_string_equal(r->tcbinfo_name, "b-mine.json");
+	assert_true(r->all_pass);
+	tdc_collateral_free(c);
+
+	/* The decoy alone: no TCB info for this FMSPC, one for another. */
+	c = peek_collateral();
+	tcbinfo_with(&body, other, now - 60, decoy);
+	add_signed(c, "a-decoy.json", "tcbInfo", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	appraise_peek(c, r);
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_FAIL);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail,
+			       "(1 for other FMSPCs)"));
+	tdc_collateral_free(c);
+
+	/* An escaped "fmspc" key: not read from the text, parsed, and chosen. */
+	c = peek_collateral();
+	tcbinfo_with(&body, pck.fmspc, now - 3600, "");
+	replace_in(&body, "\"fmspc\"", "\"fm\\u0073pc\"");
+	add_signed(c, "escaped.json", "tcbInfo", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	appraise_peek(c, r);
+	assert_string_equal(r->tcbinfo_name, "escaped.json");
+	assert_true(r->all_pass);
+	tdc_collateral_free(c);
+
+	/* Another platform's document whose fields do not parse, alone: the
+	 * failure names its error, as when every document was parsed. */
+	c = peek_collateral();
+	tcbinfo_with(&body, other, now - 60, "");
+	replace_in(&body, "\"tcbType\":0", "\"tcbType\":\"0\"");
+	add_signed(c, "bad-other.json", "tcbInfo", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	appraise_peek(c, r);
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_FAIL);
+	print_message("%s\n", find_check(r, "collateral.tcb_info")->detail);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail, "bad-other.json"));
+	tdc_collateral_free(c);
+
+	/* This platform's document tampered with after signing, beside another
+	 * platform's good one: the signature check fails, as before. */
+	c = peek_collateral();
+	tcbinfo_with(&body, other, now - 60, "");
+	add_signed(c, "a-other.json", "tcbInfo", tdc_buf_cstr(&body));
+	tdc_buf_free(&body);
+	tcbinfo_with(&body, pck.fmspc, now - 3600, "");
+	signed_doc(&doc, "tcbInfo", tdc_buf_cstr(&body), sign_key);
+	strstr((char *)doc.data, "\"tcbEvaluationDataNumber\":17")[26] = '8';
+	assert_int_equal(tdc_collateral_add(c, "b-tampered.json", doc.data, doc.len), 0);
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	appraise_peek(c, r);
+	assert_true(find_check(r, "collateral.tcb_info")->status == TDC_CHECK_FAIL);
+	assert_non_null(strstr(find_check(r, "collateral.tcb_info")->detail,
+			       "signature does not verify"));
+	tdc_collateral_free(c);
+
+	/* Duplicate "fmspc" members (another's first): refused when added. */
+	assert_int_equal(tdc_collateral_new(&c), 0);
+	snprintf(decoy, sizeof(decoy), "\"fmspc\":\"%02x%s\",", other[0], mine + 2);
+	tcbinfo_with(&body, pck.fmspc, now - 3600, decoy);
+	signed_doc(&doc, "tcbInfo", tdc_buf_cstr(&body), sign_key);
+	assert_int_not_equal(tdc_collateral_add(c, "dup.json", doc.data, doc.len), 0);
+	assert_non_null(strstr(tdc_errdetail(), "duplicate"));
+	tdc_buf_free(&doc);
+	tdc_buf_free(&body);
+	tdc_collateral_free(c);
+	tdc_quote_result_free(r);
+	free(r);
+}
+
 /* ---- TDX 1.5: TEE_TCB_SVN2 and the relaunch statuses ------------------------ */
 
 struct td15 {
@@ -596,6 +809,8 @@ int main(void)
 		cmocka_unit_test(test_other_fmspc),
 		cmocka_unit_test(test_raw_span),
 		cmocka_unit_test(test_tcbinfo_selection),
+		cmocka_unit_test(test_peek_fmspc),
+		cmocka_unit_test(test_tcbinfo_passed_over),
 		cmocka_unit_test(test_relaunch_advised),
 		cmocka_unit_test(test_relaunch_configuration_needed),
 		cmocka_unit_test(test_relaunch_not_advised),

@@ -474,6 +474,67 @@ static int json_member_span(const char *s, size_t n, const char *key, size_t *st
 }
 
 /*
+ * Unparsed text: the start of the value of the first member of the object
+ * at s[i] whose key is spelled exactly @key (a key with escapes is not
+ * decoded, so "fm\u0073pc" is not "fmspc").  On text jansson accepts there
+ * are no duplicate members, so this is the member jansson would return (or
+ * none, when the key is escaped); on anything else it may find anything.
+ * Stops at the member: what follows is not read.  Never reads past @n.
+ */
+static bool json_peek_member(const char *s, size_t n, size_t i, const char *key,
+			     size_t *value)
+{
+	size_t klen = strlen(key);
+
+	i = skip_ws(s, n, i);
+	if (i >= n || s[i] != '{')
+		return false;
+	for (i++;;) {
+		size_t k0, k1, v0;
+
+		i = skip_ws(s, n, i);
+		if (i >= n || s[i] != '"')
+			return false;
+		k0 = i + 1;
+		if ((k1 = skip_string(s, n, i)) >= n)
+			return false;
+		i = skip_ws(s, n, k1);
+		if (i >= n || s[i] != ':')
+			return false;
+		v0 = skip_ws(s, n, i + 1);
+		if (v0 >= n)
+			return false;
+		if (k1 - 1 - k0 == klen && memcmp(s + k0, key, klen) == 0) {
+			*value = v0;
+			return true;
+		}
+		i = skip_ws(s, n, skip_value(s, n, v0));
+		if (i >= n || s[i] != ',')
+			return false;
+		i++;
+	}
+}
+
+/* collateral.h: the first "fmspc" of the first "tcbInfo", as written. */
+bool tdc_tcbinfo_peek_fmspc(const uint8_t *data, size_t len, uint8_t fmspc[6])
+{
+	const char *s = (const char *)data;
+	size_t v = 0, got;
+	char hex[13];
+
+	if (len > TDC_COLL_FILE_MAX || !json_peek_member(s, len, 0, "tcbInfo", &v) ||
+	    !json_peek_member(s, len, v, "fmspc", &v) || len - v < 14 || s[v] != '"' ||
+	    s[v + 13] != '"')
+		return false;
+	for (int k = 0; k < 12; k++)
+		if (!isxdigit((unsigned char)s[v + 1 + k]))
+			return false;
+	memcpy(hex, s + v + 1, 12);
+	hex[12] = 0;
+	return tdc_hex_decode(hex, fmspc, 6, &got) == 0 && got == 6;
+}
+
+/*
  * The envelope parsed once (well-formed, no duplicate members), the signed
  * member's raw text located, and the parsed envelope handed back (*root,
  * a new reference) so that the member need not be parsed a second time.
@@ -1361,65 +1422,102 @@ static int doc_time_check(const struct sel_ctx *s, const struct doc_type *t,
 	return 0;
 }
 
-/*
- * Choose the newest verified document of type @t that applies to this quote
- * and report its signature and validity checks.
- */
-static int select_doc(struct sel_ctx *s, const struct doc_type *t,
-		      bool (*matches)(const struct sel_ctx *, const void *),
-		      const void **obj, const char **name)
+/* A TCB info whose text names another platform: passed over unparsed. */
+static bool tcbinfo_other(const struct sel_ctx *s, const struct tdc_coll_doc *d)
 {
-	struct tdc_cache_entry *best = NULL;
-	struct tdc_coll_doc *best_doc = NULL;
-	char sig_check[64], time_check[64];
-	int ret, first_err = 0, n_other = 0;
-	char err[512] = "";
+	uint8_t fmspc[6];
 
-	snprintf(sig_check, sizeof(sig_check), "collateral.%s",
-		 t->kind == TDC_DOC_TCBINFO ? "tcb_info" : "qe_identity");
-	snprintf(time_check, sizeof(time_check), "%s.validity", sig_check);
+	return tdc_tcbinfo_peek_fmspc(d->data, d->len, fmspc) && memcmp(fmspc, s->in->fmspc, 6);
+}
+
+struct pick {
+	struct tdc_cache_entry *best;
+	struct tdc_coll_doc *doc;
+	int first_err, n_other;
+	char err[512];
+};
+
+/*
+ * The newest verified document of type @t that applies to this quote.  With
+ * @other, documents it names as not applying are passed over without being
+ * parsed or verified: they could not have been chosen (tcbinfo_other).
+ */
+static void pick_doc(struct sel_ctx *s, const struct doc_type *t,
+		     bool (*matches)(const struct sel_ctx *, const void *),
+		     bool (*other)(const struct sel_ctx *, const struct tdc_coll_doc *),
+		     struct pick *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; i < s->c->n_docs; i++) {
 		struct tdc_coll_doc *d = &s->c->docs[i];
 		struct tdc_cache_entry *e;
 
 		if (d->kind != t->kind)
 			continue;
+		if (other && other(s, d)) {
+			p->n_other++;
+			continue;
+		}
 		if ((ret = doc_entry(s, t, d, &e)) != 0 ||
 		    (matches(s, e->obj) && (ret = doc_verify(s, t, d, e)) != 0)) {
-			if (!first_err) {
-				first_err = ret;
-				snprintf(err, sizeof(err), "%s: %s", d->name, tdc_errdetail());
+			if (!p->first_err) {
+				p->first_err = ret;
+				snprintf(p->err, sizeof(p->err), "%s: %s", d->name, tdc_errdetail());
 			}
 			continue;
 		}
 		if (!matches(s, e->obj)) {
-			n_other++;
+			p->n_other++;
 			continue;
 		}
-		if (!best || doc_issue(t, e->obj) > doc_issue(t, best->obj)) {
-			best = e;
-			best_doc = d;
+		if (!p->best || doc_issue(t, e->obj) > doc_issue(t, p->best->obj)) {
+			p->best = e;
+			p->doc = d;
 		}
 	}
-	if (!best) {
-		if (first_err)
-			report(s, sig_check, false, "%s", err);
+}
+
+/*
+ * Choose the newest verified document of type @t that applies to this quote
+ * and report its signature and validity checks.  When nothing applies, the
+ * documents passed over are looked at in full as well, so that the failure
+ * names the first error in any of them, as it would without passing over.
+ */
+static int select_doc(struct sel_ctx *s, const struct doc_type *t,
+		      bool (*matches)(const struct sel_ctx *, const void *),
+		      bool (*other)(const struct sel_ctx *, const struct tdc_coll_doc *),
+		      const void **obj, const char **name)
+{
+	struct pick p;
+	char sig_check[64], time_check[64];
+	int ret;
+
+	snprintf(sig_check, sizeof(sig_check), "collateral.%s",
+		 t->kind == TDC_DOC_TCBINFO ? "tcb_info" : "qe_identity");
+	snprintf(time_check, sizeof(time_check), "%s.validity", sig_check);
+	pick_doc(s, t, matches, other, &p);
+	if (!p.best && other)
+		pick_doc(s, t, matches, NULL, &p);
+	if (!p.best) {
+		if (p.first_err)
+			report(s, sig_check, false, "%s", p.err);
 		else if (t->kind == TDC_DOC_TCBINFO)
 			report(s, sig_check, false, "no TCB info for FMSPC "
 				  "%02x%02x%02x%02x%02x%02x in the collateral (%d for other "
 				  "FMSPCs)", s->in->fmspc[0], s->in->fmspc[1], s->in->fmspc[2],
-				  s->in->fmspc[3], s->in->fmspc[4], s->in->fmspc[5], n_other);
+				  s->in->fmspc[3], s->in->fmspc[4], s->in->fmspc[5], p.n_other);
 		else
 			report(s, sig_check, false, "no TD_QE identity in the collateral");
-		return first_err ? first_err : TDC_ERR_COLLATERAL;
+		return p.first_err ? p.first_err : TDC_ERR_COLLATERAL;
 	}
-	report(s, sig_check, true, "%s: signature and issuer chain verified",
-		  best_doc->name);
-	ret = doc_time_check(s, t, best->obj, best);
+	report(s, sig_check, true, "%s: signature and issuer chain verified", p.doc->name);
+	ret = doc_time_check(s, t, p.best->obj, p.best);
 	report(s, time_check, ret == 0, "%s%s", ret ? "" : "current at the appraisal "
 		  "time", ret ? tdc_errdetail() : "");
-	*obj = best->obj;
-	*name = best_doc->name;
+	*obj = p.best->obj;
+	*name = p.doc->name;
 	return ret;
 }
 
@@ -1434,11 +1532,12 @@ int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache 
 	memset(sel, 0, sizeof(*sel));
 	if (in->use_crl && check_crls(&s, sel) != 0)
 		fail = 1;
-	ret = select_doc(&s, &tcbinfo_type, tcbinfo_matches, &obj, &sel->tcbinfo_name);
+	ret = select_doc(&s, &tcbinfo_type, tcbinfo_matches, tcbinfo_other, &obj,
+			 &sel->tcbinfo_name);
 	sel->tcbinfo = obj;
 	fail |= ret != 0;
 	obj = NULL;
-	ret = select_doc(&s, &qeid_type, qeid_matches, &obj, &sel->qeid_name);
+	ret = select_doc(&s, &qeid_type, qeid_matches, NULL, &obj, &sel->qeid_name);
 	sel->qeid = obj;
 	fail |= ret != 0;
 	for (size_t i = 0; i < c->n_docs; i++)

@@ -101,6 +101,17 @@ void tdc_qe_identity_free(struct tdc_qe_identity *q);
 int tdc_signed_json_split(const char *doc, size_t len, const char *key,
 			  const char **body, size_t *body_len, uint8_t sig[64]);
 
+/*
+ * The FMSPC of a signed TCB info document, read from its text without
+ * parsing it: the envelope's "tcbInfo" object, its "fmspc" member, a
+ * string of exactly 12 hex digits, all at the place jansson would find them
+ * on a well-formed document.  False when the text does not say it plainly
+ * (an escaped key, another shape, truncated before it): the document is then
+ * parsed as any other.  Only used to pass over a document for another
+ * platform unparsed; a document that is used is parsed in full and its
+ * parsed FMSPC is what is compared.
+ */
+bool tdc_tcbinfo_peek_fmspc(const uint8_t *data, size_t len, uint8_t fmspc[6]);
 
 /* ---- documents and cache ----------------------------------------------- */
 
