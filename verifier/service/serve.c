@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The attestation service's machinery (service.h).  One poll() loop owns
- * every socket; blocking work (verification, SQLite commits) happens on
- * other threads and comes back through a queue and a wake-up pipe.
+ * every socket; blocking work (verification, audit commits) happens on the
+ * workers and comes back through a queue and a wake-up pipe.
  *
  * Nobody who can connect gets to hold more than a bounded share
  * (docs/protocol.md "Limits"): per-peer admission (peers.h) before a
@@ -44,7 +44,7 @@
 #define ACCEPT_BACKOFF_MS 100
 /* Peers whose refusals are being counted at once; more flush early. */
 #define AGG_MAX 1024
-/* How often an idle auditor looks whether a lost database is back. */
+/* How often an idle worker looks whether a lost database is back. */
 #define DB_PROBE_MS 200
 
 /* C_LINGER: reply sent, write side shut, reading until the peer closes so
@@ -85,6 +85,7 @@ struct job {
 	char peer_key[TDC_PEER_KEY_MAX];
 	time_t nonce_issued;
 	bool agg;                       /* not evaluated: count with the refusals */
+	bool row_only;                  /* an aggregated row: commit it, nothing to verify */
 	bool rest;                      /* from a REST session: answered through rest.c */
 	uint64_t token;                 /* ... its session */
 	struct tdc_buf jws;             /* REST: the verdict document signed */
@@ -135,14 +136,16 @@ struct server {
 	struct agg *agg;
 	size_t nagg;
 	size_t pending;                 /* jobs submitted, reply not yet handled */
-	struct queue jobs, audit, done;
+	struct queue jobs, done;
+	/* Group commit: rows waiting for the next commit (rows.head), commits
+	 * running (at most ncommit, the connections the audit store allows). */
+	struct queue rows;
+	unsigned committing, ncommit;
 	pthread_t *workers;
-	pthread_t *auditors;            /* one per connection the audit store allows */
-	unsigned nauditors;
 	struct tdc_registry *reg;
 	struct tdc_nonce_store *nonces;
 	struct tdc_audit *db;
-	/* Set by an auditor when a commit failed, cleared when the database answers
+	/* Set by a worker when a commit failed, cleared when the database answers
 	 * again: meanwhile new connections are refused with db_why. */
 	atomic_bool db_down;
 	pthread_mutex_t db_mu;
@@ -201,8 +204,8 @@ static struct job *q_pop(struct queue *q, bool all, bool wait)
 	return j;
 }
 
-/* All queued jobs, waiting at most @ms; NULL on timeout, and *@closed once closed and empty. */
-static struct job *q_pop_all_timed(struct queue *q, unsigned ms, bool *closed)
+/* The next job, waiting at most @ms; NULL on timeout, and *@closed once closed and empty. */
+static struct job *q_pop_timed(struct queue *q, unsigned ms, bool *closed)
 {
 	struct timespec ts;
 	struct job *j;
@@ -218,8 +221,12 @@ static struct job *q_pop_all_timed(struct queue *q, unsigned ms, bool *closed)
 	while (!q->head && !q->closed)
 		if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) != 0)
 			break;
-	j = q->head;
-	q->head = q->tail = NULL;
+	if ((j = q->head)) {
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
+		j->next = NULL;
+	}
 	*closed = !j && q->closed;
 	pthread_mutex_unlock(&q->mu);
 	return j;
@@ -259,7 +266,7 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-/* ---- worker and audit threads --------------------------------------------- */
+/* ---- workers: verification and the audit commit ------------------------- */
 
 /* What goes into the audit log is valid UTF-8 with no control characters,
  * whatever the guest put into the names and texts it quotes. */
@@ -375,23 +382,6 @@ static void verify_job(struct server *s, struct job *j)
 	clean(r->detail, sizeof(r->detail), j->vout.detail);
 }
 
-static void *worker_main(void *arg)
-{
-	struct server *s = arg;
-	struct job *j;
-
-	while ((j = q_pop(&s->jobs, false, true))) {
-		verify_job(s, j);
-		if (j->agg) {
-			q_push(&s->done, j);
-			wake('D');
-		} else {
-			q_push(&s->audit, j);
-		}
-	}
-	return NULL;
-}
-
 /* After the commit: the verdict token, signed, so the agent can tell it is ours. */
 static void sign_reply(struct server *s, struct job *j)
 {
@@ -459,50 +449,115 @@ static void db_probe(struct server *s)
 			tdc_audit_where(s->db));
 }
 
-static void *auditor_main(void *arg)
+/*
+ * One transaction for the rows of @first (@n of them), then their replies:
+ * nothing is handed to the loop before the commit returned.
+ */
+static void commit_batch(struct server *s, struct job *first, size_t n)
 {
-	struct server *s = arg;
 	struct tdc_audit_record *recs[AUDIT_BATCH];
-	struct job *batch, *j, *next;
-	bool closed = false;
-	size_t n;
+	struct job *j, *next;
+	size_t k = 0;
 	int e;
 
-	while (!closed) {
-		if (!(batch = q_pop_all_timed(&s->audit, DB_PROBE_MS, &closed))) {
+	for (j = first; k < n; j = j->next)
+		recs[k++] = &j->rec;
+	if ((e = tdc_audit_append(s->db, recs, n)) != 0)
+		db_failed(s, e);
+	for (j = first; n--; j = next) {
+		next = j->next;
+		if (e && j->slot == SIZE_MAX) {
+			/* Nobody waits for an aggregated row: say it on stderr at least. */
+			fprintf(stderr, "tdcpuid-verifier serve: audit log unavailable, "
+				"%u refusals from %s not recorded: %s\n", j->rec.count,
+				j->rec.peer, tdc_errmsg(e));
+		} else if (e && !j->err) {
+			j->err = TDC_ERR_IO;
+			snprintf(j->errmsg, sizeof(j->errmsg),
+				 "audit log unavailable, verdict not recorded: %s", tdc_errmsg(e));
+		} else if (!e && j->rec.result && !j->err) {
+			j->err = j->rec.result;
+			snprintf(j->errmsg, sizeof(j->errmsg),
+				 "nonce already used (found in the audit log)");
+		}
+		sign_reply(s, j);
+		q_push(&s->done, j);
+	}
+	wake('D');
+}
+
+/* Up to AUDIT_BATCH waiting rows, unlinked from the list (rows.mu held); their count in *@n. */
+static struct job *rows_take(struct server *s, size_t *n)
+{
+	struct job *first = s->rows.head, *j = first;
+
+	for (*n = 0; j && *n < AUDIT_BATCH; (*n)++) {
+		s->rows.head = j->next;
+		j = j->next;
+	}
+	if (!s->rows.head)
+		s->rows.tail = NULL;
+	return *n ? first : NULL;
+}
+
+/*
+ * Group commit by the workers, leader-based: a worker queues its row and,
+ * if fewer commits run than the store has connections, commits everything
+ * queued itself, again and again until nothing is left.  Otherwise a
+ * running commit's worker (the leader) takes the row into its next batch
+ * before it stops leading: it looks at the list under the same lock under
+ * which the row was queued.  Rows committed in one batch share one fsync,
+ * as with the audit thread this replaces, without a hand-off to it.
+ */
+static void commit_row(struct server *s, struct job *j)
+{
+	struct job *batch;
+	size_t n;
+
+	pthread_mutex_lock(&s->rows.mu);
+	j->next = NULL;
+	if (s->rows.tail)
+		s->rows.tail->next = j;
+	else
+		s->rows.head = j;
+	s->rows.tail = j;
+	if (s->committing >= s->ncommit) {
+		pthread_mutex_unlock(&s->rows.mu);
+		return;
+	}
+	s->committing++;
+	while ((batch = rows_take(s, &n))) {
+		pthread_mutex_unlock(&s->rows.mu);
+		commit_batch(s, batch, n);
+		pthread_mutex_lock(&s->rows.mu);
+	}
+	s->committing--;
+	pthread_mutex_unlock(&s->rows.mu);
+}
+
+static void *worker_main(void *arg)
+{
+	struct server *s = arg;
+	bool closed = false, down;
+	struct job *j;
+
+	for (;;) {
+		/* While the database is down nothing arrives: look whether it is back. */
+		down = atomic_load(&s->db_down);
+		j = down ? q_pop_timed(&s->jobs, DB_PROBE_MS, &closed) : q_pop(&s->jobs, false, true);
+		if (!j && (closed || !down))
+			break; /* closed and empty */
+		if (!j) {
 			db_probe(s);
 			continue;
 		}
-		while (batch) {
-			/* Group commit: one transaction, one fsync, for everything queued. */
-			struct job *first = batch;
-
-			for (n = 0, j = batch; j && n < AUDIT_BATCH; j = j->next)
-				recs[n++] = &j->rec;
-			batch = j;
-			if ((e = tdc_audit_append(s->db, recs, n)) != 0)
-				db_failed(s, e);
-			for (j = first; n--; j = next) {
-				next = j->next;
-				if (e && j->slot == SIZE_MAX) {
-					/* Nobody waits for an aggregated row: say it on stderr at least. */
-					fprintf(stderr, "tdcpuid-verifier serve: audit log unavailable, "
-						"%u refusals from %s not recorded: %s\n", j->rec.count,
-						j->rec.peer, tdc_errmsg(e));
-				} else if (e && !j->err) {
-					j->err = TDC_ERR_IO;
-					snprintf(j->errmsg, sizeof(j->errmsg),
-						 "audit log unavailable, verdict not recorded: %s",
-						 tdc_errmsg(e));
-				} else if (!e && j->rec.result && !j->err) {
-					j->err = j->rec.result;
-					snprintf(j->errmsg, sizeof(j->errmsg),
-						 "nonce already used (found in the audit log)");
-				}
-				sign_reply(s, j);
-				q_push(&s->done, j);
-			}
+		if (!j->row_only)
+			verify_job(s, j);
+		if (j->agg) {
+			q_push(&s->done, j);
 			wake('D');
+		} else {
+			commit_row(s, j);
 		}
 	}
 	return NULL;
@@ -521,6 +576,7 @@ static void agg_emit(struct server *s, struct agg *a)
 		return;
 	}
 	j->slot = SIZE_MAX;
+	j->row_only = true;
 	tdc_buf_init(&j->ev);
 	tdc_buf_init(&j->vout.doc);
 	r = &j->rec;
@@ -536,7 +592,7 @@ static void agg_emit(struct server *s, struct agg *a)
 			 a->count, (unsigned long long)((tdc_now_ms() - a->first_ms) / 1000 + 1),
 			 a->first, a->last);
 	s->pending++;
-	q_push(&s->audit, j);
+	q_push(&s->jobs, j);
 }
 
 /* Emit the rows whose interval is over (all of them with @all). */
@@ -1003,7 +1059,7 @@ static void conn_linger(struct server *s, size_t slot)
 		conn_close(s, slot);
 }
 
-/* ---- replies from the audit thread ---------------------------------------- */
+/* ---- replies from the workers --------------------------------------------- */
 
 static void reply(struct server *s, struct job *j)
 {
@@ -1327,32 +1383,24 @@ static int setup_signals(void)
 static int start_threads(struct server *s)
 {
 	q_init(&s->jobs);
-	q_init(&s->audit);
+	q_init(&s->rows);
 	q_init(&s->done);
+	s->ncommit = tdc_audit_pool(s->db);
 	if (!(s->workers = calloc(s->cfg->workers, sizeof(*s->workers))))
 		return tdc_err(TDC_ERR_ALLOC, "serve: workers");
 	for (unsigned i = 0; i < s->cfg->workers; i++)
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
-			return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
-	s->nauditors = tdc_audit_pool(s->db);
-	if (!(s->auditors = calloc(s->nauditors, sizeof(*s->auditors))))
-		return tdc_err(TDC_ERR_ALLOC, "serve: auditors");
-	for (unsigned i = 0; i < s->nauditors; i++)
-		if (pthread_create(&s->auditors[i], NULL, auditor_main, s) != 0)
 			return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
 	return 0;
 }
 
 static void stop_threads(struct server *s)
 {
+	/* A worker leaves only after the commits it leads: no row is left behind. */
 	q_close(&s->jobs);
 	for (unsigned i = 0; s->workers && i < s->cfg->workers; i++)
 		pthread_join(s->workers[i], NULL);
-	q_close(&s->audit);
-	for (unsigned i = 0; s->auditors && i < s->nauditors; i++)
-		pthread_join(s->auditors[i], NULL);
 	free(s->workers);
-	free(s->auditors);
 }
 
 static int alloc_tables(struct server *s)
