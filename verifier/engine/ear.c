@@ -27,6 +27,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -276,15 +277,125 @@ static json_t *ear_claims(const struct tdc_check_result *res)
 	return o;
 }
 
+/*
+ * The claims written directly: the same members in the same order as
+ * ear_claims() builds them, and where jansson would refuse a string the
+ * same outcome (a member set with json_object_set_new is left out; a
+ * string packed by json_pack fails the whole document).
+ */
+static void write_bits(struct tdc_jw *w, const struct tdc_check_result *res, const char *key,
+		       bool policy, size_t *total)
+{
+	char buf[256];
+
+	*total = 0;
+	tdc_jw_open(w, key, '[');
+	for (size_t i = 0; i < res->nregs; i++) {
+		const struct tdc_reg_result *rr = &res->regs[i];
+		uint32_t bits = policy ? rr->policy_fail : rr->verdict[TDC_V_MISMATCH];
+
+		for (unsigned b = 0; b < 32 && bits >> b; b++) {
+			if (!(bits >> b & 1))
+				continue;
+			if ((*total)++ < EAR_MISMATCH_NAMES)
+				tdc_jw_str(w, NULL, tdc_bit_describe(rr, b, buf, sizeof(buf)));
+		}
+	}
+	tdc_jw_close(w, ']');
+}
+
+static void write_verdict(struct tdc_jw *w, const struct tdc_check_result *res)
+{
+	size_t nmm, npf;
+
+	tdc_jw_open(w, "tdcpuid.verdict", '{');
+	tdc_check_summary_write(w, res);
+	tdc_jw_str(w, "binding", tdc_binding_name(res->binding));
+	if (res->have_quote && res->tcb_evaluated)
+		tdc_jw_str(w, "tcb_status", tdc_tcb_status_name(res->tcb_status));
+	write_bits(w, res, "mismatches", false, &nmm);
+	tdc_jw_int(w, "mismatches_total", (long long)nmm);
+	write_bits(w, res, "policy_failing_bits", true, &npf);
+	tdc_jw_int(w, "policy_failing_bits_total", (long long)npf);
+	tdc_jw_close(w, '}');
+}
+
+int tdc_ear_claims_write(const struct tdc_check_result *res, bool compact, struct tdc_buf *out)
+{
+	struct vec x = vector_of(res);
+	struct tdc_jw w;
+	struct tdc_buf nonce;
+	size_t start = out->len;
+	int r;
+
+	/* json_pack("s", policy) in ear_claims: no document at all then. */
+	if (!tdc_jw_utf8_ok(res->policy_name))
+		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
+	tdc_jw_init(&w, out, compact);
+	tdc_jw_open(&w, NULL, '{');
+	tdc_jw_str(&w, "eat_profile", EAR_PROFILE);
+	tdc_jw_int(&w, "iat", (long long)res->at);
+	tdc_jw_open(&w, "ear.verifier-id", '{');
+	tdc_jw_str(&w, "developer", "tdcpuid");
+	tdc_jw_str(&w, "build", "tdcpuid-verifier " TDC_VERSION);
+	tdc_jw_close(&w, '}');
+	tdc_jw_open(&w, "submods", '{');
+	tdc_jw_open(&w, "tdcpuid", '{');
+	tdc_jw_str(&w, "ear.status", status_of(&x));
+	tdc_jw_open(&w, "ear.trustworthiness-vector", '{');
+	for (int i = 0; i < V__COUNT; i++)
+		tdc_jw_int(&w, vec_names[i], x.v[i]);
+	tdc_jw_close(&w, '}');
+	tdc_jw_str(&w, "ear.appraisal-policy-id", res->policy_name);
+	write_verdict(&w, res);
+	tdc_jw_open(&w, "tdcpuid.vector-reasons", '{');
+	for (int i = 0; i < V__COUNT; i++)
+		tdc_jw_str(&w, vec_names[i], x.why[i]);
+	tdc_jw_close(&w, '}');
+	tdc_jw_close(&w, '}');
+	tdc_jw_close(&w, '}');
+	if (res->nonce_len) {
+		tdc_buf_init(&nonce);
+		if (tdc_b64url_encode(res->nonce, res->nonce_len, &nonce) == 0)
+			tdc_jw_str(&w, "eat_nonce", tdc_buf_cstr(&nonce));
+		tdc_buf_free(&nonce);
+	}
+	tdc_jw_close(&w, '}');
+	if ((r = tdc_jw_end(&w)) != 0) {
+		out->len = start; /* nothing half written */
+		return tdc_err(r, "EAR claims");
+	}
+	return 0;
+}
+
+int tdc_ear_claims_jansson(const struct tdc_check_result *res, bool compact,
+			   struct tdc_buf *out)
+{
+	json_t *claims = ear_claims(res);
+	char *s;
+	int r;
+
+	if (!claims)
+		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
+	s = json_dumps(claims, compact ? JSON_COMPACT | JSON_PRESERVE_ORDER :
+			       JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(claims);
+	if (!s)
+		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
+	r = tdc_buf_put(out, s, strlen(s));
+	free(s);
+	return r;
+}
+
 /* The signing plumbing is lib/jws.c's, shared with `serve --sign-key`. */
-static int jws_compact(const char *payload, const char *key_path, struct tdc_buf *out)
+static int jws_compact(const struct tdc_buf *payload, const char *key_path, struct tdc_buf *out)
 {
 	EVP_PKEY *key = NULL;
 	int r;
 
 	if ((r = tdc_es256_load_private(key_path, &key)) != 0)
 		return tdc_err_wrap(r, "EAR: ");
-	if ((r = tdc_jws_es256_sign(key, payload, strlen(payload), out)) == 0)
+	if ((r = tdc_jws_es256_sign(key, payload->data, payload->len, out)) == 0)
 		r = tdc_buf_put_u8(out, '\n');
 	EVP_PKEY_free(key);
 	return r;
@@ -293,21 +404,17 @@ static int jws_compact(const char *payload, const char *key_path, struct tdc_buf
 int tdc_check_format_ear(const struct tdc_check_result *res, const char *sign_key_pem,
 			 struct tdc_buf *out)
 {
-	json_t *claims = ear_claims(res);
-	char *s;
+	struct tdc_buf claims;
 	int r;
 
-	if (!claims)
-		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
-	s = json_dumps(claims, sign_key_pem ? JSON_COMPACT | JSON_PRESERVE_ORDER :
-			       JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	json_decref(claims);
-	if (!s)
-		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
-	if (sign_key_pem)
-		r = jws_compact(s, sign_key_pem, out);
-	else if ((r = tdc_buf_put(out, s, strlen(s))) == 0)
-		r = tdc_buf_put_u8(out, '\n');
-	free(s);
+	if (!sign_key_pem) {
+		if ((r = tdc_ear_claims_write(res, false, out)) == 0)
+			r = tdc_buf_put_u8(out, '\n');
+		return r;
+	}
+	tdc_buf_init(&claims);
+	if ((r = tdc_ear_claims_write(res, true, &claims)) == 0)
+		r = jws_compact(&claims, sign_key_pem, out);
+	tdc_buf_free(&claims);
 	return r;
 }

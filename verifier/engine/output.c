@@ -343,6 +343,118 @@ json_t *tdc_check_summary_json(const struct tdc_check_result *res)
 	return o;
 }
 
+/* ---- the same header written directly (jsonw.h), for the EAR ---- */
+
+/* lib/check.c's str(): a detail quoting untrusted bytes never drops the record. */
+static void jw_str_or_note(struct tdc_jw *w, const char *key, const char *s)
+{
+	if (!tdc_jw_str(w, key, s))
+		tdc_jw_str(w, key, "(not valid UTF-8)");
+}
+
+static void jw_hexbytes(struct tdc_jw *w, const char *key, const uint8_t *p, size_t n)
+{
+	char hex[2 * TDC_CLAIMS_NONCE_MAX + 1];
+
+	if (n > TDC_CLAIMS_NONCE_MAX) /* never: nonces and digests fit */
+		n = TDC_CLAIMS_NONCE_MAX;
+	tdc_hex_encode(p, n, hex);
+	tdc_jw_str(w, key, hex);
+}
+
+static void jw_hex64(struct tdc_jw *w, const char *key, uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "0x%016llx", (unsigned long long)v);
+	tdc_jw_str(w, key, s);
+}
+
+/* json_collateral(): a document with a name or source jansson refuses is left out. */
+static void jw_collateral(struct tdc_jw *w, const struct tdc_check_result *res)
+{
+	char d[24];
+
+	tdc_jw_open(w, "collateral", '{');
+	tdc_jw_str(w, "source", res->collateral_source);
+	tdc_jw_open(w, "documents", '[');
+	for (size_t i = 0; i < res->ncollateral; i++) {
+		const struct tdc_check_coll_doc *c = &res->collateral[i];
+
+		if (!tdc_jw_utf8_ok(c->document) || !tdc_jw_utf8_ok(c->from))
+			continue;
+		tdc_jw_open(w, NULL, '{');
+		tdc_jw_str(w, "document", c->document);
+		iso(c->issued, d);
+		tdc_jw_str(w, "issued", d);
+		iso(c->next_update, d);
+		tdc_jw_str(w, "next_update", d);
+		tdc_jw_int(w, "age_seconds", (long long)(res->at - c->issued));
+		tdc_jw_int(w, "expires_in_seconds", (long long)(c->next_update - res->at));
+		tdc_jw_str(w, "from", c->from);
+		if (c->eval_number)
+			tdc_jw_int(w, "tcb_evaluation_data_number", (long long)c->eval_number);
+		if (c->fetched_at) {
+			iso(c->fetched_at, d);
+			tdc_jw_str(w, "fetched_at", d);
+		}
+		tdc_jw_close(w, '}');
+	}
+	tdc_jw_close(w, ']');
+	if (res->collateral_note[0])
+		tdc_jw_str(w, "note", res->collateral_note);
+	tdc_jw_close(w, '}');
+}
+
+void tdc_check_summary_write(struct tdc_jw *w, const struct tdc_check_result *res)
+{
+	char at[24];
+
+	tdc_jw_str(w, "format", TDC_VERDICT_FORMAT);
+	tdc_jw_int(w, "version", TDC_VERDICT_VERSION);
+	tdc_jw_str(w, "kind", "check");
+	tdc_jw_bool(w, "passed", res->passed);
+	tdc_jw_int(w, "policy_failures", (long long)(json_int_t)res->policy_failures);
+	iso(res->at, at);
+	tdc_jw_str(w, "at", at);
+	tdc_jw_str(w, "model", res->model_name);
+	tdc_jw_str(w, "model_why", res->model_why);
+	tdc_jw_str(w, "policy", res->policy_name);
+	tdc_jw_str(w, "tee", tdc_tee_name(res->tee));
+	tdc_jw_bool(w, "simulated", res->tee == TDC_TEE_SIM);
+	tdc_jw_bool(w, "authenticated", res->authenticated);
+	tdc_jw_int(w, "vcpus", (long long)(json_int_t)res->ncpus);
+	if (res->vm_name[0])
+		tdc_jw_str(w, "vm", res->vm_name);
+	jw_hexbytes(w, "nonce", res->nonce, res->nonce_len);
+	jw_hexbytes(w, "evidence_sha256", res->evidence_sha256, 32);
+	if (res->have_report) {
+		tdc_jw_open(w, "attested", '{');
+		jw_hex64(w, "attributes", res->attributes);
+		jw_hex64(w, "xfam", res->xfam);
+		tdc_jw_close(w, '}');
+	}
+	if (res->collateral_used)
+		jw_collateral(w, res);
+	tdc_jw_open(w, "counts", '{');
+	for (unsigned v = 0; v < TDC_V__COUNT; v++)
+		tdc_jw_int(w, tdc_verdict_name(v), (long long)(json_int_t)res->counts[v]);
+	tdc_jw_close(w, '}');
+	tdc_jw_open(w, "checks", '[');
+	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
+		const struct tdc_check *c = tdc_check_at(&res->checks, i);
+
+		tdc_jw_open(w, NULL, '{');
+		jw_str_or_note(w, "name", c->name);
+		tdc_jw_str(w, "status", tdc_check_status_name(c->status));
+		if (c->status == TDC_CHECK_SKIP)
+			jw_str_or_note(w, "waived_by", c->waived_by);
+		jw_str_or_note(w, "detail", c->detail);
+		tdc_jw_close(w, '}');
+	}
+	tdc_jw_close(w, ']');
+}
+
 int tdc_check_format_json(const struct tdc_check_result *res, struct tdc_buf *out)
 {
 	json_t *root = tdc_check_summary_json(res), *regs = json_array();
