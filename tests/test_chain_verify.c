@@ -42,6 +42,7 @@ struct cert_mod {
 	bool unknown_critical;           /* a critical extension nobody knows */
 	bool other_issuer_name;          /* issuer name not the issuer's subject */
 	bool no_key_ids;                 /* no subject or authority key identifier */
+	bool short_not_before;           /* notBefore a UTCTime without seconds (not RFC 5280) */
 	enum signer signer;
 };
 
@@ -119,6 +120,13 @@ static const struct chain_case cases[] = {
 	{ "unknown critical extension in the intermediate", NORMAL,
 	  .inter = { .unknown_critical = true }, .want = INTER, "unhandled critical extension",
 	  NULL, X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, 1 },
+	{ "leaf notBefore without seconds", NORMAL, .leaf = { .short_not_before = true },
+	  .want = LEAF, "format error in certificate's notBefore field", NULL,
+	  X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD },
+	{ "intermediate notBefore without seconds", NORMAL,
+	  .inter = { .short_not_before = true }, .want = INTER,
+	  "format error in certificate's notBefore field", NULL,
+	  X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, 1 },
 	{ "leaf keyUsage without digitalSignature", NORMAL,
 	  .leaf = { .ku = "critical,keyEncipherment" }, .want = LEAF, "digitalSignature", NULL,
 	  X509_V_OK },
@@ -196,6 +204,8 @@ static X509 *reissue(X509 *tmpl, const struct cert_mod *m, X509 *issuer, EVP_PKE
 		X509_time_adj_ex(X509_getm_notBefore(x), m->not_before, 0, &pki.now);
 		X509_time_adj_ex(X509_getm_notAfter(x), m->not_after, 0, &pki.now);
 	}
+	if (m->short_not_before)
+		NEED(ASN1_STRING_set(X509_getm_notBefore(x), "2301010000Z", 11));
 	if (m->other_issuer_name) {
 		set_cn(&name, "Somebody Else's CA");
 		X509_set_issuer_name(x, name);

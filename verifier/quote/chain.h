@@ -37,10 +37,12 @@ struct tdc_chain_errors {
  * call), an X509_STORE_CTX of its own in the certificate library context,
  * X509_V_FLAG_X509_STRICT (a CA's basicConstraints present and critical,
  * key identifiers; Intel's chains pass it), X509_PURPOSE_ANY (Intel's
- * certificates carry no extended key usage), the time @at.  Validity
- * windows are not judged (not recorded as errors): callers check them at
- * every use, also of a verified result they cached, which therefore does
- * not depend on the time.  0: verified on that exact path; TDC_ERR_CHAIN
+ * certificates carry no extended key usage).  Validity windows are not
+ * judged (X509_V_FLAG_NO_CHECK_TIME; @at, the appraisal time, is not
+ * used): callers check them at every use, also of a verified result they
+ * cached, which therefore does not depend on the time.  A time field
+ * OpenSSL cannot read (not RFC 5280's form) is still the error it reports
+ * for it, at its depth.  0: verified on that exact path; TDC_ERR_CHAIN
  * (@e says where); TDC_ERR_ALLOC.
  */
 int tdc_chain_verify(X509_STORE *store, X509 *root, X509 *cert, X509 *inter, time_t at,
