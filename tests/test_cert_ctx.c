@@ -8,8 +8,11 @@
  * off the curve) leaves the certificate without a key.
  * The P-256 key built from a template copy rejects a point off the curve.
  * The chain's PEM reader decodes what OpenSSL's does and nothing looser.
+ * r||s signatures verify whatever their leading bytes (the DER written by
+ * hand), and fail with any bit changed.
  */
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -299,6 +302,47 @@ static void pem_strict(void **state)
 	tdc_buf_free(&b);
 }
 
+/*
+ * tdc_ecdsa_verify_rs writes the DER of r||s itself: signatures made by
+ * OpenSSL verify when r or s has leading zero bytes or its high bit set
+ * (both need a padding rule), and a flipped bit anywhere fails.
+ */
+static void ecdsa_rs_der(void **state)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *pub;
+	uint8_t xy[65], rs[64], der[80], msg[8];
+	size_t xy_len, der_len;
+	int lead_zero = 0, high_bit = 0;
+
+	assert_non_null(key);
+	assert_int_equal(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, xy,
+							 sizeof(xy), &xy_len), 1);
+	assert_int_equal(tdc_p256_key_from_xy(xy + 1, &pub), 0);
+	for (unsigned i = 0; i < 2000 && (lead_zero < 2 || high_bit < 2); i++) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		const uint8_t *p = der;
+		ECDSA_SIG *sig;
+
+		memcpy(msg, &i, sizeof(i));
+		der_len = sizeof(der);
+		assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+		assert_int_equal(EVP_DigestSign(md, der, &der_len, msg, sizeof(msg)), 1);
+		EVP_MD_CTX_free(md);
+		assert_non_null(sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len));
+		assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32), 32);
+		assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32), 32);
+		ECDSA_SIG_free(sig);
+		lead_zero += rs[0] == 0 || rs[32] == 0;
+		high_bit += (rs[0] | rs[32]) >> 7;
+		assert_int_equal(tdc_ecdsa_verify_rs(pub, msg, sizeof(msg), rs), 0);
+		rs[i % 64] ^= (uint8_t)(1u << (i % 8));
+		assert_int_not_equal(tdc_ecdsa_verify_rs(pub, msg, sizeof(msg), rs), 0);
+	}
+	assert_true(lead_zero >= 2 && high_bit >= 2);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +351,7 @@ int main(void)
 		cmocka_unit_test(p256_decoder_exact),
 		cmocka_unit_test(p256_point_checked),
 		cmocka_unit_test(pem_strict),
+		cmocka_unit_test(ecdsa_rs_der),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

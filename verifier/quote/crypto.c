@@ -8,7 +8,6 @@
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/core_object.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
@@ -25,33 +24,49 @@ unsigned long tdc_ecdsa_verify_count(void)
 	return ecdsa_verifies;
 }
 
+/* One 32-byte big-endian half of r||s as a DER INTEGER (minimal, positive)
+ * at @der; its length (3 to 35 bytes). */
+static size_t der_uint256(const uint8_t v[32], uint8_t *der)
+{
+	size_t skip = 0, n;
+
+	while (skip < 31 && v[skip] == 0)
+		skip++;
+	n = 32 - skip;
+	der[0] = 0x02;
+	der[1] = (uint8_t)(n + (v[skip] >> 7));
+	der[2] = 0x00;  /* kept only before a high bit */
+	memcpy(der + 2 + (v[skip] >> 7), v + skip, n);
+	return 2 + der[1];
+}
+
 int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
 			const uint8_t sig[64])
 {
-	uint8_t der[80], *p = der, digest[SHA256_DIGEST_LENGTH];
-	ECDSA_SIG *s = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
+	uint8_t der[2 + 2 * 35], digest[SHA256_DIGEST_LENGTH];
 	/* In the certificate context, where the keys verified here (PCK and
 	 * collateral certificates, the attestation key) are: in another context
 	 * each new key would be exported to that context's key manager first,
 	 * rebuilding its curve group. */
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(tdc_cert_libctx(), key, NULL);
-	int der_len, ok = 0;
+	size_t der_len;
+	int ok = 0;
 
-	if (!s || !r || !ss || !ctx || !ECDSA_SIG_set0(s, r, ss)) {
-		BN_free(r);
-		BN_free(ss);
+	if (!ctx)
 		goto out;
-	}
 	ecdsa_verifies++;
-	der_len = i2d_ECDSA_SIG(s, &p);
+	/* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, written
+	 * directly: an ECDSA_SIG and two BIGNUMs per verification cost more. */
+	der_len = 2 + der_uint256(sig, der + 2);
+	der_len += der_uint256(sig + 32, der + der_len);
+	der[0] = 0x30;
+	der[1] = (uint8_t)(der_len - 2);
 	/* Hash, then verify the digest: the same ECDSA-SHA256 as
 	 * EVP_DigestVerify without a digest fetch per call. */
 	tdc_sha256(msg, len, digest);
-	ok = der_len > 0 && EVP_PKEY_verify_init(ctx) == 1 &&
-	     EVP_PKEY_verify(ctx, der, (size_t)der_len, digest, sizeof(digest)) == 1;
+	ok = EVP_PKEY_verify_init(ctx) == 1 &&
+	     EVP_PKEY_verify(ctx, der, der_len, digest, sizeof(digest)) == 1;
 out:
-	ECDSA_SIG_free(s);
 	EVP_PKEY_CTX_free(ctx);
 	return ok ? 0 : tdc_err(TDC_ERR_SIGNATURE, "ECDSA-P256 signature does not verify");
 }
