@@ -7,7 +7,8 @@
  * key our one decoder does not take (RSA, P-384, a compressed point, a point
  * off the curve) leaves the certificate without a key.
  * The P-256 key built from a template copy rejects a point off the curve.
- * The chain's PEM reader decodes what OpenSSL's does and nothing looser.
+ * The chain's PEM reader decodes what OpenSSL's does and nothing looser,
+ * and any base64 wrapped anyhow.
  * r||s signatures verify whatever their leading bytes (the DER written by
  * hand), and fail with any bit changed.
  */
@@ -303,6 +304,45 @@ static void pem_strict(void **state)
 }
 
 /*
+ * The base64 of any bytes, with whitespace at random places (inside groups
+ * of four too, where the decoder leaves its four-at-once path), decodes to
+ * those bytes; a digit after the '=' padding is refused.
+ */
+static void pem_base64_wrapped(void **state)
+{
+	static const char ws[] = " \t\r\n";
+	uint8_t raw[64], *der;
+	unsigned char b64[96];
+	char pem[512];
+	size_t len;
+	int n, k;
+
+	srand(17);
+	for (int round = 0; round < 3000; round++) {
+		int rawlen = 1 + rand() % 64, gap = 1 + rand() % 12;
+
+		for (int i = 0; i < rawlen; i++)
+			raw[i] = (uint8_t)rand();
+		n = EVP_EncodeBlock(b64, raw, rawlen);
+		k = snprintf(pem, sizeof(pem), "-----BEGIN CERTIFICATE-----\n");
+		for (int i = 0; i < n; i++) {
+			pem[k++] = (char)b64[i];
+			if (rand() % gap == 0)
+				pem[k++] = ws[rand() % 4];
+		}
+		k += snprintf(pem + k, sizeof(pem) - (size_t)k, "\n-----END CERTIFICATE-----\n");
+		assert_int_equal(pem_one(pem, &der, &len), 0);
+		assert_int_equal(len, (size_t)rawlen);
+		assert_memory_equal(der, raw, len);
+		free(der);
+	}
+	assert_int_equal(pem_one("-----BEGIN CERTIFICATE-----\nAAA=AAAA\n"
+				 "-----END CERTIFICATE-----\n", &der, &len), TDC_ERR_FORMAT);
+	assert_int_equal(pem_one("-----BEGIN CERTIFICATE-----\nAA==\nAAAA\n"
+				 "-----END CERTIFICATE-----\n", &der, &len), TDC_ERR_FORMAT);
+}
+
+/*
  * tdc_ecdsa_verify_rs writes the DER of r||s itself: signatures made by
  * OpenSSL verify when r or s has leading zero bytes or its high bit set
  * (both need a padding rule), and a flipped bit anywhere fails.
@@ -351,6 +391,7 @@ int main(void)
 		cmocka_unit_test(p256_decoder_exact),
 		cmocka_unit_test(p256_point_checked),
 		cmocka_unit_test(pem_strict),
+		cmocka_unit_test(pem_base64_wrapped),
 		cmocka_unit_test(ecdsa_rs_der),
 	};
 

@@ -554,6 +554,20 @@ static long b64_decode(const char *s, const char *end, uint8_t *out)
 
 	pthread_once(&b64_once, b64_make);
 	for (; s < end; s++) {
+		/* Whole groups of four digits at once, the common case: '=',
+		 * whitespace and bad bytes are all 64 or more. */
+		while (n % 4 == 0 && !pad && end - s >= 4) {
+			unsigned a = b64_tab[(uint8_t)s[0]], b = b64_tab[(uint8_t)s[1]],
+				 c = b64_tab[(uint8_t)s[2]], d = b64_tab[(uint8_t)s[3]];
+
+			if ((a | b | c | d) & 64)
+				break;
+			len = b64_emit(a << 18 | b << 12 | c << 6 | d, out, len);
+			n += 4;
+			s += 4;
+		}
+		if (s == end)
+			break;
 		if ((v = b64_tab[(uint8_t)*s]) < 64 && !pad) {
 			acc = acc << 6 | v;
 			if (++n % 4 == 0)
