@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for Intel collateral JSON (verifier/quote/collateral.c): the
  * signed-document splitter (raw member span + signature), the TCB info and
- * QE identity parsers, and document classification; and the FMSPC read from
+ * QE identity parsers, document classification and tdc_collateral_doc_info
+ * (a fetched document decoded once); and the FMSPC read from
  * a TCB info's text (tdc_tcbinfo_peek_fmspc), which on any text jansson
  * accepts must be the one jansson's parse holds.
  */
@@ -69,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			tdc_qe_identity_free(&q);
 	}
 	peek_agrees(data, size);
+	{
+		struct tdc_doc_info info;
+
+		/* One decode for kind, fields and (CRL) window: a fetched document. */
+		tdc_collateral_doc_info(data, size, &info);
+	}
 	if (tdc_collateral_new(&c) == 0) {
 		tdc_collateral_add(c, "fuzz", data, size);
 		tdc_collateral_free(c);

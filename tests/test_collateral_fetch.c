@@ -317,6 +317,76 @@ static void test_real_collateral_same_as_directory(void **state)
 	free(url);
 }
 
+/*
+ * A restarted source hands the documents and chains it verified from disk
+ * to its view (not decoded again): a stored copy whose chain does not sign
+ * it is not used but fetched again, and a copy that verifies gives the same
+ * appraisal as the directory.
+ */
+static void test_disk_copy_checked(void **state)
+{
+	struct tdc_quote_result *dir = calloc(1, sizeof(*dir)), *url = calloc(1, sizeof(*url));
+	struct tdc_test_level lv[1] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_test_coll c = { .levels = lv, .n_levels = 1 };
+	const char *cd = fresh("coll-disk"), *cache = fresh("cache-disk");
+	struct tdc_pcs_server_opts so = { .dir = cd };
+	struct tdc_pcs_server *srv;
+	struct tdc_coll_source *d, *u;
+	char spec[512], cmd[1200];
+	unsigned long before;
+
+	tdc_test_collateral_write(&pki, &c, cd);
+	assert_int_equal(tdc_pcs_server_start(&so, &srv), 0);
+	snprintf(spec, sizeof(spec), "file://%s", cd);
+	d = open_src(spec, NULL, false, NULL);
+	appraise(pki.keys.root_cert, &pki.quote, pki.now, d, 0, dir);
+	assert_true(dir->all_pass);
+	u = open_src(tdc_pcs_server_url(srv), cache, false, NULL);
+	appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, url);
+	tdc_coll_source_free(u);
+
+	/* Restarted over the cache: from disk, no request, the same outcome. */
+	before = tdc_pcs_server_total(srv);
+	u = open_src(tdc_pcs_server_url(srv), cache, false, NULL);
+	appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, url);
+	assert_same(dir, url);
+	assert_int_equal(url->fresh[TDC_PCS_TCB].from, TDC_COLL_FROM_CACHE);
+	assert_int_equal(url->fresh[TDC_PCS_PCKCRL].from, TDC_COLL_FROM_CACHE);
+	assert_int_equal(tdc_pcs_server_total(srv), before);
+	tdc_coll_source_free(u);
+
+	/* The TCB info's stored chain replaced by the PCK CRL's (valid
+	 * certificates, not its signer): that copy is fetched again. */
+	snprintf(cmd, sizeof(cmd), "for d in '%s'/*/; do cp \"$d\"pckcrl-*.crl.chain.pem "
+		 "\"$d\"tcb-*.json.chain.pem || exit 1; done", cache);
+	assert_int_equal(system(cmd), 0);
+	before = tdc_pcs_server_requests(srv, SRV_TCB);
+	u = open_src(tdc_pcs_server_url(srv), cache, false, NULL);
+	appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, url);
+	assert_same(dir, url);
+	assert_int_equal(tdc_pcs_server_requests(srv, SRV_TCB), before + 1);
+	assert_int_equal(url->fresh[TDC_PCS_TCB].from, TDC_COLL_FROM_NETWORK);
+	assert_int_equal(url->fresh[TDC_PCS_QEID].from, TDC_COLL_FROM_CACHE);
+	tdc_coll_source_free(u);
+
+	/* Again, the service down: no usable TCB info, a failure. */
+	assert_int_equal(system(cmd), 0);
+	tdc_pcs_server_fault(srv, SRV_TCB, SRV_STATUS_500);
+	u = open_src(tdc_pcs_server_url(srv), cache, false, NULL);
+	appraise(pki.keys.root_cert, &pki.quote, pki.now, u, 0, url);
+	assert_false(find_check(url, "collateral.source")->status == TDC_CHECK_PASS);
+	assert_non_null(strstr(find_check(url, "collateral.source")->detail, "no cached copy"));
+	assert_false(url->all_pass);
+	tdc_coll_source_free(u);
+	tdc_pcs_server_fault(srv, SRV_TCB, SRV_OK);
+	tdc_coll_source_free(d);
+	tdc_pcs_server_stop(srv);
+	tdc_quote_result_free(dir);
+	free(dir);
+	tdc_quote_result_free(url);
+	free(url);
+}
+
 /* ---- the test PKI: every status ------------------------------------------- */
 
 static const char *const statuses[] = {
@@ -733,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_real_collateral_same_as_directory),
 		cmocka_unit_test(test_every_status_same_as_directory),
+		cmocka_unit_test(test_disk_copy_checked),
 		cmocka_unit_test(test_failures_not_cached),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_background_refresh),

@@ -34,6 +34,7 @@ struct slot {
 	/* The current copy (fetch_lock to change, lock to publish). */
 	bool have;                       /* verified against root_sha */
 	struct tdc_buf body, chain;      /* as fetched; chain as decoded PEM */
+	STACK_OF(X509) *certs;           /* the chain as verified (NULL: none) */
 	struct tdc_doc_info info;
 	uint8_t root_sha[32];
 	enum tdc_coll_from from;
@@ -265,6 +266,7 @@ void tdc_coll_source_free(struct tdc_coll_source *s)
 	for (size_t i = 0; s->slots && i < s->nslots; i++) {
 		tdc_buf_free(&s->slots[i].body);
 		tdc_buf_free(&s->slots[i].chain);
+		sk_X509_pop_free(s->slots[i].certs, X509_free);
 	}
 	free(s->slots);
 	tdc_collateral_free(s->dir);
@@ -283,9 +285,12 @@ static enum tdc_doc_kind kind_of(enum tdc_pcs_doc d)
 	return d == TDC_PCS_TCB ? TDC_DOC_TCBINFO : d == TDC_PCS_QEID ? TDC_DOC_QEID : TDC_DOC_CRL;
 }
 
-/* Verify @body (+ its PEM @chain) as the document @sl stands for. */
+/* Verify @body (+ its PEM @chain) as the document @sl stands for; with
+ * @certs, the chain's certificates are handed back (the view shares them
+ * rather than decoding the chain again). */
 static int verify_copy(const struct slot *sl, const struct tdc_buf *body,
-		       const struct tdc_buf *chain, X509 *root, struct tdc_doc_info *info)
+		       const struct tdc_buf *chain, X509 *root, struct tdc_doc_info *info,
+		       STACK_OF(X509) **certs_out)
 {
 	const struct tdc_pcs_doc_desc *d = tdc_pcs_doc_desc(sl->doc);
 	STACK_OF(X509) *certs = NULL;
@@ -298,21 +303,26 @@ static int verify_copy(const struct slot *sl, const struct tdc_buf *body,
 			return ret;
 	}
 	ret = tdc_collateral_verify_doc(body->data, body->len, certs, root, info);
-	sk_X509_pop_free(certs, X509_free);
 	if (ret)
-		return tdc_err_wrap(ret, "%s does not verify: ", d->what);
-	if (info->kind != kind_of(sl->doc))
-		return tdc_err(TDC_ERR_COLLATERAL, "the response is not a %s", d->what);
-	if (sl->doc == TDC_PCS_TCB && memcmp(info->fmspc, sl->fmspc, 6) != 0)
-		return tdc_err(TDC_ERR_COLLATERAL, "the response is the TCB info of FMSPC "
-			       "%02x%02x%02x%02x%02x%02x, not of the FMSPC asked for",
-			       info->fmspc[0], info->fmspc[1], info->fmspc[2], info->fmspc[3],
-			       info->fmspc[4], info->fmspc[5]);
-	return 0;
+		ret = tdc_err_wrap(ret, "%s does not verify: ", d->what);
+	else if (info->kind != kind_of(sl->doc))
+		ret = tdc_err(TDC_ERR_COLLATERAL, "the response is not a %s", d->what);
+	else if (sl->doc == TDC_PCS_TCB && memcmp(info->fmspc, sl->fmspc, 6) != 0)
+		ret = tdc_err(TDC_ERR_COLLATERAL, "the response is the TCB info of FMSPC "
+			      "%02x%02x%02x%02x%02x%02x, not of the FMSPC asked for",
+			      info->fmspc[0], info->fmspc[1], info->fmspc[2], info->fmspc[3],
+			      info->fmspc[4], info->fmspc[5]);
+	if (ret == 0 && certs_out) {
+		*certs_out = certs;
+		certs = NULL;
+	}
+	sk_X509_pop_free(certs, X509_free);
+	return ret;
 }
 
 struct fetched {
 	struct tdc_buf body, chain;
+	STACK_OF(X509) *certs;
 	struct tdc_doc_info info;
 	char request_id[64];
 };
@@ -356,7 +366,9 @@ static int fetch_copy(struct tdc_coll_source *s, const struct slot *sl, X509 *ro
 			      sl->url, d->chain_header);
 		goto out;
 	}
-	if ((ret = verify_copy(sl, &r.body, &h.chain, root, &f->info)) != 0) {
+	sk_X509_pop_free(f->certs, X509_free);
+	f->certs = NULL;
+	if ((ret = verify_copy(sl, &r.body, &h.chain, root, &f->info, &f->certs)) != 0) {
 		ret = tdc_err_wrap(ret, "GET %s: ", sl->url);
 		goto out;
 	}
@@ -384,9 +396,14 @@ static void swap_buf(struct tdc_buf *a, struct tdc_buf *b)
 static void publish(struct tdc_coll_source *s, struct slot *sl, struct fetched *f,
 		    enum tdc_coll_from from, time_t fetched_at)
 {
+	STACK_OF(X509) *certs;
+
 	pthread_mutex_lock(&s->lock);
 	swap_buf(&sl->body, &f->body);
 	swap_buf(&sl->chain, &f->chain);
+	certs = sl->certs;
+	sl->certs = f->certs;
+	f->certs = certs;
 	sl->info = f->info;
 	memcpy(sl->root_sha, s->root_sha, 32);
 	sl->from = from;
@@ -409,6 +426,7 @@ static void fetched_free(struct fetched *f)
 {
 	tdc_buf_free(&f->body);
 	tdc_buf_free(&f->chain);
+	sk_X509_pop_free(f->certs, X509_free);
 }
 
 /* The cached copy of @sl, verified as if it had just been fetched. */
@@ -427,7 +445,7 @@ static void load_disk(struct tdc_coll_source *s, struct slot *sl, X509 *root)
 		if (memcmp(sha, m.sha256, 32) != 0)
 			goto out; /* changed after it was written: refetch */
 	}
-	if (verify_copy(sl, &f.body, &f.chain, root, &f.info) != 0)
+	if (verify_copy(sl, &f.body, &f.chain, root, &f.info, &f.certs) != 0)
 		goto out;
 	publish(s, sl, &f, TDC_COLL_FROM_CACHE, m.fetched_at);
 out:
@@ -491,7 +509,7 @@ int tdc_coll_cached_verify(const struct tdc_coll_store *st, const char *slot, X5
 			goto out;
 		}
 	}
-	ret = verify_copy(&sl, &f.body, &f.chain, root, info);
+	ret = verify_copy(&sl, &f.body, &f.chain, root, info, NULL);
 out:
 	fetched_free(&f);
 	return ret;
@@ -632,12 +650,32 @@ static void lease_fill(struct tdc_coll_lease *l, struct view *v)
 	memcpy(l->doc, v->origin, sizeof(l->doc));
 }
 
+/*
+ * One slot's copy into a view: it verified as its kind with its chain, so it
+ * is not classified again, and the chain's certificates are the ones it
+ * verified with, not decoded again.  The appraisal parses and verifies
+ * every document it uses all the same.
+ */
+static int view_add(struct view *v, const struct slot *sl)
+{
+	char chain_name[TDC_COLL_SLOT_MAX + 16];
+	int ret;
+
+	if ((ret = tdc_collateral_add_verified(v->c, sl->name, sl->info.kind, sl->body.data,
+					       sl->body.len)) != 0)
+		return ret;
+	if (sl->certs)
+		return tdc_collateral_add_certs(v->c, sl->certs);
+	snprintf(chain_name, sizeof(chain_name), "%s.chain.pem", sl->name);
+	return sl->chain.len ? tdc_collateral_add(v->c, chain_name, sl->chain.data,
+						  sl->chain.len) : 0;
+}
+
 /* A snapshot of the slots' current copies (lock held). */
 static int view_build(struct tdc_coll_source *s, const struct tdc_coll_request *rq,
 		      struct slot *const slots[TDC_PCS__COUNT], struct view **out)
 {
 	struct view *v = calloc(1, sizeof(*v)), *old;
-	char chain_name[TDC_COLL_SLOT_MAX + 16];
 	int ret;
 
 	if (!v)
@@ -666,10 +704,7 @@ static int view_build(struct tdc_coll_source *s, const struct tdc_coll_request *
 			v->complete = false;
 			continue;
 		}
-		snprintf(chain_name, sizeof(chain_name), "%s.chain.pem", sl->name);
-		if ((ret = tdc_collateral_add(v->c, sl->name, sl->body.data, sl->body.len)) != 0 ||
-		    (sl->chain.len &&
-		     (ret = tdc_collateral_add(v->c, chain_name, sl->chain.data, sl->chain.len)) != 0)) {
+		if ((ret = view_add(v, sl)) != 0) {
 			view_put(v);
 			return ret;
 		}
@@ -744,7 +779,7 @@ static void ensure(struct tdc_coll_source *s, struct slot *sl, const struct tdc_
 		fetched_init(&f);
 		if (tdc_buf_put(&f.body, sl->body.data, sl->body.len) == 0 &&
 		    tdc_buf_put(&f.chain, sl->chain.data, sl->chain.len) == 0 &&
-		    verify_copy(sl, &f.body, &f.chain, s->root, &f.info) == 0) {
+		    verify_copy(sl, &f.body, &f.chain, s->root, &f.info, &f.certs) == 0) {
 			publish(s, sl, &f, sl->from, sl->fetched_at);
 		} else {
 			pthread_mutex_lock(&s->lock);

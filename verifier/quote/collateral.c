@@ -535,6 +535,25 @@ bool tdc_tcbinfo_peek_fmspc(const uint8_t *data, size_t len, uint8_t fmspc[6])
 }
 
 /*
+ * The signed member of an envelope already parsed (@root: well-formed, no
+ * duplicate members): its raw text located in @doc, the signature read.
+ */
+static int signed_member(json_t *root, const char *doc, size_t len, const char *key,
+			 size_t *start, size_t *end, uint8_t sig[64])
+{
+	int ret;
+
+	if (!json_is_object(json_object_get(root, key)))
+		return tdc_err(TDC_ERR_MISSING, "signed JSON: \"%s\" object missing", key);
+	if ((ret = jhex(root, "signature", "signed JSON", sig, 64)) != 0 ||
+	    (ret = json_member_span(doc, len, key, start, end)) != 0)
+		return ret;
+	if (*end <= *start || doc[*start] != '{' || doc[*end - 1] != '}')
+		return tdc_err(TDC_ERR_FORMAT, "signed JSON: cannot delimit \"%s\"", key);
+	return 0;
+}
+
+/*
  * The envelope parsed once (well-formed, no duplicate members), the signed
  * member's raw text located, and the parsed envelope handed back (*root,
  * a new reference) so that the member need not be parsed a second time.
@@ -542,25 +561,11 @@ bool tdc_tcbinfo_peek_fmspc(const uint8_t *data, size_t len, uint8_t fmspc[6])
 static int signed_split(const char *doc, size_t len, const char *key, json_t **root,
 			size_t *start, size_t *end, uint8_t sig[64])
 {
-	json_t *v;
 	int ret;
 
 	*root = NULL;
-	if ((ret = load_body(doc, len, root)) != 0)
-		goto out;
-	v = json_object_get(*root, key);
-	if (!json_is_object(v)) {
-		ret = tdc_err(TDC_ERR_MISSING, "signed JSON: \"%s\" object missing", key);
-		goto out;
-	}
-	if ((ret = jhex(*root, "signature", "signed JSON", sig, 64)) != 0)
-		goto out;
-	if ((ret = json_member_span(doc, len, key, start, end)) != 0)
-		goto out;
-	if (*end <= *start || doc[*start] != '{' || doc[*end - 1] != '}')
-		ret = tdc_err(TDC_ERR_FORMAT, "signed JSON: cannot delimit \"%s\"", key);
-out:
-	if (ret) {
+	if ((ret = load_body(doc, len, root)) != 0 ||
+	    (ret = signed_member(*root, doc, len, key, start, end, sig)) != 0) {
 		json_decref(*root);
 		*root = NULL;
 	}
@@ -710,89 +715,156 @@ int tdc_crl_to_der(const uint8_t *data, size_t len, struct tdc_buf *der)
 	return tdc_err(TDC_ERR_FORMAT, "not a CRL (DER, PEM or hex)");
 }
 
-static bool is_crl(const uint8_t *data, size_t len)
-{
-	struct tdc_buf b;
-	bool ok;
+/*
+ * What a document decoded to while it was classified, for callers that go
+ * on with it (each document is decoded once): the parsed JSON envelope, or
+ * the CRL's DER and the CRL, decoded in the certificate context.
+ */
+struct doc_read {
+	json_t *json;
+	struct tdc_buf der;
+	X509_CRL *crl;
+};
 
-	tdc_buf_init(&b);
-	ok = tdc_crl_to_der(data, len, &b) == 0;
-	tdc_buf_free(&b);
-	return ok;
+static void doc_read_free(struct doc_read *r)
+{
+	json_decref(r->json);
+	tdc_buf_free(&r->der);
+	X509_CRL_free(r->crl);
 }
 
-static int classify(const char *name, const uint8_t *data, size_t len, enum tdc_doc_kind *k)
+/* A CRL in any of tdc_crl_to_der's encodings: DER first, decoded once. */
+static bool crl_read(const uint8_t *data, size_t len, struct doc_read *r)
+{
+	if ((r->crl = tdc_der_read_crl(data, len)))
+		return tdc_buf_put(&r->der, data, len) == 0;
+	if (tdc_crl_to_der(data, len, &r->der) != 0)
+		return false;
+	return (r->crl = tdc_der_read_crl(r->der.data, r->der.len)) != NULL;
+}
+
+/*
+ * The kind of one document, and in @r what it decoded to (initialized by
+ * the caller; doc_read_free it whatever the result).
+ */
+static int classify_read(const char *name, const uint8_t *data, size_t len,
+			 enum tdc_doc_kind *k, struct doc_read *r)
 {
 	size_t i = skip_ws((const char *)data, len, 0);
-	json_t *doc = NULL;
 	int ret;
 
 	if (i < len && data[i] == '{') {
-		if ((ret = load_body((const char *)data, len, &doc)) != 0)
+		if ((ret = load_body((const char *)data, len, &r->json)) != 0)
 			return tdc_err_wrap(ret, "collateral %s: ", name);
-		ret = 0;
-		if (json_object_get(doc, "tcbInfo"))
+		if (json_object_get(r->json, "tcbInfo"))
 			*k = TDC_DOC_TCBINFO;
-		else if (json_object_get(doc, "enclaveIdentity"))
+		else if (json_object_get(r->json, "enclaveIdentity"))
 			*k = TDC_DOC_QEID;
 		else
-			ret = tdc_err(TDC_ERR_FORMAT, "collateral %s: JSON is neither a "
-				      "tcbInfo nor an enclaveIdentity document", name);
-		json_decref(doc);
-		return ret;
+			return tdc_err(TDC_ERR_FORMAT, "collateral %s: JSON is neither a "
+				       "tcbInfo nor an enclaveIdentity document", name);
+		return 0;
 	}
 	if (len - i >= 27 && memcmp(data + i, "-----BEGIN CERTIFICATE-----", 27) == 0) {
 		*k = TDC_DOC_CERTS;
 		return 0;
 	}
-	if (is_crl(data, len)) {
-		*k = TDC_DOC_CRL;
-		return 0;
-	}
-	return tdc_err(TDC_ERR_FORMAT, "collateral %s: not a TCB info, QE identity, "
-		       "CRL (DER, PEM or hex) or PEM certificate file", name);
+	*k = TDC_DOC_CRL;
+	if (!crl_read(data, len, r))
+		return tdc_err(TDC_ERR_FORMAT, "collateral %s: not a TCB info, QE identity, CRL "
+			       "(DER, PEM or hex) or PEM certificate file", name);
+	return 0;
 }
 
-int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t *data,
-		       size_t len)
+static void doc_read_init(struct doc_read *r)
 {
-	struct tdc_coll_doc *d;
-	enum tdc_doc_kind kind = TDC_DOC_CRL;
-	struct tdc_buf der;
-	int ret;
+	memset(r, 0, sizeof(*r));
+	tdc_buf_init(&r->der);
+}
 
-	if (c->n_docs >= TDC_COLL_MAX_FILES)
-		return tdc_err(TDC_ERR_TOO_LARGE, "collateral: more than %d documents",
-			       TDC_COLL_MAX_FILES);
-	if (len > TDC_COLL_FILE_MAX)
-		return tdc_err(TDC_ERR_TOO_LARGE, "collateral %s: %zu bytes exceeds %u",
-			       name, len, TDC_COLL_FILE_MAX);
-	if ((ret = classify(name, data, len, &kind)) != 0)
-		return ret;
-	if (kind == TDC_DOC_CERTS)
-		return add_pem_certs(c, name, data, len);
-	tdc_buf_init(&der);
-	/* CRLs are kept as DER whatever encoding they came in. */
-	if (kind == TDC_DOC_CRL) {
-		if ((ret = tdc_crl_to_der(data, len, &der)) != 0) {
-			tdc_buf_free(&der);
-			return tdc_err_wrap(ret, "collateral %s: ", name);
-		}
-		data = der.data;
-		len = der.len;
-	}
-	d = &c->docs[c->n_docs];
-	if (!(d->data = malloc(len ? len : 1))) {
-		tdc_buf_free(&der);
+/* One document of a known @kind, DER for a CRL: kept as it is. */
+static int add_doc(struct tdc_collateral *c, const char *name, enum tdc_doc_kind kind,
+		   const uint8_t *data, size_t len)
+{
+	struct tdc_coll_doc *d = &c->docs[c->n_docs];
+
+	if (!(d->data = malloc(len ? len : 1)))
 		return tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
-	}
 	memcpy(d->data, data, len);
 	d->len = len;
 	d->kind = kind;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	tdc_sha256(data, len, d->sha256);
 	c->n_docs++;
+	return 0;
+}
+
+static int add_check_room(struct tdc_collateral *c, const char *name, size_t len)
+{
+	if (c->n_docs >= TDC_COLL_MAX_FILES)
+		return tdc_err(TDC_ERR_TOO_LARGE, "collateral: more than %d documents",
+			       TDC_COLL_MAX_FILES);
+	if (len > TDC_COLL_FILE_MAX)
+		return tdc_err(TDC_ERR_TOO_LARGE, "collateral %s: %zu bytes exceeds %u",
+			       name, len, TDC_COLL_FILE_MAX);
+	return 0;
+}
+
+int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t *data,
+		       size_t len)
+{
+	enum tdc_doc_kind kind = TDC_DOC_CRL;
+	struct doc_read r;
+	int ret;
+
+	if ((ret = add_check_room(c, name, len)) != 0)
+		return ret;
+	doc_read_init(&r);
+	if ((ret = classify_read(name, data, len, &kind, &r)) == 0) {
+		if (kind == TDC_DOC_CERTS)
+			ret = add_pem_certs(c, name, data, len);
+		else if (kind == TDC_DOC_CRL) /* kept as DER whatever it came in */
+			ret = add_doc(c, name, kind, r.der.data, r.der.len);
+		else
+			ret = add_doc(c, name, kind, data, len);
+	}
+	doc_read_free(&r);
+	return ret;
+}
+
+int tdc_collateral_add_verified(struct tdc_collateral *c, const char *name,
+				enum tdc_doc_kind kind, const uint8_t *data, size_t len)
+{
+	struct tdc_buf der;
+	int ret;
+
+	if ((ret = add_check_room(c, name, len)) != 0)
+		return ret;
+	if (kind == TDC_DOC_CERTS)
+		return add_pem_certs(c, name, data, len);
+	if (kind != TDC_DOC_CRL)
+		return add_doc(c, name, kind, data, len);
+	tdc_buf_init(&der);
+	if ((ret = tdc_crl_to_der(data, len, &der)) == 0)
+		ret = add_doc(c, name, kind, der.data, der.len);
+	else
+		ret = tdc_err_wrap(ret, "collateral %s: ", name);
 	tdc_buf_free(&der);
+	return ret;
+}
+
+int tdc_collateral_add_certs(struct tdc_collateral *c, STACK_OF(X509) *certs)
+{
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (!X509_up_ref(x))
+			return tdc_err(TDC_ERR_ALLOC, "collateral certificates");
+		if (!sk_X509_push(c->certs, x)) {
+			X509_free(x);
+			return tdc_err(TDC_ERR_ALLOC, "collateral certificates");
+		}
+	}
 	return 0;
 }
 
@@ -1553,21 +1625,28 @@ static void cn_of(const X509_NAME *n, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* Parse a signed JSON document into @info; with @body/@sig for verification. */
-static int json_doc_info(const uint8_t *data, size_t len, enum tdc_doc_kind kind,
-			 struct tdc_doc_info *info, const char **body, size_t *body_len,
-			 uint8_t sig[64])
+/*
+ * A signed JSON document already parsed (@root, from classify_read) into
+ * @info; @body/@sig for verification.  The signed member is taken from the
+ * parsed envelope, not parsed again.
+ */
+static int json_doc_info(json_t *root, const uint8_t *data, size_t len,
+			 enum tdc_doc_kind kind, struct tdc_doc_info *info, const char **body,
+			 size_t *body_len, uint8_t sig[64])
 {
+	const char *key = kind == TDC_DOC_TCBINFO ? "tcbInfo" : "enclaveIdentity";
 	struct tdc_doc_info tmp = { .kind = kind };
+	size_t start = 0, end = 0;
 	int ret;
 
-	if ((ret = tdc_signed_json_split((const char *)data, len, kind == TDC_DOC_TCBINFO ?
-					 "tcbInfo" : "enclaveIdentity", body, body_len, sig)) != 0)
+	if ((ret = signed_member(root, (const char *)data, len, key, &start, &end, sig)) != 0)
 		return ret;
+	*body = (const char *)data + start;
+	*body_len = end - start;
 	if (kind == TDC_DOC_TCBINFO) {
 		struct tdc_tcbinfo t;
 
-		if ((ret = tdc_tcbinfo_parse(*body, *body_len, &t)) != 0)
+		if ((ret = tcbinfo_from_json(json_object_get(root, key), &t)) != 0)
 			return ret;
 		tmp.issue = t.issue_date;
 		tmp.next = t.next_update;
@@ -1579,7 +1658,7 @@ static int json_doc_info(const uint8_t *data, size_t len, enum tdc_doc_kind kind
 	} else {
 		struct tdc_qe_identity q;
 
-		if ((ret = tdc_qe_identity_parse(*body, *body_len, &q)) != 0)
+		if ((ret = qe_identity_from_json(json_object_get(root, key), &q)) != 0)
 			return ret;
 		tmp.issue = q.issue_date;
 		tmp.next = q.next_update;
@@ -1591,28 +1670,31 @@ static int json_doc_info(const uint8_t *data, size_t len, enum tdc_doc_kind kind
 	return 0;
 }
 
-static int crl_doc(const uint8_t *data, size_t len, X509_CRL **out, struct tdc_doc_info *info)
+/* A CRL already decoded (classify_read) into @info. */
+static void crl_doc_info(X509_CRL *crl, struct tdc_doc_info *info)
 {
-	struct tdc_buf der;
 	struct tdc_window w;
-	int ret;
 
-	tdc_buf_init(&der);
-	if ((ret = tdc_crl_to_der(data, len, &der)) != 0)
-		goto out;
-	if (!(*out = tdc_der_read_crl(der.data, der.len))) {
-		ret = tdc_err(TDC_ERR_FORMAT, "CRL does not parse");
-		goto out;
-	}
 	memset(info, 0, sizeof(*info));
 	info->kind = TDC_DOC_CRL;
-	crl_window(*out, &w);
+	crl_window(crl, &w);
 	info->issue = w.not_before;
 	info->next = w.not_after;
-	cn_of(X509_CRL_get_issuer(*out), info->signer, sizeof(info->signer));
-out:
-	tdc_buf_free(&der);
-	return ret;
+	cn_of(X509_CRL_get_issuer(crl), info->signer, sizeof(info->signer));
+}
+
+/* Classified and decoded once; a certificate file is not collateral. */
+static int doc_read(const uint8_t *data, size_t len, enum tdc_doc_kind *kind,
+		    struct doc_read *r)
+{
+	int ret;
+
+	doc_read_init(r);
+	if ((ret = classify_read("document", data, len, kind, r)) != 0)
+		return ret;
+	if (*kind == TDC_DOC_CERTS)
+		return tdc_err(TDC_ERR_FORMAT, "document is a certificate file, not collateral");
+	return 0;
 }
 
 int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info *info)
@@ -1621,18 +1703,75 @@ int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info
 	const char *body = NULL;
 	size_t body_len = 0;
 	uint8_t sig[64];
-	X509_CRL *crl = NULL;
+	struct doc_read r;
 	int ret;
 
-	if ((ret = classify("document", data, len, &kind)) != 0)
-		return ret;
-	if (kind == TDC_DOC_CERTS)
-		return tdc_err(TDC_ERR_FORMAT, "document is a certificate file, not collateral");
-	if (kind != TDC_DOC_CRL)
-		return json_doc_info(data, len, kind, info, &body, &body_len, sig);
-	ret = crl_doc(data, len, &crl, info);
-	X509_CRL_free(crl);
+	if ((ret = doc_read(data, len, &kind, &r)) == 0) {
+		if (kind != TDC_DOC_CRL)
+			ret = json_doc_info(r.json, data, len, kind, info, &body, &body_len, sig);
+		else
+			crl_doc_info(r.crl, info);
+	}
+	doc_read_free(&r);
 	return ret;
+}
+
+/* A signed JSON document: signed by an end-entity certificate of @chain
+ * that @root issued. */
+static int verify_json(const char *body, size_t body_len, const uint8_t sig[64],
+		       STACK_OF(X509) *chain, X509 *root, struct tdc_doc_info *info)
+{
+	int n = chain ? sk_X509_num(chain) : 0;
+	char what[192];
+
+	for (int i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(chain, i);
+
+		if (X509_check_ca(x) != 0 ||
+		    tdc_ecdsa_verify_rs(X509_get0_pubkey(x), (const uint8_t *)body, body_len,
+					sig) != 0)
+			continue;
+		cn_of(X509_get_subject_name(x), info->signer, sizeof(info->signer));
+		snprintf(what, sizeof(what), "signing certificate \"%s\" of the issuer chain",
+			 info->signer);
+		return issued_by_root(NULL, root, x, time(NULL), what);
+	}
+	return tdc_err(TDC_ERR_SIGNATURE, "signature does not verify with any end-entity "
+		       "certificate of the issuer chain (%d certificates)", n);
+}
+
+/* A CRL: issued by @root itself or by a CA of @chain that @root issued. */
+static int verify_crl(X509_CRL *crl, STACK_OF(X509) *chain, X509 *root,
+		      const struct tdc_doc_info *info)
+{
+	int ret, n = chain ? sk_X509_num(chain) : 0;
+	char what[192];
+
+	if (!X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root))) {
+		if ((ret = crl_usable(crl, root, "document")) != 0)
+			return ret;
+		tdc_ecdsa_count_one();
+		return X509_CRL_verify(crl, X509_get0_pubkey(root)) == 1 ? 0 :
+		       tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with the root key");
+	}
+	for (int i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(chain, i);
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) != 0)
+			continue;
+		if (!X509_check_ca(x))
+			return tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is not a CA", info->signer);
+		snprintf(what, sizeof(what), "CRL issuer \"%s\"", info->signer);
+		if ((ret = issued_by_root(NULL, root, x, time(NULL), what)) != 0 ||
+		    (ret = crl_usable(crl, x, "document")) != 0)
+			return ret;
+		tdc_ecdsa_count_one();
+		return X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1 ? 0 :
+		       tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with its "
+			       "issuer's key");
+	}
+	return tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is neither the trusted root nor a "
+		       "CA of the issuer chain", info->signer);
 }
 
 int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *chain,
@@ -1642,64 +1781,19 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 	const char *body = NULL;
 	size_t body_len = 0;
 	uint8_t sig[64];
-	X509_CRL *crl = NULL;
-	char what[192];
-	int ret, n = chain ? sk_X509_num(chain) : 0;
+	struct doc_read r;
+	int ret;
 
-	if ((ret = classify("document", data, len, &kind)) != 0)
-		return ret;
-	if (kind == TDC_DOC_CERTS)
-		return tdc_err(TDC_ERR_FORMAT, "document is a certificate file, not collateral");
-	if (kind != TDC_DOC_CRL) {
-		if ((ret = json_doc_info(data, len, kind, info, &body, &body_len, sig)) != 0)
-			return ret;
-		for (int i = 0; i < n; i++) {
-			X509 *x = sk_X509_value(chain, i);
-
-			if (X509_check_ca(x) != 0 ||
-			    tdc_ecdsa_verify_rs(X509_get0_pubkey(x), (const uint8_t *)body,
-						body_len, sig) != 0)
-				continue;
-			cn_of(X509_get_subject_name(x), info->signer, sizeof(info->signer));
-			snprintf(what, sizeof(what), "signing certificate \"%s\" of the issuer "
-				 "chain", info->signer);
-			return issued_by_root(NULL, root, x, time(NULL), what);
+	if ((ret = doc_read(data, len, &kind, &r)) == 0) {
+		if (kind != TDC_DOC_CRL) {
+			if ((ret = json_doc_info(r.json, data, len, kind, info, &body, &body_len,
+						 sig)) == 0)
+				ret = verify_json(body, body_len, sig, chain, root, info);
+		} else {
+			crl_doc_info(r.crl, info);
+			ret = verify_crl(r.crl, chain, root, info);
 		}
-		return tdc_err(TDC_ERR_SIGNATURE, "signature does not verify with any "
-			       "end-entity certificate of the issuer chain (%d certificates)", n);
 	}
-	if ((ret = crl_doc(data, len, &crl, info)) != 0)
-		return ret;
-	if (!X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root))) {
-		if ((ret = crl_usable(crl, root, "document")) != 0)
-			goto out;
-		tdc_ecdsa_count_one();
-		ret = X509_CRL_verify(crl, X509_get0_pubkey(root)) == 1 ? 0 :
-		      tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with the root key");
-		goto out;
-	}
-	ret = tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is neither the trusted root nor a "
-		      "CA of the issuer chain", info->signer);
-	for (int i = 0; i < n; i++) {
-		X509 *x = sk_X509_value(chain, i);
-
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) != 0)
-			continue;
-		if (!X509_check_ca(x)) {
-			ret = tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is not a CA", info->signer);
-			break;
-		}
-		snprintf(what, sizeof(what), "CRL issuer \"%s\"", info->signer);
-		if ((ret = issued_by_root(NULL, root, x, time(NULL), what)) != 0 ||
-		    (ret = crl_usable(crl, x, "document")) != 0)
-			break;
-		tdc_ecdsa_count_one();
-		ret = X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1 ? 0 :
-		      tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with its "
-			      "issuer's key");
-		break;
-	}
-out:
-	X509_CRL_free(crl);
+	doc_read_free(&r);
 	return ret;
 }

@@ -136,6 +136,16 @@ int tdc_collateral_new(struct tdc_collateral **out);
 /* Classify and keep a copy of one document (content decides the kind). */
 int tdc_collateral_add(struct tdc_collateral *c, const char *name,
 		       const uint8_t *data, size_t len);
+/*
+ * A document whose kind is known because it verified as one (@data the
+ * bytes tdc_collateral_verify_doc verified as @kind): not classified again.
+ * A wrong @kind only makes the appraisal fail: it parses and verifies every
+ * document it uses.
+ */
+int tdc_collateral_add_verified(struct tdc_collateral *c, const char *name,
+				enum tdc_doc_kind kind, const uint8_t *data, size_t len);
+/* Certificates already decoded (an issuer chain), shared: each up-ref'd. */
+int tdc_collateral_add_certs(struct tdc_collateral *c, STACK_OF(X509) *certs);
 /* Every regular file of @dir (not recursive, dotfiles skipped). */
 int tdc_collateral_load_dir(const char *dir, struct tdc_collateral **out);
 void tdc_collateral_free(struct tdc_collateral *c);
