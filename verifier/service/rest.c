@@ -815,6 +815,8 @@ void tdc_rest_expire(struct tdc_rest *r, size_t slot)
 		free(body);
 	}
 	hc->expired = true;
+	/* Before the shutdown: the peer may reconnect as soon as it reads the end. */
+	r->host.hung_up(r->host.ctx, slot);
 	/* libmicrohttpd sees end of file and closes; on_connection frees the slot. */
 	shutdown(hc->fd, SHUT_RDWR);
 	r->host.deadline(r->host.ctx, slot, tdc_now_ms() + 1000);

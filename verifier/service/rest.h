@@ -61,6 +61,9 @@ struct tdc_rest_host {
 	/* Refused before checking: counted into the peer's aggregated audit row. */
 	void (*refusal)(void *ctx, const char *peer_key, const char *vm, const char *why);
 	void (*deadline)(void *ctx, size_t slot, uint64_t at_ms);
+	/* We hung up on @slot: it no longer counts for its peer, which may see
+	 * the end of file before libmicrohttpd closes the socket. */
+	void (*hung_up)(void *ctx, size_t slot);
 	/* libmicrohttpd closed the socket: the slot is free again. */
 	void (*closed)(void *ctx, size_t slot);
 };

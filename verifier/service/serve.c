@@ -1485,6 +1485,17 @@ static void rest_deadline(void *ctx, size_t slot, uint64_t at_ms)
 	s->conns[slot].deadline = at_ms;
 }
 
+static void rest_hung_up(void *ctx, size_t slot)
+{
+	struct server *s = ctx;
+	struct conn *c = &s->conns[slot];
+
+	/* As a lingering framed connection: the slot is held, the peer's count is not. */
+	if (c->counted)
+		tdc_peers_release(s->peers, c->peer.key);
+	c->counted = false;
+}
+
 static void rest_closed(void *ctx, size_t slot)
 {
 	conn_close(ctx, slot);
@@ -1503,7 +1514,7 @@ static int start_rest(struct server *s)
 	};
 	struct tdc_rest_host h = {
 		.ctx = s, .submit = rest_submit, .refusal = rest_refusal,
-		.deadline = rest_deadline, .closed = rest_closed,
+		.deadline = rest_deadline, .hung_up = rest_hung_up, .closed = rest_closed,
 	};
 	bool tls = false;
 
