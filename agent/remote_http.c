@@ -109,16 +109,23 @@ static int call(struct http *x, const char *method, const char *url, const char 
 	return 0;
 }
 
-/* An answer other than @want: the problem document's words, with a code that fits. */
+/*
+ * An answer other than @want: the problem document's words, with the code a
+ * framed verifier would have sent for the same refusal (rest.c http_of), so
+ * the exit status does not depend on the transport (tdcpuid-agent.1 EXIT
+ * STATUS): 429/503 try later (75), the verifier's own failure (500, or a
+ * proxy's 502/504 in front of it) internal (3), any other refusal bad input (2).
+ */
 static int refused(struct http *x, const char *what, long want)
 {
 	static const struct { long status; int err; } map[] = {
 		{ 403, TDC_ERR_NOT_FOUND }, { 404, TDC_ERR_NOT_FOUND }, { 409, TDC_ERR_NONCE },
 		{ 410, TDC_ERR_NONCE }, { 413, TDC_ERR_TOO_LARGE }, { 408, TDC_ERR_TIMEOUT },
 		{ 422, TDC_ERR_FORMAT }, { 429, TDC_ERR_BUSY }, { 503, TDC_ERR_BUSY },
+		{ 500, TDC_ERR_INTERNAL }, { 502, TDC_ERR_IO }, { 504, TDC_ERR_TIMEOUT },
 	};
 	char text[320];
-	int err = TDC_ERR_PROTOCOL;
+	int err = x->status >= 500 && x->status < 600 ? TDC_ERR_INTERNAL : TDC_ERR_PROTOCOL;
 
 	if (x->status == want)
 		return 0;
