@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The dynamic agent's start (agent/module.h): `probe` and the other paths
-# without cryptography never load libcrypto (not linked: readelf NEEDED and
+# without cryptography never load libcrypto, nor libcbor (the binary's CBOR
+# heads are lib/cbor_head_native.c) (not linked: readelf NEEDED and
 # ldd; not loaded: the dynamic loader's own log, LD_DEBUG=libs), while the
 # subcommands that need it load the crypto module, found beside the binary
 # through /proc/self/exe, never through the working directory or
@@ -26,10 +27,11 @@ fi
 needed=$(readelf -d "$AGENT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ' -)
 case " $needed " in
 *" libcrypto"* | *" libssl"*) fail "the agent links libcrypto: NEEDED $needed" ;;
+*" libcbor"*) fail "the agent links libcbor (its heads are lib/cbor_head_native.c): NEEDED $needed" ;;
 *" libc.so"*) ok "NEEDED: $needed" ;;
 *) fail "no NEEDED entries read from $AGENT: '$needed'" ;;
 esac
-ldd "$AGENT" | grep -q libcrypto && fail "ldd: $(ldd "$AGENT" | grep libcrypto)"
+ldd "$AGENT" | grep -qE "libcrypto|libcbor" && fail "ldd: $(ldd "$AGENT" | grep -E "libcrypto|libcbor")"
 readelf -d "$MODULE" | grep -q 'NEEDED.*libcrypto' || fail "the module does not link libcrypto"
 # Only the one table is exported: the module's libtdcpuid binds to itself.
 exports=$(nm -D --defined-only "$MODULE" | awk '{print $3}' | paste -sd ' ' -)
@@ -45,10 +47,10 @@ for args in "probe --format raw" "probe --format text" "probe --format json" \
 	log=$(loaded "$AGENT" $args)
 	if ! grep -q 'calling init: .*libc\.so' <<<"$log"; then
 		fail "$args: no loader log (LD_DEBUG=libs ignored?): $(head -n 3 <<<"$log")"
-	elif grep -qE 'libcrypto|libssl|tdcpuid-agent-crypto' <<<"$log"; then
-		fail "$args loads libcrypto: $(grep -E 'calling init' <<<"$log" | sed 's/.*init: //' | paste -sd ' ' -)"
+	elif grep -qE 'libcrypto|libssl|libcbor|tdcpuid-agent-crypto' <<<"$log"; then
+		fail "$args loads libcrypto or libcbor: $(grep -E 'calling init' <<<"$log" | sed 's/.*init: //' | paste -sd ' ' -)"
 	else
-		ok "$args: $(grep -c 'calling init' <<<"$log") libraries initialised, no libcrypto"
+		ok "$args: $(grep -c 'calling init' <<<"$log") libraries initialised, no libcrypto, no libcbor"
 	fi
 done
 # The same check sees libcrypto where it is loaded (so it can fail).
