@@ -1340,7 +1340,10 @@ static int open_listeners(struct server *s)
 
 		s->laddr[s->nl] = a;
 		s->lkind[s->nl] = !http ? L_FRAMED : h->tls ? L_HTTPS : L_HTTP;
-		if ((e = ops->listen(a, 128, &s->lfd[s->nl])) != 0)
+		/* A backlog as deep as the table: a burst of connects the service
+		 * could take waits for accept (or its refusal), not for SYN retries. */
+		if ((e = ops->listen(a, s->max_conns > 128 ? (int)s->max_conns : 128,
+				     &s->lfd[s->nl])) != 0)
 			goto out;
 		if (ops->local(s->lfd[s->nl], &bound) != 0)
 			bound = *a;
