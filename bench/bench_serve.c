@@ -39,8 +39,12 @@
  * The database is a throwaway cluster started for the run (tests/pg_util.h)
  * unless --db names one (a database prepared as docs/deploy.md says).
  *
+ * With --clients the same server serves 1, 8, 64 and 512 concurrent agents in
+ * turn (client_sweep): per count throughput against the best count's, p50/p99
+ * against the agents' deadline and the server's CPU per attestation.
+ *
  * Usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] [-f json|ear] [--attack] [--rest]
- *                    [--fleet [--db postgresql://...]]
+ *                    [--fleet [--db postgresql://...]] [--clients]
  *   defaults: 32 clients (enough to keep both workers busy while earlier
  *   verdicts wait for their group-commit fsync), 3000 attestations,
  *   2 workers, TDREPORT+Quote evidence (-r: TDREPORT only, a check of
@@ -640,6 +644,77 @@ static int fleet_main(unsigned clients, unsigned workers, long n, const char *db
 	return bad || atomic_load(&nfailed) ? 1 : 0;
 }
 
+/*
+ * --clients: how throughput and latency hold as concurrency grows (issue 17):
+ * 1, 8, 64 and 512 agents on the same server, SWEEP_ROUNDS rounds of each
+ * count in turn after a warm-up, so drift on a shared machine hits every
+ * count alike.  No collapse means every count's throughput within 20 % of
+ * the best one's and p99 well inside the agents' deadline (su_attest_from,
+ * 30 s), without errors.
+ */
+#define SWEEP_ROUNDS 2
+#define SWEEP_DEADLINE_MS 30000
+
+static int client_sweep(long n)
+{
+	static const unsigned counts[] = { 1, 8, 64, 512 };
+	enum { NC = sizeof(counts) / sizeof(counts[0]) };
+	struct phase ph[NC] = { { 0 } }, warm = { 0 };
+	long per = n / (NC * SWEEP_ROUNDS), m[NC];
+	double best = 0, worst = 1e300, p99max = 0;
+	unsigned at_worst = 0, at_p99 = 0;
+	int kbest = 0;
+	long errors = 0;
+
+	for (int k = 0; k < NC; k++) {
+		/* Every agent attests at least twice a round: not only its start-up. */
+		m[k] = per > 2 * (long)counts[k] ? per : 2 * (long)counts[k];
+		if (!(ph[k].pool = calloc((size_t)(m[k] * SWEEP_ROUNDS), sizeof(double))))
+			die("alloc", TDC_ERR_ALLOC);
+	}
+	if (!(warm.pool = calloc(256, sizeof(double))))
+		die("alloc", TDC_ERR_ALLOC);
+	run_phase(64, 256, &warm);
+	for (int round = 0; round < SWEEP_ROUNDS; round++)
+		for (int k = 0; k < NC; k++)
+			run_phase(counts[k], m[k], &ph[k]);
+	for (int k = 0; k < NC; k++) {
+		finish_phase(&ph[k]);
+		if (ph[k].thr > best) {
+			best = ph[k].thr;
+			kbest = k;
+		}
+	}
+	printf("bench_serve --clients: %d rounds of 1, 8, 64, 512 concurrent agents in turn, "
+	       "%s evidence, %ld cpus online\n", SWEEP_ROUNDS,
+	       with_quote ? "TDREPORT+quote" : "TDREPORT-only", sysconf(_SC_NPROCESSORS_ONLN));
+	for (int k = 0; k < NC; k++) {
+		printf("  clients %4u: %6.0f /s (%.2fx best) over %ld attestations, p50 %8.2f ms, "
+		       "p99 %8.2f ms, errors %ld, server CPU %.0f us/attestation\n", counts[k],
+		       ph[k].thr, ph[k].thr / best, ph[k].n, ph[k].p50, ph[k].p99, ph[k].errors,
+		       ph[k].srv_cpu / (double)ph[k].n * 1e6);
+		/* Fewer agents than it takes to fill the workers are bound by their
+		 * own round trips (Little's law): a collapse is a drop past the best. */
+		if (k >= kbest && ph[k].thr < worst) {
+			worst = ph[k].thr;
+			at_worst = counts[k];
+		}
+		if (ph[k].p99 > p99max) {
+			p99max = ph[k].p99;
+			at_p99 = counts[k];
+		}
+		errors += ph[k].errors;
+		free(ph[k].pool);
+	}
+	printf("client scaling: best %.0f /s at %u clients; from there to %u clients lowest %.2fx "
+	       "best (%u clients; target >= 0.8); highest p99 %.2f ms (%u clients; deadline %d ms); "
+	       "errors %ld%s\n", best, counts[kbest], counts[NC - 1], worst / best, at_worst,
+	       p99max, at_p99, SWEEP_DEADLINE_MS, errors,
+	       worst / best >= 0.8 && p99max < SWEEP_DEADLINE_MS && !errors ? "" : " (COLLAPSE)");
+	free(warm.pool);
+	return errors || atomic_load(&nfailed) ? 1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct option lopts[] = {
@@ -647,6 +722,7 @@ int main(int argc, char *argv[])
 		{ "rest", no_argument, NULL, 'R' },
 		{ "fleet", no_argument, NULL, 'F' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "clients", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned clients = 32, workers = 2;
@@ -659,7 +735,7 @@ int main(int argc, char *argv[])
 	struct rusage ru0, ru1, srv_ru;
 	struct phase base = { 0 }, hit = { 0 }, warm = { 0 }, rest = { 0 };
 	static struct attack atk;
-	bool attack = false, with_rest = false, fleet = false;
+	bool attack = false, with_rest = false, fleet = false, sweep = false;
 	const char *db_arg = NULL;
 	long n = 3000;
 	int o, r, st;
@@ -677,9 +753,11 @@ int main(int argc, char *argv[])
 		case 'R': with_rest = true; break;
 		case 'F': fleet = true; break;
 		case 'D': db_arg = optarg; break;
+		case 'S': sweep = true; break;
 		default:
 			fprintf(stderr, "usage: bench_serve [-c CLIENTS] [-n COUNT] [-w WORKERS] [-r] "
-				"[-f json|ear] [--attack] [--rest] [--fleet [--db postgresql://...]]\n");
+				"[-f json|ear] [--attack] [--rest] [--fleet [--db postgresql://...]] "
+				"[--clients]\n");
 			return 2;
 		}
 	}
@@ -713,7 +791,8 @@ int main(int argc, char *argv[])
 	basic_mode = !strcmp(checks, "basic");
 	/* Default per-peer limits: what a deployment gets.  Basic mode is fast
 	 * enough for one agent to exceed 20 new connections a second. */
-	const char *extra[] = { "--workers", wbuf, "--max-conns", "512", "--timeout", "60",
+	/* Room for --clients' 512 agents and the connections they just closed. */
+	const char *extra[] = { "--workers", wbuf, "--max-conns", "1024", "--timeout", "60",
 				"--checks", checks, "--listen", "http://127.0.0.1:0",
 				basic_mode ? "--peer-rate" : NULL, "1000", NULL };
 	if (su_server_start(&env, verifier, extra, &srv) != 0)
@@ -724,6 +803,12 @@ int main(int argc, char *argv[])
 		die("serve wrote no http:// address", 0);
 	if (attack && with_rest)
 		die("--attack and --rest: one at a time", 0);
+	if (sweep) {
+		r = client_sweep(n);
+		su_server_stop(&srv, SIGTERM);
+		su_env_teardown(&env);
+		return r;
+	}
 	base.pool = calloc((size_t)n, sizeof(double));
 	hit.pool = calloc((size_t)n, sizeof(double));
 	rest.pool = calloc((size_t)n, sizeof(double));
