@@ -68,6 +68,15 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* This thread's CPU time: what a check costs, whatever else the machine runs. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void die(const char *what, int r)
 {
 	fprintf(stderr, "bench_verify: %s: %s\n", what, tdc_errmsg(r));
@@ -403,9 +412,10 @@ static void measure_pair(struct bench *b, unsigned long n, const struct tdc_chec
 static void scaling(struct bench *b)
 {
 	static const size_t sizes[] = { 1, 8, 64, 256, 1024 };
+	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
 	struct tdc_check_config cfg = b->cfg;
-	double t1 = 0;
-	size_t len1 = 0;
+	double t1 = 0, ck[NS];
+	size_t len1 = 0, lenk[NS];
 
 	cfg.collateral_cache = NULL;
 	cfg.predict_memo = NULL;
@@ -413,7 +423,7 @@ static void scaling(struct bench *b)
 		struct tdc_sim_params sp;
 		struct tdc_claims c;
 		struct tdc_buf ev;
-		double t[ROUNDS], t0;
+		double t[ROUNDS], cpu[ROUNDS], t0, c0;
 		unsigned long per = 400 / sizes[k] ? 400 / sizes[k] : 2;
 		bool pass = true;
 		int r;
@@ -428,6 +438,7 @@ static void scaling(struct bench *b)
 			die("scaling evidence", r);
 		for (int round = 0; round < ROUNDS; round++) {
 			t0 = now();
+			c0 = cpu_now();
 			for (unsigned long i = 0; i < per; i++) {
 				struct tdc_check_result res;
 
@@ -446,12 +457,16 @@ static void scaling(struct bench *b)
 				tdc_check_result_free(&res);
 			}
 			t[round] = (now() - t0) / (double)per;
+			cpu[round] = (cpu_now() - c0) / (double)per;
 		}
 		qsort(t, ROUNDS, sizeof(double), cmp_double);
+		qsort(cpu, ROUNDS, sizeof(double), cmp_double);
 		if (k == 0) {
 			t1 = t[ROUNDS / 2];
 			len1 = ev.len;
 		}
+		ck[k] = cpu[ROUNDS / 2];
+		lenk[k] = ev.len;
 		printf("scaling %4zu vCPUs: evidence %8zu bytes, check %9.1f us%s", sizes[k],
 		       ev.len, t[ROUNDS / 2] * 1e6, pass ? "" : " (FAILED)");
 		if (k)
@@ -462,6 +477,21 @@ static void scaling(struct bench *b)
 		tdc_buf_free(&ev);
 		tdc_claims_free(&c);
 	}
+	/* The last step's cost per vCPU against the average up to it: a
+	 * quadratic term (any all-pairs walk) shows as a ratio well above 1.
+	 * Thread CPU time: wall time on a shared machine swamps the small sizes. */
+	size_t a = sizes[0], m = sizes[NS - 2], z = sizes[NS - 1];
+	double top = (ck[NS - 1] - ck[NS - 2]) / (double)(z - m);
+	double below = (ck[NS - 2] - ck[0]) / (double)(m - a);
+	double topb = (double)(lenk[NS - 1] - lenk[NS - 2]) / (double)(z - m);
+	double belowb = (double)(lenk[NS - 2] - lenk[0]) / (double)(m - a);
+
+	printf("scaling CPU %zu vCPU %.1f us, %zu vCPUs %.1f us: per vCPU %.2f us (%zu to %zu), "
+	       "%.2f us (%zu to %zu)\n", a, ck[0] * 1e6, z, ck[NS - 1] * 1e6, below * 1e6, a, m,
+	       top * 1e6, m, z);
+	printf("scaling growth %zu -> %zu vCPUs: %.2f us CPU and %.1f bytes per vCPU, %.2fx and "
+	       "%.2fx the rate from %zu to %zu (1.00: linear)\n", m, z, top * 1e6, topb,
+	       top / below, topb / belowb, a, m);
 }
 
 static void report(const char *mode, unsigned long ecdsa, double check, double floor)
