@@ -686,6 +686,83 @@ static void test_reject_long_heads(void **state)
 	tdc_buf_free(&b);
 }
 
+/*
+ * Table entries are read straight from their bytes when spelled as every
+ * encoder spells them (lib/evidence_claims.c dec_entry_fast): register
+ * values at each head-size boundary decode to themselves, and each other
+ * spelling of any of the seven integers (non-shortest, 8-byte, another
+ * type) still fails as the item reader names it, at its index.
+ */
+static void test_entry_spellings(void **state)
+{
+	static const uint32_t edge[] = { 0, 1, 23, 24, 255, 256, 65535, 65536, 0x7fffffff,
+					 UINT32_MAX };
+	struct tdc_claims c, d;
+	struct tdc_buf b;
+	char want[64];
+
+	(void)state;
+	make_claims(&c, 2);
+	for (size_t i = 0; i < c.common.n; i++)
+		for (int k = 0; k < TDC_NREGS; k++)
+			c.common.e[i].regs[k] = edge[(i * TDC_NREGS + (size_t)k) % 10];
+	encode_ok(&c, &b);
+	if (tdc_claims_decode(b.data, b.len, &d) != 0)
+		fail_msg("decode: %s", tdc_errdetail());
+	assert_claims_equal(&c, &d);
+	tdc_claims_free(&c);
+	tdc_claims_free(&d);
+	tdc_buf_free(&b);
+
+	for (int k = 0; k < 7; k++) {
+		static const struct {
+			const char *bytes;
+			size_t n;
+			int code;
+			const char *what;
+		} bad[] = {
+			{ "\x18\x05", 2, TDC_ERR_FORMAT, "non-shortest" },
+			{ "\x19\x00\x05", 3, TDC_ERR_FORMAT, "non-shortest" },
+			{ "\x1a\x00\x00\x00\x05", 5, TDC_ERR_FORMAT, "non-shortest" },
+			{ "\x1b\x00\x00\x00\x00\x00\x00\x00\x05", 9, TDC_ERR_FORMAT,
+			  "non-shortest" },
+			{ "\x1b\x00\x00\x00\x01\x00\x00\x00\x00", 9, TDC_ERR_RANGE, "exceeds" },
+			{ "\x25", 1, TDC_ERR_TYPE, "got negative integer" },
+			{ "\x41\x05", 2, TDC_ERR_TYPE, "got byte string" },
+			{ "\x1c", 1, TDC_ERR_FORMAT, "malformed" },
+		};
+
+		for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			tdc_buf_init(&b);
+			w_head3(&b, 9);
+			w_u(&b, 3);
+			w_arr(&b, 1);
+			w_arr(&b, 7);
+			for (int i = 0; i < 7; i++)
+				if (i == k)
+					w_raw(&b, bad[j].bytes, bad[j].n);
+				else
+					w_u(&b, 0);
+			w_pad(&b);
+			snprintf(want, sizeof(want), "claims.common[0][%d]: ", k);
+			expect_fail(&b, bad[j].code, want);
+			expect_fail(&b, bad[j].code, bad[j].what);
+			tdc_buf_free(&b);
+		}
+	}
+	/* The entry's own head in 2 bytes: the array, not its elements, is named. */
+	tdc_buf_init(&b);
+	w_head3(&b, 9);
+	w_u(&b, 3);
+	w_arr(&b, 1);
+	w_raw(&b, "\x98\x07", 2);
+	for (int i = 0; i < 7; i++)
+		w_u(&b, 0);
+	w_pad(&b);
+	expect_fail(&b, TDC_ERR_FORMAT, "claims.common[0]: non-shortest encoding of array");
+	tdc_buf_free(&b);
+}
+
 /* Thousands of CPUs: still well under the cap, and fast. */
 static void test_scale(void **state)
 {
@@ -1484,6 +1561,7 @@ int main(void)
 		cmocka_unit_test(test_reject_encoding),
 		cmocka_unit_test(test_reject_indefinite_top),
 		cmocka_unit_test(test_reject_long_heads),
+		cmocka_unit_test(test_entry_spellings),
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_reject_fields),
 		cmocka_unit_test(test_reject_tables),
