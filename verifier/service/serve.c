@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The attestation service's machinery (service.h).  One poll() loop owns
- * every socket; blocking work (verification, audit commits) happens on the
- * workers and comes back through a queue and a wake-up pipe.
+ * every socket; blocking work (verification, audit commits) happens on
+ * other threads and comes back through a queue and a wake-up pipe.
  *
  * Nobody who can connect gets to hold more than a bounded share
  * (docs/protocol.md "Limits"): per-peer admission (peers.h) before a
@@ -44,7 +44,7 @@
 #define ACCEPT_BACKOFF_MS 100
 /* Peers whose refusals are being counted at once; more flush early. */
 #define AGG_MAX 1024
-/* How often an idle worker looks whether a lost database is back. */
+/* How often an idle auditor looks whether a lost database is back. */
 #define DB_PROBE_MS 200
 
 /* C_LINGER: reply sent, write side shut, reading until the peer closes so
@@ -85,7 +85,6 @@ struct job {
 	char peer_key[TDC_PEER_KEY_MAX];
 	time_t nonce_issued;
 	bool agg;                       /* not evaluated: count with the refusals */
-	bool row_only;                  /* an aggregated row: commit it, nothing to verify */
 	bool rest;                      /* from a REST session: answered through rest.c */
 	uint64_t token;                 /* ... its session */
 	struct tdc_buf jws;             /* REST: the verdict document signed */
@@ -137,15 +136,17 @@ struct server {
 	size_t nagg;
 	size_t pending;                 /* jobs submitted, reply not yet handled */
 	struct queue jobs, done;
-	/* Group commit: rows waiting for the next commit (rows.head), commits
-	 * running (at most ncommit, the connections the audit store allows). */
+	/* Group commit: rows waiting for the next commit (rows.head, under
+	 * rows.mu), commits running (at most ncommit, the connections the audit
+	 * store allows), by a worker for its own row or by an auditor. */
 	struct queue rows;
 	unsigned committing, ncommit;
 	pthread_t *workers;
+	pthread_t *auditors;            /* one per connection the audit store allows */
 	struct tdc_registry *reg;
 	struct tdc_nonce_store *nonces;
 	struct tdc_audit *db;
-	/* Set by a worker when a commit failed, cleared when the database answers
+	/* Set when a commit failed, cleared when the database answers
 	 * again: meanwhile new connections are refused with db_why. */
 	atomic_bool db_down;
 	pthread_mutex_t db_mu;
@@ -204,34 +205,6 @@ static struct job *q_pop(struct queue *q, bool all, bool wait)
 	return j;
 }
 
-/* The next job, waiting at most @ms; NULL on timeout, and *@closed once closed and empty. */
-static struct job *q_pop_timed(struct queue *q, unsigned ms, bool *closed)
-{
-	struct timespec ts;
-	struct job *j;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&q->mu);
-	while (!q->head && !q->closed)
-		if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) != 0)
-			break;
-	if ((j = q->head)) {
-		q->head = j->next;
-		if (!q->head)
-			q->tail = NULL;
-		j->next = NULL;
-	}
-	*closed = !j && q->closed;
-	pthread_mutex_unlock(&q->mu);
-	return j;
-}
-
 static void q_close(struct queue *q)
 {
 	pthread_mutex_lock(&q->mu);
@@ -266,7 +239,7 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-/* ---- workers: verification and the audit commit ------------------------- */
+/* ---- worker and audit threads --------------------------------------------- */
 
 /* What goes into the audit log is valid UTF-8 with no control characters,
  * whatever the guest put into the names and texts it quotes. */
@@ -501,58 +474,81 @@ static struct job *rows_take(struct server *s, size_t *n)
 }
 
 /*
- * Group commit by the workers, leader-based: a worker queues its row and,
- * if fewer commits run than the store has connections, commits everything
- * queued itself, again and again until nothing is left.  Otherwise a
- * running commit's worker (the leader) takes the row into its next batch
- * before it stops leading: it looks at the list under the same lock under
- * which the row was queued.  Rows committed in one batch share one fsync,
- * as with the audit thread this replaces, without a hand-off to it.
+ * A verdict's row, from its worker.  When no commit runs and nothing is
+ * queued (one exchange at a time, the usual case at low load) the worker
+ * commits the row itself: no hand-off to an auditor and back.  Otherwise
+ * the row waits for the next batch, which an auditor commits (under load
+ * the workers keep verifying while a commit waits for its fsync).  Either
+ * way the reply is handed to the loop only after the commit returned.
  */
 static void commit_row(struct server *s, struct job *j)
 {
+	pthread_mutex_lock(&s->rows.mu);
+	if (s->committing < s->ncommit && !s->rows.head) {
+		s->committing++;
+		pthread_mutex_unlock(&s->rows.mu);
+		j->next = NULL;
+		commit_batch(s, j, 1);
+		pthread_mutex_lock(&s->rows.mu);
+		s->committing--;
+		/* Rows queued meanwhile: an auditor takes them now. */
+		if (s->rows.head)
+			pthread_cond_signal(&s->rows.cv);
+		pthread_mutex_unlock(&s->rows.mu);
+		return;
+	}
+	pthread_mutex_unlock(&s->rows.mu);
+	q_push(&s->rows, j);
+}
+
+/* Group commit of everything queued, one transaction (one fsync) per batch. */
+static void *auditor_main(void *arg)
+{
+	struct server *s = arg;
+	struct timespec ts;
 	struct job *batch;
 	size_t n;
 
 	pthread_mutex_lock(&s->rows.mu);
-	j->next = NULL;
-	if (s->rows.tail)
-		s->rows.tail->next = j;
-	else
-		s->rows.head = j;
-	s->rows.tail = j;
-	if (s->committing >= s->ncommit) {
-		pthread_mutex_unlock(&s->rows.mu);
-		return;
+	while (s->rows.head || !s->rows.closed) {
+		if (s->rows.head && s->committing < s->ncommit) {
+			batch = rows_take(s, &n);
+			s->committing++;
+			pthread_mutex_unlock(&s->rows.mu);
+			commit_batch(s, batch, n);
+			pthread_mutex_lock(&s->rows.mu);
+			s->committing--;
+			continue;
+		}
+		if (s->rows.closed) {
+			/* Rows left but every connection busy: the commit running signals. */
+			pthread_cond_wait(&s->rows.cv, &s->rows.mu);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)DB_PROBE_MS * 1000000;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		if (pthread_cond_timedwait(&s->rows.cv, &s->rows.mu, &ts) != 0 && !s->rows.head) {
+			/* Idle: while the database is down, look whether it is back. */
+			pthread_mutex_unlock(&s->rows.mu);
+			db_probe(s);
+			pthread_mutex_lock(&s->rows.mu);
+		}
 	}
-	s->committing++;
-	while ((batch = rows_take(s, &n))) {
-		pthread_mutex_unlock(&s->rows.mu);
-		commit_batch(s, batch, n);
-		pthread_mutex_lock(&s->rows.mu);
-	}
-	s->committing--;
+	/* Another auditor may wait for a connection this one no longer uses. */
+	pthread_cond_broadcast(&s->rows.cv);
 	pthread_mutex_unlock(&s->rows.mu);
+	return NULL;
 }
 
 static void *worker_main(void *arg)
 {
 	struct server *s = arg;
-	bool closed = false, down;
 	struct job *j;
 
-	for (;;) {
-		/* While the database is down nothing arrives: look whether it is back. */
-		down = atomic_load(&s->db_down);
-		j = down ? q_pop_timed(&s->jobs, DB_PROBE_MS, &closed) : q_pop(&s->jobs, false, true);
-		if (!j && (closed || !down))
-			break; /* closed and empty */
-		if (!j) {
-			db_probe(s);
-			continue;
-		}
-		if (!j->row_only)
-			verify_job(s, j);
+	while ((j = q_pop(&s->jobs, false, true))) {
+		verify_job(s, j);
 		if (j->agg) {
 			q_push(&s->done, j);
 			wake('D');
@@ -576,7 +572,6 @@ static void agg_emit(struct server *s, struct agg *a)
 		return;
 	}
 	j->slot = SIZE_MAX;
-	j->row_only = true;
 	tdc_buf_init(&j->ev);
 	tdc_buf_init(&j->vout.doc);
 	r = &j->rec;
@@ -592,7 +587,7 @@ static void agg_emit(struct server *s, struct agg *a)
 			 a->count, (unsigned long long)((tdc_now_ms() - a->first_ms) / 1000 + 1),
 			 a->first, a->last);
 	s->pending++;
-	q_push(&s->jobs, j);
+	q_push(&s->rows, j);
 }
 
 /* Emit the rows whose interval is over (all of them with @all). */
@@ -1059,7 +1054,7 @@ static void conn_linger(struct server *s, size_t slot)
 		conn_close(s, slot);
 }
 
-/* ---- replies from the workers --------------------------------------------- */
+/* ---- replies from the workers and the audit threads ----------------------- */
 
 static void reply(struct server *s, struct job *j)
 {
@@ -1394,16 +1389,25 @@ static int start_threads(struct server *s)
 	for (unsigned i = 0; i < s->cfg->workers; i++)
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
 			return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
+	if (!(s->auditors = calloc(s->ncommit, sizeof(*s->auditors))))
+		return tdc_err(TDC_ERR_ALLOC, "serve: auditors");
+	for (unsigned i = 0; i < s->ncommit; i++)
+		if (pthread_create(&s->auditors[i], NULL, auditor_main, s) != 0)
+			return tdc_err(TDC_ERR_INTERNAL, "serve: pthread_create failed");
 	return 0;
 }
 
 static void stop_threads(struct server *s)
 {
-	/* A worker leaves only after the commits it leads: no row is left behind. */
 	q_close(&s->jobs);
 	for (unsigned i = 0; s->workers && i < s->cfg->workers; i++)
 		pthread_join(s->workers[i], NULL);
+	/* The auditors leave once nothing is queued. */
+	q_close(&s->rows);
+	for (unsigned i = 0; s->auditors && i < s->ncommit; i++)
+		pthread_join(s->auditors[i], NULL);
 	free(s->workers);
+	free(s->auditors);
 }
 
 static int alloc_tables(struct server *s)

@@ -5,13 +5,12 @@
  *   main thread   poll() event loop: accept, hello (nonce), read the
  *                 evidence frame, nonce + registry checks, write replies,
  *                 per-connection deadlines, signals (self-pipe)
- *   workers (N)   verification through struct tdc_verifier_ops, then the
- *                 verdict's audit row: group commit led by the workers (a
- *                 worker commits everything queued when fewer commits run
- *                 than the store has connections: one for SQLite, one per
- *                 pooled connection for PostgreSQL; otherwise a running
- *                 commit takes its row into the next batch); a reply is
- *                 queued for writing only after its record is committed;
+ *   workers (N)   verification through struct tdc_verifier_ops; a worker
+ *                 commits its verdict's audit row itself when no commit runs
+ *                 and none is queued (low load: no hand-off)
+ *   auditors      group commit of the rows queued meanwhile (one thread for
+ *                 SQLite, one per pooled connection for PostgreSQL); a reply
+ *                 is queued for writing only after its record is committed;
  *                 while the database is down new connections are refused
  *
  * The registry (one JSON file per VM) is immutable once built; SIGHUP
