@@ -51,7 +51,12 @@ struct tdc_trust {
  * and the QE identity beside it.  Errors name the file and what is missing.
  */
 int tdc_trust_load(const char *root_path, struct tdc_trust **out);
-/* From a certificate (a reference is taken) and QE identity body text. */
+/*
+ * From a certificate and QE identity body text.  The trust keeps its own
+ * copy of @root parsed in the certificate context (crypto.h), as
+ * tdc_trust_load has it: a root built in memory (the simulator's) is then
+ * no different from one read from a file.
+ */
 int tdc_trust_from(X509 *root, const char *qe_json, size_t len, struct tdc_trust **out);
 void tdc_trust_free(struct tdc_trust *t);
 
