@@ -915,14 +915,15 @@ int tdc_quote_appraise(const struct tdc_quote_opts *o, const uint8_t *quote, siz
 	if (!cache && (ret = tdc_collateral_cache_new(&tmp)) != 0)
 		return ret;
 	cache = cache ? cache : tmp;
-	/* The one-shot path encodes the root once, for its hash and to compare
-	 * it with the chain's root; a shared cache remembers the hash. */
+	/* The one-shot path encodes the root once, to compare it with the
+	 * chain's root and, with collateral, for its hash (the anchor of the
+	 * collateral's cache keys; nothing else uses it there); a shared cache
+	 * remembers the hash. */
+	memset(root_sha, 0, 32);
 	if (cache == o->cache)
 		tdc_cache_root_sha256(cache, o->root, root_sha);
-	else if (root_der_get(&rd))
+	else if ((o->collateral || o->source) && root_der_get(&rd))
 		tdc_sha256(rd.der, (size_t)rd.len, root_sha);
-	else
-		memset(root_sha, 0, 32);
 	key_ret = attestation_key(o->cache == cache ? cache : NULL, q, key_id, &key, &key_cached);
 	sig_ok = check_quote_signature(q, key, key_ret, res) == 0;
 	if (get_chain(o, cache, cache == o->cache, root_sha, &rd, q, res, &v) == 0) {
