@@ -499,6 +499,27 @@ static void replace_in(struct tdc_buf *b, const char *from, const char *to)
 	*b = out;
 }
 
+/* Hex fields are exactly their size: a "0x" prefix in the same length was
+ * read as one byte short (the last left zero). */
+static void test_hex_fields_exact(void **state)
+{
+	struct level lv[1] = { { 0, 0, "UpToDate", NULL } };
+	struct tdc_tcbinfo t;
+	struct tdc_buf body;
+	char fm[13], want[20], bad[20];
+
+	tcbinfo_body(&body, pck.fmspc, now - 60, now + 86400, lv, 1);
+	assert_int_equal(tdc_tcbinfo_parse(tdc_buf_cstr(&body), body.len, &t), 0);
+	tdc_tcbinfo_free(&t);
+	tdc_hex_encode(pck.fmspc, 6, fm);
+	snprintf(want, sizeof(want), "\"%s\"", fm);
+	snprintf(bad, sizeof(bad), "\"0x%.10s\"", fm);
+	replace_in(&body, want, bad);
+	assert_int_not_equal(tdc_tcbinfo_parse(tdc_buf_cstr(&body), body.len, &t), 0);
+	assert_non_null(strstr(tdc_errdetail(), "tcbInfo.fmspc"));
+	tdc_buf_free(&body);
+}
+
 static struct tdc_collateral *peek_collateral(void)
 {
 	struct tdc_collateral *c;
@@ -811,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_tcbinfo_selection),
 		cmocka_unit_test(test_peek_fmspc),
 		cmocka_unit_test(test_tcbinfo_passed_over),
+		cmocka_unit_test(test_hex_fields_exact),
 		cmocka_unit_test(test_relaunch_advised),
 		cmocka_unit_test(test_relaunch_configuration_needed),
 		cmocka_unit_test(test_relaunch_not_advised),

@@ -84,6 +84,10 @@ static int jhex(json_t *obj, const char *key, const char *where, uint8_t *out, s
 			       strlen(s), 2 * n);
 	if ((ret = tdc_hex_decode(s, out, n, &got)) != 0)
 		return tdc_err_wrap(ret, "%s.%s: ", where, key);
+	/* tdc_hex_decode skips a leading 0x: "0x" and 2n-2 digits are n-1 bytes. */
+	if (got != n)
+		return tdc_err(TDC_ERR_FORMAT, "%s.%s: %zu bytes, expected %zu", where, key, got,
+			       n);
 	return 0;
 }
 
