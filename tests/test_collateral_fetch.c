@@ -253,6 +253,28 @@ static void test_parsers(void **state)
 		assert_memory_equal(out.data, der.data, der.len);
 		tdc_buf_reset(&out);
 		assert_int_equal(tdc_crl_to_der((const uint8_t *)"abcd", 4, &out), TDC_ERR_FORMAT);
+		/* Each encoding described once, and kept as DER by the view. */
+		{
+			const struct { const uint8_t *d; size_t n; bool der; } enc[] = {
+				{ der.data, der.len, true }, { text.data, text.len, false },
+				{ (const uint8_t *)mem, (size_t)n, false },
+			};
+
+			for (size_t i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
+				struct tdc_collateral *c;
+				struct tdc_doc_info info;
+
+				assert_int_equal(tdc_collateral_doc_info(enc[i].d, enc[i].n, &info), 0);
+				assert_int_equal(info.kind, TDC_DOC_CRL);
+				assert_int_equal(info.der, enc[i].der);
+				assert_int_equal(tdc_collateral_new(&c), 0);
+				assert_int_equal(tdc_collateral_add_verified(c, "crl", &info, enc[i].d,
+									     enc[i].n), 0);
+				assert_int_equal(c->docs[0].len, der.len);
+				assert_memory_equal(c->docs[0].data, der.data, der.len);
+				tdc_collateral_free(c);
+			}
+		}
 		X509_CRL_free(crl);
 		BIO_free(bio);
 		tdc_buf_free(&der);

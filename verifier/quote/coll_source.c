@@ -661,7 +661,7 @@ static int view_add(struct view *v, const struct slot *sl)
 	char chain_name[TDC_COLL_SLOT_MAX + 16];
 	int ret;
 
-	if ((ret = tdc_collateral_add_verified(v->c, sl->name, sl->info.kind, sl->body.data,
+	if ((ret = tdc_collateral_add_verified(v->c, sl->name, &sl->info, sl->body.data,
 					       sl->body.len)) != 0)
 		return ret;
 	if (sl->certs)

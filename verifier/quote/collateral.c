@@ -728,6 +728,7 @@ struct doc_read {
 	json_t *json;
 	struct tdc_buf der;
 	X509_CRL *crl;
+	bool was_der;               /* the CRL came as DER */
 };
 
 static void doc_read_free(struct doc_read *r)
@@ -740,8 +741,10 @@ static void doc_read_free(struct doc_read *r)
 /* A CRL in any of tdc_crl_to_der's encodings: DER first, decoded once. */
 static bool crl_read(const uint8_t *data, size_t len, struct doc_read *r)
 {
-	if ((r->crl = tdc_der_read_crl(data, len)))
+	if ((r->crl = tdc_der_read_crl(data, len))) {
+		r->was_der = true;
 		return tdc_buf_put(&r->der, data, len) == 0;
+	}
 	if (tdc_crl_to_der(data, len, &r->der) != 0)
 		return false;
 	return (r->crl = tdc_der_read_crl(r->der.data, r->der.len)) != NULL;
@@ -837,20 +840,20 @@ int tdc_collateral_add(struct tdc_collateral *c, const char *name, const uint8_t
 }
 
 int tdc_collateral_add_verified(struct tdc_collateral *c, const char *name,
-				enum tdc_doc_kind kind, const uint8_t *data, size_t len)
+				const struct tdc_doc_info *info, const uint8_t *data, size_t len)
 {
 	struct tdc_buf der;
 	int ret;
 
 	if ((ret = add_check_room(c, name, len)) != 0)
 		return ret;
-	if (kind == TDC_DOC_CERTS)
+	if (info->kind == TDC_DOC_CERTS)
 		return add_pem_certs(c, name, data, len);
-	if (kind != TDC_DOC_CRL)
-		return add_doc(c, name, kind, data, len);
+	if (info->kind != TDC_DOC_CRL || info->der)
+		return add_doc(c, name, info->kind, data, len);
 	tdc_buf_init(&der);
 	if ((ret = tdc_crl_to_der(data, len, &der)) == 0)
-		ret = add_doc(c, name, kind, der.data, der.len);
+		ret = add_doc(c, name, TDC_DOC_CRL, der.data, der.len);
 	else
 		ret = tdc_err_wrap(ret, "collateral %s: ", name);
 	tdc_buf_free(&der);
@@ -1713,8 +1716,10 @@ int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info
 	if ((ret = doc_read(data, len, &kind, &r)) == 0) {
 		if (kind != TDC_DOC_CRL)
 			ret = json_doc_info(r.json, data, len, kind, info, &body, &body_len, sig);
-		else
+		else {
 			crl_doc_info(r.crl, info);
+			info->der = r.was_der;
+		}
 	}
 	doc_read_free(&r);
 	return ret;
@@ -1795,6 +1800,7 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 				ret = verify_json(body, body_len, sig, chain, root, info);
 		} else {
 			crl_doc_info(r.crl, info);
+			info->der = r.was_der;
 			ret = verify_crl(r.crl, chain, root, info);
 		}
 	}

@@ -136,14 +136,15 @@ int tdc_collateral_new(struct tdc_collateral **out);
 /* Classify and keep a copy of one document (content decides the kind). */
 int tdc_collateral_add(struct tdc_collateral *c, const char *name,
 		       const uint8_t *data, size_t len);
+struct tdc_doc_info;
 /*
  * A document whose kind is known because it verified as one (@data the
- * bytes tdc_collateral_verify_doc verified as @kind): not classified again.
- * A wrong @kind only makes the appraisal fail: it parses and verifies every
- * document it uses.
+ * bytes tdc_collateral_verify_doc described in @info): not classified
+ * again, nor a DER CRL decoded again.  A wrong @info only makes the
+ * appraisal fail: it parses and verifies every document it uses.
  */
 int tdc_collateral_add_verified(struct tdc_collateral *c, const char *name,
-				enum tdc_doc_kind kind, const uint8_t *data, size_t len);
+				const struct tdc_doc_info *info, const uint8_t *data, size_t len);
 /* Certificates already decoded (an issuer chain), shared: each up-ref'd. */
 int tdc_collateral_add_certs(struct tdc_collateral *c, STACK_OF(X509) *certs);
 /* Every regular file of @dir (not recursive, dotfiles skipped). */
@@ -162,6 +163,7 @@ struct tdc_doc_info {
 	uint32_t eval_number;           /* tcbEvaluationDataNumber (JSON documents) */
 	char id[16];                    /* "TDX", "TD_QE" */
 	char signer[128];               /* CN of the signing certificate / CRL issuer */
+	bool der;                       /* a CRL that came as DER */
 };
 /* Classify and parse one document (TCB info, QE identity or CRL). */
 int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info *info);
