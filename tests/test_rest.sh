@@ -6,7 +6,8 @@
 # library (tests/rest_client.py): the Veraison challenge-response session
 # flow, the signed EAR and its published key, every refusal as a JSON
 # problem (replayed nonce, expired session, wrong media type, oversized
-# body, slow clients) while honest clients are served, the audit log.
+# body, slow clients) while honest clients are served, the listen backlog,
+# the audit log.
 set -uo pipefail
 A=${TDC_AGENT:?} V=${TDC_VERIFIER:?} S=${TDC_SOURCE_DIR:?}
 for tool in curl python3 openssl; do
@@ -107,6 +108,34 @@ print("04"+d(k["x"]).hex()+d(k["y"]).hex())' "$T/disc.json") || fail "JWK: $(cat
 # --- Python's standard library: both flows, every refusal, slow clients.
 python3 "$S/tests/rest_client.py" "$HTTP" "$HTTPS" "$T/ca.pem" "$A" "$T/sim" "$T" $TTL ||
 	fail "python client"
+
+# --- the listen backlog holds a burst as large as the connection table (256):
+# with serve stopped, 200 connects from 200 peers all complete the handshake
+# (a backlog of 128 left the rest to SYN retries, 1, 3, 7 s later).
+kill -STOP "$SP"
+python3 - "$HTTP" <<'EOF2'
+import select, socket, sys, time, urllib.parse
+u, n = urllib.parse.urlparse(sys.argv[1]), 200
+socks = []
+for i in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    s.bind((f"127.0.3.{i + 1}", 0))
+    s.connect_ex((u.hostname, u.port))
+    socks.append(s)
+done, end = set(), time.monotonic() + 2
+while len(done) < n and time.monotonic() < end:
+    _, w, _ = select.select([], [s for s in socks if s not in done], [], 0.1)
+    done.update(s for s in w if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
+for s in socks:
+    s.close()
+if len(done) < n:
+    sys.exit(f"FAIL: backlog: {len(done)} of {n} connects queued while serve accepted nothing")
+print(f"backlog: {n} connects queued while serve accepted nothing")
+EOF2
+rc=$?
+kill -CONT "$SP"
+[ $rc -eq 0 ] || fail "listen backlog"
 
 # --- the agent (libcurl): --to http:// and https://, signed results checked with the key.
 o ecparam -name prime256v1 -genkey -noout -out "$T/other.pem"
