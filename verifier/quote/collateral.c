@@ -1704,27 +1704,6 @@ static int doc_read(const uint8_t *data, size_t len, enum tdc_doc_kind *kind,
 	return 0;
 }
 
-int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info *info)
-{
-	enum tdc_doc_kind kind = TDC_DOC_CRL;
-	const char *body = NULL;
-	size_t body_len = 0;
-	uint8_t sig[64];
-	struct doc_read r;
-	int ret;
-
-	if ((ret = doc_read(data, len, &kind, &r)) == 0) {
-		if (kind != TDC_DOC_CRL)
-			ret = json_doc_info(r.json, data, len, kind, info, &body, &body_len, sig);
-		else {
-			crl_doc_info(r.crl, info);
-			info->der = r.was_der;
-		}
-	}
-	doc_read_free(&r);
-	return ret;
-}
-
 /* A signed JSON document: signed by an end-entity certificate of @chain
  * that @root issued. */
 static int verify_json(const char *body, size_t body_len, const uint8_t sig[64],
@@ -1783,8 +1762,9 @@ static int verify_crl(X509_CRL *crl, STACK_OF(X509) *chain, X509 *root,
 		       "CA of the issuer chain", info->signer);
 }
 
-int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *chain,
-			      X509 *root, struct tdc_doc_info *info)
+/* What a document is (and, with @verify, whether @chain and @root sign it). */
+static int doc_info(const uint8_t *data, size_t len, bool verify, STACK_OF(X509) *chain,
+		    X509 *root, struct tdc_doc_info *info)
 {
 	enum tdc_doc_kind kind = TDC_DOC_CRL;
 	const char *body = NULL;
@@ -1796,14 +1776,26 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 	if ((ret = doc_read(data, len, &kind, &r)) == 0) {
 		if (kind != TDC_DOC_CRL) {
 			if ((ret = json_doc_info(r.json, data, len, kind, info, &body, &body_len,
-						 sig)) == 0)
+						 sig)) == 0 && verify)
 				ret = verify_json(body, body_len, sig, chain, root, info);
 		} else {
 			crl_doc_info(r.crl, info);
 			info->der = r.was_der;
-			ret = verify_crl(r.crl, chain, root, info);
+			if (verify)
+				ret = verify_crl(r.crl, chain, root, info);
 		}
 	}
 	doc_read_free(&r);
 	return ret;
+}
+
+int tdc_collateral_doc_info(const uint8_t *data, size_t len, struct tdc_doc_info *info)
+{
+	return doc_info(data, len, false, NULL, NULL, info);
+}
+
+int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *chain,
+			      X509 *root, struct tdc_doc_info *info)
+{
+	return doc_info(data, len, true, chain, root, info);
 }
