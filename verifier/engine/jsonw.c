@@ -7,6 +7,7 @@
 
 #include "jsonw.h"
 #include "tdcpuid/error.h"
+#include "tdcpuid/text.h"
 
 void tdc_jw_init(struct tdc_jw *w, struct tdc_buf *out, bool compact)
 {
@@ -15,37 +16,14 @@ void tdc_jw_init(struct tdc_jw *w, struct tdc_buf *out, bool compact)
 	w->compact = compact;
 }
 
-/* jansson's utf8_check_first/utf8_check_full, over a NUL-terminated string. */
+/*
+ * jansson's json_string() test (utf8_check_string) is strict RFC 3629, as
+ * the project's own reader is: no overlong forms, surrogates or code
+ * points beyond U+10FFFF.
+ */
 bool tdc_jw_utf8_ok(const char *s)
 {
-	const uint8_t *p = (const uint8_t *)s;
-
-	if (!s)
-		return false;
-	while (*p) {
-		uint8_t c = *p;
-		size_t k;
-		uint32_t v;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c < 0xc2 || c > 0xf4)
-			return false; /* continuation, overlong lead, beyond U+10FFFF */
-		k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		v = c & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
-		for (size_t i = 1; i < k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false; /* also stops at the NUL */
-			v = v << 6 | (p[i] & 0x3f);
-		}
-		if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) ||
-		    (k == 3 && v < 0x800) || (k == 4 && v < 0x10000))
-			return false;
-		p += k;
-	}
-	return true;
+	return s && tdc_text_utf8_valid(s, strlen(s));
 }
 
 static void put(struct tdc_jw *w, const char *s, size_t n)
