@@ -633,7 +633,44 @@ void tdc_collateral_free(struct tdc_collateral *c)
 	for (size_t i = 0; i < c->n_docs; i++)
 		free(c->docs[i].data);
 	sk_X509_pop_free(c->certs, X509_free);
+	free(c->cert_sha);
 	free(c);
+}
+
+/* Append @x (a reference the pool takes over) with the SHA-256 of its DER. */
+static int pool_push(struct tdc_collateral *c, X509 *x)
+{
+	size_t n = (size_t)sk_X509_num(c->certs);
+
+	if (n == c->cert_sha_cap) {
+		size_t cap = c->cert_sha_cap ? 2 * c->cert_sha_cap : 8;
+		uint8_t (*ns)[32] = realloc(c->cert_sha, cap * sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		c->cert_sha = ns;
+		c->cert_sha_cap = cap;
+	}
+	if (!sk_X509_push(c->certs, x))
+		return -1;
+	tdc_cert_sha256(x, c->cert_sha[n]);
+	return 0;
+}
+
+X509 *tdc_collateral_cert_by_sha(const struct tdc_collateral *c, const uint8_t sha[32])
+{
+	static const uint8_t zero[32];
+
+	/* tdc_cert_sha256 leaves zeros when it cannot encode: never a match. */
+	if (!c || !memcmp(sha, zero, 32))
+		return NULL;
+	for (int i = 0; i < sk_X509_num(c->certs); i++)
+		if (!memcmp(c->cert_sha[i], sha, 32)) {
+			X509 *x = sk_X509_value(c->certs, i);
+
+			return X509_up_ref(x) ? x : NULL;
+		}
+	return NULL;
 }
 
 static int add_pem_certs(struct tdc_collateral *c, const char *name, const uint8_t *data,
@@ -646,7 +683,7 @@ static int add_pem_certs(struct tdc_collateral *c, const char *name, const uint8
 	if (!bio)
 		return tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
 	while ((x = tdc_pem_read_cert(bio))) {
-		if (!sk_X509_push(c->certs, x)) {
+		if (pool_push(c, x) != 0) {
 			X509_free(x);
 			ret = tdc_err(TDC_ERR_ALLOC, "collateral %s", name);
 			break;
@@ -867,7 +904,7 @@ int tdc_collateral_add_certs(struct tdc_collateral *c, STACK_OF(X509) *certs)
 
 		if (!X509_up_ref(x))
 			return tdc_err(TDC_ERR_ALLOC, "collateral certificates");
-		if (!sk_X509_push(c->certs, x)) {
+		if (pool_push(c, x) != 0) {
 			X509_free(x);
 			return tdc_err(TDC_ERR_ALLOC, "collateral certificates");
 		}

@@ -130,6 +130,8 @@ struct tdc_collateral {
 	struct tdc_coll_doc docs[TDC_COLL_MAX_FILES];
 	size_t n_docs;
 	STACK_OF(X509) *certs;      /* every certificate of every PEM file */
+	uint8_t (*cert_sha)[32];    /* tdc_cert_sha256 of each, in the same order */
+	size_t cert_sha_cap;
 };
 
 int tdc_collateral_new(struct tdc_collateral **out);
@@ -147,6 +149,14 @@ int tdc_collateral_add_verified(struct tdc_collateral *c, const char *name,
 				const struct tdc_doc_info *info, const uint8_t *data, size_t len);
 /* Certificates already decoded (an issuer chain), shared: each up-ref'd. */
 int tdc_collateral_add_certs(struct tdc_collateral *c, STACK_OF(X509) *certs);
+/*
+ * The certificate of @c whose DER has SHA-256 @sha, up-ref'd, or NULL: a
+ * quote's PCK intermediate is usually also in the collateral (the PCK CRL's
+ * issuer chain), so an appraisal can use the X509 decoded when the
+ * collateral was loaded instead of decoding the same bytes again.  Only the
+ * decoding is shared: the appraisal verifies the chain as always.
+ */
+X509 *tdc_collateral_cert_by_sha(const struct tdc_collateral *c, const uint8_t sha[32]);
 /* Every regular file of @dir (not recursive, dotfiles skipped). */
 int tdc_collateral_load_dir(const char *dir, struct tdc_collateral **out);
 void tdc_collateral_free(struct tdc_collateral *c);

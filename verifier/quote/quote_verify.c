@@ -96,10 +96,12 @@ static bool root_der_get(struct root_der *r)
 }
 
 /* One PEM certificate of the chain (and the SHA-256 of its DER if @sha).
- * The chain's root is normally the trusted root itself: then it is not
- * decoded again (same DER bytes). */
-static X509 *chain_cert(const char **p, const char *end, struct root_der *rd, bool last,
-			uint8_t sha[32])
+ * The chain's root is normally the trusted root itself, and its
+ * intermediate a certificate of the collateral (the PCK CRL's issuer
+ * chain): then the X509 already decoded is used (same DER bytes; an X509
+ * keeps no verdict, the chain is verified as always). */
+static X509 *chain_cert(const char **p, const char *end, struct root_der *rd,
+			const struct tdc_collateral *pool, bool last, uint8_t sha[32])
 {
 	uint8_t *der;
 	size_t len;
@@ -107,12 +109,14 @@ static X509 *chain_cert(const char **p, const char *end, struct root_der *rd, bo
 
 	if (tdc_pem_cert_next(p, end, &der, &len) != 0)
 		return NULL;
-	if (sha)
+	if (sha) {
 		tdc_sha256(der, len, sha);
-	if (last && root_der_get(rd) && (size_t)rd->len == len &&
+		x = tdc_collateral_cert_by_sha(pool, sha);
+	}
+	if (!x && last && root_der_get(rd) && (size_t)rd->len == len &&
 	    memcmp(der, rd->der, len) == 0 && X509_up_ref(rd->root))
 		x = rd->root;
-	else
+	else if (!x)
 		x = tdc_der_read_cert(der, len);
 	free(der);
 	return x;
@@ -120,14 +124,15 @@ static X509 *chain_cert(const char **p, const char *end, struct root_der *rd, bo
 
 /* Exactly three PEM certificates (leaf, intermediate, root), with only
  * whitespace before and between them, then at most whitespace or NUL
- * padding.  @inter_sha: SHA-256 of the intermediate's DER. */
-static int split_chain(const struct tdx_quote *q, struct root_der *rd, X509 *out[3],
-		       uint8_t inter_sha[32])
+ * padding.  @inter_sha: SHA-256 of the intermediate's DER.  @pool: the
+ * collateral's certificates, or NULL. */
+static int split_chain(const struct tdx_quote *q, struct root_der *rd,
+		       const struct tdc_collateral *pool, X509 *out[3], uint8_t inter_sha[32])
 {
 	const char *p = (const char *)q->pck_chain_pem, *end = p + q->pck_chain_len;
 
 	for (int i = 0; i < 3; i++)
-		if (!(out[i] = chain_cert(&p, end, rd, i == 2, i == 1 ? inter_sha : NULL)))
+		if (!(out[i] = chain_cert(&p, end, rd, pool, i == 2, i == 1 ? inter_sha : NULL)))
 			return tdc_err(TDC_ERR_CHAIN, "PCK chain invalid: certificate %d of 3 "
 				       "is not a valid PEM certificate", i + 1);
 	for (; p < end; p++)
@@ -246,7 +251,7 @@ static int get_chain(const struct tdc_quote_opts *o, struct tdc_collateral_cache
 		*out = hit->obj;
 		return 0;
 	}
-	if ((ret = split_chain(q, rd, c, inter_sha)) != 0) {
+	if ((ret = split_chain(q, rd, o->collateral, c, inter_sha)) != 0) {
 		add_check(res, "pck_chain.parse", false, "%s", tdc_errdetail());
 		goto out;
 	}
