@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "collateral.h"
+#include "crl.h"
 #include "chain.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
@@ -987,7 +988,7 @@ static void entry_free(struct tdc_cache_entry *e)
 	else if (e->kind == TDC_DOC_QEID && e->obj)
 		tdc_qe_identity_free(e->obj);
 	else if (e->kind == TDC_DOC_CRL)
-		X509_CRL_free(e->obj);
+		tdc_crl_free(e->obj);
 	else if (e->kind == TDC_DOC_CERTS && e->obj)
 		tdc_verified_chain_free(e->obj);
 	else if (e->kind == TDC_DOC_ATTKEY)
@@ -1186,9 +1187,10 @@ struct sel_ctx {
 	struct tdc_collateral_cache *cache;
 	const struct tdc_coll_inputs *in;
 	struct tdc_check_list *checks;
-	X509_CRL *root_crl;
+	const struct tdc_crl *root_crl;
 	X509 *signer_ok;            /* verified by the root in this appraisal */
-	X509_CRL *parsed[TDC_COLL_MAX_FILES]; /* CRL documents parsed in this appraisal */
+	struct tdc_crl *parsed[TDC_COLL_MAX_FILES]; /* CRL documents read in this appraisal */
+	bool given[TDC_COLL_MAX_FILES]; /* parsed[i] now owned by a cache entry */
 };
 
 static void report(struct sel_ctx *s, const char *name, bool pass, const char *fmt, ...)
@@ -1204,12 +1206,9 @@ static void report(struct sel_ctx *s, const char *name, bool pass, const char *f
 	va_end(ap);
 }
 
-static bool revoked_by(X509_CRL *crl, X509 *cert)
+static bool revoked_by(const struct tdc_crl *crl, X509 *cert)
 {
-	X509_REVOKED *r;
-
-	return crl && X509_CRL_get0_by_serial(crl, &r, (ASN1_INTEGER *)
-					      X509_get0_serialNumber(cert)) == 1;
+	return crl && tdc_crl_revokes(crl, cert);
 }
 
 /* thisUpdate..nextUpdate as time_t, converted once when the CRL is verified
@@ -1262,45 +1261,77 @@ static int crl_usable(X509_CRL *crl, X509 *issuer, const char *name)
 	return 0;
 }
 
+/* crl_usable for a CRL read by tdc_crl_read (the same checks, the same words). */
+static int walked_crl_usable(const struct tdc_crl *crl, X509 *issuer, const char *name)
+{
+	if (crl->critical)
+		return tdc_err(TDC_ERR_FORMAT, "CRL %s: has a critical extension that is not "
+			       "processed (scope, delta or indirect CRLs are not supported)", name);
+	if (!(X509_get_key_usage(issuer) & KU_CRL_SIGN))
+		return tdc_err(TDC_ERR_CHAIN, "CRL %s: its issuer's keyUsage does not allow "
+			       "cRLSign", name);
+	return 0;
+}
+
+/* The CRL of document @i, read once per appraisal: both issuers look at
+ * every CRL. */
+static int parsed_crl(struct sel_ctx *s, struct tdc_coll_doc *d, struct tdc_crl **out)
+{
+	size_t i = (size_t)(d - s->c->docs);
+	int ret;
+
+	if (!s->parsed[i] && (ret = tdc_crl_read(d->data, d->len, &s->parsed[i])) != 0)
+		return tdc_err_wrap(ret, "%s: ", d->name);
+	*out = s->parsed[i];
+	return 0;
+}
+
 /* One CRL document checked against @issuer: a verified entry, a remembered
  * "other issuer" entry, or an error (never cached). */
 static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
 		     const uint8_t *issuer_sha, struct tdc_cache_entry **out)
 {
 	struct tdc_cache_entry e = { 0 };
-	X509_CRL *crl;
+	size_t i = (size_t)(d - s->c->docs);
+	struct tdc_crl *crl;
 	int ret;
 
 	tdc_cache_key(d->sha256, issuer_sha, e.key);
 	if ((*out = tdc_cache_find(s->cache, e.key, TDC_DOC_CRL)))
 		return 0;
-	/* Both issuers look at every CRL: each is parsed once per appraisal. */
-	if (!(crl = s->parsed[d - s->c->docs]) &&
-	    !(crl = s->parsed[d - s->c->docs] = tdc_der_read_crl(d->data, d->len)))
-		return tdc_err(TDC_ERR_FORMAT, "CRL %s: not DER", d->name);
+	if ((ret = parsed_crl(s, d, &crl)) != 0)
+		return ret;
 	e.kind = TDC_DOC_CRL;
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
+	if (X509_NAME_cmp(crl->issuer, X509_get_subject_name(issuer)) != 0)
 		/* Not a failure of this CRL, just not the one wanted. */
 		return tdc_cache_put(s->cache, &e, out);
-	if ((ret = crl_usable(crl, issuer, d->name)) != 0)
+	if ((ret = walked_crl_usable(crl, issuer, d->name)) != 0)
 		return ret;
-	tdc_ecdsa_count_one();
-	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1)
+	/* The issuer's link to the root was verified by X509_verify_cert
+	 * (the quote's chain, or the root itself); the signature is over the
+	 * exact TBS bytes. */
+	if ((ret = tdc_crl_verify(crl, X509_get0_pubkey(issuer))) != 0)
 		return tdc_err(TDC_ERR_SIGNATURE, "CRL %s: signature does not verify with its "
 			       "issuer's key", d->name);
-	if (!X509_CRL_up_ref(crl))
-		return tdc_err(TDC_ERR_ALLOC, "CRL %s", d->name);
+	/* The entry takes the CRL over; one that another entry already has
+	 * (one issuer name for two keys) is read again for this one. */
+	if (s->given[i] && (ret = tdc_crl_read(d->data, d->len, &crl)) != 0)
+		return tdc_err_wrap(ret, "%s: ", d->name);
 	e.obj = crl;
 	e.verified = true;
-	crl_window(crl, &e.signer_window);
-	if ((ret = tdc_cache_put(s->cache, &e, out)) != 0)
-		X509_CRL_free(crl);
-	return ret;
+	e.signer_window = crl->window;
+	if ((ret = tdc_cache_put(s->cache, &e, out)) != 0) {
+		if (s->given[i])
+			tdc_crl_free(crl);
+		return ret;
+	}
+	s->given[i] = true;
+	return 0;
 }
 
 /* The newest CRL (latest thisUpdate) issued by @issuer. */
 static int find_crl(struct sel_ctx *s, X509 *issuer, const uint8_t *issuer_sha,
-		    X509_CRL **out, const char **name, const struct tdc_window **win)
+		    const struct tdc_crl **out, const char **name, const struct tdc_window **win)
 {
 	struct tdc_cache_entry *best = NULL;
 	int ret, first_err = 0;
@@ -1657,7 +1688,8 @@ int tdc_collateral_select(struct tdc_collateral *c, struct tdc_collateral_cache 
 	sel->qeid = obj;
 	fail |= ret != 0;
 	for (size_t i = 0; i < c->n_docs; i++)
-		X509_CRL_free(s.parsed[i]);
+		if (!s.given[i])
+			tdc_crl_free(s.parsed[i]);
 	return fail ? TDC_ERR_COLLATERAL : 0;
 }
 

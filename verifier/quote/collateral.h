@@ -189,7 +189,7 @@ int tdc_collateral_verify_doc(const uint8_t *data, size_t len, STACK_OF(X509) *c
 struct tdc_cache_entry {
 	uint8_t key[32];
 	enum tdc_doc_kind kind;
-	void *obj;                  /* tdc_tcbinfo, tdc_qe_identity or X509_CRL */
+	void *obj;                  /* tdc_tcbinfo, tdc_qe_identity or tdc_crl (crl.h) */
 	X509 *signer;               /* signing certificate (up-ref'd) */
 	struct tdc_window signer_window; /* signer cert, or a CRL's update window */
 	bool verified;              /* false: parsed only (FMSPC/id lookup) */
@@ -265,12 +265,13 @@ void tdc_cache_root_sha256(struct tdc_collateral_cache *c, X509 *root, uint8_t o
  * Verified, time-checked collateral for one appraisal.  Objects are owned
  * by the cache passed to tdc_collateral_select().
  */
+struct tdc_crl;
 struct tdc_coll_selected {
 	const struct tdc_tcbinfo *tcbinfo;
 	const char *tcbinfo_name;
 	const struct tdc_qe_identity *qeid;
 	const char *qeid_name;
-	X509_CRL *pck_crl, *root_crl;
+	const struct tdc_crl *pck_crl, *root_crl; /* crl.h */
 	const char *pck_crl_name, *root_crl_name;
 	struct tdc_window pck_crl_window, root_crl_window; /* thisUpdate..nextUpdate */
 };

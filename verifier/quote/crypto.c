@@ -40,35 +40,52 @@ static size_t der_uint256(const uint8_t v[32], uint8_t *der)
 	return 2 + der[1];
 }
 
-int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
-			const uint8_t sig[64])
+/* ECDSA over SHA-256(@msg) with a DER ECDSA-Sig-Value (OpenSSL insists on
+ * DER: it re-encodes the signature it decoded and compares). */
+static bool verify_der(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *der,
+		       size_t der_len)
 {
-	uint8_t der[2 + 2 * 35], digest[SHA256_DIGEST_LENGTH];
+	uint8_t digest[SHA256_DIGEST_LENGTH];
 	/* In the certificate context, where the keys verified here (PCK and
 	 * collateral certificates, the attestation key) are: in another context
 	 * each new key would be exported to that context's key manager first,
 	 * rebuilding its curve group. */
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(tdc_cert_libctx(), key, NULL);
-	size_t der_len;
-	int ok = 0;
+	bool ok;
 
 	if (!ctx)
-		goto out;
+		return false;
 	ecdsa_verifies++;
+	/* Hash, then verify the digest: the same ECDSA-SHA256 as
+	 * EVP_DigestVerify without a digest fetch per call. */
+	tdc_sha256(msg, len, digest);
+	ok = EVP_PKEY_verify_init(ctx) == 1 &&
+	     EVP_PKEY_verify(ctx, der, der_len, digest, sizeof(digest)) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
+			const uint8_t sig[64])
+{
+	uint8_t der[2 + 2 * 35];
+	size_t der_len;
+
 	/* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, written
 	 * directly: an ECDSA_SIG and two BIGNUMs per verification cost more. */
 	der_len = 2 + der_uint256(sig, der + 2);
 	der_len += der_uint256(sig + 32, der + der_len);
 	der[0] = 0x30;
 	der[1] = (uint8_t)(der_len - 2);
-	/* Hash, then verify the digest: the same ECDSA-SHA256 as
-	 * EVP_DigestVerify without a digest fetch per call. */
-	tdc_sha256(msg, len, digest);
-	ok = EVP_PKEY_verify_init(ctx) == 1 &&
-	     EVP_PKEY_verify(ctx, der, der_len, digest, sizeof(digest)) == 1;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	return ok ? 0 : tdc_err(TDC_ERR_SIGNATURE, "ECDSA-P256 signature does not verify");
+	return verify_der(key, msg, len, der, der_len) ? 0 :
+	       tdc_err(TDC_ERR_SIGNATURE, "ECDSA-P256 signature does not verify");
+}
+
+int tdc_ecdsa_verify_der(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+			 size_t sig_len)
+{
+	return verify_der(key, msg, len, sig, sig_len) ? 0 :
+	       tdc_err(TDC_ERR_SIGNATURE, "ECDSA signature does not verify");
 }
 
 /* The P-256 generator: a valid point for the template key. */

@@ -13,6 +13,9 @@
 /* ECDSA-P256-SHA256 over @msg with a big-endian r||s signature. */
 int tdc_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *msg, size_t len,
 			const uint8_t sig[64]);
+/* ECDSA-SHA256 over @msg with a DER ECDSA-Sig-Value (a CRL's signature). */
+int tdc_ecdsa_verify_der(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+			 size_t sig_len);
 /* Raw uncompressed x||y point -> EVP_PKEY (P-256). */
 int tdc_p256_key_from_xy(const uint8_t xy[64], EVP_PKEY **out);
 /* ECDSA verifications done by this thread (benchmarks count them). */

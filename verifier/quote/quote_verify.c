@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "chain.h"
+#include "crl.h"
 #include "quote_verify.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/datadir.h"
@@ -805,7 +806,6 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 	struct tdc_collateral *coll = o->collateral;
 	struct tdc_coll_lease lease = { 0 };
 	struct tdc_coll_selected sel;
-	X509_REVOKED *rev;
 
 	res->collateral_used = true;
 	res->crl_checked = !o->no_crl;
@@ -839,8 +839,7 @@ static void check_collateral(const struct tdc_quote_opts *o, struct tdc_collater
 		set_fresh(&res->fresh[TDC_PCS_ROOTCRL], sel.root_crl_window.not_before,
 			  sel.root_crl_window.not_after);
 	if (sel.pck_crl) {
-		bool revoked = X509_CRL_get0_by_serial(sel.pck_crl, &rev, (ASN1_INTEGER *)
-						       X509_get0_serialNumber(v->leaf)) == 1;
+		bool revoked = tdc_crl_revokes(sel.pck_crl, v->leaf);
 
 		add_check(res, "pck.revocation", !revoked, revoked ? "PCK certificate %s is "
 			  "revoked by %s" : "PCK certificate %s is not in %s", res->pck_serial,
