@@ -103,6 +103,50 @@ const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table 
 	return NULL;
 }
 
+void tdc_cpuid_cursor_init(struct tdc_cpuid_cursor *c, const struct tdc_cpuid_table *t)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = t;
+}
+
+/* tdc_cpuid_table_find's two steps (exact key, else the leaf's non-indexed
+ * entry) from the cursor's two positions, moved forward to this key. */
+const struct tdc_cpuid_entry *tdc_cpuid_cursor_find(struct tdc_cpuid_cursor *c, uint32_t leaf,
+						    uint32_t subleaf)
+{
+	const struct tdc_cpuid_table *t = c->t;
+
+	if (!t->sorted || (c->started && (leaf < c->leaf || (leaf == c->leaf && subleaf < c->subleaf))))
+		return tdc_cpuid_table_find(t, leaf, subleaf);
+	c->started = true;
+	c->leaf = leaf;
+	c->subleaf = subleaf;
+	while (c->leaf_at < t->n && t->e[c->leaf_at].leaf < leaf)
+		c->leaf_at++;
+	if (c->key_at < c->leaf_at)
+		c->key_at = c->leaf_at;
+	while (c->key_at < t->n && key_cmp(leaf, subleaf, &t->e[c->key_at]) > 0)
+		c->key_at++;
+	if (c->key_at < t->n && !key_cmp(leaf, subleaf, &t->e[c->key_at]))
+		return &t->e[c->key_at];
+	for (size_t i = c->leaf_at; i < t->n && t->e[i].leaf == leaf; i++)
+		if (!(t->e[i].flags & TDC_CPUID_F_INDEXED))
+			return &t->e[i];
+	return NULL;
+}
+
+bool tdc_cpuid_table_has_leaf(const struct tdc_cpuid_table *t, uint32_t leaf)
+{
+	size_t i;
+
+	if (t->sorted)
+		return (i = lower_bound(t, leaf, 0)) < t->n && t->e[i].leaf == leaf;
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].leaf == leaf)
+			return true;
+	return false;
+}
+
 int tdc_cpuid_entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b)
 {
 	return key_cmp(a->leaf, a->subleaf, b);

@@ -616,6 +616,255 @@ static void test_outputs(void **state)
 	tdc_requested_free(&req);
 }
 
+/* ---- the merge walk against the lookups it replaced ------------------------ */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? (uint32_t)(rng % n) : 0;
+}
+
+/* One register's inputs as the engine gathered them. */
+struct ref_reg {
+	uint32_t leaf, subleaf, seen, requested, req_known, expected, exp_known;
+	int32_t cpu;
+	uint8_t reg;
+	bool indexed, guest_has, requested_has;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return tdc_cpuid_entry_cmp(a, b);
+}
+
+static int ref_fn(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[TDC_NREGS])
+{
+	const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(ctx, leaf, subleaf);
+
+	for (int i = 0; i < TDC_NREGS; i++)
+		regs[i] = e ? e->regs[i] : 0;
+	return 0;
+}
+
+static void ref_push(struct ref_reg *out, size_t *n, uint32_t leaf, uint32_t sub, int32_t cpu,
+		     bool indexed, const struct tdc_cpuid_entry *ge, bool absent,
+		     const struct tdc_pred_leaf *pl, const struct tdc_requested *req, unsigned reg)
+{
+	const struct tdc_cpuid_entry *v = tdc_cpuid_table_find(&req->table, leaf, sub);
+	const struct tdc_cpuid_entry *k = v ? tdc_cpuid_table_find(&req->known, leaf, sub) : NULL;
+
+	out[(*n)++] = (struct ref_reg){
+		.leaf = leaf, .subleaf = sub, .cpu = cpu, .reg = (uint8_t)reg,
+		.indexed = indexed || pl->indexed, .guest_has = ge && !absent,
+		.seen = ge && !absent ? ge->regs[reg] : 0, .requested_has = v != NULL,
+		.requested = v ? v->regs[reg] : 0, .req_known = v ? (k ? k->regs[reg] : ~0u) : 0,
+		.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
+	};
+}
+
+/*
+ * The common table as the engine judged it before the merge walk: the keys
+ * of guest, request and prediction appended, sorted, folded; then every
+ * table bisected per key.
+ */
+static size_t ref_table(const struct tdc_requested *req, const struct tdc_prediction *pred,
+			const struct tdc_cpuid_table *guest, struct ref_reg *out)
+{
+	struct tdc_cpuid_table keys, reach;
+	struct tdc_pred_leaf tmp;
+	bool have_reach;
+	size_t n = 0, k = 0;
+
+	tdc_cpuid_table_init(&reach);
+	have_reach = guest->n && tdc_cpuid_enumerate(ref_fn, (void *)guest, &reach, NULL) == 0;
+	keys.n = 0;
+	keys.e = calloc(guest->n + req->table.n + pred->n + 1, sizeof(*keys.e));
+	assert_non_null(keys.e);
+	for (size_t i = 0; i < guest->n; i++)
+		keys.e[keys.n++] = guest->e[i];
+	for (size_t i = 0; i < req->table.n; i++)
+		keys.e[keys.n++] = req->table.e[i];
+	for (size_t i = 0; i < pred->n; i++)
+		if (!pred->leaves[i].ve)
+			keys.e[keys.n++] = (struct tdc_cpuid_entry){
+				.leaf = pred->leaves[i].leaf, .subleaf = pred->leaves[i].subleaf,
+				.flags = pred->leaves[i].indexed ? TDC_CPUID_F_INDEXED : 0 };
+	qsort(keys.e, keys.n, sizeof(*keys.e), cmp_entry);
+	for (size_t i = 0; i < keys.n; i++) {
+		if (k && !tdc_cpuid_entry_cmp(&keys.e[k - 1], &keys.e[i])) {
+			keys.e[k - 1].flags |= keys.e[i].flags & TDC_CPUID_F_INDEXED;
+			continue;
+		}
+		keys.e[k++] = keys.e[i];
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct tdc_cpuid_entry *kk = &keys.e[i];
+		const struct tdc_cpuid_entry *ge = tdc_cpuid_table_find(guest, kk->leaf, kk->subleaf);
+		const struct tdc_pred_leaf *pl;
+
+		if (!ge && have_reach && !tdc_cpuid_table_find(&reach, kk->leaf, kk->subleaf))
+			continue;
+		pl = tdc_prediction_lookup(pred, kk->leaf, kk->subleaf, &tmp);
+		for (unsigned reg = 0; reg < TDC_NREGS; reg++)
+			ref_push(out, &n, kk->leaf, kk->subleaf, -1, kk->flags & TDC_CPUID_F_INDEXED,
+				 ge, false, pl, req, reg);
+	}
+	free(keys.e);
+	tdc_cpuid_table_free(&reach);
+	return n;
+}
+
+/* vCPU 1's entries that differ from vCPU 0's, as tdc_check_tables splits them. */
+static size_t ref_delta(const struct tdc_requested *req, const struct tdc_prediction *pred,
+			const struct tdc_cpuid_table *t0, const struct tdc_cpuid_table *t1,
+			struct ref_reg *out, size_t n)
+{
+	struct tdc_cpuid_table d;
+	struct tdc_pred_leaf tmp;
+
+	tdc_cpuid_table_init(&d);
+	for (size_t j = 0; j < t1->n; j++) {
+		const struct tdc_cpuid_entry *c = tdc_cpuid_table_find(t0, t1->e[j].leaf,
+								       t1->e[j].subleaf);
+
+		if (!c || memcmp(c->regs, t1->e[j].regs, sizeof(c->regs)))
+			assert_int_equal(tdc_cpuid_table_set(&d, &t1->e[j]), 0);
+	}
+	for (size_t j = 0; j < t0->n; j++) {
+		struct tdc_cpuid_entry gone = t0->e[j];
+
+		if (tdc_cpuid_table_find(t1, gone.leaf, gone.subleaf))
+			continue;
+		gone.flags |= TDC_CPUID_F_ABSENT;
+		assert_int_equal(tdc_cpuid_table_set(&d, &gone), 0);
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		const struct tdc_cpuid_entry *de = &d.e[i];
+		const struct tdc_cpuid_entry *ce = tdc_cpuid_table_find(t0, de->leaf, de->subleaf);
+		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(pred, de->leaf, de->subleaf,
+								       &tmp);
+		bool absent = de->flags & TDC_CPUID_F_ABSENT;
+
+		for (unsigned reg = 0; reg < TDC_NREGS; reg++)
+			if (absent || de->regs[reg] != (ce ? ce->regs[reg] : 0))
+				ref_push(out, &n, de->leaf, de->subleaf, 1,
+					 de->flags & TDC_CPUID_F_INDEXED, de, absent, pl, req, reg);
+	}
+	tdc_cpuid_table_free(&d);
+	return n;
+}
+
+/* Random leaves near the real ones, sometimes out of order (sorted = false). */
+static void scramble(struct tdc_cpuid_table *t, bool values)
+{
+	static const uint32_t base[] = { 0, 0x40000000, 0x80000000 };
+	size_t drop = rnd(4) ? rnd(6) : 0, add = rnd(8);
+
+	for (size_t i = 0; i < drop && t->n; i++) {
+		const struct tdc_cpuid_entry *e = &t->e[rnd((uint32_t)t->n)];
+
+		tdc_cpuid_table_remove(t, e->leaf, e->subleaf);
+	}
+	for (size_t i = 0; i < add; i++) {
+		struct tdc_cpuid_entry e = { .leaf = base[rnd(3)] + rnd(0x24), .subleaf = rnd(4),
+					     .flags = rnd(2) ? TDC_CPUID_F_INDEXED : 0 };
+
+		for (int r = 0; r < TDC_NREGS; r++)
+			e.regs[r] = rnd(3) ? 0 : rnd(0xffffffff);
+		assert_int_equal(tdc_cpuid_table_set(t, &e), 0);
+	}
+	for (size_t i = 0; values && t->n && i < rnd(4); i++)
+		t->e[rnd((uint32_t)t->n)].regs[rnd(TDC_NREGS)] ^= 1u << rnd(32);
+	if (rnd(5))
+		tdc_cpuid_table_sort(t);
+}
+
+static void assert_same_inputs(const struct tdc_check_result *res, const struct ref_reg *ref,
+			       size_t n, int round)
+{
+	if (res->nregs != n)
+		fail_msg("round %d: %zu registers judged, the lookups give %zu", round,
+			 res->nregs, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct tdc_reg_result *rr = &res->regs[i];
+		const struct ref_reg *f = &ref[i];
+
+		if (rr->leaf != f->leaf || rr->subleaf != f->subleaf || rr->reg != f->reg ||
+		    rr->cpu != f->cpu || rr->indexed != f->indexed || rr->guest_has != f->guest_has ||
+		    rr->seen != f->seen || rr->requested_has != f->requested_has ||
+		    rr->requested != f->requested || rr->req_known != f->req_known ||
+		    rr->expected != f->expected || rr->exp_known != f->exp_known)
+			fail_msg("round %d: register %zu (0x%x.%u %s cpu %d) differs from the lookups'"
+				 " (0x%x.%u)", round, i, rr->leaf, rr->subleaf, tdc_reg_name(rr->reg),
+				 rr->cpu, f->leaf, f->subleaf);
+	}
+}
+
+/*
+ * The engine's one walk over sorted keys, with forward cursors, against the
+ * old per-key bisection on random guests and requests (both models, sorted
+ * and unsorted tables, leaves added and dropped, a second vCPU that
+ * differs): the same registers in the same order with the same inputs.
+ * decide() sees the same inputs, so the same verdicts.
+ */
+static void test_merge_walk_differential(void **state)
+{
+	struct ref_reg *ref = calloc(4 * 3 * 4096, sizeof(*ref));
+
+	assert_non_null(ref);
+	for (int round = 0; round < 600; round++) {
+		const struct tdc_model *m = round % 2 ? fx.kvm : fx.tdx;
+		struct tdc_cpuid_table guests[2];
+		struct tdc_requested req;
+		struct tdc_check_result res;
+		struct tdc_prediction p;
+		size_t nguests = rnd(3) ? 1 : 2, n;
+
+		tdx_request(&req);
+		if (m == fx.kvm)
+			req.has_td_params = false;
+		honest_view(m, &req, &guests[0]);
+		scramble(&req.table, true);
+		assert_int_equal(tdc_cpuid_table_copy(&req.known, &req.table), 0);
+		for (size_t i = 0; i < req.known.n; i++)
+			for (int k = 0; k < TDC_NREGS; k++)
+				req.known.e[i].regs[k] = rnd(4) ? ~0u : rnd(0xffffffff);
+		if (rnd(3)) {
+			tdc_cpuid_table_free(&req.known);
+			assert_int_equal(tdc_cpuid_table_copy(&req.known, &req.table), 0);
+			scramble(&req.known, false);
+		}
+		scramble(&guests[0], true);
+		assert_int_equal(tdc_cpuid_table_copy(&guests[1], &guests[0]), 0);
+		scramble(&guests[1], true);
+
+		struct tdc_predict_in in = {
+			.platform = &fx.platform[0], .requested = &req.table,
+			.requested_known = &req.known, .xfam = req.xfam, .attributes = req.attributes,
+			.kvm_layer = tdc_model_kind(m) == TDC_MODEL_TDX,
+		};
+		tdc_prediction_init(&p);
+		int pr = tdc_model_predict(m, &in, &p);
+		assert_true(pr == 0 || pr == TDC_ERR_MODEL);
+		assert_int_equal(check(m, &req, guests, nguests, &res), 0);
+		n = ref_table(&req, &p, &guests[0], ref);
+		if (nguests == 2)
+			n = ref_delta(&req, &p, &guests[0], &guests[1], ref, n);
+		assert_same_inputs(&res, ref, n, round);
+		assert_partition(&res);
+		tdc_check_result_free(&res);
+		tdc_prediction_free(&p);
+		for (size_t i = 0; i < 2; i++)
+			tdc_cpuid_table_free(&guests[i]);
+		tdc_requested_free(&req);
+	}
+	free(ref);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_policy_bits_per_vcpu),
 		cmocka_unit_test(test_check_record_alloc_failure),
 		cmocka_unit_test(test_outputs),
+		cmocka_unit_test(test_merge_walk_differential),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

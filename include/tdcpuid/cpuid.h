@@ -46,6 +46,8 @@ int tdc_cpuid_table_set(struct tdc_cpuid_table *t, const struct tdc_cpuid_entry 
 /* Exact (leaf, subleaf) match; a non-indexed entry matches any subleaf. */
 const struct tdc_cpuid_entry *tdc_cpuid_table_find(const struct tdc_cpuid_table *t,
 						   uint32_t leaf, uint32_t subleaf);
+/* Any entry of @leaf, whatever its subleaf. */
+bool tdc_cpuid_table_has_leaf(const struct tdc_cpuid_table *t, uint32_t leaf);
 /* Order by (leaf, subleaf): <0, 0, >0. */
 int tdc_cpuid_entry_cmp(const struct tdc_cpuid_entry *a, const struct tdc_cpuid_entry *b);
 /* Sort by (leaf, subleaf): the canonical order of every encoder/printer. */
@@ -53,6 +55,24 @@ void tdc_cpuid_table_sort(struct tdc_cpuid_table *t);
 int tdc_cpuid_table_copy(struct tdc_cpuid_table *dst, const struct tdc_cpuid_table *src);
 /* Remove the exact (leaf, subleaf) entry if present, keeping the order. */
 void tdc_cpuid_table_remove(struct tdc_cpuid_table *t, uint32_t leaf, uint32_t subleaf);
+
+/*
+ * Lookups in ascending (leaf, subleaf) order, as a walk over sorted keys
+ * does them: each resumes where the previous one stopped, so n keys cost
+ * O(n + t->n) steps instead of n bisections.  Same answer as
+ * tdc_cpuid_table_find, which it falls back to for an unsorted table or a
+ * key below the previous one.  The table must not change meanwhile.
+ */
+struct tdc_cpuid_cursor {
+	const struct tdc_cpuid_table *t;
+	size_t leaf_at;         /* first entry whose leaf >= the last key's leaf */
+	size_t key_at;          /* first entry whose key >= the last key */
+	uint32_t leaf, subleaf; /* the last key (valid once @started) */
+	bool started;
+};
+void tdc_cpuid_cursor_init(struct tdc_cpuid_cursor *c, const struct tdc_cpuid_table *t);
+const struct tdc_cpuid_entry *tdc_cpuid_cursor_find(struct tdc_cpuid_cursor *c, uint32_t leaf,
+						    uint32_t subleaf);
 
 /* Leaf ranges, enumerated separately (hypervisor range is VMM-provided). */
 enum tdc_cpuid_range {

@@ -267,6 +267,22 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 						  uint32_t leaf, uint32_t subleaf,
 						  struct tdc_pred_leaf *tmp);
 
+/*
+ * tdc_prediction_lookup for keys in ascending (leaf, subleaf) order (the
+ * engine's walk): the stored leaf is found from where the previous lookup
+ * stopped instead of by bisection.  Same answer for any order (a key below
+ * the previous one bisects).  @p must not change meanwhile.
+ */
+struct tdc_pred_cursor {
+	const struct tdc_prediction *p;
+	size_t at;              /* first leaf entry >= the last key's leaf */
+	uint32_t leaf;          /* the last key's leaf (valid once @started) */
+	bool started;
+};
+void tdc_pred_cursor_init(struct tdc_pred_cursor *c, const struct tdc_prediction *p);
+const struct tdc_pred_leaf *tdc_pred_cursor_lookup(struct tdc_pred_cursor *c, uint32_t leaf,
+						   uint32_t subleaf, struct tdc_pred_leaf *tmp);
+
 /* ---- Explanation ----------------------------------------------------- */
 
 /*

@@ -241,8 +241,7 @@ static const struct tdc_pred_leaf *find_pred(const struct tdc_prediction *p, uin
  * find_pred() on a finished prediction (sorted by (leaf, subleaf), see
  * predict_all): bisect to the leaf's first entry, then the same rule.
  */
-static const struct tdc_pred_leaf *find_pred_sorted(const struct tdc_prediction *p,
-						    uint32_t leaf, uint32_t sub)
+static size_t pred_lower_bound(const struct tdc_prediction *p, uint32_t leaf)
 {
 	size_t lo = 0, hi = p->n;
 
@@ -254,10 +253,23 @@ static const struct tdc_pred_leaf *find_pred_sorted(const struct tdc_prediction 
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* From @lo, the leaf's first entry (lower bound): find_pred()'s rule. */
+static const struct tdc_pred_leaf *pred_match(const struct tdc_prediction *p, size_t lo,
+					      uint32_t leaf, uint32_t sub)
+{
 	for (; lo < p->n && p->leaves[lo].leaf == leaf; lo++)
 		if (!p->leaves[lo].indexed || p->leaves[lo].subleaf == sub)
 			return &p->leaves[lo];
 	return NULL;
+}
+
+static const struct tdc_pred_leaf *find_pred_sorted(const struct tdc_prediction *p,
+						    uint32_t leaf, uint32_t sub)
+{
+	return pred_match(p, pred_lower_bound(p, leaf), leaf, sub);
 }
 
 static int grow(struct tdc_prediction *p, size_t *cap)
@@ -1446,9 +1458,10 @@ static void kvm_dynamic_overlay(const struct tdc_model *m, struct tdc_pred_leaf 
 	}
 }
 
-const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p,
-						  uint32_t leaf, uint32_t subleaf,
-						  struct tdc_pred_leaf *tmp)
+/* tdc_prediction_lookup with the leaf's lower bound in p->leaves given (@lo). */
+static const struct tdc_pred_leaf *lookup_at(const struct tdc_prediction *p, size_t lo,
+					     uint32_t leaf, uint32_t subleaf,
+					     struct tdc_pred_leaf *tmp)
 {
 	const struct tdc_model *m = p->model;
 	const struct model_range *g = m ? tdc_model_find_range(m, leaf) : NULL;
@@ -1462,7 +1475,7 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 		finalize_masks(tmp);
 		return tmp;
 	}
-	if ((pl = find_pred_sorted(p, leaf, subleaf)))
+	if ((pl = pred_match(p, lo, leaf, subleaf)))
 		return pl;
 	/*
 	 * Above the maximum of its range (the hypervisor range aside): an Intel
@@ -1482,4 +1495,31 @@ const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p
 		kvm_dynamic_overlay(m, tmp);
 	finalize_masks(tmp);
 	return tmp;
+}
+
+const struct tdc_pred_leaf *tdc_prediction_lookup(const struct tdc_prediction *p,
+						  uint32_t leaf, uint32_t subleaf,
+						  struct tdc_pred_leaf *tmp)
+{
+	return lookup_at(p, pred_lower_bound(p, leaf), leaf, subleaf, tmp);
+}
+
+void tdc_pred_cursor_init(struct tdc_pred_cursor *c, const struct tdc_prediction *p)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = p;
+}
+
+const struct tdc_pred_leaf *tdc_pred_cursor_lookup(struct tdc_pred_cursor *c, uint32_t leaf,
+						   uint32_t subleaf, struct tdc_pred_leaf *tmp)
+{
+	const struct tdc_prediction *p = c->p;
+
+	if (c->started && leaf < c->leaf)
+		return tdc_prediction_lookup(p, leaf, subleaf, tmp);
+	c->started = true;
+	c->leaf = leaf;
+	while (c->at < p->n && p->leaves[c->at].leaf < leaf)
+		c->at++;
+	return lookup_at(p, c->at, leaf, subleaf, tmp);
 }

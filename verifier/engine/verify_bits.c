@@ -87,29 +87,33 @@ static void decide(struct tdc_reg_result *rr)
 	rr->verdict[TDC_V_UNSUPPORTED] = rest & rk & ~s & r & explained;
 	rest &= ~(rr->verdict[TDC_V_CONFIRMED] | rr->verdict[TDC_V_FORCED] |
 		  rr->verdict[TDC_V_UNSUPPORTED]);
-	/* 4. The class decides. */
+	/* 4. The class decides (most registers have nothing left here). */
+	if (!rest)
+		return;
 	for (unsigned c = 0; c < TDC_C__COUNT; c++) {
 		uint32_t m = rest & rr->cls[c];
 
+		if (!m)
+			continue;
 		rr->verdict[class_default[c].predicted] |= m & k;
 		rr->verdict[class_default[c].unpredicted] |= m & ~k;
 	}
 }
 
-static int push_reg(struct tdc_check_result *res, const struct tdc_reg_result *rr)
+/* Room for @n more registers at res->regs[res->nregs], filled in place. */
+static int reserve_regs(struct tdc_check_result *res, size_t n)
 {
-	if (res->nregs == res->capregs) {
-		size_t ncap = res->capregs ? res->capregs * 2 : 512;
-		struct tdc_reg_result *p;
+	size_t ncap = res->capregs ? res->capregs * 2 : 512;
+	struct tdc_reg_result *p;
 
-		if (ncap > (size_t)TDC_CPUID_MAX_ENTRIES * TDC_NREGS * 4)
-			return tdc_err(TDC_ERR_TOO_LARGE, "verdict: too many registers");
-		if (!(p = realloc(res->regs, ncap * sizeof(*p))))
-			return tdc_err(TDC_ERR_ALLOC, "verdict table");
-		res->regs = p;
-		res->capregs = ncap;
-	}
-	res->regs[res->nregs++] = *rr;
+	if (res->nregs + n <= res->capregs)
+		return 0;
+	if (ncap > (size_t)TDC_CPUID_MAX_ENTRIES * TDC_NREGS * 4)
+		return tdc_err(TDC_ERR_TOO_LARGE, "verdict: too many registers");
+	if (!(p = realloc(res->regs, ncap * sizeof(*p))))
+		return tdc_err(TDC_ERR_ALLOC, "verdict table");
+	res->regs = p;
+	res->capregs = ncap;
 	return 0;
 }
 
@@ -142,70 +146,112 @@ static int append_key(struct tdc_cpuid_table *keys, uint32_t leaf, uint32_t subl
 	return 0;
 }
 
-/*
- * keys->e holds three sorted runs [0,a) [a,a+b) [a+b,n): merge them into
- * order (stable, duplicates kept for the caller).  Sets keys->sorted.
- */
-static int merge_runs(struct tdc_cpuid_table *keys, size_t a, size_t b)
+/* (leaf, subleaf) as one number: the tables' order is its order. */
+static inline uint64_t key_of(uint32_t leaf, uint32_t subleaf)
 {
-	size_t run[4] = { 0, a, a + b, keys->n }, pos[3] = { 0, a, a + b };
-	struct tdc_cpuid_entry *tmp = malloc(keys->n * sizeof(*tmp) + 1);
-
-	if (!tmp)
-		return tdc_err(TDC_ERR_ALLOC, "verdict keys");
-	for (size_t i = a + b + 1; i < keys->n; i++)
-		if (tdc_cpuid_entry_cmp(&keys->e[i - 1], &keys->e[i]) > 0)
-			goto out; /* the prediction run is not sorted: leave it to qsort */
-	for (size_t o = 0; o < keys->n; o++) {
-		int best = -1;
-
-		for (int k = 0; k < 3; k++)
-			if (pos[k] < run[k + 1] &&
-			    (best < 0 || tdc_cpuid_entry_cmp(&keys->e[pos[k]], &keys->e[pos[best]]) < 0))
-				best = k;
-		tmp[o] = keys->e[pos[best]++];
-	}
-	memcpy(keys->e, tmp, keys->n * sizeof(*tmp));
-	keys->sorted = true;
-out:
-	free(tmp);
-	return 0;
+	return (uint64_t)leaf << 32 | subleaf;
 }
 
 /*
- * The union of (leaf, subleaf) keys of the guest table, the request and the
- * model, sorted and without duplicates (the INDEXED flag merged), so later
- * lookups bisect.  All three inputs are normally sorted already (claims are
- * decoded in order, the prediction is sorted): then this is one merge; any
- * unsorted input falls back to a sort.
+ * One of the three sources of keys, read in order: a table's entries, or
+ * the prediction's reported leaves (leaf_wanted).  The head is the next
+ * key, UINT64_MAX at the end.
  */
-static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
-			const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
+struct key_src {
+	const struct tdc_cpuid_table *t;
+	const struct tdc_prediction *p;
+	size_t i;
+};
+
+static uint64_t src_head(struct key_src *s, bool *indexed)
 {
+	if (s->t) {
+		if (s->i >= s->t->n)
+			return UINT64_MAX;
+		*indexed = s->t->e[s->i].flags & TDC_CPUID_F_INDEXED;
+		return key_of(s->t->e[s->i].leaf, s->t->e[s->i].subleaf);
+	}
+	while (s->i < s->p->n && !leaf_wanted(&s->p->leaves[s->i]))
+		s->i++;
+	if (s->i >= s->p->n)
+		return UINT64_MAX;
+	*indexed = s->p->leaves[s->i].indexed;
+	return key_of(s->p->leaves[s->i].leaf, s->p->leaves[s->i].subleaf);
+}
+
+/* Every key read (a real key UINT64_MAX stops the merge short of this). */
+static bool src_done(struct key_src *s)
+{
+	bool idx;
+
+	return src_head(s, &idx) == UINT64_MAX &&
+	       s->i >= (s->t ? s->t->n : s->p->n);
+}
+
+static bool pred_sorted(const struct tdc_prediction *p)
+{
+	for (size_t i = 1; i < p->n; i++)
+		if (key_of(p->leaves[i - 1].leaf, p->leaves[i - 1].subleaf) >
+		    key_of(p->leaves[i].leaf, p->leaves[i].subleaf))
+			return false;
+	return true;
+}
+
+/*
+ * The sorted sources merged in one walk: each step takes the smallest
+ * head, drains it from every source that has it (duplicates in one source
+ * too) and ORs their INDEXED flags.  A real key (0xffffffff, 0xffffffff)
+ * reads as the end: the walk is then incomplete, and the caller sorts.
+ */
+static int merge_keys(struct key_src src[3], struct tdc_cpuid_table *keys, bool *complete)
+{
+	bool idx;
+	int r;
+
+	*complete = false;
+	for (;;) {
+		uint64_t k = UINT64_MAX, h;
+		uint32_t flags = 0;
+
+		for (int j = 0; j < 3; j++)
+			if ((h = src_head(&src[j], &idx)) < k)
+				k = h;
+		if (k == UINT64_MAX)
+			break;
+		for (int j = 0; j < 3; j++)
+			while (src_head(&src[j], &idx) == k) {
+				flags |= idx ? TDC_CPUID_F_INDEXED : 0;
+				src[j].i++;
+			}
+		if ((r = append_key(keys, (uint32_t)(k >> 32), (uint32_t)k, flags)) != 0)
+			return r;
+	}
+	*complete = src_done(&src[0]) && src_done(&src[1]) && src_done(&src[2]);
+	return 0;
+}
+
+/* Any order: everything appended, sorted, duplicates folded. */
+static int sort_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
+		     const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
+{
+	const struct tdc_cpuid_table *t[2] = { guest, &req->table };
 	size_t out = 0;
 	int r = 0;
 
-	tdc_cpuid_table_init(keys);
-	for (size_t i = 0; i < guest->n && !r; i++)
-		r = append_key(keys, guest->e[i].leaf, guest->e[i].subleaf, guest->e[i].flags);
-	for (size_t i = 0; i < req->table.n && !r; i++)
-		r = append_key(keys, req->table.e[i].leaf, req->table.e[i].subleaf,
-			       req->table.e[i].flags);
+	for (int j = 0; j < 2; j++)
+		for (size_t i = 0; i < t[j]->n && !r; i++)
+			r = append_key(keys, t[j]->e[i].leaf, t[j]->e[i].subleaf,
+				       t[j]->e[i].flags & TDC_CPUID_F_INDEXED);
 	for (size_t i = 0; i < pred->n && !r; i++)
 		if (leaf_wanted(&pred->leaves[i]))
 			r = append_key(keys, pred->leaves[i].leaf, pred->leaves[i].subleaf,
 				       pred->leaves[i].indexed ? TDC_CPUID_F_INDEXED : 0);
 	if (r)
 		return r;
-	keys->sorted = false;
-	if (guest->sorted && req->table.sorted &&
-	    (r = merge_runs(keys, guest->n, req->table.n)) != 0)
-		return r;
-	if (!keys->sorted)
-		tdc_cpuid_table_sort(keys);
+	tdc_cpuid_table_sort(keys);
 	for (size_t i = 0; i < keys->n; i++) {
 		if (out && !tdc_cpuid_entry_cmp(&keys->e[out - 1], &keys->e[i])) {
-			keys->e[out - 1].flags |= keys->e[i].flags & TDC_CPUID_F_INDEXED;
+			keys->e[out - 1].flags |= keys->e[i].flags;
 			continue;
 		}
 		keys->e[out++] = keys->e[i];
@@ -214,18 +260,52 @@ static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_re
 	return 0;
 }
 
+/*
+ * The union of (leaf, subleaf) keys of the guest table, the request and the
+ * model, sorted and without duplicates (the INDEXED flag merged), so the
+ * walk below visits each once, in order.  All three inputs are normally
+ * sorted already (claims are decoded in order, the prediction is sorted):
+ * then this is one merge; any unsorted input falls back to a sort.
+ */
+static int collect_keys(const struct tdc_cpuid_table *guest, const struct tdc_requested *req,
+			const struct tdc_prediction *pred, struct tdc_cpuid_table *keys)
+{
+	struct key_src src[3] = { { .t = guest }, { .t = &req->table }, { .p = pred } };
+	bool complete = false;
+	int r;
+
+	tdc_cpuid_table_init(keys);
+	if (guest->sorted && req->table.sorted && pred_sorted(pred) &&
+	    (r = merge_keys(src, keys, &complete)) != 0)
+		return r;
+	if (complete)
+		return 0;
+	keys->n = 0;
+	return sort_keys(guest, req, pred, keys);
+}
+
+/* The request's value and known-bits tables, walked in key order. */
+struct req_walk {
+	struct tdc_cpuid_cursor value, known;
+};
+
 /* The request's entry for one (leaf, subleaf): looked up once per leaf. */
 struct req_view {
 	const struct tdc_cpuid_entry *value, *known;
 };
 
-static struct req_view request_of(const struct tdc_requested *req, uint32_t leaf,
-				  uint32_t subleaf)
+static void req_walk_init(struct req_walk *w, const struct tdc_requested *req)
 {
-	struct req_view v = { tdc_cpuid_table_find(&req->table, leaf, subleaf), NULL };
+	tdc_cpuid_cursor_init(&w->value, &req->table);
+	tdc_cpuid_cursor_init(&w->known, &req->known);
+}
+
+static struct req_view request_of(struct req_walk *w, uint32_t leaf, uint32_t subleaf)
+{
+	struct req_view v = { tdc_cpuid_cursor_find(&w->value, leaf, subleaf), NULL };
 
 	if (v.value)
-		v.known = tdc_cpuid_table_find(&req->known, leaf, subleaf);
+		v.known = tdc_cpuid_cursor_find(&w->known, leaf, subleaf);
 	return v;
 }
 
@@ -236,10 +316,11 @@ static void fill_request(struct tdc_reg_result *rr, struct req_view v, unsigned 
 	rr->req_known = v.value ? (v.known ? v.known->regs[reg] : ~0u) : 0;
 }
 
-/* CPUID answered from the guest's own table (absent: zeros), to re-enumerate it. */
+/* CPUID answered from the guest's own table (absent: zeros), to re-enumerate
+ * it; the enumeration asks in ascending order, mostly. */
 static int guest_fn(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[TDC_NREGS])
 {
-	const struct tdc_cpuid_entry *e = tdc_cpuid_table_find(ctx, leaf, subleaf);
+	const struct tdc_cpuid_entry *e = tdc_cpuid_cursor_find(ctx, leaf, subleaf);
 
 	for (int i = 0; i < TDC_NREGS; i++)
 		regs[i] = e ? e->regs[i] : 0;
@@ -261,50 +342,71 @@ static int guest_fn(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[TD
  */
 static bool reachable_keys(const struct tdc_cpuid_table *guest, struct tdc_cpuid_table *reach)
 {
+	struct tdc_cpuid_cursor gc;
+
 	tdc_cpuid_table_init(reach);
-	if (!guest->n || tdc_cpuid_enumerate(guest_fn, (void *)guest, reach, NULL) != 0) {
+	tdc_cpuid_cursor_init(&gc, guest);
+	if (!guest->n || tdc_cpuid_enumerate(guest_fn, &gc, reach, NULL) != 0) {
 		tdc_cpuid_table_free(reach);
 		return false;
 	}
 	return true;
 }
 
+/* The four registers of one key: their inputs, then the rules of decide(). */
+static void judge_leaf(struct tdc_reg_result *out, const struct tdc_cpuid_entry *k,
+		       const struct tdc_cpuid_entry *ge, const struct tdc_pred_leaf *pl,
+		       struct req_view rv)
+{
+	for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
+		struct tdc_reg_result *rr = &out[reg];
+
+		*rr = (struct tdc_reg_result){
+			.leaf = k->leaf, .subleaf = k->subleaf, .reg = reg,
+			.indexed = (k->flags & TDC_CPUID_F_INDEXED) || pl->indexed,
+			.guest_has = ge != NULL, .seen = ge ? ge->regs[reg] : 0,
+			.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
+			.cpu = -1,
+		};
+		fill_request(rr, rv, reg);
+		fill_classes(rr, &pl->r[reg], pl->vmm);
+		decide(rr);
+	}
+}
+
+/*
+ * One walk over the sorted keys; every table and the prediction are read
+ * through a cursor that moves forward with it (no bisection per key).
+ */
 int tdc_engine_table(const struct tdc_requested *req, const struct tdc_prediction *pred,
 		     const struct tdc_cpuid_table *guest, struct tdc_check_result *res)
 {
 	struct tdc_cpuid_table keys, reach;
+	struct tdc_cpuid_cursor gc, rc;
+	struct tdc_pred_cursor pc;
+	struct req_walk rw;
 	struct tdc_pred_leaf tmp;
 	bool have_reach = reachable_keys(guest, &reach);
 	int r = 0;
 
 	if ((r = collect_keys(guest, req, pred, &keys)) != 0)
 		goto out;
+	tdc_cpuid_cursor_init(&gc, guest);
+	tdc_cpuid_cursor_init(&rc, &reach);
+	tdc_pred_cursor_init(&pc, pred);
+	req_walk_init(&rw, req);
 	for (size_t i = 0; i < keys.n; i++) {
 		const struct tdc_cpuid_entry *k = &keys.e[i];
-		const struct tdc_cpuid_entry *ge = tdc_cpuid_table_find(guest, k->leaf, k->subleaf);
+		const struct tdc_cpuid_entry *ge = tdc_cpuid_cursor_find(&gc, k->leaf, k->subleaf);
 		const struct tdc_pred_leaf *pl;
-		struct req_view rv;
 
-		if (!ge && have_reach && !tdc_cpuid_table_find(&reach, k->leaf, k->subleaf))
+		if (!ge && have_reach && !tdc_cpuid_cursor_find(&rc, k->leaf, k->subleaf))
 			continue;
-		pl = tdc_prediction_lookup(pred, k->leaf, k->subleaf, &tmp);
-		rv = request_of(req, k->leaf, k->subleaf);
-
-		for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
-			struct tdc_reg_result rr = {
-				.leaf = k->leaf, .subleaf = k->subleaf, .reg = reg,
-				.indexed = (k->flags & TDC_CPUID_F_INDEXED) || pl->indexed,
-				.guest_has = ge != NULL, .seen = ge ? ge->regs[reg] : 0,
-				.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
-				.cpu = -1,
-			};
-
-			fill_request(&rr, rv, reg);
-			fill_classes(&rr, &pl->r[reg], pl->vmm);
-			decide(&rr);
-			if ((r = push_reg(res, &rr)) != 0)
-				goto out;
-		}
+		if ((r = reserve_regs(res, TDC_NREGS)) != 0)
+			goto out;
+		pl = tdc_pred_cursor_lookup(&pc, k->leaf, k->subleaf, &tmp);
+		judge_leaf(&res->regs[res->nregs], k, ge, pl, request_of(&rw, k->leaf, k->subleaf));
+		res->nregs += TDC_NREGS;
 	}
 out:
 	tdc_cpuid_table_free(&keys);
@@ -322,38 +424,54 @@ int tdc_engine_cpu_delta(const struct tdc_prediction *pred, const struct tdc_req
 			 const struct tdc_cpuid_table *common, const struct tdc_cpuid_table *delta,
 			 uint32_t cpu, struct tdc_check_result *res)
 {
+	struct tdc_cpuid_cursor cc;
+	struct tdc_pred_cursor pc;
+	struct req_walk rw;
 	struct tdc_pred_leaf tmp;
 	int r;
 
+	tdc_cpuid_cursor_init(&cc, common);
+	tdc_pred_cursor_init(&pc, pred);
+	req_walk_init(&rw, req);
 	for (size_t i = 0; i < delta->n; i++) {
 		const struct tdc_cpuid_entry *de = &delta->e[i];
-		const struct tdc_cpuid_entry *ce = tdc_cpuid_table_find(common, de->leaf, de->subleaf);
-		const struct tdc_pred_leaf *pl = tdc_prediction_lookup(pred, de->leaf, de->subleaf, &tmp);
+		const struct tdc_cpuid_entry *ce = tdc_cpuid_cursor_find(&cc, de->leaf, de->subleaf);
+		const struct tdc_pred_leaf *pl = tdc_pred_cursor_lookup(&pc, de->leaf, de->subleaf,
+									&tmp);
 		bool absent = de->flags & TDC_CPUID_F_ABSENT;
+		struct req_view rv = { NULL, NULL };
+		bool have_rv = false;
 
 		for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
 			uint32_t seen = absent ? 0 : de->regs[reg];
 			uint32_t diff = seen ^ (ce ? ce->regs[reg] : 0);
-			struct tdc_reg_result rr = {
+			struct tdc_reg_result *rr;
+
+			if (!diff && !absent)
+				continue;
+			if ((r = reserve_regs(res, 1)) != 0)
+				return r;
+			rr = &res->regs[res->nregs];
+			*rr = (struct tdc_reg_result){
 				.leaf = de->leaf, .subleaf = de->subleaf, .reg = reg,
 				.indexed = (de->flags & TDC_CPUID_F_INDEXED) || pl->indexed,
 				.guest_has = !absent, .seen = seen,
 				.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
 				.cpu = (int32_t)cpu,
 			};
-
-			if (!diff && !absent)
-				continue;
-			fill_request(&rr, request_of(req, de->leaf, de->subleaf), reg);
-			fill_classes(&rr, &pl->r[reg], pl->vmm);
-			decide(&rr);
+			if (!have_rv) {
+				rv = request_of(&rw, de->leaf, de->subleaf);
+				have_rv = true;
+			}
+			fill_request(rr, rv, reg);
+			fill_classes(rr, &pl->r[reg], pl->vmm);
+			decide(rr);
 			/* Disagreement outside per-vCPU fields is a mismatch on its own. */
-			uint32_t bad = diff & ~(rr.cls[TDC_C_DYNAMIC] | rr.cls[TDC_C_VE]);
+			uint32_t bad = diff & ~(rr->cls[TDC_C_DYNAMIC] | rr->cls[TDC_C_VE]);
 			for (unsigned v = 0; v < TDC_V__COUNT; v++)
-				rr.verdict[v] &= ~bad;
-			rr.verdict[TDC_V_MISMATCH] |= bad;
-			if ((r = push_reg(res, &rr)) != 0)
-				return r;
+				rr->verdict[v] &= ~bad;
+			rr->verdict[TDC_V_MISMATCH] |= bad;
+			res->nregs++;
 		}
 	}
 	return 0;
