@@ -3,6 +3,7 @@
  * Named checks (include/tdcpuid/check.h): one record type, a list that
  * cannot lose a record silently, and their JSON.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,40 @@ static void *grow(void *p, size_t n)
 	if (fail_after > 0)
 		fail_after--;
 	return realloc(p, n);
+}
+
+/* snprintf(dst, size, "%s", s), without the printf machinery (@size > 0). */
+static void copy_str(char *dst, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/*
+ * vsnprintf(dst, size, fmt, ap).  Most details are a constant or one "%s"
+ * (a record copied from another list): those are copied, the same bytes
+ * without a printf per check.
+ */
+static void format_detail(char *dst, size_t size, const char *fmt, va_list ap)
+{
+	if (fmt[0] == '%' && fmt[1] == 's' && !fmt[2]) {
+		const char *s;
+		va_list aq;
+
+		va_copy(aq, ap);
+		s = va_arg(aq, const char *);
+		va_end(aq);
+		if (s) {  /* NULL: glibc's "(null)", below */
+			copy_str(dst, size, s);
+			return;
+		}
+	} else if (!strchr(fmt, '%')) {
+		copy_str(dst, size, fmt);
+		return;
+	}
+	vsnprintf(dst, size, fmt, ap);
 }
 
 /* The record could not be stored: remember that, and what it was. */
@@ -92,8 +127,8 @@ int tdc_check_vadd(struct tdc_check_list *l, const char *name, enum tdc_check_st
 		l->cap = ncap;
 	}
 	c = &l->v[l->n++];
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	copy_str(c->name, sizeof(c->name), name);
+	format_detail(c->detail, sizeof(c->detail), fmt, ap);
 	c->waived_by[0] = '\0';
 	c->status = st;
 	if (st != TDC_CHECK_SKIP)
@@ -147,10 +182,13 @@ int tdc_check_add_waived(struct tdc_check_list *l, const char *name, const char 
 
 static int add_copy(struct tdc_check_list *dst, const struct tdc_check *c, const char *prefix)
 {
+	const char *p = strncmp(c->name, prefix, strlen(prefix)) ? prefix : "";
 	char name[TDC_CHECK_NAME_MAX];
+	size_t n = strnlen(p, sizeof(name) - 1);
 
-	snprintf(name, sizeof(name), "%s%s",
-		 strncmp(c->name, prefix, strlen(prefix)) ? prefix : "", c->name);
+	/* snprintf(name, sizeof(name), "%s%s", p, c->name) */
+	memcpy(name, p, n);
+	copy_str(name + n, sizeof(name) - n, c->name);
 	if (c->status == TDC_CHECK_SKIP)
 		return tdc_check_add_waived(dst, name, c->waived_by, "%s", c->detail);
 	return tdc_check_add(dst, name, c->status, "%s", c->detail);

@@ -172,6 +172,86 @@ static void test_json(void **state)
 	tdc_check_list_free(&l);
 }
 
+static uint64_t rng = 0x853c49e6748fea9bull;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? (uint32_t)(rng % n) : 0;
+}
+
+/* Around the limits: empty, short, exactly the buffer, longer. */
+static void rnd_str(char *dst, size_t cap)
+{
+	static const size_t sizes[] = { 0, 1, TDC_CHECK_NAME_MAX - 2, TDC_CHECK_NAME_MAX - 1,
+					TDC_CHECK_NAME_MAX, TDC_CHECK_DETAIL_MAX - 1,
+					TDC_CHECK_DETAIL_MAX, TDC_CHECK_DETAIL_MAX + 7 };
+	size_t n = rnd(2) ? sizes[rnd(sizeof(sizes) / sizeof(sizes[0]))] : rnd(500);
+
+	if (n >= cap)
+		n = cap - 1;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (char)(1 + rnd(255));
+	dst[n] = '\0';
+}
+
+/*
+ * Names and details are copied without printf when the detail is a constant
+ * or one "%s" (and record copies with a prefix): the bytes snprintf gives,
+ * truncation included, over random strings at and around the limits.
+ */
+static void test_copy_as_snprintf(void **state)
+{
+	static char name[600], detail[600], prefix[80];
+	char want_name[TDC_CHECK_NAME_MAX], want[TDC_CHECK_DETAIL_MAX];
+
+	for (int round = 0; round < 20000; round++) {
+		struct tdc_check_list l, m;
+		const struct tdc_check *c;
+
+		tdc_check_list_init(&l);
+		tdc_check_list_init(&m);
+		rnd_str(name, sizeof(name));
+		rnd_str(detail, sizeof(detail));
+		rnd_str(prefix, rnd(2) ? 8 : sizeof(prefix));
+		if (strchr(detail, '%') && rnd(2))
+			*strchr(detail, '%') = 'x';
+		snprintf(want_name, sizeof(want_name), "%s", name);
+		switch (rnd(3)) {
+		case 0:
+			tdc_check_add(&l, name, TDC_CHECK_PASS, "%s", detail);
+			snprintf(want, sizeof(want), "%s", detail);
+			break;
+		case 1:
+			if (strchr(detail, '%'))
+				continue;  /* not a constant any more */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+			tdc_check_add(&l, name, TDC_CHECK_INFO, detail);
+#pragma GCC diagnostic pop
+			snprintf(want, sizeof(want), "%s", detail);
+			break;
+		default:
+			tdc_check_add(&l, name, TDC_CHECK_FAIL, "%s|%d", detail, round);
+			snprintf(want, sizeof(want), "%s|%d", detail, round);
+			break;
+		}
+		c = tdc_check_at(&l, 0);
+		assert_string_equal(c->name, want_name);
+		assert_string_equal(c->detail, want);
+		tdc_check_append(&m, &l, prefix);
+		snprintf(want_name, sizeof(want_name), "%s%s",
+			 strncmp(c->name, prefix, strlen(prefix)) ? prefix : "", c->name);
+		assert_string_equal(tdc_check_at(&m, 0)->name, want_name);
+		assert_string_equal(tdc_check_at(&m, 0)->detail, want);
+		tdc_check_list_free(&l);
+		tdc_check_list_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_poisons),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_copy_as_snprintf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
