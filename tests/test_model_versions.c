@@ -140,11 +140,43 @@ static void both(struct run *x, uint32_t leaf, uint32_t sub, int reg, uint32_t m
 	set_bits(&x->req, leaf, sub, reg, mask, v);
 }
 
+/* cls_mask[] is cls[] as one mask per class (out of range: native), kept by
+ * the model as it assigns classes: recomputed here bit by bit. */
+static void assert_masks(const struct tdc_pred_leaf *pl)
+{
+	for (int r = 0; r < TDC_NREGS; r++) {
+		uint32_t want[TDC_C__COUNT] = { 0 };
+
+		for (unsigned b = 0; b < 32; b++)
+			want[pl->r[r].cls[b] < TDC_C__COUNT ? pl->r[r].cls[b] : TDC_C_NATIVE] |= 1u << b;
+		for (int c = 0; c < TDC_C__COUNT; c++)
+			if (want[c] != pl->r[r].cls_mask[c])
+				fail_msg("0x%x.%u %s: class %s mask 0x%08x, cls[] says 0x%08x", pl->leaf,
+					 pl->subleaf, tdc_reg_name(r), tdc_bitclass_name(c),
+					 pl->r[r].cls_mask[c], want[c]);
+	}
+}
+
+/* Every stored leaf, and the leaves a lookup synthesizes (hypervisor range,
+ * above the maximum, unlisted). */
+static void assert_all_masks(const struct tdc_prediction *p)
+{
+	static const uint32_t synth[] = { 0x40000000, 0x40000100, 0x1b, 0x7f, 0x12345,
+					  0x80000099, 0xc0000000 };
+	struct tdc_pred_leaf tmp;
+
+	for (size_t i = 0; i < p->n; i++)
+		assert_masks(&p->leaves[i]);
+	for (size_t i = 0; i < sizeof(synth) / sizeof(synth[0]); i++)
+		assert_masks(tdc_prediction_lookup(p, synth[i], 0, &tmp));
+}
+
 static int predict(struct run *x, const char *v)
 {
 	tdc_prediction_free(&x->p);
 	tdc_prediction_init(&x->p);
 	x->rc = tdc_model_predict(model(v), &x->in, &x->p);
+	assert_all_masks(&x->p);
 	return x->rc;
 }
 

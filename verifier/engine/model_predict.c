@@ -48,6 +48,14 @@
 #define TOPO_CORE 2
 #define ALL_BITS 0xffffffffu
 
+struct topo {
+	uint32_t lv[TOPO_LEVELS][TDC_NREGS]; /* the 0x1F levels the TD gets */
+	uint32_t cdir[TDC_NREGS];             /* 0x1F.0 config_direct (same for every level) */
+	bool known;                           /* the levels are known */
+	bool native;                          /* all-zero configuration: the platform's */
+	bool zero_then_nonzero;               /* 0x1F.0 all zero but a later sub-leaf is not */
+};
+
 struct pctx {
 	const struct tdc_model *m;
 	const struct tdc_predict_in *in;
@@ -55,6 +63,11 @@ struct pctx {
 	bool refused;
 	char refusal[512];  /* the first refusal: the module reports one operand error */
 	uint64_t config_flags;  /* TD_PARAMS.CONFIG_FLAGS as the module gets them */
+	/* The platform's CPUID(0).EAX and CPUID(0x80000000).EAX, read once. */
+	uint32_t plat_max_basic, plat_max_ext;
+	/* The TD's 0x1F levels: the same for every 0x1F and 0xB sub-leaf. */
+	bool have_topo;
+	struct topo topo;
 };
 
 /* What a TD control is, as far as the inputs say. */
@@ -83,25 +96,27 @@ static enum ctl_state ctl_state(struct pctx *c, uint8_t ctl)
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/*
+ * The class and source of the bits of @mask.  cls_mask[] (cls[] as one
+ * mask per class, for consumers that work a register at a time: the
+ * engine) is kept with it; a class out of range counts as native.
+ */
 static void set_cls(struct tdc_pred_reg *r, uint32_t mask, uint8_t cls, const char *src)
 {
-	for (unsigned b = 0; b < 32; b++) {
-		if (mask & (1u << b)) {
-			r->cls[b] = cls;
-			r->src[b] = src;
-		}
-	}
-}
-
-/* cls[] as masks, for consumers that work a register at a time (the engine). */
-static void finalize_masks(struct tdc_pred_leaf *pl)
-{
-	for (int i = 0; i < TDC_NREGS; i++) {
-		struct tdc_pred_reg *r = &pl->r[i];
-
-		memset(r->cls_mask, 0, sizeof(r->cls_mask));
+	for (unsigned c = 0; c < TDC_C__COUNT; c++)
+		r->cls_mask[c] &= ~mask;
+	r->cls_mask[cls < TDC_C__COUNT ? cls : TDC_C_NATIVE] |= mask;
+	if (mask == ALL_BITS) {
+		memset(r->cls, cls, sizeof(r->cls));
 		for (unsigned b = 0; b < 32; b++)
-			r->cls_mask[r->cls[b] < TDC_C__COUNT ? r->cls[b] : TDC_C_NATIVE] |= 1u << b;
+			r->src[b] = src;
+		return;
+	}
+	for (; mask; mask &= mask - 1) {
+		unsigned b = (unsigned)__builtin_ctz(mask);
+
+		r->cls[b] = cls;
+		r->src[b] = src;
 	}
 }
 
@@ -168,32 +183,31 @@ static const char *regname(char *buf, size_t len, const struct tdc_pred_leaf *pl
  * and a subleaf a dump omits is all zero (`cpuid -r` dumps leave out the
  * terminating zero subleaves).
  */
-static bool native_regs(const struct tdc_cpuid_table *plat, uint32_t leaf, uint32_t sub,
+static bool native_regs(const struct pctx *c, uint32_t leaf, uint32_t sub,
 			uint32_t regs[TDC_NREGS])
 {
-	const struct tdc_cpuid_entry *b, *x, *e;
-	uint32_t maxb, maxx;
+	const struct tdc_cpuid_table *plat = c->in->platform;
+	const struct tdc_cpuid_entry *e;
 
 	memset(regs, 0, TDC_NREGS * sizeof(regs[0]));
 	if (!plat)
 		return false;
-	b = tdc_cpuid_table_find(plat, 0, 0);
-	x = tdc_cpuid_table_find(plat, LEAF_EXT, 0);
-	maxb = b ? b->regs[TDC_EAX] : 0;
-	maxx = x ? x->regs[TDC_EAX] : LEAF_EXT;
-	if (leaf < LEAF_EXT ? leaf > maxb : leaf > maxx)
+	if (leaf < LEAF_EXT ? leaf > c->plat_max_basic : leaf > c->plat_max_ext)
 		return true;
 	if ((e = tdc_cpuid_table_find(plat, leaf, sub)))
 		memcpy(regs, e->regs, TDC_NREGS * sizeof(regs[0]));
 	return true;
 }
 
-static bool table_has_leaf(const struct tdc_cpuid_table *t, uint32_t leaf)
+/* What native_regs() compares with: the platform's maximum basic and extended leaves. */
+static void platform_maxima(struct pctx *c)
 {
-	for (size_t i = 0; t && i < t->n; i++)
-		if (t->e[i].leaf == leaf)
-			return true;
-	return false;
+	const struct tdc_cpuid_table *plat = c->in->platform;
+	const struct tdc_cpuid_entry *b = plat ? tdc_cpuid_table_find(plat, 0, 0) : NULL;
+	const struct tdc_cpuid_entry *x = plat ? tdc_cpuid_table_find(plat, LEAF_EXT, 0) : NULL;
+
+	c->plat_max_basic = b ? b->regs[TDC_EAX] : 0;
+	c->plat_max_ext = x ? x->regs[TDC_EAX] : LEAF_EXT;
 }
 
 /*
@@ -206,16 +220,18 @@ static bool request_regs(const struct tdc_predict_in *in, uint32_t leaf, uint32_
 			 uint32_t val[TDC_NREGS], uint32_t known[TDC_NREGS])
 {
 	const struct tdc_cpuid_entry *e = NULL, *k = NULL;
-	bool all = !in->requested_known || in->strict_config ||
-		   table_has_leaf(in->requested, leaf);
+	bool all;
 
 	if (in->requested)
 		e = tdc_cpuid_table_find(in->requested, leaf, sub);
 	if (e && in->requested_known)
 		k = tdc_cpuid_table_find(in->requested_known, leaf, sub);
+	/* Without an entry: known if the input speaks for the whole leaf. */
+	all = e || !in->requested_known || in->strict_config ||
+	      (in->requested && tdc_cpuid_table_has_leaf(in->requested, leaf));
 	for (int i = 0; i < TDC_NREGS; i++) {
 		val[i] = e ? e->regs[i] : 0;
-		known[i] = k ? k->regs[i] : (e || all) ? 0xffffffffu : 0;
+		known[i] = k ? k->regs[i] : all ? 0xffffffffu : 0;
 	}
 	/* KVM's GPAW knob is not a request for a guest-visible value (kvm_tdx.h). */
 	if (in->kvm_layer && leaf == TDC_KVM_TDX_GPAW_LEAF) {
@@ -397,7 +413,7 @@ static void rule_xsave_max(struct leaf_state *s, const struct model_field *f,
 	for (unsigned n = 2; n <= XCR0_MAX_VALID_BIT; n++) {
 		if (!(user & (1ull << n)))
 			continue;
-		native_regs(s->c->in->platform, 0xd, n, regs);
+		native_regs(s->c, 0xd, n, regs);
 		if (regs[TDC_EBX] + (uint64_t)regs[TDC_EAX] > size)
 			size = regs[TDC_EBX] + regs[TDC_EAX];
 	}
@@ -416,7 +432,7 @@ static void rule_xfd(struct leaf_state *s, const struct model_field *f, struct t
 		return;
 	}
 	for (unsigned n = 2; n <= XCR0_MAX_VALID_BIT; n++) {
-		native_regs(s->c->in->platform, 0xd, n, regs);
+		native_regs(s->c, 0xd, n, regs);
 		if (regs[TDC_ECX] & (1u << 2))
 			xfd |= 1ull << n;
 	}
@@ -725,14 +741,6 @@ static void rule_hle_eq_rtm(struct leaf_state *s)
 
 /* ---- topology: CPUID(0x1F) and the CPUID(0xB) derived from it (1.5.05+) ---- */
 
-struct topo {
-	uint32_t lv[TOPO_LEVELS][TDC_NREGS]; /* the 0x1F levels the TD gets */
-	uint32_t cdir[TDC_NREGS];             /* 0x1F.0 config_direct (same for every level) */
-	bool known;                           /* the levels are known */
-	bool native;                          /* all-zero configuration: the platform's */
-	bool zero_then_nonzero;               /* 0x1F.0 all zero but a later sub-leaf is not */
-};
-
 static unsigned topo_type(const uint32_t lv[TDC_NREGS])
 {
 	return (lv[TDC_ECX] >> 8) & 0xff;
@@ -743,7 +751,7 @@ static unsigned topo_type(const uint32_t lv[TDC_NREGS])
  * config_direct masks take from CPUID_CONFIG), or, when 0x1F.0 is configured
  * all-zero, the platform's after the fixed bits.
  */
-static void topo_levels(struct pctx *c, struct topo *t)
+static void topo_compute(struct pctx *c, struct topo *t)
 {
 	bool have_native = true, req_known = true, zero0 = true;
 
@@ -776,11 +784,21 @@ static void topo_levels(struct pctx *c, struct topo *t)
 	for (unsigned n = 0; n < TOPO_LEVELS; n++) {
 		uint32_t nat[TDC_NREGS];
 
-		have_native &= native_regs(c->in->platform, 0x1f, n, nat);
+		have_native &= native_regs(c, 0x1f, n, nat);
 		for (int r = 0; r < TDC_NREGS; r++)
 			t->lv[n][r] = nat[r] & t->cdir[r];
 	}
 	t->known = have_native;
+}
+
+/* topo_compute() once per prediction: it reads only the model and the inputs. */
+static void topo_levels(struct pctx *c, struct topo *t)
+{
+	if (!c->have_topo) {
+		topo_compute(c, &c->topo);
+		c->have_topo = true;
+	}
+	*t = c->topo;
 }
 
 /* The format the module accepts (TDX_CPUID_LEAF_1F_FORMAT_UNRECOGNIZED otherwise). */
@@ -981,6 +999,9 @@ static void init_leaf(struct tdc_pred_leaf *pl, uint32_t leaf, uint32_t sub, boo
 	pl->leaf = leaf;
 	pl->subleaf = indexed ? sub : 0;
 	pl->indexed = indexed;
+	/* cls[] all 0: every bit in class 0's mask (set_cls keeps them so). */
+	for (int i = 0; i < TDC_NREGS; i++)
+		pl->r[i].cls_mask[0] = ALL_BITS;
 }
 
 static void run_fields(struct leaf_state *s)
@@ -1035,7 +1056,7 @@ static void predict_tdx_leaf(struct pctx *c, const struct model_leaf *ml,
 		set_leaf(pl, 0, 0xffffffffu, TDC_C_VE, ml->source);
 		return;
 	}
-	s.have_native = native_regs(c->in->platform, ml->leaf, ml->subleaf, s.nat);
+	s.have_native = native_regs(c, ml->leaf, ml->subleaf, s.nat);
 	for (int i = 0; i < TDC_NREGS; i++) {
 		pl->r[i].value = s.nat[i];
 		pl->r[i].known = s.have_native ? 0xffffffffu : 0;
@@ -1224,7 +1245,7 @@ static void check_xfam(struct pctx *c)
 		if ((x & t->requires[i].bits) && (x & t->requires[i].needs) != t->requires[i].needs)
 			refuse(c, "TDX_OPERAND_INVALID (XFAM): XFAM bits 0x%" PRIx64 " need 0x%" PRIx64,
 			       t->requires[i].bits, t->requires[i].needs);
-	if (native_regs(c->in->platform, 0xd, 0, d0) && native_regs(c->in->platform, 0xd, 1, d1)) {
+	if (native_regs(c, 0xd, 0, d0) && native_regs(c, 0xd, 1, d1)) {
 		uint64_t sup = d0[TDC_EAX] | (uint64_t)d0[TDC_EDX] << 32 | d1[TDC_ECX] |
 			       (uint64_t)d1[TDC_EDX] << 32;
 
@@ -1240,7 +1261,7 @@ static int platform_bit(const struct pctx *c, uint32_t leaf, uint32_t sub, unsig
 {
 	uint32_t regs[TDC_NREGS];
 
-	if (!native_regs(c->in->platform, leaf, sub, regs))
+	if (!native_regs(c, leaf, sub, regs))
 		return -1;
 	return (int)(regs[reg] >> bit & 1);
 }
@@ -1402,12 +1423,11 @@ int tdc_model_predict(const struct tdc_model *m, const struct tdc_predict_in *in
 	struct pctx c = { .m = m, .in = in, .out = out };
 	int r;
 
+	platform_maxima(&c);
 	out->model = m;
 	out->partial_request = in->requested_partial;
 	if ((r = predict_all(&c)) != 0)
 		return r;
-	for (size_t i = 0; i < out->n; i++)
-		finalize_masks(&out->leaves[i]);
 	tdc_cpuid_table_sort(&out->refused);
 	tdc_cpuid_table_sort(&out->ambiguous);
 	tdc_cpuid_table_sort(&out->forced_on);
@@ -1472,7 +1492,6 @@ static const struct tdc_pred_leaf *lookup_at(const struct tdc_prediction *p, siz
 		tmp->ve = g->cls == TDC_C_VE;
 		tmp->vmm = g->vmm;
 		set_leaf(tmp, 0, g->vmm ? 0 : 0xffffffffu, g->cls, g->source);
-		finalize_masks(tmp);
 		return tmp;
 	}
 	if ((pl = pred_match(p, lo, leaf, subleaf)))
@@ -1493,7 +1512,6 @@ static const struct tdc_pred_leaf *lookup_at(const struct tdc_prediction *p, siz
 	unlisted_leaf(p, tmp);
 	if (m && m->kind == TDC_MODEL_KVM)
 		kvm_dynamic_overlay(m, tmp);
-	finalize_masks(tmp);
 	return tmp;
 }
 
