@@ -27,22 +27,19 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
+#include "ear.h"
 #include "engine.h"
 #include "tdcpuid/error.h"
 #include "tdcpuid/jws.h"
 #include "tdcpuid/tdx.h"
 #include "output.h"
 
-#define EAR_PROFILE "tag:github.com,2023:veraison/ear"
-#define EAR_MISMATCH_NAMES 64   /* mismatching bits named in the extension claim */
-
 enum { V_HW, V_CFG, V_ID, V__COUNT };
+_Static_assert(V__COUNT == TDC_EAR_CLAIMS, "ear.h's vector has one slot per claim");
 static const char *const vec_names[V__COUNT] = { "hardware", "configuration",
 						 "instance-identity" };
 
@@ -95,15 +92,10 @@ static const struct {
 	{ "evidence_kind", V_HW, AR_UNRECOGNIZED },     /* simulated or TDREPORT-only refused */
 };
 
-struct vec {
-	int v[V__COUNT];
-	char why[V__COUNT][200];
-};
-
-static void lower(struct vec *x, int vec, int tier, const char *fmt, ...)
+static void lower(struct tdc_ear_vector *x, int vec, int tier, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void lower(struct vec *x, int vec, int tier, const char *fmt, ...)
+static void lower(struct tdc_ear_vector *x, int vec, int tier, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,7 +117,7 @@ static bool waived(const struct tdc_check_result *res, const char *name)
 }
 
 /* What a relying party may conclude when nothing failed. */
-static void affirm(const struct tdc_check_result *res, struct vec *x)
+static void affirm(const struct tdc_check_result *res, struct tdc_ear_vector *x)
 {
 	/* hardware: a quote verified to Intel's root, QE identity and TCB evaluated. */
 	if (res->tee == TDC_TEE_SIM)
@@ -160,9 +152,9 @@ static void affirm(const struct tdc_check_result *res, struct vec *x)
 			 "MRCONFIGID/MRTD pins which TD this is, so no claim");
 }
 
-static struct vec vector_of(const struct tdc_check_result *res)
+struct tdc_ear_vector tdc_ear_vector_of(const struct tdc_check_result *res)
 {
-	struct vec x;
+	struct tdc_ear_vector x;
 
 	memset(&x, 0, sizeof(x));
 	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
@@ -208,7 +200,7 @@ static const char *tier_of(int v)
 	       v >= AR_AFFIRMING ? "affirming" : "none";
 }
 
-static const char *status_of(const struct vec *x)
+const char *tdc_ear_status(const struct tdc_ear_vector *x)
 {
 	int worst = 0;
 
@@ -217,71 +209,16 @@ static const char *status_of(const struct vec *x)
 	return tier_of(worst);
 }
 
-/* The annotated CPUID verdict: counts per verdict class, mismatching bits by name. */
-static json_t *annotated_verdict(const struct tdc_check_result *res)
+const char *tdc_ear_claim_name(int claim)
 {
-	json_t *o = tdc_check_summary_json(res), *mm = json_array(), *pf = json_array();
-	size_t nmm = 0, npf = 0;
-	char buf[256];
-
-	for (size_t i = 0; i < res->nregs; i++) {
-		const struct tdc_reg_result *rr = &res->regs[i];
-
-		for (unsigned b = 0; b < 32; b++) {
-			bool m = rr->verdict[TDC_V_MISMATCH] >> b & 1, f = rr->policy_fail >> b & 1;
-
-			if (!m && !f)
-				continue;
-			tdc_bit_describe(rr, b, buf, sizeof(buf));
-			if (m && nmm++ < EAR_MISMATCH_NAMES)
-				json_array_append_new(mm, json_string(buf));
-			if (f && npf++ < EAR_MISMATCH_NAMES)
-				json_array_append_new(pf, json_string(buf));
-		}
-	}
-	json_object_set_new(o, "binding", json_string(tdc_binding_name(res->binding)));
-	if (res->have_quote && res->tcb_evaluated)
-		json_object_set_new(o, "tcb_status", json_string(tdc_tcb_status_name(res->tcb_status)));
-	json_object_set_new(o, "mismatches", mm);
-	json_object_set_new(o, "mismatches_total", json_integer((json_int_t)nmm));
-	json_object_set_new(o, "policy_failing_bits", pf);
-	json_object_set_new(o, "policy_failing_bits_total", json_integer((json_int_t)npf));
-	return o;
-}
-
-static json_t *ear_claims(const struct tdc_check_result *res)
-{
-	struct vec x = vector_of(res);
-	struct tdc_buf nonce;
-	json_t *o, *sub, *tv = json_object(), *why = json_object();
-
-	for (int i = 0; i < V__COUNT; i++) {
-		json_object_set_new(tv, vec_names[i], json_integer(x.v[i]));
-		json_object_set_new(why, vec_names[i], json_string(x.why[i]));
-	}
-	sub = json_pack("{s:s, s:o, s:s, s:o, s:o}",
-			"ear.status", status_of(&x),
-			"ear.trustworthiness-vector", tv,
-			"ear.appraisal-policy-id", res->policy_name,
-			"tdcpuid.verdict", annotated_verdict(res),
-			"tdcpuid.vector-reasons", why);
-	o = json_pack("{s:s, s:I, s:{s:s, s:s}, s:{s:o}}", "eat_profile", EAR_PROFILE,
-		      "iat", (json_int_t)res->at, "ear.verifier-id", "developer", "tdcpuid",
-		      "build", "tdcpuid-verifier " TDC_VERSION, "submods", "tdcpuid", sub);
-	if (o && res->nonce_len) {
-		tdc_buf_init(&nonce);
-		if (tdc_b64url_encode(res->nonce, res->nonce_len, &nonce) == 0)
-			json_object_set_new(o, "eat_nonce", json_string(tdc_buf_cstr(&nonce)));
-		tdc_buf_free(&nonce);
-	}
-	return o;
+	return claim >= 0 && claim < V__COUNT ? vec_names[claim] : "?";
 }
 
 /*
- * The claims written directly: the same members in the same order as
- * ear_claims() builds them, and where jansson would refuse a string the
- * same outcome (a member set with json_object_set_new is left out; a
- * string packed by json_pack fails the whole document).
+ * The claims written directly: the same members in the same order as the
+ * jansson builder (tests/verdict_oracle.c), and where jansson would refuse
+ * a string the same outcome (a member set with json_object_set_new is left
+ * out; a string packed by json_pack fails the whole document).
  */
 static void write_bits(struct tdc_jw *w, const struct tdc_check_result *res, const char *key,
 		       bool policy, size_t *total)
@@ -297,7 +234,7 @@ static void write_bits(struct tdc_jw *w, const struct tdc_check_result *res, con
 		for (unsigned b = 0; b < 32 && bits >> b; b++) {
 			if (!(bits >> b & 1))
 				continue;
-			if ((*total)++ < EAR_MISMATCH_NAMES)
+			if ((*total)++ < TDC_EAR_BIT_NAMES)
 				tdc_jw_str(w, NULL, tdc_bit_describe(rr, b, buf, sizeof(buf)));
 		}
 	}
@@ -322,18 +259,18 @@ static void write_verdict(struct tdc_jw *w, const struct tdc_check_result *res)
 
 int tdc_ear_claims_write(const struct tdc_check_result *res, bool compact, struct tdc_buf *out)
 {
-	struct vec x = vector_of(res);
+	struct tdc_ear_vector x = tdc_ear_vector_of(res);
 	struct tdc_jw w;
 	struct tdc_buf nonce;
 	size_t start = out->len;
 	int r;
 
-	/* json_pack("s", policy) in ear_claims: no document at all then. */
+	/* jansson's json_pack("s", policy): no document at all then. */
 	if (!tdc_jw_utf8_ok(res->policy_name))
 		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
 	tdc_jw_init(&w, out, compact);
 	tdc_jw_open(&w, NULL, '{');
-	tdc_jw_str(&w, "eat_profile", EAR_PROFILE);
+	tdc_jw_str(&w, "eat_profile", TDC_EAR_PROFILE);
 	tdc_jw_int(&w, "iat", (long long)res->at);
 	tdc_jw_open(&w, "ear.verifier-id", '{');
 	tdc_jw_str(&w, "developer", "tdcpuid");
@@ -341,7 +278,7 @@ int tdc_ear_claims_write(const struct tdc_check_result *res, bool compact, struc
 	tdc_jw_close(&w, '}');
 	tdc_jw_open(&w, "submods", '{');
 	tdc_jw_open(&w, "tdcpuid", '{');
-	tdc_jw_str(&w, "ear.status", status_of(&x));
+	tdc_jw_str(&w, "ear.status", tdc_ear_status(&x));
 	tdc_jw_open(&w, "ear.trustworthiness-vector", '{');
 	for (int i = 0; i < V__COUNT; i++)
 		tdc_jw_int(&w, vec_names[i], x.v[i]);
@@ -366,25 +303,6 @@ int tdc_ear_claims_write(const struct tdc_check_result *res, bool compact, struc
 		return tdc_err(r, "EAR claims");
 	}
 	return 0;
-}
-
-int tdc_ear_claims_jansson(const struct tdc_check_result *res, bool compact,
-			   struct tdc_buf *out)
-{
-	json_t *claims = ear_claims(res);
-	char *s;
-	int r;
-
-	if (!claims)
-		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
-	s = json_dumps(claims, compact ? JSON_COMPACT | JSON_PRESERVE_ORDER :
-			       JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	json_decref(claims);
-	if (!s)
-		return tdc_err(TDC_ERR_ALLOC, "EAR claims");
-	r = tdc_buf_put(out, s, strlen(s));
-	free(s);
-	return r;
 }
 
 /* The signing plumbing is lib/jws.c's, shared with `serve --sign-key`. */

@@ -134,6 +134,12 @@ void tdc_jw_bool(struct tdc_jw *w, const char *key, bool v)
 	put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
+void tdc_jw_null(struct tdc_jw *w, const char *key)
+{
+	member(w, key);
+	put(w, "null", 4);
+}
+
 int tdc_jw_end(struct tdc_jw *w)
 {
 	return w->err;

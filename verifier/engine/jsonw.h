@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A JSON writer straight into a buffer, for documents written per verdict
- * (the EAR): the bytes are those jansson's json_dumps gives for the same
- * objects built in the same order with JSON_PRESERVE_ORDER and either
- * JSON_INDENT(1) or JSON_COMPACT, without building them first.
+ * (`check --format json`, the EAR): the bytes are those jansson's
+ * json_dumps gives for the same objects built in the same order with
+ * JSON_PRESERVE_ORDER and either JSON_INDENT(1) or JSON_COMPACT, without
+ * building them first.
  *
  * jansson's own rules are kept where they decide what is written: a string
  * that is not valid UTF-8 makes json_string() fail, so such a member is
  * left out (tdc_jw_str returns false, the caller decides as jansson's
  * caller did); characters below 0x20, '"' and '\' are escaped as jansson
  * escapes them (\b \f \n \r \t, else \u00XX), everything else is copied.
- * tests/test_ear.c compares both over many verdicts.
+ * tests/test_ear.c and tests/test_verdict_json.c compare both over many
+ * verdicts (the jansson builders of tests/verdict_oracle.c).
  */
 #ifndef TDC_JSONW_H
 #define TDC_JSONW_H
@@ -40,6 +42,7 @@ void tdc_jw_close(struct tdc_jw *w, char brace);
 bool tdc_jw_str(struct tdc_jw *w, const char *key, const char *s);
 void tdc_jw_int(struct tdc_jw *w, const char *key, long long v);
 void tdc_jw_bool(struct tdc_jw *w, const char *key, bool v);
+void tdc_jw_null(struct tdc_jw *w, const char *key);
 /* Done: the writer's first error, or 0. */
 int tdc_jw_end(struct tdc_jw *w);
 

@@ -9,15 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "engine.h"
 #include "output.h"
 #include "tdcpuid/error.h"
-#include "tdcpuid/json.h"
 
 /* The model class of one bit (the class masks partition the register). */
-static const char *bit_class(const struct tdc_reg_result *rr, unsigned bit)
+const char *tdc_bit_class(const struct tdc_reg_result *rr, unsigned bit)
 {
 	for (unsigned c = 0; c < TDC_C__COUNT; c++)
 		if (rr->cls[c] >> bit & 1)
@@ -25,7 +22,7 @@ static const char *bit_class(const struct tdc_reg_result *rr, unsigned bit)
 	return "?";
 }
 
-static enum tdc_verdict bit_verdict(const struct tdc_reg_result *rr, unsigned bit)
+enum tdc_verdict tdc_bit_verdict(const struct tdc_reg_result *rr, unsigned bit)
 {
 	for (unsigned v = 0; v < TDC_V__COUNT; v++)
 		if (rr->verdict[v] >> bit & 1)
@@ -45,7 +42,7 @@ const char *tdc_bit_describe(const struct tdc_reg_result *rr, unsigned bit, char
 		snprintf(req, sizeof(req), "%s", rr->requested_has ? "request unspecified" :
 			 "not requested");
 	snprintf(buf, len, "%s: %s, guest sees %u%s, model says %s", name, req,
-		 rr->seen >> bit & 1, rr->guest_has ? "" : " (leaf absent)", bit_class(rr, bit));
+		 rr->seen >> bit & 1, rr->guest_has ? "" : " (leaf absent)", tdc_bit_class(rr, bit));
 	return buf;
 }
 
@@ -90,7 +87,7 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 			return r;
 	}
 	for (unsigned b = 0; b < 32 && !r; b++) {
-		enum tdc_verdict v = bit_verdict(rr, b);
+		enum tdc_verdict v = tdc_bit_verdict(rr, b);
 		bool fail = rr->policy_fail >> b & 1;
 		bool asked = rr->req_known >> b & 1;
 		bool shown = v == TDC_V_MISMATCH || fail || v == TDC_V_UNSUPPORTED ||
@@ -125,7 +122,7 @@ static int text_register(const struct tdc_check_result *res, const struct tdc_re
 		if ((r = text_cpu_prefix(rr, out)) == 0)
 			r = tdc_buf_printf(out, "%s changes %s: requested 0x%08x, the guest sees 0x%08x (model: %s)\n",
 					   actor(res), name, rr->requested, rr->seen,
-					   bit_class(rr, (unsigned)__builtin_ctz(changed)));
+					   tdc_bit_class(rr, (unsigned)__builtin_ctz(changed)));
 	}
 	return r;
 }
@@ -164,38 +161,6 @@ static int text_collateral(const struct tdc_check_result *res, struct tdc_buf *o
 	return 0;
 }
 
-static json_t *json_collateral(const struct tdc_check_result *res)
-{
-	json_t *o = json_object(), *docs = json_array();
-	char d1[24], d2[24], d3[24];
-
-	json_object_set_new(o, "source", json_string(res->collateral_source));
-	for (size_t i = 0; i < res->ncollateral; i++) {
-		const struct tdc_check_coll_doc *c = &res->collateral[i];
-		json_t *e;
-
-		iso(c->issued, d1);
-		iso(c->next_update, d2);
-		e = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "document", c->document,
-			      "issued", d1, "next_update", d2,
-			      "age_seconds", (json_int_t)(res->at - c->issued),
-			      "expires_in_seconds", (json_int_t)(c->next_update - res->at),
-			      "from", c->from);
-		if (e && c->eval_number)
-			json_object_set_new(e, "tcb_evaluation_data_number",
-					    json_integer(c->eval_number));
-		if (e && c->fetched_at) {
-			iso(c->fetched_at, d3);
-			json_object_set_new(e, "fetched_at", json_string(d3));
-		}
-		json_array_append_new(docs, e);
-	}
-	json_object_set_new(o, "documents", docs);
-	if (res->collateral_note[0])
-		json_object_set_new(o, "note", json_string(res->collateral_note));
-	return o;
-}
-
 int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, struct tdc_buf *out)
 {
 	int r;
@@ -231,119 +196,7 @@ int tdc_check_format_text(const struct tdc_check_result *res, bool verbose, stru
 			      res->policy_failures == 1 ? "" : "s");
 }
 
-/* Masks keyed by name, only the non-empty ones. */
-static json_t *mask_map(const uint32_t *masks, unsigned n, const char *(*name)(unsigned))
-{
-	json_t *o = json_object();
-
-	for (unsigned i = 0; i < n; i++)
-		if (masks[i])
-			json_object_set_new(o, name(i), tdc_json_hex32(masks[i]));
-	return o;
-}
-
-static const char *verdict_name_u(unsigned v) { return tdc_verdict_name(v); }
-static const char *class_name_u(unsigned c) { return tdc_bitclass_name(c); }
-
-static json_t *json_register(const struct tdc_reg_result *rr)
-{
-	json_t *o = json_object(), *notable = json_array();
-	char name[TDC_BITNAME_MAX];
-
-	json_object_set_new(o, "leaf", tdc_json_hex32(rr->leaf));
-	json_object_set_new(o, "subleaf", json_integer(rr->subleaf));
-	json_object_set_new(o, "reg", json_string(tdc_reg_name(rr->reg)));
-	json_object_set_new(o, "cpu", rr->cpu < 0 ? json_null() : json_integer(rr->cpu));
-	json_object_set_new(o, "guest_has", json_boolean(rr->guest_has));
-	json_object_set_new(o, "requested_has", json_boolean(rr->requested_has));
-	json_object_set_new(o, "seen", tdc_json_hex32(rr->seen));
-	json_object_set_new(o, "requested", tdc_json_hex32(rr->requested));
-	json_object_set_new(o, "requested_known", tdc_json_hex32(rr->req_known));
-	json_object_set_new(o, "expected", tdc_json_hex32(rr->expected));
-	json_object_set_new(o, "expected_known", tdc_json_hex32(rr->exp_known));
-	json_object_set_new(o, "class", mask_map(rr->cls, TDC_C__COUNT, class_name_u));
-	json_object_set_new(o, "verdict", mask_map(rr->verdict, TDC_V__COUNT, verdict_name_u));
-	json_object_set_new(o, "policy_fail", tdc_json_hex32(rr->policy_fail));
-	if (rr->source)
-		json_object_set_new(o, "source", json_string(rr->source));
-	for (unsigned b = 0; b < 32; b++) {
-		enum tdc_verdict v = bit_verdict(rr, b);
-		json_t *bit;
-
-		if (v == TDC_V_CONFIRMED && !(rr->policy_fail >> b & 1))
-			continue;
-		tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, b);
-		bit = json_pack("{s:i, s:s, s:s, s:s, s:i, s:b}", "bit", b, "name", name,
-				"verdict", tdc_verdict_name(v), "class", bit_class(rr, b),
-				"seen", rr->seen >> b & 1, "policy_fail", rr->policy_fail >> b & 1);
-		if (bit && (rr->req_known >> b & 1))
-			json_object_set_new(bit, "requested", json_integer(rr->requested >> b & 1));
-		if (bit && (rr->exp_known >> b & 1))
-			json_object_set_new(bit, "expected", json_integer(rr->expected >> b & 1));
-		json_array_append_new(notable, bit);
-	}
-	json_object_set_new(o, "bits", notable);
-	return o;
-}
-
-static json_t *json_counts(const struct tdc_check_result *res)
-{
-	json_t *o = json_object();
-
-	for (unsigned v = 0; v < TDC_V__COUNT; v++)
-		json_object_set_new(o, tdc_verdict_name(v), json_integer((json_int_t)res->counts[v]));
-	return o;
-}
-
-static int dump_json(json_t *root, struct tdc_buf *out)
-{
-	char *s;
-	int r;
-
-	if (!root)
-		return tdc_err(TDC_ERR_ALLOC, "JSON output");
-	s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!s)
-		return tdc_err(TDC_ERR_ALLOC, "JSON output");
-	r = tdc_buf_put(out, s, strlen(s));
-	free(s);
-	return r ? r : tdc_buf_put_u8(out, '\n');
-}
-
-json_t *tdc_check_summary_json(const struct tdc_check_result *res)
-{
-	char at[32];
-	struct tm tm;
-	json_t *o = tdc_verdict_json_new("check", res->passed);
-
-	gmtime_r(&res->at, &tm);
-	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_set_new(o, "policy_failures", json_integer((json_int_t)res->policy_failures));
-	json_object_set_new(o, "at", json_string(at));
-	json_object_set_new(o, "model", json_string(res->model_name));
-	json_object_set_new(o, "model_why", json_string(res->model_why));
-	json_object_set_new(o, "policy", json_string(res->policy_name));
-	json_object_set_new(o, "tee", json_string(tdc_tee_name(res->tee)));
-	json_object_set_new(o, "simulated", json_boolean(res->tee == TDC_TEE_SIM));
-	json_object_set_new(o, "authenticated", json_boolean(res->authenticated));
-	json_object_set_new(o, "vcpus", json_integer((json_int_t)res->ncpus));
-	if (res->vm_name[0])
-		json_object_set_new(o, "vm", json_string(res->vm_name));
-	json_object_set_new(o, "nonce", tdc_json_hexbytes(res->nonce, res->nonce_len));
-	json_object_set_new(o, "evidence_sha256", tdc_json_hexbytes(res->evidence_sha256, 32));
-	if (res->have_report)
-		json_object_set_new(o, "attested", json_pack("{s:o, s:o}", "attributes",
-							     tdc_json_hex64(res->attributes), "xfam",
-							     tdc_json_hex64(res->xfam)));
-	if (res->collateral_used)
-		json_object_set_new(o, "collateral", json_collateral(res));
-	json_object_set_new(o, "counts", json_counts(res));
-	json_object_set_new(o, "checks", tdc_check_list_json(&res->checks));
-	return o;
-}
-
-/* ---- the same header written directly (jsonw.h), for the EAR ---- */
+/* ---- JSON, written directly (jsonw.h): `check --format json` and the EAR ---- */
 
 /* lib/check.c's str(): a detail quoting untrusted bytes never drops the record. */
 static void jw_str_or_note(struct tdc_jw *w, const char *key, const char *s)
@@ -370,7 +223,7 @@ static void jw_hex64(struct tdc_jw *w, const char *key, uint64_t v)
 	tdc_jw_str(w, key, s);
 }
 
-/* json_collateral(): a document with a name or source jansson refuses is left out. */
+/* As jansson's json_pack would: a document with a name or source that is not UTF-8 is left out. */
 static void jw_collateral(struct tdc_jw *w, const struct tdc_check_result *res)
 {
 	char d[24];
@@ -414,7 +267,7 @@ void tdc_check_summary_write(struct tdc_jw *w, const struct tdc_check_result *re
 	tdc_jw_int(w, "version", TDC_VERDICT_VERSION);
 	tdc_jw_str(w, "kind", "check");
 	tdc_jw_bool(w, "passed", res->passed);
-	tdc_jw_int(w, "policy_failures", (long long)(json_int_t)res->policy_failures);
+	tdc_jw_int(w, "policy_failures", (long long)res->policy_failures);
 	iso(res->at, at);
 	tdc_jw_str(w, "at", at);
 	tdc_jw_str(w, "model", res->model_name);
@@ -423,7 +276,7 @@ void tdc_check_summary_write(struct tdc_jw *w, const struct tdc_check_result *re
 	tdc_jw_str(w, "tee", tdc_tee_name(res->tee));
 	tdc_jw_bool(w, "simulated", res->tee == TDC_TEE_SIM);
 	tdc_jw_bool(w, "authenticated", res->authenticated);
-	tdc_jw_int(w, "vcpus", (long long)(json_int_t)res->ncpus);
+	tdc_jw_int(w, "vcpus", (long long)res->ncpus);
 	if (res->vm_name[0])
 		tdc_jw_str(w, "vm", res->vm_name);
 	jw_hexbytes(w, "nonce", res->nonce, res->nonce_len);
@@ -438,7 +291,7 @@ void tdc_check_summary_write(struct tdc_jw *w, const struct tdc_check_result *re
 		jw_collateral(w, res);
 	tdc_jw_open(w, "counts", '{');
 	for (unsigned v = 0; v < TDC_V__COUNT; v++)
-		tdc_jw_int(w, tdc_verdict_name(v), (long long)(json_int_t)res->counts[v]);
+		tdc_jw_int(w, tdc_verdict_name(v), (long long)res->counts[v]);
 	tdc_jw_close(w, '}');
 	tdc_jw_open(w, "checks", '[');
 	for (size_t i = 0; i < tdc_check_count(&res->checks); i++) {
@@ -455,12 +308,101 @@ void tdc_check_summary_write(struct tdc_jw *w, const struct tdc_check_result *re
 	tdc_jw_close(w, ']');
 }
 
+static void jw_hex32(struct tdc_jw *w, const char *key, uint32_t v)
+{
+	char s[12];
+
+	snprintf(s, sizeof(s), "0x%08x", v);
+	tdc_jw_str(w, key, s);
+}
+
+/* Masks keyed by name, only the non-empty ones. */
+static void jw_mask_map(struct tdc_jw *w, const char *key, const uint32_t *masks, unsigned n,
+			const char *(*name)(unsigned))
+{
+	tdc_jw_open(w, key, '{');
+	for (unsigned i = 0; i < n; i++)
+		if (masks[i])
+			jw_hex32(w, name(i), masks[i]);
+	tdc_jw_close(w, '}');
+}
+
+static const char *verdict_name_u(unsigned v) { return tdc_verdict_name(v); }
+static const char *class_name_u(unsigned c) { return tdc_bitclass_name(c); }
+
+/* The bits worth naming: all but the confirmed ones the policy does not fail. */
+static void jw_bits(struct tdc_jw *w, const struct tdc_reg_result *rr)
+{
+	char name[TDC_BITNAME_MAX];
+
+	tdc_jw_open(w, "bits", '[');
+	for (unsigned b = 0; b < 32; b++) {
+		enum tdc_verdict v = tdc_bit_verdict(rr, b);
+
+		if (v == TDC_V_CONFIRMED && !(rr->policy_fail >> b & 1))
+			continue;
+		tdc_format_bit(name, sizeof(name), rr->leaf, rr->subleaf, rr->indexed, rr->reg, b);
+		if (!tdc_jw_utf8_ok(name))
+			continue; /* json_pack would refuse the whole bit */
+		tdc_jw_open(w, NULL, '{');
+		tdc_jw_int(w, "bit", b);
+		tdc_jw_str(w, "name", name);
+		tdc_jw_str(w, "verdict", tdc_verdict_name(v));
+		tdc_jw_str(w, "class", tdc_bit_class(rr, b));
+		tdc_jw_int(w, "seen", rr->seen >> b & 1);
+		tdc_jw_bool(w, "policy_fail", rr->policy_fail >> b & 1);
+		if (rr->req_known >> b & 1)
+			tdc_jw_int(w, "requested", rr->requested >> b & 1);
+		if (rr->exp_known >> b & 1)
+			tdc_jw_int(w, "expected", rr->expected >> b & 1);
+		tdc_jw_close(w, '}');
+	}
+	tdc_jw_close(w, ']');
+}
+
+static void jw_register(struct tdc_jw *w, const struct tdc_reg_result *rr)
+{
+	tdc_jw_open(w, NULL, '{');
+	jw_hex32(w, "leaf", rr->leaf);
+	tdc_jw_int(w, "subleaf", rr->subleaf);
+	tdc_jw_str(w, "reg", tdc_reg_name(rr->reg));
+	if (rr->cpu < 0)
+		tdc_jw_null(w, "cpu");
+	else
+		tdc_jw_int(w, "cpu", rr->cpu);
+	tdc_jw_bool(w, "guest_has", rr->guest_has);
+	tdc_jw_bool(w, "requested_has", rr->requested_has);
+	jw_hex32(w, "seen", rr->seen);
+	jw_hex32(w, "requested", rr->requested);
+	jw_hex32(w, "requested_known", rr->req_known);
+	jw_hex32(w, "expected", rr->expected);
+	jw_hex32(w, "expected_known", rr->exp_known);
+	jw_mask_map(w, "class", rr->cls, TDC_C__COUNT, class_name_u);
+	jw_mask_map(w, "verdict", rr->verdict, TDC_V__COUNT, verdict_name_u);
+	jw_hex32(w, "policy_fail", rr->policy_fail);
+	if (rr->source)
+		tdc_jw_str(w, "source", rr->source);
+	jw_bits(w, rr);
+	tdc_jw_close(w, '}');
+}
+
 int tdc_check_format_json(const struct tdc_check_result *res, struct tdc_buf *out)
 {
-	json_t *root = tdc_check_summary_json(res), *regs = json_array();
+	struct tdc_jw w;
+	size_t start = out->len;
+	int r;
 
+	tdc_jw_init(&w, out, false);
+	tdc_jw_open(&w, NULL, '{');
+	tdc_check_summary_write(&w, res);
+	tdc_jw_open(&w, "registers", '[');
 	for (size_t i = 0; i < res->nregs; i++)
-		json_array_append_new(regs, json_register(&res->regs[i]));
-	json_object_set_new(root, "registers", regs);
-	return dump_json(root, out);
+		jw_register(&w, &res->regs[i]);
+	tdc_jw_close(&w, ']');
+	tdc_jw_close(&w, '}');
+	if ((r = tdc_jw_end(&w)) != 0 || (r = tdc_buf_put_u8(out, '\n')) != 0) {
+		out->len = start; /* nothing half written */
+		return tdc_err(r, "JSON output");
+	}
+	return 0;
 }
