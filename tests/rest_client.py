@@ -187,11 +187,21 @@ def refusals(base):
     # unknown VM named on the session
     url, nonce = new_session(base, "nonceSize=32&vm=nosuch")
     st, ct, _, body = request("POST", url, evidence(nonce), EVIDENCE)
-    problem(st, ct, body, 403, "unknown VM")
+    p = problem(st, ct, body, 403, "unknown VM")
+    # the framed error code beside the status (docs/rest.md): TDC_ERR_NOT_FOUND
+    if p.get("tdcpuid", {}).get("code") != -13:
+        fail(f"403 unknown VM: tdcpuid.code is not -13 (TDC_ERR_NOT_FOUND): {p}")
     # not even evidence
     url, nonce = new_session(base)
     st, ct, _, body = request("POST", url, b"\xa1\x00\x00", EVIDENCE)
-    problem(st, ct, body, 422, "not evaluated")
+    p = problem(st, ct, body, 422, "not evaluated")
+    code = p.get("tdcpuid", {}).get("code")
+    if not isinstance(code, int) or not -28 < code < 0:
+        fail(f"422: tdcpuid.code is not an error code: {p}")
+    st, ct, _, body = request("GET", url)
+    s = json.loads(body)
+    if st != 200 or s.get("status") != "failed" or s.get("tdcpuid", {}).get("code") != code:
+        fail(f"failed session: GET does not show status failed and tdcpuid.code {code}: {s}")
     # expired: the nonce's TTL passes before the evidence comes
     url, nonce = new_session(base)
     ev = evidence(nonce)

@@ -264,7 +264,8 @@ static char *session_text(const struct session *s)
 			      result_type(s));
 		json_object_set_new(o, "tdcpuid", x);
 	} else if (s->st == S_FAILED) {
-		json_object_set_new(o, "tdcpuid", json_pack("{s:s}", "error", s->errmsg));
+		json_object_set_new(o, "tdcpuid", json_pack("{s:s, s:i}", "error", s->errmsg,
+							     "code", s->err));
 	}
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -417,6 +418,43 @@ static enum MHD_Result gone(struct req *q, struct MHD_Connection *mc, const stru
 		       "session expired at %s: %s (its nonce is no longer accepted)", when, what);
 }
 
+/* An error of the judging, as HTTP: what the client can do about it. */
+static unsigned http_of(int err)
+{
+	static const struct { int err; unsigned code; } map[] = {
+		{ TDC_ERR_NONCE, MHD_HTTP_CONFLICT },
+		{ TDC_ERR_NOT_FOUND, MHD_HTTP_FORBIDDEN },
+		{ TDC_ERR_IO, MHD_HTTP_SERVICE_UNAVAILABLE },
+		{ TDC_ERR_ALLOC, MHD_HTTP_SERVICE_UNAVAILABLE },
+		{ TDC_ERR_INTERNAL, MHD_HTTP_INTERNAL_SERVER_ERROR },
+		{ TDC_ERR_TOO_LARGE, MHD_HTTP_CONTENT_TOO_LARGE },
+		{ TDC_ERR_BUSY, MHD_HTTP_SERVICE_UNAVAILABLE },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].err == err)
+			return map[i].code;
+	return MHD_HTTP_UNPROCESSABLE_CONTENT; /* the evidence could not be evaluated */
+}
+
+/*
+ * The status says what a plain HTTP client can do; tdcpuid.code is the
+ * framed error code of the same refusal, so our agent exits as it does over
+ * the framed protocol (several codes share one status: 422 is a malformed
+ * envelope, a collateral timeout or a policy that did not load alike).
+ */
+static json_t *code_member(int err)
+{
+	return json_pack("{s:i}", "code", err);
+}
+
+char *tdc_rest_failure_text(int err, const char *detail, unsigned *status)
+{
+	*status = http_of(err);
+	return problem_text(*status, detail, json_pack("{s:s, s:o}", "session-status", "failed",
+						       "tdcpuid", code_member(err)));
+}
+
 static enum MHD_Result submit_evidence(struct tdc_rest *r, struct req *q,
 				       struct MHD_Connection *mc)
 {
@@ -450,7 +488,8 @@ static enum MHD_Result submit_evidence(struct tdc_rest *r, struct req *q,
 	tdc_buf_init(&q->body);
 	if ((e = r->host.submit(r->host.ctx, &ev)) != 0) {
 		tdc_buf_free(&ev.ev);
-		return problem(q, mc, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+		return problem(q, mc, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+			       json_pack("{s:o}", "tdcpuid", code_member(e)),
 			       "evidence not queued: %s", tdc_errmsg(e));
 	}
 	s->st = S_PROCESSING;
@@ -463,25 +502,6 @@ static enum MHD_Result submit_evidence(struct tdc_rest *r, struct req *q,
 	return MHD_YES;
 }
 
-/* An error of the judging, as HTTP: what the client can do about it. */
-static unsigned http_of(int err)
-{
-	static const struct { int err; unsigned code; } map[] = {
-		{ TDC_ERR_NONCE, MHD_HTTP_CONFLICT },
-		{ TDC_ERR_NOT_FOUND, MHD_HTTP_FORBIDDEN },
-		{ TDC_ERR_IO, MHD_HTTP_SERVICE_UNAVAILABLE },
-		{ TDC_ERR_ALLOC, MHD_HTTP_SERVICE_UNAVAILABLE },
-		{ TDC_ERR_INTERNAL, MHD_HTTP_INTERNAL_SERVER_ERROR },
-		{ TDC_ERR_TOO_LARGE, MHD_HTTP_CONTENT_TOO_LARGE },
-		{ TDC_ERR_BUSY, MHD_HTTP_SERVICE_UNAVAILABLE },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (map[i].err == err)
-			return map[i].code;
-	return MHD_HTTP_UNPROCESSABLE_CONTENT; /* the evidence could not be evaluated */
-}
-
 static enum MHD_Result answer_verdict(struct tdc_rest *r, struct req *q,
 				      struct MHD_Connection *mc)
 {
@@ -491,9 +511,12 @@ static enum MHD_Result answer_verdict(struct tdc_rest *r, struct req *q,
 	r->host.deadline(r->host.ctx, q->slot, tdc_now_ms() + (uint64_t)r->cfg.timeout_s * 1000);
 	if (s->gen != q->sess_gen)
 		return problem(q, mc, MHD_HTTP_GONE, NULL, NULL, "session deleted meanwhile");
-	if (s->st == S_FAILED)
-		return problem(q, mc, http_of(s->err), NULL,
-			       json_pack("{s:s}", "session-status", "failed"), "%s", s->errmsg);
+	if (s->st == S_FAILED) {
+		unsigned code;
+		char *text = tdc_rest_failure_text(s->err, s->errmsg, &code);
+
+		return send_text(q, mc, code, TDC_REST_MT_PROBLEM, text, NULL, NULL);
+	}
 	return send_session(q, mc, MHD_HTTP_OK, s, false);
 }
 

@@ -94,4 +94,12 @@ void tdc_rest_done(struct tdc_rest *r, const struct tdc_rest_result *res);
 /* Draining: idle keep-alive connections are closed, busy ones after their reply. */
 void tdc_rest_drain(struct tdc_rest *r);
 
+/*
+ * The problem document (malloc'd, NULL without memory) and its HTTP status
+ * that the evidence POST answers when judging failed with @err: the status
+ * for any HTTP client, and the framed error code as tdcpuid.code for ours
+ * (docs/rest.md "Refusals").
+ */
+char *tdc_rest_failure_text(int err, const char *detail, unsigned *status);
+
 #endif
