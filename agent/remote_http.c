@@ -110,11 +110,14 @@ static int call(struct http *x, const char *method, const char *url, const char 
 }
 
 /*
- * An answer other than @want: the problem document's words, with the code a
- * framed verifier would have sent for the same refusal (rest.c http_of), so
- * the exit status does not depend on the transport (tdcpuid-agent.1 EXIT
- * STATUS): 429/503 try later (75), the verifier's own failure (500, or a
- * proxy's 502/504 in front of it) internal (3), any other refusal bad input (2).
+ * An answer other than @want: the problem document's words, and the error
+ * a framed verifier would have sent for the same refusal, so the exit
+ * status does not depend on the transport (tdcpuid-agent.1 EXIT STATUS).
+ * Our verifier names that code (tdcpuid.code, docs/rest.md), mapped as an
+ * error frame's code is; without it (an older verifier, a proxy) the status
+ * says what it can: 429/503 try later (75), the verifier's own failure
+ * (500, or a proxy's 502/504 in front of it) internal (3), any other
+ * refusal bad input (2).
  */
 static int refused(struct http *x, const char *what, long want)
 {
@@ -126,13 +129,17 @@ static int refused(struct http *x, const char *what, long want)
 	};
 	char text[320];
 	int err = x->status >= 500 && x->status < 600 ? TDC_ERR_INTERNAL : TDC_ERR_PROTOCOL;
+	int64_t code;
+	bool has_code;
 
 	if (x->status == want)
 		return 0;
-	tdc_rest_problem_text(x->body.data, x->body.len, text, sizeof(text));
+	tdc_rest_problem_text(x->body.data, x->body.len, text, sizeof(text), &has_code, &code);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].status == x->status)
 			err = map[i].err;
+	if (has_code)
+		err = tdc_client_refusal_code(code);
 	return tdc_err(err, "verifier: %s: HTTP %ld%s%s", what, x->status, text[0] ? ": " : "",
 		       text);
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdcpuid/client.h"
+#include "tdcpuid/error.h"
 #include "tdcpuid/rest.h"
 
 /* The next line of @data as a C string (NULL once the input is used up). */
@@ -41,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char mt[TDC_REST_MT_MAX + 1], text[256];
 	struct tdc_buf body;
 	size_t len;
-	bool gen;
+	bool gen, has_code;
+	int64_t code;
 
 	if (tdc_rest_route(path, &rt) == 0 && rt.kind == TDC_REST_R_SESSION &&
 	    strlen(rt.id) != TDC_REST_ID_LEN)
@@ -64,7 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tdc_rest_session_parse(data, size, &s) == 0 && s.nonce_len > TDC_REST_NONCE_MAX)
 		__builtin_trap();
 	tdc_rest_session_free(&s);
-	tdc_rest_problem_text(data, size, text, sizeof(text));
+	tdc_rest_problem_text(data, size, text, sizeof(text), &has_code, &code);
+	/* Whatever code a document names, the agent's error stays in the error space. */
+	if (has_code && (tdc_client_refusal_code(code) >= 0 ||
+			 tdc_client_refusal_code(code) <= TDC_ERR__LAST))
+		__builtin_trap();
 	/* What the agent believes of a (verified) verdict document: only its own nonce. */
 	if (tdc_rest_doc_verdict(data, size, n, sizeof(n), &gen) == 0 &&
 	    tdc_rest_doc_verdict(data, size, n, sizeof(n) - 1, &gen) == 0)

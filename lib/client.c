@@ -36,17 +36,17 @@ static const struct { int verifier, here; } refusal_map[] = {
 	{ TDC_ERR_ALLOC, TDC_ERR_BUSY },
 };
 
-static int refusal_code(int32_t code)
+int tdc_client_refusal_code(int64_t code)
 {
 	if (code >= 0 || code <= TDC_ERR__LAST)
 		return TDC_ERR_PROTOCOL;
 	for (size_t i = 0; i < sizeof(refusal_map) / sizeof(refusal_map[0]); i++)
 		if (refusal_map[i].verifier == code)
 			return refusal_map[i].here;
-	return code;
+	return (int)code;
 }
 
-/* Read one frame; an error frame becomes its code (refusal_code) and message. */
+/* Read one frame; an error frame becomes its code (tdc_client_refusal_code) and message. */
 static int read_frame(int fd, uint64_t deadline_ms, enum tdc_frame_type want,
 		      struct tdc_frame *f)
 {
@@ -58,7 +58,7 @@ static int read_frame(int fd, uint64_t deadline_ms, enum tdc_frame_type want,
 	    (e = tdc_frame_decode(body.data, body.len, f)) != 0)
 		goto out;
 	if (f->type == TDC_FRAME_ERROR) {
-		e = tdc_err(refusal_code(f->code), "verifier: %s", f->message);
+		e = tdc_err(tdc_client_refusal_code(f->code), "verifier: %s", f->message);
 		goto out;
 	}
 	if (f->type != want)

@@ -310,12 +310,14 @@ out:
 	return e;
 }
 
-void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t cap)
+void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t cap,
+			   bool *has_code, int64_t *code)
 {
 	char title[96] = "", detail[256] = "";
-	json_t *root = NULL;
+	json_t *root = NULL, *v;
 
 	out[0] = '\0';
+	*has_code = false;
 	tdc_errclear();
 	if (tdc_json_parse(json, len, 64 * 1024, "problem", &root) != 0 || !json_is_object(root)) {
 		json_decref(root);
@@ -324,6 +326,11 @@ void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t ca
 	(void)str_member(root, "title", false, title, sizeof(title));
 	(void)str_member(root, "detail", false, detail, sizeof(detail));
 	snprintf(out, cap, "%s%s%s", title, title[0] && detail[0] ? ": " : "", detail);
+	/* Anything but an integer there is not our verifier's: the status alone decides. */
+	if (json_is_integer(v = json_object_get(json_object_get(root, "tdcpuid"), "code"))) {
+		*has_code = true;
+		*code = json_integer_value(v);
+	}
 	json_decref(root);
 }
 

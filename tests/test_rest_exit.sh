@@ -4,7 +4,9 @@
 # for the same refusal from a framed verifier (tests/test_client_refusal.c,
 # tdcpuid-agent.1 EXIT STATUS): a stand-in verifier (Python's http.server)
 # opens a session and answers the evidence with each status of the table,
-# as serve's REST API would (verifier/service/rest.c http_of); the real
+# as serve's REST API would (verifier/service/rest.c http_of), or an older
+# verifier or a proxy: without tdcpuid.code the status decides; with it
+# ("STATUS:CODE" in the table) the code does, as an error frame's; the real
 # agent binary runs `evidence --to http://` against it.
 set -uo pipefail
 A=${TDC_AGENT:?}
@@ -34,12 +36,22 @@ cat >"$T/cases" <<'EOF'
 502 bad gateway (a proxy in front of the verifier)	3
 504 gateway timeout (a proxy in front of the verifier)	3
 501 not implemented	3
+422:-21 evidence not evaluated: collateral: GET https://pcs: timed out	3
+422:-15 evidence not evaluated: quote: tee_type 0x0 is not TDX	3
+422:-20 evidence not evaluated: policy: fails	1
+422:-5 evidence not evaluated: claims.cpus: expected an array	2
+503:-12 audit log unavailable, verdict not recorded: commit failed	75
+422:-999 a code outside the error space	2
+422:"-21" a code that is not an integer: the status decides	2
 EOF
 # 500: TDC_ERR_INTERNAL, exit 3.  503: TDC_ERR_BUSY, or TDC_ERR_IO/ALLOC (the
 # verifier's audit log or memory), exit 75.  409 TDC_ERR_NONCE, 403
 # TDC_ERR_NOT_FOUND, 413 TDC_ERR_TOO_LARGE, 422 the engine's input codes, 400
 # TDC_ERR_PROTOCOL: exit 2.  502/504/501: no framed counterpart; the verifier
 # behind a proxy failed, as a connection that fails (exit 3, checked below).
+# With a code: -21 TDC_ERR_TIMEOUT and -15 TDC_ERR_UNSUPPORTED exit 3, -20
+# TDC_ERR_POLICY 1, -5 TDC_ERR_FORMAT 2, -12 TDC_ERR_IO (the audit log) 75,
+# a code outside the error space a protocol violation (2), as over tcp:.
 
 cat >"$T/standin.py" <<'EOF'
 import base64, http.server, json, os, sys
@@ -67,7 +79,10 @@ class H(http.server.BaseHTTPRequestHandler):
                       json.dumps(s).encode(), [("Location", "/challenge-response/v1/session/ab12")])
             return
         code, detail = open(sys.argv[2]).read().split(" ", 1)
+        code, _, err = code.partition(":")
         p = {"type": "about:blank", "title": "refused", "status": int(code), "detail": detail}
+        if err:
+            p["tdcpuid"] = {"code": json.loads(err)}
         self.send(int(code), "application/problem+json", json.dumps(p).encode())
     def do_DELETE(self):
         self.send_response(204)
@@ -90,7 +105,8 @@ while IFS=$'\t' read -r answer want; do
 	"$A" evidence --tee sim --sim-dir "$T/sim" --to "$URL" --vm-name x -o "$T/out" 2>"$T/err"
 	rc=$?
 	[ "$rc" = "$want" ] || fail "HTTP ${answer%% *}: exit $rc, want $want ($(cat "$T/err"))"
-	grep -q "HTTP ${answer%% *}" "$T/err" || fail "HTTP ${answer%% *}: not named: $(cat "$T/err")"
+	st=${answer%% *}
+	grep -q "HTTP ${st%%:*}" "$T/err" || fail "HTTP ${answer%% *}: not named: $(cat "$T/err")"
 	[ -e "$T/out" ] && fail "HTTP ${answer%% *}: a verdict was written"
 	n=$((n + 1))
 done <"$T/cases"

@@ -47,6 +47,12 @@ int tdc_client_hello(int fd, uint64_t deadline_ms, uint8_t nonce[TDC_NONCE_LEN],
 int tdc_client_send_evidence(int fd, uint64_t deadline_ms, const uint8_t *nonce,
 			     const char *vm, const uint8_t *ev, size_t len);
 int tdc_client_verdict(int fd, uint64_t deadline_ms, struct tdc_client_result *res);
+/*
+ * The code a verifier's refusal carries (an error frame's, or a REST problem
+ * document's tdcpuid.code) as this side's error: the same over both
+ * transports, so the agent's exit status is too (lib/client.c).
+ */
+int tdc_client_refusal_code(int64_t code);
 
 /*
  * The signed verdict token (docs/protocol.md "Signed verdicts"): the exact

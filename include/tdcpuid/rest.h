@@ -116,7 +116,12 @@ int tdc_rest_session_parse(const uint8_t *json, size_t len, struct tdc_rest_sess
  */
 int tdc_rest_doc_verdict(const uint8_t *doc, size_t len, const uint8_t *nonce, size_t nonce_len,
 			 bool *passed);
-/* A problem document's title and detail as one line into @out ("" if none). */
-void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t cap);
+/*
+ * A problem document's title and detail as one line into @out ("" if none),
+ * and its tdcpuid.code (*@has_code: an integer is there), the framed error
+ * code of the refusal (docs/rest.md "Refusals").
+ */
+void tdc_rest_problem_text(const uint8_t *json, size_t len, char *out, size_t cap,
+			   bool *has_code, int64_t *code);
 
 #endif
