@@ -4,10 +4,12 @@
  * DER CRLs, PEM chains), signature and issuer-chain verification, and the
  * verified-collateral cache.  See collateral.h for the model.
  *
- * JSON comes in through jansson after a size cap; the one place that looks
- * at JSON text directly is json_member_span(), because the signature covers
- * the exact bytes of the signed object in the file and any re-serialization
- * (key order, spacing, number formatting) would break it.
+ * JSON comes in through the bounded reader of jread.h (strict, capped, a
+ * flat token array, no allocation per value); the signature is checked over
+ * the exact bytes of the signed object in the file (the member token's
+ * span), since any re-serialization (key order, spacing, number formatting)
+ * would break it.  The one place that looks at JSON text without reading it
+ * is tdc_tcbinfo_peek_fmspc().
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,57 +30,59 @@
 #include "collateral.h"
 #include "crl.h"
 #include "chain.h"
+#include "jread.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/error.h"
 
-/* ---- JSON field helpers ------------------------------------------------- */
+/* ---- JSON field helpers (jread.h tokens) --------------------------------- */
 
-static int jget(json_t *obj, const char *key, json_type type, const char *where, json_t **out)
+static int jget(const struct tdc_jr *j, int obj, const char *key, enum tdc_jr_type type,
+		const char *where, int *out)
 {
-	json_t *v = json_object_get(obj, key);
+	int v = tdc_jr_get(j, obj, key);
 
-	if (!v)
+	if (v < 0)
 		return tdc_err(TDC_ERR_MISSING, "%s.%s missing", where, key);
-	if (json_typeof(v) != type)
+	if (tdc_jr_type(j, v) != (int)type)
 		return tdc_err(TDC_ERR_TYPE, "%s.%s has the wrong JSON type", where, key);
 	*out = v;
 	return 0;
 }
 
-static int jstr(json_t *obj, const char *key, const char *where, const char **out)
+static int jstr(const struct tdc_jr *j, int obj, const char *key, const char *where,
+		const char **out)
 {
-	json_t *v = NULL;
-	int ret;
+	int v = -1, ret;
 
-	if ((ret = jget(obj, key, JSON_STRING, where, &v)) != 0)
+	if ((ret = jget(j, obj, key, TDC_JR_STRING, where, &v)) != 0)
 		return ret;
-	*out = json_string_value(v);
+	*out = tdc_jr_str(j, v);
 	return 0;
 }
 
-static int juint(json_t *obj, const char *key, const char *where, json_int_t max,
-		 uint32_t *out)
+static int juint(const struct tdc_jr *j, int obj, const char *key, const char *where,
+		 int64_t max, uint32_t *out)
 {
-	json_t *v = NULL;
-	int ret;
+	int v = -1, ret;
 
-	if ((ret = jget(obj, key, JSON_INTEGER, where, &v)) != 0)
+	if ((ret = jget(j, obj, key, TDC_JR_INTEGER, where, &v)) != 0)
 		return ret;
-	if (json_integer_value(v) < 0 || json_integer_value(v) > max)
+	if (tdc_jr_int(j, v) < 0 || tdc_jr_int(j, v) > max)
 		return tdc_err(TDC_ERR_RANGE, "%s.%s = %lld outside 0..%lld", where, key,
-			       (long long)json_integer_value(v), (long long)max);
-	*out = (uint32_t)json_integer_value(v);
+			       (long long)tdc_jr_int(j, v), (long long)max);
+	*out = (uint32_t)tdc_jr_int(j, v);
 	return 0;
 }
 
 /* Hex string of exactly @n bytes. */
-static int jhex(json_t *obj, const char *key, const char *where, uint8_t *out, size_t n)
+static int jhex(const struct tdc_jr *j, int obj, const char *key, const char *where,
+		uint8_t *out, size_t n)
 {
 	const char *s = NULL;
 	size_t got;
 	int ret;
 
-	if ((ret = jstr(obj, key, where, &s)) != 0)
+	if ((ret = jstr(j, obj, key, where, &s)) != 0)
 		return ret;
 	if (strlen(s) != 2 * n)
 		return tdc_err(TDC_ERR_FORMAT, "%s.%s: %zu hex digits, expected %zu", where, key,
@@ -92,12 +96,12 @@ static int jhex(json_t *obj, const char *key, const char *where, uint8_t *out, s
 	return 0;
 }
 
-static int jtime(json_t *obj, const char *key, const char *where, time_t *t,
-		 const char **str)
+static int jtime(const struct tdc_jr *j, int obj, const char *key, const char *where,
+		 time_t *t, const char **str)
 {
 	int ret;
 
-	if ((ret = jstr(obj, key, where, str)) != 0)
+	if ((ret = jstr(j, obj, key, where, str)) != 0)
 		return ret;
 	if ((ret = tdc_time_parse(*str, 0, t)) != 0)
 		return tdc_err_wrap(ret, "%s.%s: ", where, key);
@@ -105,182 +109,229 @@ static int jtime(json_t *obj, const char *key, const char *where, time_t *t,
 }
 
 /* {"svn": N} x 16 */
-static int parse_components(json_t *tcb, const char *key, uint8_t out[16])
+static int parse_components(const struct tdc_jr *j, int tcb, const char *key,
+			    uint8_t out[16])
 {
-	json_t *arr = NULL, *c;
+	int arr = -1, c, ret;
 	uint32_t svn = 0;
-	int ret;
 
-	if ((ret = jget(tcb, key, JSON_ARRAY, "tcbLevels[].tcb", &arr)) != 0)
+	if ((ret = jget(j, tcb, key, TDC_JR_ARRAY, "tcbLevels[].tcb", &arr)) != 0)
 		return ret;
-	if (json_array_size(arr) != TDC_TCB_COMPONENTS)
+	if (j->tok[arr].size != TDC_TCB_COMPONENTS)
 		return tdc_err(TDC_ERR_FORMAT, "tcb.%s: %zu components, expected 16", key,
-			       json_array_size(arr));
-	for (size_t i = 0; i < TDC_TCB_COMPONENTS; i++) {
-		c = json_array_get(arr, i);
-		if (!json_is_object(c))
+			       (size_t)j->tok[arr].size);
+	c = tdc_jr_first(arr);
+	for (size_t i = 0; i < TDC_TCB_COMPONENTS; i++, c = tdc_jr_next(j, c)) {
+		if (tdc_jr_type(j, c) != TDC_JR_OBJECT)
 			return tdc_err(TDC_ERR_TYPE, "tcb.%s[%zu]: expected object", key, i);
-		if ((ret = juint(c, "svn", key, 255, &svn)) != 0)
+		if ((ret = juint(j, c, "svn", key, 255, &svn)) != 0)
 			return ret;
 		out[i] = (uint8_t)svn;
 	}
 	return 0;
 }
 
+/*
+ * Every advisory ID of a document's levels in one array (the levels point
+ * into it): sized before the levels are read, so that it never moves.
+ */
+struct adv_pool {
+	const char **ids;
+	size_t used, cap;
+};
+
+/* Advisory IDs that the levels of array @arr may hold, at most. */
+static size_t count_advisories(const struct tdc_jr *j, int arr)
+{
+	size_t n = 0;
+	int lv, adv;
+
+	if (tdc_jr_type(j, arr) != TDC_JR_ARRAY)
+		return 0;
+	lv = tdc_jr_first(arr);
+	for (uint32_t i = 0; i < j->tok[arr].size; i++, lv = tdc_jr_next(j, lv))
+		if (tdc_jr_type(j, adv = tdc_jr_get(j, lv, "advisoryIDs")) == TDC_JR_ARRAY)
+			n += j->tok[adv].size;
+	return n;
+}
+
+static int adv_pool_init(struct adv_pool *p, size_t n)
+{
+	p->used = 0;
+	p->cap = n;
+	p->ids = NULL;
+	if (n && !(p->ids = calloc(n, sizeof(*p->ids))))
+		return tdc_err(TDC_ERR_ALLOC, "advisoryIDs");
+	return 0;
+}
+
 enum level_kind { LEVEL_PLATFORM, LEVEL_ISVSVN };
 
-static int parse_level(json_t *lv, enum level_kind kind, struct tdc_tcb_level *out)
+static int parse_advisories(const struct tdc_jr *j, int lv, struct adv_pool *pool,
+			    struct tdc_tcb_level *out)
+{
+	int adv = tdc_jr_get(j, lv, "advisoryIDs"), e;
+
+	if (adv < 0)
+		return 0;
+	if (tdc_jr_type(j, adv) != TDC_JR_ARRAY)
+		return tdc_err(TDC_ERR_TYPE, "tcbLevels[].advisoryIDs: expected array");
+	e = tdc_jr_first(adv);
+	for (size_t i = 0; i < j->tok[adv].size; i++, e = tdc_jr_next(j, e))
+		if (tdc_jr_type(j, e) != TDC_JR_STRING)
+			return tdc_err(TDC_ERR_TYPE, "advisoryIDs[%zu]: expected string", i);
+	if (pool->cap - pool->used < j->tok[adv].size)
+		return tdc_err(TDC_ERR_INTERNAL, "advisoryIDs: not counted");
+	out->advisories = pool->ids + pool->used;
+	out->n_advisories = j->tok[adv].size;
+	e = tdc_jr_first(adv);
+	for (size_t i = 0; i < out->n_advisories; i++, e = tdc_jr_next(j, e))
+		pool->ids[pool->used++] = tdc_jr_str(j, e);
+	return 0;
+}
+
+static int parse_level(const struct tdc_jr *j, int lv, enum level_kind kind,
+		       struct adv_pool *pool, struct tdc_tcb_level *out)
 {
 	const char *status = NULL;
-	json_t *tcb = NULL, *adv;
 	uint32_t v = 0;
-	int ret;
+	int tcb = -1, ret;
 
-	if (!json_is_object(lv))
+	if (tdc_jr_type(j, lv) != TDC_JR_OBJECT)
 		return tdc_err(TDC_ERR_TYPE, "tcbLevels[]: expected object");
-	if ((ret = jget(lv, "tcb", JSON_OBJECT, "tcbLevels[]", &tcb)) != 0 ||
-	    (ret = jtime(lv, "tcbDate", "tcbLevels[]", &out->tcb_date, &out->tcb_date_str)) != 0 ||
-	    (ret = jstr(lv, "tcbStatus", "tcbLevels[]", &status)) != 0 ||
+	if ((ret = jget(j, lv, "tcb", TDC_JR_OBJECT, "tcbLevels[]", &tcb)) != 0 ||
+	    (ret = jtime(j, lv, "tcbDate", "tcbLevels[]", &out->tcb_date,
+			 &out->tcb_date_str)) != 0 ||
+	    (ret = jstr(j, lv, "tcbStatus", "tcbLevels[]", &status)) != 0 ||
 	    (ret = tdc_tcb_status_parse(status, &out->status)) != 0)
 		return ret;
 	if (!tdc_tcb_status_in_collateral(out->status))
 		return tdc_err(TDC_ERR_RANGE, "tcbLevels[].tcbStatus \"%s\" is computed by a "
 			       "verifier, never published in collateral", status);
 	if (kind == LEVEL_ISVSVN) {
-		if ((ret = juint(tcb, "isvsvn", "tcb", 65535, &v)) != 0)
+		if ((ret = juint(j, tcb, "isvsvn", "tcb", 65535, &v)) != 0)
 			return ret;
 		out->isvsvn = (uint16_t)v;
 	} else {
-		if ((ret = parse_components(tcb, "sgxtcbcomponents", out->sgx)) != 0 ||
-		    (ret = parse_components(tcb, "tdxtcbcomponents", out->tdx)) != 0 ||
-		    (ret = juint(tcb, "pcesvn", "tcb", 65535, &v)) != 0)
+		if ((ret = parse_components(j, tcb, "sgxtcbcomponents", out->sgx)) != 0 ||
+		    (ret = parse_components(j, tcb, "tdxtcbcomponents", out->tdx)) != 0 ||
+		    (ret = juint(j, tcb, "pcesvn", "tcb", 65535, &v)) != 0)
 			return ret;
 		out->pcesvn = (uint16_t)v;
 	}
-	adv = json_object_get(lv, "advisoryIDs");
-	if (adv) {
-		if (!json_is_array(adv))
-			return tdc_err(TDC_ERR_TYPE, "tcbLevels[].advisoryIDs: expected array");
-		for (size_t i = 0; i < json_array_size(adv); i++)
-			if (!json_is_string(json_array_get(adv, i)))
-				return tdc_err(TDC_ERR_TYPE, "advisoryIDs[%zu]: expected string", i);
-		out->advisories = adv;
-	}
-	return 0;
+	return parse_advisories(j, lv, pool, out);
 }
 
-static int parse_levels(json_t *obj, enum level_kind kind, const char *where,
-			struct tdc_tcb_level **out, size_t *n)
+static int parse_levels(const struct tdc_jr *j, int obj, enum level_kind kind,
+			const char *where, struct adv_pool *pool, struct tdc_tcb_level **out,
+			size_t *n)
 {
-	json_t *arr = NULL;
-	int ret;
+	int arr = -1, lv, ret;
 
-	if ((ret = jget(obj, "tcbLevels", JSON_ARRAY, where, &arr)) != 0)
+	if ((ret = jget(j, obj, "tcbLevels", TDC_JR_ARRAY, where, &arr)) != 0)
 		return ret;
-	if (json_array_size(arr) == 0 || json_array_size(arr) > TDC_TCB_MAX_LEVELS)
+	if (j->tok[arr].size == 0 || j->tok[arr].size > TDC_TCB_MAX_LEVELS)
 		return tdc_err(TDC_ERR_RANGE, "%s.tcbLevels: %zu levels (1..%d allowed)", where,
-			       json_array_size(arr), TDC_TCB_MAX_LEVELS);
-	if (!(*out = calloc(json_array_size(arr), sizeof(**out))))
+			       (size_t)j->tok[arr].size, TDC_TCB_MAX_LEVELS);
+	if (!(*out = calloc(j->tok[arr].size, sizeof(**out))))
 		return tdc_err(TDC_ERR_ALLOC, "%s.tcbLevels", where);
-	*n = json_array_size(arr);
-	for (size_t i = 0; i < *n; i++)
-		if ((ret = parse_level(json_array_get(arr, i), kind, &(*out)[i])) != 0)
+	*n = j->tok[arr].size;
+	lv = tdc_jr_first(arr);
+	for (size_t i = 0; i < *n; i++, lv = tdc_jr_next(j, lv))
+		if ((ret = parse_level(j, lv, kind, pool, &(*out)[i])) != 0)
 			return tdc_err_wrap(ret, "%s.tcbLevels[%zu]: ", where, i);
 	return 0;
 }
 
-static int parse_module(json_t *m, const char *where, uint8_t mrsigner[48],
-			uint8_t attrs[8], uint8_t mask[8])
+static int parse_module(const struct tdc_jr *j, int m, const char *where,
+			uint8_t mrsigner[48], uint8_t attrs[8], uint8_t mask[8])
 {
 	int ret;
 
-	if ((ret = jhex(m, "mrsigner", where, mrsigner, 48)) != 0 ||
-	    (ret = jhex(m, "attributes", where, attrs, 8)) != 0 ||
-	    (ret = jhex(m, "attributesMask", where, mask, 8)) != 0)
+	if ((ret = jhex(j, m, "mrsigner", where, mrsigner, 48)) != 0 ||
+	    (ret = jhex(j, m, "attributes", where, attrs, 8)) != 0 ||
+	    (ret = jhex(j, m, "attributesMask", where, mask, 8)) != 0)
 		return ret;
 	return 0;
 }
 
-static int parse_module_identities(json_t *body, struct tdc_tcbinfo *t)
+static int parse_module_identities(const struct tdc_jr *j, int body, struct adv_pool *pool,
+				   struct tdc_tcbinfo *t)
 {
-	json_t *arr = json_object_get(body, "tdxModuleIdentities"), *m;
-	int ret;
+	int arr = tdc_jr_get(j, body, "tdxModuleIdentities"), m, ret;
+	size_t n;
 
-	if (!arr)
+	if (arr < 0)
 		return 0;
-	if (!json_is_array(arr) || json_array_size(arr) > TDC_TCB_MAX_MODULES)
+	if (tdc_jr_type(j, arr) != TDC_JR_ARRAY || j->tok[arr].size > TDC_TCB_MAX_MODULES)
 		return tdc_err(TDC_ERR_FORMAT, "tcbInfo.tdxModuleIdentities: expected an array "
 			       "of at most %d", TDC_TCB_MAX_MODULES);
-	if (json_array_size(arr) &&
-	    !(t->modules = calloc(json_array_size(arr), sizeof(*t->modules))))
+	n = j->tok[arr].size;
+	if (n && !(t->modules = calloc(n, sizeof(*t->modules))))
 		return tdc_err(TDC_ERR_ALLOC, "tdxModuleIdentities");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
+	m = tdc_jr_first(arr);
+	for (size_t i = 0; i < n; i++, m = tdc_jr_next(j, m)) {
 		struct tdc_tdx_module_identity *mi = &t->modules[i];
 
-		m = json_array_get(arr, i);
 		t->n_modules = i + 1;
-		if (!json_is_object(m))
+		if (tdc_jr_type(j, m) != TDC_JR_OBJECT)
 			return tdc_err(TDC_ERR_TYPE, "tdxModuleIdentities[%zu]: expected object", i);
-		if ((ret = jstr(m, "id", "tdxModuleIdentities[]", &mi->id)) != 0 ||
-		    (ret = parse_module(m, "tdxModuleIdentities[]", mi->mrsigner,
+		if ((ret = jstr(j, m, "id", "tdxModuleIdentities[]", &mi->id)) != 0 ||
+		    (ret = parse_module(j, m, "tdxModuleIdentities[]", mi->mrsigner,
 					mi->attributes, mi->attributes_mask)) != 0 ||
-		    (ret = parse_levels(m, LEVEL_ISVSVN, "tdxModuleIdentities[]",
+		    (ret = parse_levels(j, m, LEVEL_ISVSVN, "tdxModuleIdentities[]", pool,
 					&mi->levels, &mi->n_levels)) != 0)
 			return ret;
 	}
 	return 0;
 }
 
-static int load_body(const char *json, size_t len, json_t **doc)
-{
-	json_error_t e;
-
-	if (len > TDC_COLL_FILE_MAX)
-		return tdc_err(TDC_ERR_TOO_LARGE, "collateral JSON: %zu bytes exceeds %u",
-			       len, TDC_COLL_FILE_MAX);
-	if (!(*doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &e)))
-		return tdc_err(TDC_ERR_FORMAT, "collateral JSON: %s at line %d column %d",
-			       e.text, e.line, e.column);
-	if (!json_is_object(*doc))
-		return tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
-	return 0;
-}
-
-static int tcbinfo_fields(struct tdc_tcbinfo *t);
-
-int tdc_tcbinfo_parse(const char *json, size_t len, struct tdc_tcbinfo *t)
+/* A collateral JSON text read whole: an object (@j freed on error). */
+static int load_body(const char *json, size_t len, struct tdc_jr *j)
 {
 	int ret;
 
-	memset(t, 0, sizeof(*t));
-	if ((ret = load_body(json, len, &t->doc)) != 0) {
-		tdc_tcbinfo_free(t);
+	if ((ret = tdc_jr_parse(j, json, len, &tdc_jr_collateral_limits,
+				"collateral JSON")) != 0)
 		return ret;
+	if (tdc_jr_type(j, 0) != TDC_JR_OBJECT) {
+		tdc_jr_free(j);
+		return tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
 	}
-	return tcbinfo_fields(t);
+	return 0;
 }
 
-/* The signed member already parsed with its envelope: not parsed again. */
-static int tcbinfo_from_json(json_t *body, struct tdc_tcbinfo *t)
+static int tcbinfo_fields(struct tdc_jr *j, int body, struct tdc_tcbinfo *t);
+
+int tdc_tcbinfo_parse(const char *json, size_t len, struct tdc_tcbinfo *t)
 {
+	struct tdc_jr j;
+	int ret;
+
 	memset(t, 0, sizeof(*t));
-	t->doc = json_incref(body);
-	return tcbinfo_fields(t);
+	if ((ret = load_body(json, len, &j)) != 0)
+		return ret;
+	ret = tcbinfo_fields(&j, 0, t);
+	tdc_jr_free(&j);
+	return ret;
 }
 
-static int tcbinfo_fields(struct tdc_tcbinfo *t)
+/* The signed member @body of an envelope already read (not read again); on
+ * success @t keeps @j's text, which holds its strings. */
+static int tcbinfo_fields(struct tdc_jr *j, int body, struct tdc_tcbinfo *t)
 {
 	const char *id = NULL;
-	json_t *b = t->doc, *mod = NULL;
+	struct adv_pool pool = { 0 };
 	uint32_t v = 0;
-	int ret = 0;
+	int mod = -1, ret = 0;
 
-	if (!json_is_object(b)) {
+	memset(t, 0, sizeof(*t));
+	if (tdc_jr_type(j, body) != TDC_JR_OBJECT) {
 		ret = tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
 		goto out;
 	}
-	if ((ret = jstr(b, "id", "tcbInfo", &id)) != 0 ||
-	    (ret = juint(b, "version", "tcbInfo", 1000, &v)) != 0)
+	if ((ret = jstr(j, body, "id", "tcbInfo", &id)) != 0 ||
+	    (ret = juint(j, body, "version", "tcbInfo", 1000, &v)) != 0)
 		goto out;
 	t->version = (int)v;
 	if (strcmp(id, "TDX") != 0 || t->version != 3) {
@@ -288,19 +339,35 @@ static int tcbinfo_fields(struct tdc_tcbinfo *t)
 			      "(expected TDX TCB info version 3)", id, t->version);
 		goto out;
 	}
-	if ((ret = jtime(b, "issueDate", "tcbInfo", &t->issue_date, &t->issue_date_str)) != 0 ||
-	    (ret = jtime(b, "nextUpdate", "tcbInfo", &t->next_update, &t->next_update_str)) != 0 ||
-	    (ret = jhex(b, "fmspc", "tcbInfo", t->fmspc, 6)) != 0 ||
-	    (ret = jhex(b, "pceId", "tcbInfo", t->pceid, 2)) != 0 ||
-	    (ret = juint(b, "tcbType", "tcbInfo", 255, &t->tcb_type)) != 0 ||
-	    (ret = juint(b, "tcbEvaluationDataNumber", "tcbInfo", UINT32_MAX,
+	if ((ret = jtime(j, body, "issueDate", "tcbInfo", &t->issue_date,
+			 &t->issue_date_str)) != 0 ||
+	    (ret = jtime(j, body, "nextUpdate", "tcbInfo", &t->next_update,
+			 &t->next_update_str)) != 0 ||
+	    (ret = jhex(j, body, "fmspc", "tcbInfo", t->fmspc, 6)) != 0 ||
+	    (ret = jhex(j, body, "pceId", "tcbInfo", t->pceid, 2)) != 0 ||
+	    (ret = juint(j, body, "tcbType", "tcbInfo", 255, &t->tcb_type)) != 0 ||
+	    (ret = juint(j, body, "tcbEvaluationDataNumber", "tcbInfo", UINT32_MAX,
 			 &t->eval_number)) != 0 ||
-	    (ret = jget(b, "tdxModule", JSON_OBJECT, "tcbInfo", &mod)) != 0 ||
-	    (ret = parse_module(mod, "tcbInfo.tdxModule", t->module_mrsigner,
-				t->module_attributes, t->module_attributes_mask)) != 0 ||
-	    (ret = parse_module_identities(b, t)) != 0 ||
-	    (ret = parse_levels(b, LEVEL_PLATFORM, "tcbInfo", &t->levels, &t->n_levels)) != 0)
+	    (ret = jget(j, body, "tdxModule", TDC_JR_OBJECT, "tcbInfo", &mod)) != 0 ||
+	    (ret = parse_module(j, mod, "tcbInfo.tdxModule", t->module_mrsigner,
+				t->module_attributes, t->module_attributes_mask)) != 0)
 		goto out;
+	{
+		int ids = tdc_jr_get(j, body, "tdxModuleIdentities");
+		size_t n = count_advisories(j, tdc_jr_get(j, body, "tcbLevels"));
+
+		for (uint32_t i = 0; tdc_jr_type(j, ids) == TDC_JR_ARRAY && i < j->tok[ids].size;
+		     i++)
+			n += count_advisories(j, tdc_jr_get(j, tdc_jr_elem(j, ids, i), "tcbLevels"));
+		if ((ret = adv_pool_init(&pool, n)) != 0)
+			goto out;
+		t->advisory_ids = pool.ids;
+	}
+	if ((ret = parse_module_identities(j, body, &pool, t)) != 0 ||
+	    (ret = parse_levels(j, body, LEVEL_PLATFORM, "tcbInfo", &pool, &t->levels,
+				&t->n_levels)) != 0)
+		goto out;
+	t->text = tdc_jr_take_text(j);
 out:
 	if (ret)
 		tdc_tcbinfo_free(t);
@@ -313,44 +380,41 @@ void tdc_tcbinfo_free(struct tdc_tcbinfo *t)
 		free(t->modules[i].levels);
 	free(t->modules);
 	free(t->levels);
-	json_decref(t->doc);
+	free(t->advisory_ids);
+	free(t->text);
 	memset(t, 0, sizeof(*t));
 }
 
-static int qe_identity_fields(struct tdc_qe_identity *q);
+static int qe_identity_fields(struct tdc_jr *j, int body, struct tdc_qe_identity *q);
 
 int tdc_qe_identity_parse(const char *json, size_t len, struct tdc_qe_identity *q)
 {
+	struct tdc_jr j;
 	int ret;
 
 	memset(q, 0, sizeof(*q));
-	if ((ret = load_body(json, len, &q->doc)) != 0) {
-		tdc_qe_identity_free(q);
+	if ((ret = load_body(json, len, &j)) != 0)
 		return ret;
-	}
-	return qe_identity_fields(q);
+	ret = qe_identity_fields(&j, 0, q);
+	tdc_jr_free(&j);
+	return ret;
 }
 
-static int qe_identity_from_json(json_t *body, struct tdc_qe_identity *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->doc = json_incref(body);
-	return qe_identity_fields(q);
-}
-
-static int qe_identity_fields(struct tdc_qe_identity *q)
+static int qe_identity_fields(struct tdc_jr *j, int body, struct tdc_qe_identity *q)
 {
 	const char *id = NULL;
 	uint8_t misc[4], misc_mask[4];
+	struct adv_pool pool = { 0 };
 	uint32_t v = 0;
 	int ret = 0;
 
-	if (!json_is_object(q->doc)) {
+	memset(q, 0, sizeof(*q));
+	if (tdc_jr_type(j, body) != TDC_JR_OBJECT) {
 		ret = tdc_err(TDC_ERR_TYPE, "collateral JSON: expected an object");
 		goto out;
 	}
-	if ((ret = jstr(q->doc, "id", "enclaveIdentity", &id)) != 0 ||
-	    (ret = juint(q->doc, "version", "enclaveIdentity", 1000, &v)) != 0)
+	if ((ret = jstr(j, body, "id", "enclaveIdentity", &id)) != 0 ||
+	    (ret = juint(j, body, "version", "enclaveIdentity", 1000, &v)) != 0)
 		goto out;
 	q->version = (int)v;
 	if (strcmp(id, "TD_QE") != 0 || q->version != 2) {
@@ -358,25 +422,33 @@ static int qe_identity_fields(struct tdc_qe_identity *q)
 			      "(expected TD_QE identity version 2)", id, q->version);
 		goto out;
 	}
-	if ((ret = jtime(q->doc, "issueDate", "enclaveIdentity", &q->issue_date,
+	if ((ret = jtime(j, body, "issueDate", "enclaveIdentity", &q->issue_date,
 			 &q->issue_date_str)) != 0 ||
-	    (ret = jtime(q->doc, "nextUpdate", "enclaveIdentity", &q->next_update,
+	    (ret = jtime(j, body, "nextUpdate", "enclaveIdentity", &q->next_update,
 			 &q->next_update_str)) != 0 ||
-	    (ret = juint(q->doc, "tcbEvaluationDataNumber", "enclaveIdentity", UINT32_MAX,
+	    (ret = juint(j, body, "tcbEvaluationDataNumber", "enclaveIdentity", UINT32_MAX,
 			 &q->eval_number)) != 0 ||
-	    (ret = jhex(q->doc, "miscselect", "enclaveIdentity", misc, 4)) != 0 ||
-	    (ret = jhex(q->doc, "miscselectMask", "enclaveIdentity", misc_mask, 4)) != 0 ||
-	    (ret = jhex(q->doc, "attributes", "enclaveIdentity", q->attributes, 16)) != 0 ||
-	    (ret = jhex(q->doc, "attributesMask", "enclaveIdentity", q->attributes_mask, 16)) != 0 ||
-	    (ret = jhex(q->doc, "mrsigner", "enclaveIdentity", q->mrsigner, 32)) != 0 ||
-	    (ret = juint(q->doc, "isvprodid", "enclaveIdentity", 65535, &v)) != 0)
+	    (ret = jhex(j, body, "miscselect", "enclaveIdentity", misc, 4)) != 0 ||
+	    (ret = jhex(j, body, "miscselectMask", "enclaveIdentity", misc_mask, 4)) != 0 ||
+	    (ret = jhex(j, body, "attributes", "enclaveIdentity", q->attributes, 16)) != 0 ||
+	    (ret = jhex(j, body, "attributesMask", "enclaveIdentity", q->attributes_mask,
+			16)) != 0 ||
+	    (ret = jhex(j, body, "mrsigner", "enclaveIdentity", q->mrsigner, 32)) != 0 ||
+	    (ret = juint(j, body, "isvprodid", "enclaveIdentity", 65535, &v)) != 0)
 		goto out;
 	q->isvprodid = (uint16_t)v;
 	/* Intel writes these as big-endian hex of the 32-bit value. */
 	q->miscselect = (uint32_t)misc[0] << 24 | misc[1] << 16 | misc[2] << 8 | misc[3];
 	q->miscselect_mask = (uint32_t)misc_mask[0] << 24 | misc_mask[1] << 16 |
 			     misc_mask[2] << 8 | misc_mask[3];
-	ret = parse_levels(q->doc, LEVEL_ISVSVN, "enclaveIdentity", &q->levels, &q->n_levels);
+	if ((ret = adv_pool_init(&pool, count_advisories(j, tdc_jr_get(j, body,
+								      "tcbLevels")))) != 0)
+		goto out;
+	q->advisory_ids = pool.ids;
+	if ((ret = parse_levels(j, body, LEVEL_ISVSVN, "enclaveIdentity", &pool, &q->levels,
+				&q->n_levels)) != 0)
+		goto out;
+	q->text = tdc_jr_take_text(j);
 out:
 	if (ret)
 		tdc_qe_identity_free(q);
@@ -386,7 +458,8 @@ out:
 void tdc_qe_identity_free(struct tdc_qe_identity *q)
 {
 	free(q->levels);
-	json_decref(q->doc);
+	free(q->advisory_ids);
+	free(q->text);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -438,44 +511,6 @@ static size_t skip_value(const char *s, size_t n, size_t i)
 		i++;
 	}
 	return n;
-}
-
-/*
- * Byte range of the value of top-level member @key.  Only called on text
- * jansson has already accepted, so the scan can stay this simple; it still
- * never reads past @n.
- */
-static int json_member_span(const char *s, size_t n, const char *key, size_t *start,
-			    size_t *end)
-{
-	size_t i = skip_ws(s, n, 0), klen = strlen(key);
-
-	if (i >= n || s[i] != '{')
-		return tdc_err(TDC_ERR_FORMAT, "signed JSON: expected an object");
-	i++;
-	while (i < n) {
-		size_t k0, k1, v0;
-
-		i = skip_ws(s, n, i);
-		if (i >= n || s[i] != '"')
-			break;
-		k0 = i + 1;
-		k1 = skip_string(s, n, i);
-		i = skip_ws(s, n, k1);
-		if (i >= n || s[i] != ':')
-			break;
-		v0 = skip_ws(s, n, i + 1);
-		i = skip_value(s, n, v0);
-		if (k1 - 1 - k0 == klen && memcmp(s + k0, key, klen) == 0) {
-			*start = v0;
-			*end = i;
-			return 0;
-		}
-		i = skip_ws(s, n, i);
-		if (i < n && s[i] == ',')
-			i++;
-	}
-	return tdc_err(TDC_ERR_MISSING, "signed JSON: member \"%s\" not found", key);
 }
 
 /*
@@ -540,53 +575,55 @@ bool tdc_tcbinfo_peek_fmspc(const uint8_t *data, size_t len, uint8_t fmspc[6])
 }
 
 /*
- * The signed member of an envelope already parsed (@root: well-formed, no
- * duplicate members): its raw text located in @doc, the signature read.
+ * The signed member of an envelope already read (@j: well-formed, no
+ * duplicate members): its token, its raw text's place in the document, the
+ * signature read.  A key spelled with escapes is not taken as the member:
+ * the member is located by its text as Intel writes it.
  */
-static int signed_member(json_t *root, const char *doc, size_t len, const char *key,
+static int signed_member(const struct tdc_jr *j, const char *key, int *member,
 			 size_t *start, size_t *end, uint8_t sig[64])
 {
-	int ret;
+	int m = tdc_jr_get(j, 0, key), ret;
 
-	if (!json_is_object(json_object_get(root, key)))
+	if (tdc_jr_type(j, m) != TDC_JR_OBJECT)
 		return tdc_err(TDC_ERR_MISSING, "signed JSON: \"%s\" object missing", key);
-	if ((ret = jhex(root, "signature", "signed JSON", sig, 64)) != 0 ||
-	    (ret = json_member_span(doc, len, key, start, end)) != 0)
+	if ((ret = jhex(j, 0, "signature", "signed JSON", sig, 64)) != 0)
 		return ret;
-	if (*end <= *start || doc[*start] != '{' || doc[*end - 1] != '}')
-		return tdc_err(TDC_ERR_FORMAT, "signed JSON: cannot delimit \"%s\"", key);
+	if (j->tok[tdc_jr_key_of(m)].escaped)
+		return tdc_err(TDC_ERR_MISSING, "signed JSON: member \"%s\" not found", key);
+	*member = m;
+	*start = j->tok[m].start;
+	*end = j->tok[m].end;
 	return 0;
 }
 
 /*
- * The envelope parsed once (well-formed, no duplicate members), the signed
- * member's raw text located, and the parsed envelope handed back (*root,
- * a new reference) so that the member need not be parsed a second time.
+ * The envelope read once (well-formed, no duplicate members), the signed
+ * member's raw text located, and the envelope's tokens handed back (@j, to
+ * free) so that the member need not be read a second time.
  */
-static int signed_split(const char *doc, size_t len, const char *key, json_t **root,
-			size_t *start, size_t *end, uint8_t sig[64])
+static int signed_split(const char *doc, size_t len, const char *key, struct tdc_jr *j,
+			int *member, size_t *start, size_t *end, uint8_t sig[64])
 {
 	int ret;
 
-	*root = NULL;
-	if ((ret = load_body(doc, len, root)) != 0 ||
-	    (ret = signed_member(*root, doc, len, key, start, end, sig)) != 0) {
-		json_decref(*root);
-		*root = NULL;
-	}
+	if ((ret = load_body(doc, len, j)) != 0)
+		return ret;
+	if ((ret = signed_member(j, key, member, start, end, sig)) != 0)
+		tdc_jr_free(j);
 	return ret;
 }
 
 int tdc_signed_json_split(const char *doc, size_t len, const char *key,
 			  const char **body, size_t *body_len, uint8_t sig[64])
 {
-	json_t *root;
+	struct tdc_jr j;
 	size_t start = 0, end = 0;
-	int ret;
+	int member, ret;
 
-	if ((ret = signed_split(doc, len, key, &root, &start, &end, sig)) != 0)
+	if ((ret = signed_split(doc, len, key, &j, &member, &start, &end, sig)) != 0)
 		return ret;
-	json_decref(root);
+	tdc_jr_free(&j);
 	*body = doc + start;
 	*body_len = end - start;
 	return 0;
@@ -763,7 +800,7 @@ int tdc_crl_to_der(const uint8_t *data, size_t len, struct tdc_buf *der)
  * the CRL's DER and the CRL, decoded in the certificate context.
  */
 struct doc_read {
-	json_t *json;
+	struct tdc_jr json;
 	struct tdc_buf der;
 	X509_CRL *crl;
 	bool was_der;               /* the CRL came as DER */
@@ -771,7 +808,7 @@ struct doc_read {
 
 static void doc_read_free(struct doc_read *r)
 {
-	json_decref(r->json);
+	tdc_jr_free(&r->json);
 	tdc_buf_free(&r->der);
 	X509_CRL_free(r->crl);
 }
@@ -801,9 +838,9 @@ static int classify_read(const char *name, const uint8_t *data, size_t len,
 	if (i < len && data[i] == '{') {
 		if ((ret = load_body((const char *)data, len, &r->json)) != 0)
 			return tdc_err_wrap(ret, "collateral %s: ", name);
-		if (json_object_get(r->json, "tcbInfo"))
+		if (tdc_jr_get(&r->json, 0, "tcbInfo") >= 0)
 			*k = TDC_DOC_TCBINFO;
-		else if (json_object_get(r->json, "enclaveIdentity"))
+		else if (tdc_jr_get(&r->json, 0, "enclaveIdentity") >= 0)
 			*k = TDC_DOC_QEID;
 		else
 			return tdc_err(TDC_ERR_FORMAT, "collateral %s: JSON is neither a "
@@ -1433,7 +1470,7 @@ static int find_signer(struct sel_ctx *s, const char *body, size_t len,
 		       "signing certificate in the collateral (wrong signer?)");
 }
 
-typedef int (*parse_fn)(json_t *, void *);
+typedef int (*parse_fn)(struct tdc_jr *, int, void *);
 typedef void (*free_fn)(void *);
 
 struct doc_type {
@@ -1441,17 +1478,17 @@ struct doc_type {
 	const char *key;            /* member holding the signed object */
 	const char *what;
 	size_t size;
-	parse_fn parse;             /* the member, parsed with its envelope */
+	parse_fn parse;             /* the member, read with its envelope */
 	free_fn free;
 };
 
 static const struct doc_type tcbinfo_type = {
 	TDC_DOC_TCBINFO, "tcbInfo", "TCB info", sizeof(struct tdc_tcbinfo),
-	(parse_fn)tcbinfo_from_json, (free_fn)tdc_tcbinfo_free,
+	(parse_fn)tcbinfo_fields, (free_fn)tdc_tcbinfo_free,
 };
 static const struct doc_type qeid_type = {
 	TDC_DOC_QEID, "enclaveIdentity", "QE identity", sizeof(struct tdc_qe_identity),
-	(parse_fn)qe_identity_from_json, (free_fn)tdc_qe_identity_free,
+	(parse_fn)qe_identity_fields, (free_fn)tdc_qe_identity_free,
 };
 
 /*
@@ -1463,24 +1500,24 @@ static int doc_entry(struct sel_ctx *s, const struct doc_type *t, struct tdc_col
 		     struct tdc_cache_entry **out)
 {
 	struct tdc_cache_entry e = { 0 };
-	json_t *root = NULL;
+	struct tdc_jr j;
 	size_t start = 0, end = 0;
-	int ret;
+	int member = -1, ret;
 
 	tdc_cache_key(d->sha256, s->in->root_sha, e.key);
 	if ((*out = tdc_cache_find(s->cache, e.key, t->kind)))
 		return 0;
-	if ((ret = signed_split((const char *)d->data, d->len, t->key, &root, &start, &end,
-				e.sig)) != 0)
+	if ((ret = signed_split((const char *)d->data, d->len, t->key, &j, &member, &start,
+				&end, e.sig)) != 0)
 		return ret;
 	e.body_off = start;
 	e.body_len = end - start;
 	if (!(e.obj = calloc(1, t->size))) {
-		json_decref(root);
+		tdc_jr_free(&j);
 		return tdc_err(TDC_ERR_ALLOC, "%s", t->what);
 	}
-	ret = t->parse(json_object_get(root, t->key), e.obj);
-	json_decref(root);
+	ret = t->parse(&j, member, e.obj);
+	tdc_jr_free(&j);
 	if (ret != 0) {
 		free(e.obj);
 		return ret;
@@ -1702,27 +1739,27 @@ static void cn_of(const X509_NAME *n, char *buf, size_t len)
 }
 
 /*
- * A signed JSON document already parsed (@root, from classify_read) into
- * @info; @body/@sig for verification.  The signed member is taken from the
- * parsed envelope, not parsed again.
+ * A signed JSON document already read (@j, from classify_read) into @info;
+ * @body/@sig for verification.  The signed member is taken from the
+ * envelope's tokens, not read again.
  */
-static int json_doc_info(json_t *root, const uint8_t *data, size_t len,
-			 enum tdc_doc_kind kind, struct tdc_doc_info *info, const char **body,
-			 size_t *body_len, uint8_t sig[64])
+static int json_doc_info(struct tdc_jr *j, const uint8_t *data, enum tdc_doc_kind kind,
+			 struct tdc_doc_info *info, const char **body, size_t *body_len,
+			 uint8_t sig[64])
 {
 	const char *key = kind == TDC_DOC_TCBINFO ? "tcbInfo" : "enclaveIdentity";
 	struct tdc_doc_info tmp = { .kind = kind };
 	size_t start = 0, end = 0;
-	int ret;
+	int member = -1, ret;
 
-	if ((ret = signed_member(root, (const char *)data, len, key, &start, &end, sig)) != 0)
+	if ((ret = signed_member(j, key, &member, &start, &end, sig)) != 0)
 		return ret;
 	*body = (const char *)data + start;
 	*body_len = end - start;
 	if (kind == TDC_DOC_TCBINFO) {
 		struct tdc_tcbinfo t;
 
-		if ((ret = tcbinfo_from_json(json_object_get(root, key), &t)) != 0)
+		if ((ret = tcbinfo_fields(j, member, &t)) != 0)
 			return ret;
 		tmp.issue = t.issue_date;
 		tmp.next = t.next_update;
@@ -1734,7 +1771,7 @@ static int json_doc_info(json_t *root, const uint8_t *data, size_t len,
 	} else {
 		struct tdc_qe_identity q;
 
-		if ((ret = qe_identity_from_json(json_object_get(root, key), &q)) != 0)
+		if ((ret = qe_identity_fields(j, member, &q)) != 0)
 			return ret;
 		tmp.issue = q.issue_date;
 		tmp.next = q.next_update;
@@ -1844,7 +1881,7 @@ static int doc_info(const uint8_t *data, size_t len, bool verify, STACK_OF(X509)
 
 	if ((ret = doc_read(data, len, &kind, &r)) == 0) {
 		if (kind != TDC_DOC_CRL) {
-			if ((ret = json_doc_info(r.json, data, len, kind, info, &body, &body_len,
+			if ((ret = json_doc_info(&r.json, data, kind, info, &body, &body_len,
 						 sig)) == 0 && verify)
 				ret = verify_json(body, body_len, sig, chain, root, info);
 		} else {

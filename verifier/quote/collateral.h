@@ -46,7 +46,8 @@ struct tdc_tcb_level {
 	time_t tcb_date;
 	const char *tcb_date_str;
 	enum tdc_tcb_status status;
-	json_t *advisories;         /* array of strings or NULL (borrowed) */
+	const char **advisories;    /* advisoryIDs (borrowed), n_advisories of them */
+	size_t n_advisories;
 };
 
 struct tdc_tdx_module_identity {
@@ -58,7 +59,8 @@ struct tdc_tdx_module_identity {
 };
 
 struct tdc_tcbinfo {
-	json_t *doc;                /* owns every borrowed string */
+	char *text;                 /* the document as read: owns every borrowed string */
+	const char **advisory_ids;  /* owns every level's advisories */
 	int version;
 	uint32_t tcb_type, eval_number;
 	time_t issue_date, next_update;
@@ -74,7 +76,8 @@ struct tdc_tcbinfo {
 };
 
 struct tdc_qe_identity {
-	json_t *doc;
+	char *text;
+	const char **advisory_ids;
 	int version;
 	uint32_t eval_number;
 	time_t issue_date, next_update;

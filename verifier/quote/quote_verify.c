@@ -435,10 +435,10 @@ static enum tdc_tcb_status relaunch(enum tdc_tcb_status launch, enum tdc_tcb_sta
 	       TDC_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED : TDC_TCB_TD_RELAUNCH_ADVISED;
 }
 
-static void add_advisories(struct tdc_quote_result *res, json_t *adv)
+static void add_advisories(struct tdc_quote_result *res, const struct tdc_tcb_level *lv)
 {
-	for (size_t i = 0; adv && i < json_array_size(adv); i++) {
-		const char *id = json_string_value(json_array_get(adv, i));
+	for (size_t i = 0; i < lv->n_advisories; i++) {
+		const char *id = lv->advisories[i];
 		bool dup = false;
 
 		for (size_t j = 0; j < res->n_advisories && !dup; j++)
@@ -556,7 +556,7 @@ static int eval_module_level(const struct tdc_tdx_module_identity *mi,
 		if (mi->levels[i].isvsvn > svn)
 			continue;
 		res->module_status = mi->levels[i].status;
-		add_advisories(res, mi->levels[i].advisories);
+		add_advisories(res, &mi->levels[i]);
 		set_tcb_date(res, &mi->levels[i], earliest);
 		add_behind(res, "tdx_module_svn", -1, svn, mi->levels[0].isvsvn);
 		add_check(res, "tdx_module.tcb", true, "%s level isvsvn %u: %s", mi->id,
@@ -592,7 +592,7 @@ static int eval_platform(const struct tdc_tcbinfo *t, const struct tdx_quote *q,
 	}
 	res->tcb_matched = true;
 	res->platform_status = lv->status;
-	add_advisories(res, lv->advisories);
+	add_advisories(res, lv);
 	set_tcb_date(res, lv, earliest);
 	add_check(res, "tcb.level", true, "matched level %u of %zu (tcbDate %s): %s",
 		  res->levels_behind + 1, t->n_levels, lv->tcb_date_str,
@@ -618,7 +618,7 @@ static int eval_qe(const struct tdc_qe_identity *qi, const struct tdx_quote *q,
 		if (qi->levels[i].isvsvn > r->isv_svn)
 			continue;
 		res->qe_status = qi->levels[i].status;
-		add_advisories(res, qi->levels[i].advisories);
+		add_advisories(res, &qi->levels[i]);
 		set_tcb_date(res, &qi->levels[i], earliest);
 		add_behind(res, "qe_isvsvn", -1, r->isv_svn, qi->levels[0].isvsvn);
 		add_check(res, "qe_identity.tcb", true, "QE ISVSVN %u matches level isvsvn %u: %s",
