@@ -214,8 +214,11 @@ static int string(struct rd *r, int *idx)
 
 	if ((ret = new_tok(r, TDC_JR_STRING, idx)) != 0)
 		return ret;
-	w = i = r->i + 1;
-	for (;;) {
+	/* The common case first: plain ASCII, nothing to move. */
+	for (i = r->i + 1; (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 &&
+	     s[i] != '"' && s[i] != '\\'; i++)
+		;
+	for (w = i;;) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"')
@@ -231,7 +234,8 @@ static int string(struct rd *r, int *idx)
 				r->i = i;
 				return fail(r, "invalid UTF-8");
 			}
-			memmove(s + w, s + i, k);
+			if (w != i)
+				memmove(s + w, s + i, k);
 			w += k;
 			i += k;
 			continue;
