@@ -7,7 +7,9 @@
  * \u0000, numbers as the grammar spells them with integers in 64 bits and
  * reals below overflow, no duplicate members, nothing after the value),
  * with caps on the text's size, the depth, the members of an object and the
- * elements of an array, a string's length and the number of values.
+ * elements of an array, a string's length and the number of values.  One
+ * difference, stricter: a NUL byte is refused wherever it is (jansson drops
+ * one that ends a number or a literal: "[1\0]" reads there as [1]).
  *
  * The result is a flat array of tokens in document order (no allocation per
  * value): a container's children follow it, and each token knows where its
