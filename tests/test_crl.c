@@ -347,6 +347,39 @@ static void test_not_der(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Algorithm parameters OpenSSL does not decode (a NULL of two bytes): refused. */
+static void test_bad_param(void **state)
+{
+	struct tdc_buf b, m;
+	struct tdc_crl *w;
+	const unsigned char *p;
+	X509_CRL *o;
+	size_t tbs, alg;
+
+	read_file(COLL "rootcrl.der", &b);
+	/* 30 82 LL LL | tbs 30 81 ll ... | alg 30 0a ... | BIT STRING */
+	assert_true(b.data[1] == 0x82 && b.data[4] == 0x30 && b.data[5] == 0x81);
+	tbs = 3 + (size_t)b.data[6];
+	alg = 4 + tbs;
+	assert_int_equal(b.data[alg], 0x30);
+	tdc_buf_init(&m);
+	assert_int_equal(tdc_buf_put(&m, b.data, alg), 0);
+	assert_int_equal(tdc_buf_put(&m, (const uint8_t[]){ 0x30, (uint8_t)(b.data[alg + 1] + 4) },
+				     2), 0);
+	assert_int_equal(tdc_buf_put(&m, b.data + alg + 2, b.data[alg + 1]), 0);
+	assert_int_equal(tdc_buf_put(&m, (const uint8_t[]){ 0x05, 0x02, 0x00, 0x00 }, 4), 0);
+	assert_int_equal(tdc_buf_put(&m, b.data + alg + 2 + b.data[alg + 1],
+				     b.len - alg - 2 - b.data[alg + 1]), 0);
+	m.data[2] = (uint8_t)((m.len - 4) >> 8);
+	m.data[3] = (uint8_t)(m.len - 4);
+	p = m.data;
+	o = d2i_X509_CRL(NULL, &p, (long)m.len);
+	assert_null(o);
+	assert_int_equal(tdc_crl_read(m.data, m.len, &w), TDC_ERR_FORMAT);
+	tdc_buf_free(&m);
+	tdc_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_made_crls),
 		cmocka_unit_test(test_revokes),
 		cmocka_unit_test(test_not_der),
+		cmocka_unit_test(test_bad_param),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

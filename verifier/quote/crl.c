@@ -128,6 +128,21 @@ static int integer(const uint8_t **p, const uint8_t *end, struct tlv *t, const c
 	return ret;
 }
 
+/*
+ * An algorithm's parameters (ANY) as OpenSSL decodes them: by their
+ * universal type, each with its own rules (a NULL of no bytes, ...).
+ * ecdsa-with-SHA256 has none, so this only runs on other CRLs.
+ */
+static bool param_valid(const struct tlv *t)
+{
+	const unsigned char *p = t->start;
+	ASN1_TYPE *a = d2i_ASN1_TYPE(NULL, &p, (long)(t->v + t->len - t->start));
+	bool ok = a && p == t->v + t->len;
+
+	ASN1_TYPE_free(a);
+	return ok;
+}
+
 /* AlgorithmIdentifier ::= SEQUENCE { OBJECT IDENTIFIER, ANY OPTIONAL }. */
 static int algorithm(const uint8_t **p, const uint8_t *end, struct tlv *alg, struct tlv *oid)
 {
@@ -143,8 +158,13 @@ static int algorithm(const uint8_t **p, const uint8_t *end, struct tlv *alg, str
 		return ret;
 	if (!oid_valid(oid))
 		return tdc_err(TDC_ERR_FORMAT, "CRL: signature algorithm: invalid OID");
-	if (q < e && (ret = tlv_next(&q, e, &param)) != 0)
-		return ret;
+	if (q < e) {
+		if ((ret = tlv_next(&q, e, &param)) != 0)
+			return ret;
+		if (!param_valid(&param))
+			return tdc_err(TDC_ERR_FORMAT, "CRL: signature algorithm: parameters "
+				       "do not decode");
+	}
 	return q == e ? 0 : tdc_err(TDC_ERR_FORMAT, "CRL: signature algorithm: trailing data");
 }
 
