@@ -829,6 +829,7 @@ static void test_merge_walk_differential(void **state)
 			req.has_td_params = false;
 		honest_view(m, &req, &guests[0]);
 		scramble(&req.table, true);
+		tdc_cpuid_table_free(&req.known);
 		assert_int_equal(tdc_cpuid_table_copy(&req.known, &req.table), 0);
 		for (size_t i = 0; i < req.known.n; i++)
 			for (int k = 0; k < TDC_NREGS; k++)
