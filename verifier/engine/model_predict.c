@@ -103,15 +103,18 @@ static enum ctl_state ctl_state(struct pctx *c, uint8_t ctl)
  */
 static void set_cls(struct tdc_pred_reg *r, uint32_t mask, uint8_t cls, const char *src)
 {
+	if (mask == ALL_BITS) {
+		/* A whole register (every leaf starts so): stores, no loops over bits. */
+		memset(r->cls_mask, 0, sizeof(r->cls_mask));
+		r->cls_mask[cls < TDC_C__COUNT ? cls : TDC_C_NATIVE] = ALL_BITS;
+		memset(r->cls, cls, sizeof(r->cls));
+		for (unsigned b = 0; b < 32; b += 4)
+			r->src[b] = r->src[b + 1] = r->src[b + 2] = r->src[b + 3] = src;
+		return;
+	}
 	for (unsigned c = 0; c < TDC_C__COUNT; c++)
 		r->cls_mask[c] &= ~mask;
 	r->cls_mask[cls < TDC_C__COUNT ? cls : TDC_C_NATIVE] |= mask;
-	if (mask == ALL_BITS) {
-		memset(r->cls, cls, sizeof(r->cls));
-		for (unsigned b = 0; b < 32; b++)
-			r->src[b] = src;
-		return;
-	}
 	for (; mask; mask &= mask - 1) {
 		unsigned b = (unsigned)__builtin_ctz(mask);
 
@@ -1027,10 +1030,10 @@ static void kvm_relabel(struct pctx *c, struct tdc_pred_leaf *pl)
 		struct tdc_pred_reg *pr = &pl->r[r];
 		uint32_t m = tdc_kvm_tdx_unsupported_mask(pl->leaf, pl->subleaf, (unsigned)r, NULL);
 
-		for (unsigned b = 0; b < 32; b++)
-			if ((m >> b & 1) && pr->cls[b] == TDC_C_CONFIGURABLE &&
-			    (pr->known & ~pr->value) >> b & 1)
-				set_cls(pr, 1u << b, TDC_C_FIXED0, src);
+		/* Configurable bits KVM keeps, known to be 0 (cls_mask: cls[] == configurable). */
+		m &= pr->cls_mask[TDC_C_CONFIGURABLE] & pr->known & ~pr->value;
+		if (m)
+			set_cls(pr, m, TDC_C_FIXED0, src);
 	}
 }
 
