@@ -52,28 +52,33 @@ static void fill_classes(struct tdc_reg_result *rr, const struct tdc_pred_reg *p
 		rr->source = pr->src[b];
 }
 
-/* The rules of engine.h, as mask arithmetic over one register. */
+/*
+ * The rules of engine.h, as mask arithmetic over one register (its inputs
+ * read into locals first: the verdict stores cannot alias them then).
+ */
 static void decide(struct tdc_reg_result *rr)
 {
 	uint32_t s = rr->seen, rk = rr->req_known, r = rr->requested;
-	uint32_t pinned = rr->cls[TDC_C_DYNAMIC] | rr->cls[TDC_C_VE];
-	uint32_t k = rr->exp_known & ~rr->cls[TDC_C_VE];
-	uint32_t rest;
+	uint32_t ve = rr->cls[TDC_C_VE], dyn = rr->cls[TDC_C_DYNAMIC];
+	uint32_t as_set = rr->cls[TDC_C_AS_SET];
+	uint32_t k = rr->exp_known & ~ve;
+	uint32_t mismatch, rest, confirmed, forced, unsupported;
 
-	memset(rr->verdict, 0, sizeof(rr->verdict));
 	/* 1. A known prediction the guest contradicts. */
-	rr->verdict[TDC_V_MISMATCH] = (s ^ rr->expected) & k;
-	rest = ~rr->verdict[TDC_V_MISMATCH];
+	mismatch = (s ^ rr->expected) & k;
+	rest = ~mismatch;
 	/* 2. Dynamic and #VE bits keep their own verdict. */
-	rr->verdict[TDC_V_UNTRUSTED] = rest & rr->cls[TDC_C_VE];
-	rr->verdict[TDC_V_DYNAMIC] = rest & rr->cls[TDC_C_DYNAMIC] & ~rr->cls[TDC_C_VE];
-	rest &= ~pinned;
+	memset(rr->verdict, 0, sizeof(rr->verdict));
+	rr->verdict[TDC_V_UNTRUSTED] = rest & ve;
+	rr->verdict[TDC_V_DYNAMIC] = rest & dyn & ~ve;
+	rest &= ~(dyn | ve);
 	/*
 	 * kvm-style "as set" bits with a request but no prediction still have
 	 * one expectation: the requested value.
 	 */
-	rr->verdict[TDC_V_MISMATCH] |= rest & rr->cls[TDC_C_AS_SET] & rk & ~k & (s ^ r);
-	rest &= ~rr->verdict[TDC_V_MISMATCH];
+	mismatch |= rest & as_set & rk & ~k & (s ^ r);
+	rest &= ~mismatch;
+	rr->verdict[TDC_V_MISMATCH] = mismatch;
 	/*
 	 * 3. The host's request, where known.  forced/unsupported say the
 	 * model explains the difference, so they need a prediction or a class
@@ -81,12 +86,14 @@ static void decide(struct tdc_reg_result *rr)
 	 * fall through to their class (native, calculated).
 	 */
 	uint32_t explained = k | rr->cls[TDC_C_FIXED0] | rr->cls[TDC_C_FIXED1] |
-			     rr->cls[TDC_C_CONFIGURABLE] | rr->cls[TDC_C_AS_SET];
-	rr->verdict[TDC_V_CONFIRMED] = rest & rk & ~(s ^ r);
-	rr->verdict[TDC_V_FORCED] = rest & rk & s & ~r & explained;
-	rr->verdict[TDC_V_UNSUPPORTED] = rest & rk & ~s & r & explained;
-	rest &= ~(rr->verdict[TDC_V_CONFIRMED] | rr->verdict[TDC_V_FORCED] |
-		  rr->verdict[TDC_V_UNSUPPORTED]);
+			     rr->cls[TDC_C_CONFIGURABLE] | as_set;
+	confirmed = rest & rk & ~(s ^ r);
+	forced = rest & rk & s & ~r & explained;
+	unsupported = rest & rk & ~s & r & explained;
+	rr->verdict[TDC_V_CONFIRMED] = confirmed;
+	rr->verdict[TDC_V_FORCED] = forced;
+	rr->verdict[TDC_V_UNSUPPORTED] = unsupported;
+	rest &= ~(confirmed | forced | unsupported);
 	/* 4. The class decides (most registers have nothing left here). */
 	if (!rest)
 		return;
@@ -163,7 +170,7 @@ struct key_src {
 	size_t i;
 };
 
-static uint64_t src_head(struct key_src *s, bool *indexed)
+static inline uint64_t src_head(struct key_src *s, bool *indexed)
 {
 	if (s->t) {
 		if (s->i >= s->t->n)
@@ -205,23 +212,25 @@ static bool pred_sorted(const struct tdc_prediction *p)
  */
 static int merge_keys(struct key_src src[3], struct tdc_cpuid_table *keys, bool *complete)
 {
-	bool idx;
+	uint64_t head[3];
+	bool idx[3];
 	int r;
 
 	*complete = false;
+	for (int j = 0; j < 3; j++)
+		head[j] = src_head(&src[j], &idx[j]);
 	for (;;) {
-		uint64_t k = UINT64_MAX, h;
+		uint64_t k = head[0] < head[1] ? head[0] : head[1];
 		uint32_t flags = 0;
 
-		for (int j = 0; j < 3; j++)
-			if ((h = src_head(&src[j], &idx)) < k)
-				k = h;
+		k = head[2] < k ? head[2] : k;
 		if (k == UINT64_MAX)
 			break;
 		for (int j = 0; j < 3; j++)
-			while (src_head(&src[j], &idx) == k) {
-				flags |= idx ? TDC_CPUID_F_INDEXED : 0;
+			while (head[j] == k) {
+				flags |= idx[j] ? TDC_CPUID_F_INDEXED : 0;
 				src[j].i++;
+				head[j] = src_head(&src[j], &idx[j]);
 			}
 		if ((r = append_key(keys, (uint32_t)(k >> 32), (uint32_t)k, flags)) != 0)
 			return r;
@@ -361,13 +370,17 @@ static void judge_leaf(struct tdc_reg_result *out, const struct tdc_cpuid_entry 
 	for (unsigned reg = 0; reg < TDC_NREGS; reg++) {
 		struct tdc_reg_result *rr = &out[reg];
 
-		*rr = (struct tdc_reg_result){
-			.leaf = k->leaf, .subleaf = k->subleaf, .reg = reg,
-			.indexed = (k->flags & TDC_CPUID_F_INDEXED) || pl->indexed,
-			.guest_has = ge != NULL, .seen = ge ? ge->regs[reg] : 0,
-			.expected = pl->r[reg].value, .exp_known = pl->r[reg].known,
-			.cpu = -1,
-		};
+		/* Every field written once (fill_* and decide() do the rest). */
+		rr->leaf = k->leaf;
+		rr->subleaf = k->subleaf;
+		rr->reg = (uint8_t)reg;
+		rr->indexed = (k->flags & TDC_CPUID_F_INDEXED) || pl->indexed;
+		rr->guest_has = ge != NULL;
+		rr->seen = ge ? ge->regs[reg] : 0;
+		rr->expected = pl->r[reg].value;
+		rr->exp_known = pl->r[reg].known;
+		rr->policy_fail = 0;
+		rr->cpu = -1;
 		fill_request(rr, rv, reg);
 		fill_classes(rr, &pl->r[reg], pl->vmm);
 		decide(rr);
