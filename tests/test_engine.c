@@ -857,6 +857,13 @@ static void test_merge_walk_differential(void **state)
 			n = ref_delta(&req, &p, &guests[0], &guests[1], ref, n);
 		assert_same_inputs(&res, ref, n, round);
 		assert_partition(&res);
+		/* The count's fast path (all confirmed): the same as popcounts. */
+		size_t counted[TDC_V__COUNT] = { 0 };
+
+		for (size_t i = 0; i < res.nregs; i++)
+			for (int v = 0; v < TDC_V__COUNT; v++)
+				counted[v] += (size_t)__builtin_popcount(res.regs[i].verdict[v]);
+		assert_memory_equal(counted, res.counts, sizeof(counted));
 		tdc_check_result_free(&res);
 		tdc_prediction_free(&p);
 		for (size_t i = 0; i < 2; i++)
