@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "collateral.h"
 #include "crl.h"
 #include "tdcpuid/buf.h"
 #include "tdcpuid/cli.h"
@@ -380,6 +381,48 @@ static void test_bad_param(void **state)
 	tdc_buf_free(&b);
 }
 
+/*
+ * A CRL OpenSSL reads and the appraisal does not (BER, an indirect entry)
+ * is refused where it enters: added to a collateral, described or verified
+ * as one fetched document; Intel's are described as before.
+ */
+static void test_refused_when_added(void **state)
+{
+	EVP_PKEY *k = p256();
+	struct made m = make_crl(k, serials, cert_issuer, true);
+	struct tdc_collateral *c;
+	struct tdc_doc_info info;
+	struct tdc_buf b;
+	uint8_t *ber = malloc((size_t)m.len + 1);
+
+	ber[0] = 0x30;
+	ber[1] = (uint8_t)(m.der[1] + 1);
+	ber[2] = 0;
+	memcpy(ber + 3, m.der + 2, (size_t)m.len - 2);
+	assert_int_equal(tdc_collateral_new(&c), 0);
+	assert_int_equal(tdc_collateral_add(c, "indirect", m.der, (size_t)m.len),
+			 TDC_ERR_UNSUPPORTED);
+	assert_non_null(strstr(tdc_errdetail(), "certificateIssuer"));
+	assert_int_equal(tdc_collateral_doc_info(m.der, (size_t)m.len, &info),
+			 TDC_ERR_UNSUPPORTED);
+	assert_int_equal(tdc_collateral_add(c, "ber", ber, (size_t)m.len + 1),
+			 TDC_ERR_UNSUPPORTED);
+	assert_non_null(strstr(tdc_errdetail(), "not DER"));
+	assert_int_equal(c->n_docs, 0);
+	read_file(COLL "pckcrl", &b);
+	assert_int_equal(tdc_collateral_doc_info(b.data, b.len, &info), 0);
+	assert_int_equal(info.kind, TDC_DOC_CRL);
+	assert_true(info.der);
+	assert_string_equal(info.signer, "Intel SGX PCK Platform CA");
+	assert_int_equal(tdc_collateral_add(c, "pckcrl", b.data, b.len), 0);
+	assert_int_equal(c->n_docs, 1);
+	tdc_buf_free(&b);
+	tdc_collateral_free(c);
+	free(ber);
+	OPENSSL_free(m.der);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_revokes),
 		cmocka_unit_test(test_not_der),
 		cmocka_unit_test(test_bad_param),
+		cmocka_unit_test(test_refused_when_added),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

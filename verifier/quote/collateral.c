@@ -802,7 +802,7 @@ int tdc_crl_to_der(const uint8_t *data, size_t len, struct tdc_buf *der)
 struct doc_read {
 	struct tdc_jr json;
 	struct tdc_buf der;
-	X509_CRL *crl;
+	struct tdc_crl *crl;        /* read as the appraisal reads it (crl.h) */
 	bool was_der;               /* the CRL came as DER */
 };
 
@@ -810,19 +810,30 @@ static void doc_read_free(struct doc_read *r)
 {
 	tdc_jr_free(&r->json);
 	tdc_buf_free(&r->der);
-	X509_CRL_free(r->crl);
+	tdc_crl_free(r->crl);
 }
 
-/* A CRL in any of tdc_crl_to_der's encodings: DER first, decoded once. */
-static bool crl_read(const uint8_t *data, size_t len, struct doc_read *r)
+/*
+ * A CRL in any of tdc_crl_to_der's encodings, DER first, read by the walk
+ * the appraisal uses: a CRL it would refuse (BER, an entry it does not
+ * read as OpenSSL does) is refused here already, when it is added or
+ * fetched, not taken and then refused at every appraisal.  TDC_ERR_FORMAT
+ * with no detail when it is no CRL at all.
+ */
+static int crl_read(const uint8_t *data, size_t len, struct doc_read *r)
 {
-	if ((r->crl = tdc_der_read_crl(data, len))) {
+	int ret;
+
+	if (tdc_crl_read(data, len, &r->crl) == 0) {
 		r->was_der = true;
-		return tdc_buf_put(&r->der, data, len) == 0;
+		return tdc_buf_put(&r->der, data, len);
 	}
 	if (tdc_crl_to_der(data, len, &r->der) != 0)
-		return false;
-	return (r->crl = tdc_der_read_crl(r->der.data, r->der.len)) != NULL;
+		return TDC_ERR_FORMAT;
+	if ((ret = tdc_crl_read(r->der.data, r->der.len, &r->crl)) != 0)
+		return tdc_err_wrap(ret == TDC_ERR_FORMAT ? TDC_ERR_UNSUPPORTED : ret,
+				    "OpenSSL reads it as a CRL, the appraisal does not: ");
+	return 0;
 }
 
 /*
@@ -852,10 +863,10 @@ static int classify_read(const char *name, const uint8_t *data, size_t len,
 		return 0;
 	}
 	*k = TDC_DOC_CRL;
-	if (!crl_read(data, len, r))
+	if ((ret = crl_read(data, len, r)) == TDC_ERR_FORMAT)
 		return tdc_err(TDC_ERR_FORMAT, "collateral %s: not a TCB info, QE identity, CRL "
 			       "(DER, PEM or hex) or PEM certificate file", name);
-	return 0;
+	return ret ? tdc_err_wrap(ret, "collateral %s: ", name) : 0;
 }
 
 static void doc_read_init(struct doc_read *r)
@@ -1248,22 +1259,6 @@ static bool revoked_by(const struct tdc_crl *crl, X509 *cert)
 	return crl && tdc_crl_revokes(crl, cert);
 }
 
-/* thisUpdate..nextUpdate as time_t, converted once when the CRL is verified
- * (a CRL without nextUpdate gets an empty window and never validates). */
-static void crl_window(X509_CRL *crl, struct tdc_window *w)
-{
-	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-	struct tm a, b;
-
-	w->not_before = 1;
-	w->not_after = 0;
-	if (next && ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &a) == 1 &&
-	    ASN1_TIME_to_tm(next, &b) == 1) {
-		w->not_before = timegm(&a);
-		w->not_after = timegm(&b);
-	}
-}
-
 static int crl_valid_at(const struct tdc_window *w, time_t at)
 {
 	if (w->not_after < w->not_before)
@@ -1282,24 +1277,7 @@ static int crl_valid_at(const struct tdc_window *w, time_t at)
  * own CRL check refuses it too; Intel's CRLs carry none.  Its issuer must
  * be allowed to sign CRLs.
  */
-static int crl_usable(X509_CRL *crl, X509 *issuer, const char *name)
-{
-	const STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
-	bool crit = X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0;
-
-	for (int i = 0; i < sk_X509_REVOKED_num(rev) && !crit; i++)
-		crit = X509_REVOKED_get_ext_by_critical(sk_X509_REVOKED_value(rev, i), 1, -1) >= 0;
-	if (crit)
-		return tdc_err(TDC_ERR_FORMAT, "CRL %s: has a critical extension that is not "
-			       "processed (scope, delta or indirect CRLs are not supported)", name);
-	if (!(X509_get_key_usage(issuer) & KU_CRL_SIGN))
-		return tdc_err(TDC_ERR_CHAIN, "CRL %s: its issuer's keyUsage does not allow "
-			       "cRLSign", name);
-	return 0;
-}
-
-/* crl_usable for a CRL read by tdc_crl_read (the same checks, the same words). */
-static int walked_crl_usable(const struct tdc_crl *crl, X509 *issuer, const char *name)
+static int crl_usable(const struct tdc_crl *crl, X509 *issuer, const char *name)
 {
 	if (crl->critical)
 		return tdc_err(TDC_ERR_FORMAT, "CRL %s: has a critical extension that is not "
@@ -1342,7 +1320,7 @@ static int crl_entry(struct sel_ctx *s, struct tdc_coll_doc *d, X509 *issuer,
 	if (X509_NAME_cmp(crl->issuer, X509_get_subject_name(issuer)) != 0)
 		/* Not a failure of this CRL, just not the one wanted. */
 		return tdc_cache_put(s->cache, &e, out);
-	if ((ret = walked_crl_usable(crl, issuer, d->name)) != 0)
+	if ((ret = crl_usable(crl, issuer, d->name)) != 0)
 		return ret;
 	/* The issuer's link to the root was verified by X509_verify_cert
 	 * (the quote's chain, or the root itself); the signature is over the
@@ -1783,17 +1761,14 @@ static int json_doc_info(struct tdc_jr *j, const uint8_t *data, enum tdc_doc_kin
 	return 0;
 }
 
-/* A CRL already decoded (classify_read) into @info. */
-static void crl_doc_info(X509_CRL *crl, struct tdc_doc_info *info)
+/* A CRL already read (classify_read) into @info. */
+static void crl_doc_info(const struct tdc_crl *crl, struct tdc_doc_info *info)
 {
-	struct tdc_window w;
-
 	memset(info, 0, sizeof(*info));
 	info->kind = TDC_DOC_CRL;
-	crl_window(crl, &w);
-	info->issue = w.not_before;
-	info->next = w.not_after;
-	cn_of(X509_CRL_get_issuer(crl), info->signer, sizeof(info->signer));
+	info->issue = crl->window.not_before;
+	info->next = crl->window.not_after;
+	cn_of(crl->issuer, info->signer, sizeof(info->signer));
 }
 
 /* Classified and decoded once; a certificate file is not collateral. */
@@ -1835,23 +1810,22 @@ static int verify_json(const char *body, size_t body_len, const uint8_t sig[64],
 }
 
 /* A CRL: issued by @root itself or by a CA of @chain that @root issued. */
-static int verify_crl(X509_CRL *crl, STACK_OF(X509) *chain, X509 *root,
+static int verify_crl(const struct tdc_crl *crl, STACK_OF(X509) *chain, X509 *root,
 		      const struct tdc_doc_info *info)
 {
 	int ret, n = chain ? sk_X509_num(chain) : 0;
 	char what[192];
 
-	if (!X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root))) {
+	if (!X509_NAME_cmp(crl->issuer, X509_get_subject_name(root))) {
 		if ((ret = crl_usable(crl, root, "document")) != 0)
 			return ret;
-		tdc_ecdsa_count_one();
-		return X509_CRL_verify(crl, X509_get0_pubkey(root)) == 1 ? 0 :
+		return tdc_crl_verify(crl, X509_get0_pubkey(root)) == 0 ? 0 :
 		       tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with the root key");
 	}
 	for (int i = 0; i < n; i++) {
 		X509 *x = sk_X509_value(chain, i);
 
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) != 0)
+		if (X509_NAME_cmp(crl->issuer, X509_get_subject_name(x)) != 0)
 			continue;
 		if (!X509_check_ca(x))
 			return tdc_err(TDC_ERR_CHAIN, "CRL issuer \"%s\" is not a CA", info->signer);
@@ -1859,8 +1833,7 @@ static int verify_crl(X509_CRL *crl, STACK_OF(X509) *chain, X509 *root,
 		if ((ret = issued_by_root(NULL, root, x, time(NULL), what)) != 0 ||
 		    (ret = crl_usable(crl, x, "document")) != 0)
 			return ret;
-		tdc_ecdsa_count_one();
-		return X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1 ? 0 :
+		return tdc_crl_verify(crl, X509_get0_pubkey(x)) == 0 ? 0 :
 		       tdc_err(TDC_ERR_SIGNATURE, "CRL signature does not verify with its "
 			       "issuer's key");
 	}
