@@ -516,9 +516,10 @@ static size_t skip_value(const char *s, size_t n, size_t i)
 /*
  * Unparsed text: the start of the value of the first member of the object
  * at s[i] whose key is spelled exactly @key (a key with escapes is not
- * decoded, so "fm\u0073pc" is not "fmspc").  On text jansson accepts there
- * are no duplicate members, so this is the member jansson would return (or
- * none, when the key is escaped); on anything else it may find anything.
+ * decoded, so "fm\u0073pc" is not "fmspc").  On text the reader (jread.h)
+ * accepts there are no duplicate members, so this is the member it would
+ * return (or none, when the key is escaped); on anything else it may find
+ * anything.
  * Stops at the member: what follows is not read.  Never reads past @n.
  */
 static bool json_peek_member(const char *s, size_t n, size_t i, const char *key,

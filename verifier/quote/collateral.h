@@ -107,12 +107,12 @@ int tdc_signed_json_split(const char *doc, size_t len, const char *key,
 /*
  * The FMSPC of a signed TCB info document, read from its text without
  * parsing it: the envelope's "tcbInfo" object, its "fmspc" member, a
- * string of exactly 12 hex digits, all at the place jansson would find them
- * on a well-formed document.  False when the text does not say it plainly
- * (an escaped key, another shape, truncated before it): the document is then
- * parsed as any other.  Only used to pass over a document for another
- * platform unparsed; a document that is used is parsed in full and its
- * parsed FMSPC is what is compared.
+ * string of exactly 12 hex digits, all at the place the JSON reader (jread.h,
+ * as jansson) would find them on a well-formed document.  False when the
+ * text does not say it plainly (an escaped key, another shape, truncated
+ * before it): the document is then parsed as any other.  Only used to pass
+ * over a document for another platform unparsed; a document that is used is
+ * parsed in full and its parsed FMSPC is what is compared.
  */
 bool tdc_tcbinfo_peek_fmspc(const uint8_t *data, size_t len, uint8_t fmspc[6]);
 
