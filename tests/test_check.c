@@ -176,10 +176,7 @@ static uint64_t rng = 0x853c49e6748fea9bull;
 
 static uint32_t rnd(uint32_t n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
+	return tdc_test_rnd(&rng, n);
 }
 
 /* Around the limits: empty, short, exactly the buffer, longer. */

@@ -21,10 +21,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(uint32_t n)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return n ? (uint32_t)(rng_state % n) : 0;
+	return tdc_test_rnd(&rng_state, n);
 }
 
 /* Leaves and subleaves from a small range, so keys collide and leaves repeat. */

@@ -154,7 +154,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(uint32_t n)
 {
-	return tdc_oracle_rnd(&rng, n);
+	return tdc_test_rnd(&rng, n);
 }
 
 static void test_writer_matches_jansson(void **state)

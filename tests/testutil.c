@@ -36,3 +36,11 @@ void tdc_test_read(const char *rel, struct tdc_buf *out)
 	if (r != 0)
 		fail_msg("cannot read %s: %s", tdc_testdata(rel), tdc_errmsg(r));
 }
+
+uint32_t tdc_test_rnd(uint64_t *state, uint32_t n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return n ? (uint32_t)(*state % n) : 0;
+}

@@ -25,4 +25,8 @@ const char *tdc_testdata(const char *rel);
 /* Read a test fixture, failing the test if it cannot. */
 void tdc_test_read(const char *rel, struct tdc_buf *out);
 
+/* xorshift64: a number below @n (0 if @n is 0), reproducible from the
+ * seed in *@state (nonzero), for the randomized differential tests. */
+uint32_t tdc_test_rnd(uint64_t *state, uint32_t n);
+
 #endif

@@ -268,19 +268,11 @@ int tdc_oracle_ear_claims(const struct tdc_check_result *res, bool compact,
 
 /* ---- hostile verdicts ------------------------------------------------- */
 
-uint32_t tdc_oracle_rnd(uint64_t *state, uint32_t n)
-{
-	*state ^= *state << 13;
-	*state ^= *state >> 7;
-	*state ^= *state << 17;
-	return n ? (uint32_t)(*state % n) : 0;
-}
-
 static uint64_t *rng;
 
 static uint32_t rnd(uint32_t n)
 {
-	return tdc_oracle_rnd(rng, n);
+	return tdc_test_rnd(rng, n);
 }
 
 /*

@@ -23,11 +23,9 @@ int tdc_oracle_ear_claims(const struct tdc_check_result *res, bool compact,
  * A random verdict as hostile as guest-quoted text can make one: control
  * characters, valid and invalid UTF-8 in names, details, model and policy
  * names, collateral and register sources; every verdict class.  Strings
- * the result borrows live in @store.  Free with tdc_check_result_free.
+ * the result borrows live in @store (@rng: tdc_test_rnd's state, so the
+ * same seed gives the same verdicts).  Free with tdc_check_result_free.
  */
-/* xorshift64: the same sequence for the same seed on every run. */
-uint32_t tdc_oracle_rnd(uint64_t *state, uint32_t n);
-
 struct tdc_oracle_store {
 	char from[TDC_CHECK_COLL_DOCS][64];
 	char source[8][64];
