@@ -61,6 +61,7 @@ static void copy_str(char *dst, size_t size, const char *s)
  * (a record copied from another list): those are copied, the same bytes
  * without a printf per check.
  */
+__attribute__((format(printf, 3, 0)))
 static void format_detail(char *dst, size_t size, const char *fmt, va_list ap)
 {
 	if (fmt[0] == '%' && fmt[1] == 's' && !fmt[2]) {
